@@ -1,0 +1,1 @@
+"""accessplan.capacity (not built yet; see the open issues)."""

@@ -1,0 +1,1 @@
+"""accessplan.location (not built yet; see the open issues)."""

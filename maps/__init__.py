@@ -1,0 +1,1 @@
+"""accessplan.maps (not built yet; see the open issues)."""

@@ -1,0 +1,1 @@
+"""Scenario file, pipeline and the ``accessplan`` command."""

@@ -1,0 +1,1 @@
+"""Travel times over road networks, floating-catchment access scores and inequity measures."""
