@@ -1,0 +1,35 @@
+"""Errors raised by :mod:`accessplan.spatial`.
+
+Each subclasses a builtin and :class:`accessplan.data.errors.AccessplanError`.
+Problems in user data (bad OD rows, points far off the network) are reported
+through :class:`accessplan.data.errors.InputValidationError`, which lists every
+problem with file, column and row.
+"""
+
+from __future__ import annotations
+
+from accessplan.data.errors import AccessplanError, InputValidationError
+
+__all__ = [
+    "InputValidationError",
+    "NetworkError",
+    "NoPathError",
+    "UnknownDecayError",
+    "UnknownMethodError",
+]
+
+
+class NetworkError(ValueError, AccessplanError):
+    """A road network cannot be read or used (no nodes, no travel times, no CRS...)."""
+
+
+class NoPathError(ValueError, AccessplanError):
+    """No origin reaches any site within the catchment over the network."""
+
+
+class UnknownDecayError(ValueError, AccessplanError):
+    """A distance-decay specification names an unknown type or has bad parameters."""
+
+
+class UnknownMethodError(ValueError, AccessplanError):
+    """An access method name is not one accessplan knows."""
