@@ -1,0 +1,100 @@
+"""The ``accessplan`` command.
+
+Exit codes: 0 success, 2 bad input (a readable message, no traceback, no
+partial outputs), 130 interrupted. Any other failure is a bug and shows its
+traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+
+from accessplan.data.errors import AccessplanError
+
+__all__ = ["main"]
+
+
+def _version() -> str:
+    try:
+        return version("accessplan")
+    except PackageNotFoundError:  # pragma: no cover - running from a source tree
+        return "unknown"
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="accessplan",
+        description="Plan regional health-care access: travel times, access scores, inequity.",
+    )
+    parser.add_argument("--version", action="version", version=f"accessplan {_version()}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def common(p: argparse.ArgumentParser) -> None:
+        p.add_argument(
+            "--out", type=Path, help="output folder (default: the scenario's [output] dir)"
+        )
+        p.add_argument("-q", "--quiet", action="store_true", help="no progress or step messages")
+
+    demo = sub.add_parser(
+        "demo",
+        help="run the bundled synthetic demo region",
+        description="Run access and inequity on the bundled synthetic demo region.",
+    )
+    common(demo)
+    access = sub.add_parser(
+        "access",
+        help="access scores and inequity for a scenario",
+        description="Travel times, access scores and inequity measures for a scenario TOML file.",
+    )
+    access.add_argument("scenario", type=Path, help="scenario file (TOML)")
+    common(access)
+    return parser
+
+
+def _log(quiet: bool):
+    if quiet:
+        return lambda _msg: None
+    return lambda msg: print(f"accessplan: {msg}", file=sys.stderr, flush=True)
+
+
+def _run_access(scenario_path: Path, out: Path | None, quiet: bool, *, default_out=None) -> Path:
+    from accessplan.planner.pipeline import run_access, write_access_outputs
+    from accessplan.planner.scenario import load_scenario
+
+    log = _log(quiet)
+    scenario = load_scenario(scenario_path)
+    target = out or default_out or scenario.output_dir
+    run = run_access(scenario, progress=not quiet, log=log)
+    folder = write_access_outputs(run, target)
+    log(f"wrote {folder}")
+    return folder
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the ``accessplan`` command; returns the exit code."""
+    args = _parser().parse_args(argv)
+    try:
+        if args.command == "demo":
+            from accessplan.data.demo import demo_path
+
+            with demo_path("scenario.toml") as scenario_path:
+                _run_access(
+                    scenario_path, args.out, args.quiet, default_out=Path("accessplan-demo")
+                )
+        elif args.command == "access":
+            _run_access(args.scenario, args.out, args.quiet)
+    except AccessplanError as exc:
+        print(f"accessplan: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("accessplan: interrupted; no outputs were written", file=sys.stderr)
+        return 130
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

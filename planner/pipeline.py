@@ -1,0 +1,384 @@
+"""The pipeline: scenario -> inputs -> travel times -> access -> inequity -> outputs.
+
+Only this module knows the whole flow; each step lives in its own package and
+is usable alone. Data flows one way (see DESIGN.md).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import pandas as pd
+import pyproj
+
+from accessplan.data.errors import (
+    InputFileError,
+    InputValidationError,
+    Problem,
+    ProblemCollector,
+)
+from accessplan.planner.inputs import read_areas, read_candidates, read_facilities
+from accessplan.planner.output import atomic_output_dir, write_json
+from accessplan.planner.scenario import Scenario
+
+__all__ = [
+    "AccessRun",
+    "Inputs",
+    "choose_crs",
+    "compute_travel_times",
+    "load_inputs",
+    "run_access",
+    "write_access_outputs",
+]
+
+Log = Callable[[str], None]
+
+
+def _quiet(_: str) -> None:
+    return None
+
+
+@dataclass(frozen=True)
+class Inputs:
+    """The user's layers, checked and in one projected CRS."""
+
+    areas: gpd.GeoDataFrame
+    facilities: gpd.GeoDataFrame
+    candidates: gpd.GeoDataFrame | None
+    crs: pyproj.CRS
+
+
+@dataclass(frozen=True)
+class AccessRun:
+    """Everything the access step produced."""
+
+    scenario: Scenario
+    inputs: Inputs
+    travel: Any  # accessplan.spatial.travel_time.TravelTimes
+    network_report: Any  # accessplan.spatial.network.NetworkReport or None
+    access: Any  # accessplan.spatial.fca.AccessResult
+    inequity: dict[str, float]
+
+    def areas_frame(self) -> gpd.GeoDataFrame:
+        """Areas with their access score, flags and nearest site time."""
+        areas = self.inputs.areas.drop(columns="origin")
+        acc = self.access
+        scores = pd.DataFrame(
+            {
+                "access": acc.access,
+                "reaches_supply": acc.reaches_supply,
+            }
+        )
+        od = self.travel.od
+        nearest = od.groupby("origin_id")["minutes"].min().rename("nearest_minutes")
+        out = areas.merge(scores, left_on="area_id", right_index=True, how="left")
+        out = out.merge(nearest, left_on="area_id", right_index=True, how="left")
+        mean = (out["access"] * out["population"]).sum() / out["population"].sum()
+        out["spar"] = out["access"] / mean if mean > 0 else float("nan")
+        return out
+
+    def facilities_frame(self) -> gpd.GeoDataFrame:
+        """Facilities with their supply-to-demand ratio and population in reach."""
+        acc = self.access
+        extra = pd.DataFrame(
+            {"site_ratio": acc.site_ratio, "population_in_reach": acc.site_population}
+        )
+        out = self.inputs.facilities.merge(extra, left_on="site_id", right_index=True, how="left")
+        out["has_population"] = ~out["site_id"].isin(acc.sites_without_population)
+        return out
+
+
+def choose_crs(areas: gpd.GeoDataFrame, crs: str | None = None) -> pyproj.CRS:
+    """The one projected CRS of a run.
+
+    Parameters
+    ----------
+    areas : GeoDataFrame
+        The areas, in their own CRS.
+    crs : str, optional
+        A CRS the user asked for; it must be projected.
+
+    Returns
+    -------
+    pyproj.CRS
+        ``crs`` if given, else the areas' CRS if projected, else their UTM zone.
+    """
+    if crs is not None:
+        chosen = pyproj.CRS.from_user_input(crs)
+        if not chosen.is_projected:
+            raise InputValidationError(
+                [Problem(f"project.crs {crs!r} is not a projected CRS (meters are needed)")],
+                what="scenario",
+            )
+        return chosen
+    if areas.crs.is_projected:
+        return pyproj.CRS.from_user_input(areas.crs)
+    return areas.estimate_utm_crs()
+
+
+def load_inputs(scenario: Scenario, *, with_candidates: bool = False, log: Log = _quiet) -> Inputs:
+    """Read and check every layer, reporting the problems of all files at once.
+
+    Parameters
+    ----------
+    scenario : Scenario
+        The validated scenario.
+    with_candidates : bool, default False
+        Also read the candidate sites (the location step needs them).
+    log : callable, optional
+        Receives one line per step.
+
+    Returns
+    -------
+    Inputs
+        Layers in one projected CRS (see :func:`choose_crs`).
+    """
+    readers: list[tuple[str, Callable, Any]] = [
+        ("areas", read_areas, scenario.areas),
+        ("facilities", read_facilities, scenario.facilities),
+    ]
+    if with_candidates and scenario.candidates is not None:
+        readers.append(("candidates", read_candidates, scenario.candidates))
+    frames: dict[str, gpd.GeoDataFrame] = {}
+    problems = ProblemCollector(what="inputs")
+    for name, reader, spec in readers:
+        log(f"reading {name}: {spec.label}")
+        try:
+            frames[name] = reader(spec)
+        except InputValidationError as exc:
+            problems.extend(exc.problems)
+        except InputFileError as exc:
+            problems.add(exc.reason, source=exc.path)
+    problems.raise_if_any()
+    crs = choose_crs(frames["areas"], scenario.crs)
+    areas = frames["areas"].to_crs(crs)
+    areas["origin"] = areas["origin"].to_crs(crs)
+    facilities = frames["facilities"].to_crs(crs)
+    candidates = frames.get("candidates")
+    if candidates is not None:
+        candidates = candidates.to_crs(crs)
+    log(
+        f"{len(areas)} areas (population {areas['population'].sum():,.0f}), "
+        f"{len(facilities)} facilities, CRS {crs.to_string()}"
+    )
+    return Inputs(areas=areas, facilities=facilities, candidates=candidates, crs=crs)
+
+
+def compute_travel_times(
+    scenario: Scenario,
+    inputs: Inputs,
+    sites: gpd.GeoDataFrame,
+    *,
+    max_minutes: float,
+    progress: bool = True,
+    log: Log = _quiet,
+):
+    """Travel times from every area to ``sites`` within ``max_minutes``.
+
+    Parameters
+    ----------
+    scenario : Scenario
+    inputs : Inputs
+    sites : GeoDataFrame
+        Points with a ``site_id`` column, in ``inputs.crs``.
+    max_minutes : float
+        The largest catchment used.
+    progress : bool, default True
+        Show progress bars.
+    log : callable, optional
+
+    Returns
+    -------
+    tuple
+        (:class:`~accessplan.spatial.travel_time.TravelTimes`, network report or None)
+    """
+    from accessplan.spatial import network as net
+    from accessplan.spatial import travel_time as tt
+
+    spec = scenario.network
+    origins = gpd.GeoDataFrame(
+        {"area_id": inputs.areas["area_id"].to_numpy()},
+        geometry=inputs.areas["origin"].to_numpy(),
+        crs=inputs.crs,
+    )
+    report = None
+    if spec.kind == "straight_line":
+        log(f"straight-line travel times at {spec.straight_line_speed_kph:g} km/h")
+        travel = tt.straight_line_travel_times(
+            origins,
+            sites,
+            origin_id="area_id",
+            site_id="site_id",
+            speed_kph=spec.straight_line_speed_kph,
+            max_minutes=max_minutes,
+        )
+        return travel, report
+    if spec.kind == "od_table":
+        log(f"reading travel times from {spec.od_table}")
+        od = tt.read_od_table(
+            spec.od_table,
+            origin_ids=origins["area_id"],
+            site_ids=sites["site_id"],
+            origin_col=spec.od_columns.get("origin", "origin_id"),
+            site_col=spec.od_columns.get("site", "site_id"),
+            minutes_col=spec.od_columns.get("minutes", "minutes"),
+            max_minutes=max_minutes,
+        )
+        travel = tt.travel_times_from_table(od, max_minutes=max_minutes)
+        return travel, report
+    if spec.kind == "place":
+        log(f"downloading the {spec.network_type} network of {spec.place!r} (osmnx)")
+        graph, report = net.network_from_place(
+            spec.place,
+            network_type=spec.network_type,
+            to_crs=inputs.crs,
+            fallback_speed_kph=spec.fallback_speed_kph,
+        )
+    else:
+        log(f"loading the road network {spec.path}")
+        graph, report = net.load_network(
+            spec.path,
+            network_type=spec.network_type,
+            to_crs=inputs.crs,
+            fallback_speed_kph=spec.fallback_speed_kph,
+            progress=progress,
+        )
+    log(report.summary())
+    travel = tt.network_travel_times(
+        graph,
+        origins,
+        sites,
+        origin_id="area_id",
+        site_id="site_id",
+        max_minutes=max_minutes,
+        access_speed_kph=spec.access_speed_kph,
+        max_snap_meters=spec.max_snap_meters,
+        origins_label=scenario.areas.label,
+        sites_label=scenario.facilities.label,
+        progress=progress,
+    )
+    return travel, report
+
+
+def run_access(scenario: Scenario, *, progress: bool = True, log: Log = _quiet) -> AccessRun:
+    """Access scores and inequity for the existing facilities.
+
+    Parameters
+    ----------
+    scenario : Scenario
+    progress : bool, default True
+    log : callable, optional
+
+    Returns
+    -------
+    AccessRun
+    """
+    from accessplan.spatial.fca import access_scores
+    from accessplan.spatial.inequity import inequity_summary
+
+    inputs = load_inputs(scenario, log=log)
+    travel, report = compute_travel_times(
+        scenario,
+        inputs,
+        inputs.facilities[["site_id", "geometry"]],
+        max_minutes=scenario.catchment_minutes,
+        progress=progress,
+        log=log,
+    )
+    log(f"{len(travel.od):,} area-site pairs within {scenario.catchment_minutes:g} minutes")
+    areas = inputs.areas.set_index("area_id")
+    supply = inputs.facilities.set_index("site_id")["capacity"]
+    access = access_scores(
+        travel.od,
+        areas["need"],
+        supply,
+        method=scenario.access_method,
+        catchment_minutes=scenario.catchment_minutes,
+        decay=scenario.decay,
+        normalize=scenario.normalize,
+    )
+    groups = areas["group"] if "group" in areas.columns else None
+    inequity = inequity_summary(access.access, areas["population"], groups=groups)
+    log(
+        f"access ({scenario.access_method}): Gini {inequity['gini']:.3f}, "
+        f"population with zero access {inequity['share_zero']:.1%}"
+    )
+    return AccessRun(
+        scenario=scenario,
+        inputs=inputs,
+        travel=travel,
+        network_report=report,
+        access=access,
+        inequity=inequity,
+    )
+
+
+def _summary(run: AccessRun) -> dict[str, Any]:
+    areas = run.areas_frame()
+    acc = run.access
+    zero = areas.loc[~areas["reaches_supply"], "population"].sum()
+    summary: dict[str, Any] = {
+        "scenario": run.scenario.name,
+        "crs": run.inputs.crs.to_string(),
+        "areas": len(areas),
+        "population": float(areas["population"].sum()),
+        "facilities": len(run.inputs.facilities),
+        "travel_times": {
+            "method": run.travel.method,
+            "max_minutes": run.travel.max_minutes,
+            "pairs": len(run.travel.od),
+        },
+        "access": {
+            "method": acc.method,
+            "catchment_minutes": acc.catchment_minutes,
+            "normalized": acc.normalized,
+            "areas_without_supply": len(acc.areas_without_supply),
+            "population_without_supply": float(zero),
+            "sites_without_population": list(acc.sites_without_population),
+        },
+        "inequity": run.inequity,
+    }
+    if run.network_report is not None:
+        summary["network"] = run.network_report.as_dict()
+    snap = run.travel.origin_snap
+    if snap is not None and len(snap):
+        summary["travel_times"]["snap_meters_max_areas"] = float(snap["snap_meters"].max())
+        summary["travel_times"]["snap_meters_max_sites"] = float(
+            run.travel.site_snap["snap_meters"].max()
+        )
+    return summary
+
+
+def write_access_outputs(run: AccessRun, out_dir: str | Path) -> Path:
+    """Write the access results atomically.
+
+    Writes ``access.gpkg`` (layers ``areas`` and ``facilities``),
+    ``areas_access.csv``, ``facilities_access.csv``, ``travel_times.csv``,
+    ``summary.json`` and ``scenario.json`` (the scenario as run).
+
+    Parameters
+    ----------
+    run : AccessRun
+    out_dir : str or Path
+
+    Returns
+    -------
+    Path
+        The output folder.
+    """
+    out_dir = Path(out_dir)
+    areas = run.areas_frame()
+    facilities = run.facilities_frame()
+    with atomic_output_dir(out_dir) as tmp:
+        areas.to_file(tmp / "access.gpkg", layer="areas", engine="pyogrio")
+        facilities.to_file(tmp / "access.gpkg", layer="facilities", engine="pyogrio")
+        areas.drop(columns="geometry").to_csv(tmp / "areas_access.csv", index=False)
+        facilities.drop(columns="geometry").to_csv(tmp / "facilities_access.csv", index=False)
+        run.travel.od.to_csv(tmp / "travel_times.csv", index=False)
+        write_json(tmp / "scenario.json", run.scenario.resolved())
+        write_json(tmp / "summary.json", _summary(run))
+    return out_dir.resolve()

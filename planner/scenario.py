@@ -1,0 +1,416 @@
+"""The scenario file: a TOML description of one planning run.
+
+A scenario names the user's files, maps their column names to accessplan's,
+and sets the options of each step. Paths are relative to the scenario file.
+Every problem in the file (unknown sections or keys, wrong types, missing
+required keys, impossible values) is collected and reported at once.
+
+Example
+-------
+.. code-block:: toml
+
+    [project]
+    crs = "EPSG:26916"          # optional; default: the areas' projected CRS or their UTM zone
+
+    [areas]
+    path = "tracts.gpkg"
+    id = "GEOID"
+    population = "Pop"
+    need = "OverFifty"          # optional demand weight for the access model
+    group = "district"          # optional, for Theil decompositions
+
+    [facilities]
+    path = "hospitals.shp"
+    id = "Hospital"
+    capacity = "Total_Bed"
+    ventilators = "Total Vent"
+
+    [network]
+    path = "roads.graphml"      # .graphml[.gz], .osm[.bz2], .pbf -- or one of:
+    # place = "Chicago, Illinois, USA"
+    # od_table = { path = "times.csv", origin = "from", site = "to", minutes = "min" }
+    # straight_line = { speed_kph = 40 }
+
+    [access]
+    method = "e2sfca"
+    catchment_minutes = 30
+    decay = { type = "step", steps = { "10" = 1.0, "20" = 0.68, "30" = 0.22 } }
+
+    [output]
+    dir = "out"
+"""
+
+from __future__ import annotations
+
+import math
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from accessplan.data.errors import InputFileError, ProblemCollector
+from accessplan.planner.errors import ScenarioError
+from accessplan.planner.inputs import (
+    AREA_COLUMNS,
+    CANDIDATE_COLUMNS,
+    FACILITY_COLUMNS,
+    LayerSpec,
+)
+
+__all__ = ["ACCESS_METHODS", "NetworkSpec", "Scenario", "load_scenario", "parse_scenario"]
+
+ACCESS_METHODS = ("2sfca", "e2sfca", "g2sfca", "gravity", "3sfca", "m2sfca")
+NETWORK_SOURCES = ("path", "osm_xml", "osm_pbf", "place", "od_table", "straight_line")
+NETWORK_TYPES = ("drive", "walk", "bike", "all")
+
+_LAYER_KEYS = {"path": str, "layer": str, "id": str, "crs": str, "x": str, "y": str}
+_NUMBER = (int, float)
+
+
+def _layer_schema(columns: Mapping) -> dict[str, Any]:
+    return {**_LAYER_KEYS, **dict.fromkeys(columns, str)}
+
+
+SCHEMA: dict[str, dict[str, Any]] = {
+    "project": {"name": str, "crs": str},
+    "areas": _layer_schema(AREA_COLUMNS),
+    "facilities": _layer_schema(FACILITY_COLUMNS),
+    "candidates": _layer_schema(CANDIDATE_COLUMNS),
+    "network": {
+        "path": str,
+        "osm_xml": str,
+        "osm_pbf": str,
+        "place": str,
+        "od_table": (str, dict),
+        "straight_line": dict,
+        "network_type": str,
+        "access_speed_kph": _NUMBER,
+        "max_snap_meters": _NUMBER,
+        "fallback_speed_kph": _NUMBER,
+    },
+    "access": {
+        "method": str,
+        "catchment_minutes": _NUMBER,
+        "decay": (str, dict),
+        "normalize": bool,
+    },
+    "output": {"dir": str},
+}
+REQUIRED_SECTIONS = ("areas", "facilities", "network")
+
+
+@dataclass(frozen=True)
+class NetworkSpec:
+    """How travel times are obtained.
+
+    Exactly one of ``path`` (a road network file), ``place`` (an osmnx
+    query, needs internet), ``od_table`` (the user's own travel times) or
+    ``straight_line_speed_kph`` is set.
+    """
+
+    path: Path | None = None
+    place: str | None = None
+    od_table: Path | None = None
+    od_columns: Mapping[str, str] = field(default_factory=dict)
+    straight_line_speed_kph: float | None = None
+    network_type: str = "drive"
+    access_speed_kph: float = 5.0
+    max_snap_meters: float = 5000.0
+    fallback_speed_kph: float | None = None
+
+    @property
+    def kind(self) -> str:
+        """``"network"``, ``"place"``, ``"od_table"`` or ``"straight_line"``."""
+        if self.path is not None:
+            return "network"
+        if self.place is not None:
+            return "place"
+        if self.od_table is not None:
+            return "od_table"
+        return "straight_line"
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """A validated scenario; paths are absolute."""
+
+    source: Path
+    areas: LayerSpec
+    facilities: LayerSpec
+    network: NetworkSpec
+    candidates: LayerSpec | None = None
+    crs: str | None = None
+    name: str = "scenario"
+    access_method: str = "2sfca"
+    catchment_minutes: float = 30.0
+    decay: Any = None
+    normalize: bool = False
+    output_dir: Path = Path("accessplan-out")
+    raw: Mapping[str, Any] = field(default_factory=dict)
+
+    def resolved(self) -> dict[str, Any]:
+        """The scenario as run, with absolute paths and defaults filled in (JSON-ready)."""
+
+        def layer(spec: LayerSpec | None):
+            if spec is None:
+                return None
+            out = {"path": str(spec.path), "id": spec.id, **dict(spec.columns)}
+            out.update(
+                {k: getattr(spec, k) for k in ("layer", "x", "y", "crs") if getattr(spec, k)}
+            )
+            return out
+
+        net = self.network
+        network = {
+            "source": net.kind,
+            "network_type": net.network_type,
+            "access_speed_kph": net.access_speed_kph,
+            "max_snap_meters": net.max_snap_meters,
+        }
+        if net.path is not None:
+            network["path"] = str(net.path)
+        if net.place is not None:
+            network["place"] = net.place
+        if net.od_table is not None:
+            network["od_table"] = {"path": str(net.od_table), **dict(net.od_columns)}
+        if net.straight_line_speed_kph is not None:
+            network["straight_line"] = {"speed_kph": net.straight_line_speed_kph}
+        if net.fallback_speed_kph is not None:
+            network["fallback_speed_kph"] = net.fallback_speed_kph
+        return {
+            "scenario_file": str(self.source),
+            "project": {"name": self.name, "crs": self.crs},
+            "areas": layer(self.areas),
+            "facilities": layer(self.facilities),
+            "candidates": layer(self.candidates),
+            "network": network,
+            "access": {
+                "method": self.access_method,
+                "catchment_minutes": self.catchment_minutes,
+                "decay": self.raw.get("access", {}).get("decay"),
+                "normalize": self.normalize,
+            },
+            "output": {"dir": str(self.output_dir)},
+        }
+
+
+def load_scenario(path: str | Path) -> Scenario:
+    """Read and validate a scenario TOML file.
+
+    Parameters
+    ----------
+    path : str or Path
+        The scenario file. Relative paths inside it are taken from its folder.
+
+    Returns
+    -------
+    Scenario
+
+    Raises
+    ------
+    InputFileError
+        The file does not exist.
+    ScenarioError
+        The file is not valid TOML (line and column are named).
+    InputValidationError
+        Every problem with sections, keys and values, at once.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise InputFileError(path, "does not exist" if not path.exists() else "is not a file")
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputFileError(path, f"cannot be read ({exc})") from exc
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ScenarioError(f"file {path}: not valid TOML: {exc}") from exc
+    return parse_scenario(data, source=path)
+
+
+def parse_scenario(data: Mapping[str, Any], *, source: str | Path) -> Scenario:
+    """Validate a scenario already parsed from TOML.
+
+    Parameters
+    ----------
+    data : Mapping
+        The parsed TOML document.
+    source : str or Path
+        The scenario file; relative paths are resolved from its folder.
+
+    Returns
+    -------
+    Scenario
+    """
+    source = Path(source).resolve()
+    base = source.parent
+    label = str(source)
+    problems = ProblemCollector(what=f"scenario {label}")
+
+    def add(message: str, key: str | None = None) -> None:
+        problems.add(message, source=label, column=key)
+
+    for section, body in data.items():
+        if section not in SCHEMA:
+            add(f"unknown section [{section}]; known sections are {sorted(SCHEMA)}")
+            continue
+        if not isinstance(body, Mapping):
+            add(f"[{section}] must be a table", section)
+            continue
+        for key, value in body.items():
+            expected = SCHEMA[section].get(key)
+            if expected is None:
+                add(
+                    f"unknown key {key!r} in [{section}]; known keys are {sorted(SCHEMA[section])}",
+                    f"{section}.{key}",
+                )
+            elif not _is_type(value, expected):
+                add(f"must be {_type_name(expected)}, got {value!r}", f"{section}.{key}")
+    for section in REQUIRED_SECTIONS:
+        if section not in data:
+            add(f"missing section [{section}]")
+    problems.raise_if_any()
+
+    def layer(section: str, columns: Mapping) -> LayerSpec | None:
+        body = data.get(section)
+        if body is None:
+            return None
+        for key in ("path", "id"):
+            if key not in body:
+                add(f"missing required key {key!r} in [{section}]", f"{section}.{key}")
+        if "path" not in body or "id" not in body:
+            return None
+        mapping = {k: v for k, v in body.items() if k in columns}
+        return LayerSpec(
+            path=_resolve(base, body["path"]),
+            id=body["id"],
+            columns=mapping,
+            layer=body.get("layer"),
+            x=body.get("x"),
+            y=body.get("y"),
+            crs=body.get("crs"),
+        )
+
+    areas = layer("areas", AREA_COLUMNS)
+    facilities = layer("facilities", FACILITY_COLUMNS)
+    candidates = layer("candidates", CANDIDATE_COLUMNS)
+    network = _network(data.get("network", {}), base, add)
+
+    access = data.get("access", {})
+    method = str(access.get("method", "2sfca")).lower()
+    if method not in ACCESS_METHODS:
+        add(
+            f"unknown access method {method!r}; choose one of {list(ACCESS_METHODS)}",
+            "access.method",
+        )
+    catchment = access.get("catchment_minutes", 30.0)
+    if isinstance(catchment, _NUMBER) and not (math.isfinite(catchment) and catchment > 0):
+        add(f"must be a positive number of minutes, got {catchment!r}", "access.catchment_minutes")
+    decay = access.get("decay")
+    if decay is not None:
+        from accessplan.spatial.decay import make_decay
+        from accessplan.spatial.errors import UnknownDecayError
+
+        try:
+            decay = make_decay(decay)
+        except UnknownDecayError as exc:
+            add(str(exc), "access.decay")
+    problems.raise_if_any()
+    return Scenario(
+        source=source,
+        areas=areas,
+        facilities=facilities,
+        candidates=candidates,
+        network=network,
+        crs=data.get("project", {}).get("crs"),
+        name=data.get("project", {}).get("name", source.stem),
+        access_method=method,
+        catchment_minutes=float(catchment),
+        decay=decay,
+        normalize=bool(access.get("normalize", False)),
+        output_dir=_resolve(base, data.get("output", {}).get("dir", "accessplan-out")),
+        raw=data,
+    )
+
+
+def _network(body: Mapping[str, Any], base: Path, add) -> NetworkSpec:
+    sources = [key for key in NETWORK_SOURCES if key in body]
+    if len(sources) != 1:
+        found = f"found {sources}" if sources else "found none"
+        add(f"give exactly one network source of {list(NETWORK_SOURCES)}; {found}", "network")
+        return NetworkSpec()
+    options: dict[str, Any] = {}
+    for key in ("access_speed_kph", "max_snap_meters", "fallback_speed_kph"):
+        if key in body:
+            value = body[key]
+            if isinstance(value, _NUMBER) and not (math.isfinite(value) and value > 0):
+                add(f"must be a positive number, got {value!r}", f"network.{key}")
+            options[key] = float(value)
+    network_type = body.get("network_type", "drive")
+    if network_type not in NETWORK_TYPES:
+        add(
+            f"unknown network_type {network_type!r}; choose one of {list(NETWORK_TYPES)}",
+            "network.network_type",
+        )
+    options["network_type"] = network_type
+    kind = sources[0]
+    if kind in ("path", "osm_xml", "osm_pbf"):
+        return NetworkSpec(path=_resolve(base, body[kind]), **options)
+    if kind == "place":
+        return NetworkSpec(place=body["place"], **options)
+    if kind == "straight_line":
+        spec = body["straight_line"]
+        unknown = sorted(set(spec) - {"speed_kph"})
+        if unknown:
+            add(
+                f"unknown keys {unknown} in straight_line; it takes speed_kph",
+                "network.straight_line",
+            )
+        speed = spec.get("speed_kph")
+        if not isinstance(speed, _NUMBER) or isinstance(speed, bool) or not speed > 0:
+            add(
+                f"speed_kph must be a positive number, got {speed!r}",
+                "network.straight_line.speed_kph",
+            )
+            return NetworkSpec()
+        return NetworkSpec(straight_line_speed_kph=float(speed), **options)
+    spec = body["od_table"]
+    if isinstance(spec, str):
+        spec = {"path": spec}
+    unknown = sorted(set(spec) - {"path", "origin", "site", "minutes"})
+    if unknown:
+        add(
+            f"unknown keys {unknown} in od_table; it takes path, origin, site, minutes",
+            "network.od_table",
+        )
+    if "path" not in spec:
+        add("od_table needs a path", "network.od_table")
+        return NetworkSpec()
+    columns = {k: str(spec[k]) for k in ("origin", "site", "minutes") if k in spec}
+    return NetworkSpec(od_table=_resolve(base, spec["path"]), od_columns=columns, **options)
+
+
+def _resolve(base: Path, value: str) -> Path:
+    path = Path(value).expanduser()
+    return path if path.is_absolute() else (base / path)
+
+
+def _is_type(value: Any, expected) -> bool:
+    kinds = expected if isinstance(expected, tuple) else (expected,)
+    if isinstance(value, bool) and bool not in kinds:
+        return False
+    return isinstance(value, kinds)
+
+
+def _type_name(expected) -> str:
+    kinds = expected if isinstance(expected, tuple) else (expected,)
+    names = {
+        str: "text",
+        int: "a number",
+        float: "a number",
+        bool: "true or false",
+        dict: "a table",
+    }
+    return " or ".join(dict.fromkeys(names[k] for k in kinds))
