@@ -79,9 +79,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         if args.command == "demo":
+            from importlib.resources import as_file
+
             from accessplan.data.demo import demo_path
 
-            with demo_path("scenario.toml") as scenario_path:
+            with as_file(demo_path("scenario.toml")) as scenario_path:
                 _run_access(
                     scenario_path, args.out, args.quiet, default_out=Path("accessplan-demo")
                 )
