@@ -314,9 +314,19 @@ def parse_scenario(data: Mapping[str, Any], *, source: str | Path) -> Scenario:
         from accessplan.spatial.errors import UnknownDecayError
 
         try:
-            decay = make_decay(decay)
+            decay = make_decay(
+                decay, catchment_minutes=catchment if isinstance(catchment, _NUMBER) else None
+            )
         except UnknownDecayError as exc:
             add(str(exc), "access.decay")
+        else:
+            reach = getattr(decay, "max_minutes", None)
+            if isinstance(catchment, _NUMBER) and reach is not None and reach > catchment:
+                add(
+                    f"the decay reaches {reach:g} minutes, beyond catchment_minutes = "
+                    f"{catchment:g}; raise the catchment or shorten the decay",
+                    "access.decay",
+                )
     problems.raise_if_any()
     return Scenario(
         source=source,
