@@ -6,6 +6,7 @@ is usable alone. Data flows one way (see DESIGN.md).
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -219,7 +220,7 @@ def compute_travel_times(
         return travel, report
     if spec.kind == "od_table":
         log(f"reading travel times from {spec.od_table}")
-        od = tt.read_od_table(
+        travel = tt.od_table_travel_times(
             spec.od_table,
             origin_ids=origins["area_id"],
             site_ids=sites["site_id"],
@@ -228,7 +229,6 @@ def compute_travel_times(
             minutes_col=spec.od_columns.get("minutes", "minutes"),
             max_minutes=max_minutes,
         )
-        travel = tt.travel_times_from_table(od, max_minutes=max_minutes)
         return travel, report
     if spec.kind == "place":
         log(f"downloading the {spec.network_type} network of {spec.place!r} (osmnx)")
@@ -343,7 +343,7 @@ def _summary(run: AccessRun) -> dict[str, Any]:
         "inequity": run.inequity,
     }
     if run.network_report is not None:
-        summary["network"] = run.network_report.as_dict()
+        summary["network"] = dataclasses.asdict(run.network_report)
     snap = run.travel.origin_snap
     if snap is not None and len(snap):
         summary["travel_times"]["snap_meters_max_areas"] = float(snap["snap_meters"].max())

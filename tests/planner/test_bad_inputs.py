@@ -229,7 +229,7 @@ def test_unknown_method(tiny, capsys):
 
 def test_unreadable_toml(tiny, capsys):
     tiny.write()
-    tiny.toml.write_text("[areas]\npath = 'areas.gpkg\n", encoding="utf-8")
+    tiny.toml.write_text("[areas]\npath = = 'areas.gpkg'\nid = 'x'\n", encoding="utf-8")
     code = main(["access", str(tiny.toml), "--quiet"])
     err = capsys.readouterr().err
     assert code == 2 and "scenario.toml" in err and "not valid TOML" in err and "line 2" in err
