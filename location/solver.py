@@ -1,0 +1,276 @@
+"""Solve PuLP models with CBC or HiGHS and report honestly what was proved.
+
+PuLP 3 sets ``LpProblem.status`` to *Optimal* when CBC or HiGHS stop on a time
+limit with an incumbent; only ``sol_status`` separates a proven optimum from a
+merely feasible solution. :func:`solve` reads ``sol_status``, the best bound
+(from HiGHS's info, or CBC's log) and the gap, and returns a
+:class:`SolveReport` whose ``proven_optimal`` is true only when the solver proved
+optimality within the requested relative gap.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import re
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import pulp
+
+from accessplan.location.errors import SolverError, UnknownSolverError
+
+__all__ = ["SOLVERS", "SolveReport", "SolverOptions", "solve"]
+
+SOLVERS = ("cbc", "highs")
+
+
+@dataclass(frozen=True)
+class SolverOptions:
+    """How to solve a model.
+
+    Parameters
+    ----------
+    solver : {"cbc", "highs"}, default "cbc"
+        CBC is bundled with PuLP; HiGHS runs in-process through highspy.
+    time_limit_s : float, optional
+        Wall-clock limit in seconds. A run stopped by it is reported as not
+        proven optimal, with its bound and gap.
+    gap_rel : float, optional
+        Relative MIP gap at which the solver may stop and call the solution
+        optimal (solver default when None: CBC 0, HiGHS 1e-4).
+    threads : int, optional
+        Threads the solver may use.
+    msg : bool, default False
+        Show the solver's own log.
+    """
+
+    solver: str = "cbc"
+    time_limit_s: float | None = None
+    gap_rel: float | None = None
+    threads: int | None = None
+    msg: bool = False
+
+    def __post_init__(self) -> None:
+        problems = []
+        if self.solver not in SOLVERS:
+            problems.append(f"unknown solver {self.solver!r}; choose one of {list(SOLVERS)}")
+        if self.time_limit_s is not None and not (
+            isinstance(self.time_limit_s, int | float) and self.time_limit_s > 0
+        ):
+            problems.append(f"time_limit_s must be a positive number, got {self.time_limit_s!r}")
+        if self.gap_rel is not None and not (
+            isinstance(self.gap_rel, int | float) and 0 <= self.gap_rel < 1
+        ):
+            problems.append(f"gap_rel must be in [0, 1), got {self.gap_rel!r}")
+        if self.threads is not None and not (
+            isinstance(self.threads, int)
+            and not isinstance(self.threads, bool)
+            and self.threads >= 1
+        ):
+            problems.append(f"threads must be a whole number >= 1, got {self.threads!r}")
+        if problems:
+            raise UnknownSolverError("; ".join(problems))
+
+
+@dataclass(frozen=True)
+class SolveReport:
+    """What the solver did and proved.
+
+    Attributes
+    ----------
+    solver : str
+        ``"cbc"`` or ``"highs"``.
+    status : str
+        ``"optimal"`` (proven within ``gap_rel``), ``"feasible"`` (a solution,
+        not proven optimal: time limit), ``"infeasible"``, ``"unbounded"`` or
+        ``"not_solved"``.
+    objective : float or None
+        Objective of the solution returned.
+    best_bound : float or None
+        The solver's proven bound on the optimum (upper for maximisation,
+        lower for minimisation); equals ``objective`` for a pure LP.
+    gap : float or None
+        ``|best_bound - objective| / max(|objective|, 1e-10)``.
+    seconds : float
+        Wall-clock time of the solve.
+    time_limit_s, gap_rel, threads
+        The options used.
+    sense : str
+        ``"maximize"`` or ``"minimize"``.
+    """
+
+    solver: str
+    status: str
+    objective: float | None
+    best_bound: float | None
+    gap: float | None
+    seconds: float
+    sense: str
+    time_limit_s: float | None = None
+    gap_rel: float | None = None
+    threads: int | None = None
+
+    @property
+    def proven_optimal(self) -> bool:
+        """True only when the solver proved optimality (within ``gap_rel``)."""
+        return self.status == "optimal"
+
+    @property
+    def has_solution(self) -> bool:
+        """True when a feasible solution was found (proven optimal or not)."""
+        return self.status in ("optimal", "feasible")
+
+    def summary(self) -> str:
+        """One line: solver, status, objective, bound, gap and time."""
+        parts = [f"{self.solver}: {self.status}"]
+        if not self.proven_optimal and self.has_solution:
+            parts[0] += " (NOT proven optimal)"
+        if self.objective is not None:
+            parts.append(f"objective {self.objective:,.6g}")
+        if self.best_bound is not None:
+            parts.append(f"best bound {self.best_bound:,.6g}")
+        if self.gap is not None:
+            parts.append(f"gap {self.gap:.3%}")
+        parts.append(f"{self.seconds:.2f} s")
+        if self.time_limit_s is not None:
+            parts.append(f"time limit {self.time_limit_s:g} s")
+        return ", ".join(parts)
+
+    def as_dict(self) -> dict:
+        """Plain fields plus ``proven_optimal``, for JSON."""
+        out = {k: getattr(self, k) for k in self.__dataclass_fields__}
+        out["proven_optimal"] = self.proven_optimal
+        return out
+
+
+_STATUS = {
+    pulp.LpSolutionOptimal: "optimal",
+    pulp.LpSolutionIntegerFeasible: "feasible",
+    pulp.LpSolutionInfeasible: "infeasible",
+    pulp.LpSolutionUnbounded: "unbounded",
+    pulp.LpSolutionNoSolutionFound: "not_solved",
+}
+_CBC_BOUND = re.compile(r"^(?:Lower|Upper) bound:\s*(\S+)", re.M)
+_CBC_RESULT = re.compile(r"^Result - (.*)$", re.M)
+
+
+def _is_mip(problem: pulp.LpProblem) -> bool:
+    return any(v.cat == pulp.LpInteger for v in problem.variables())
+
+
+def solve(problem: pulp.LpProblem, options: SolverOptions | None = None) -> SolveReport:
+    """Solve ``problem`` in place and report status, objective, bound, gap and time.
+
+    Parameters
+    ----------
+    problem : pulp.LpProblem
+        The model; its variables receive the solution values.
+    options : SolverOptions, optional
+        Solver and limits (default: CBC, no limits).
+
+    Returns
+    -------
+    SolveReport
+        ``status`` comes from PuLP's ``sol_status``, never from ``status``
+        alone, so a time-limited run is ``"feasible"``, not ``"optimal"``.
+
+    Raises
+    ------
+    SolverError
+        The solver could not be run.
+    """
+    options = options or SolverOptions()
+    mip = _is_mip(problem)
+    log_path = None
+    if options.solver == "cbc":
+        fd, log_path = tempfile.mkstemp(prefix="accessplan-cbc-", suffix=".log")
+        os.close(fd)
+        solver = pulp.PULP_CBC_CMD(
+            msg=options.msg,
+            timeLimit=options.time_limit_s,
+            gapRel=options.gap_rel,
+            threads=options.threads,
+            logPath=log_path,
+        )
+    else:
+        solver = pulp.HiGHS(
+            msg=options.msg,
+            timeLimit=options.time_limit_s,
+            gapRel=options.gap_rel,
+            threads=options.threads,
+        )
+    start = time.perf_counter()
+    try:
+        problem.solve(solver)
+    except pulp.PulpSolverError as exc:
+        raise SolverError(f"{options.solver} failed: {exc}") from exc
+    finally:
+        seconds = time.perf_counter() - start
+        log_text = ""
+        if log_path is not None:
+            log_text = Path(log_path).read_text(errors="replace") if Path(log_path).exists() else ""
+            Path(log_path).unlink(missing_ok=True)
+    status = _STATUS.get(problem.sol_status, "not_solved")
+    objective = pulp.value(problem.objective) if status in ("optimal", "feasible") else None
+    if objective is not None:
+        objective = float(objective) + 0.0
+    maximize = problem.sense == pulp.LpMaximize
+    bound = None
+    if objective is not None:
+        if not mip:
+            bound = objective
+        elif options.solver == "highs":
+            info = problem.solverModel.getInfo()
+            raw = float(info.mip_dual_bound)
+            # PuLP hands HiGHS the negated objective for a maximisation.
+            raw = -raw if maximize else raw
+            if math.isfinite(raw):
+                bound = raw + float(problem.objective.constant or 0.0)
+        else:
+            bound = _cbc_bound(log_text)
+            if bound is not None:
+                # CBC's bound, like HiGHS's, leaves out the objective's constant term.
+                bound += float(problem.objective.constant or 0.0)
+            elif status == "optimal" and "Optimal solution found" in _cbc_result(log_text):
+                bound = objective
+    gap = None
+    if objective is not None and bound is not None:
+        gap = abs(bound - objective) / max(abs(objective), 1e-10)
+    if (
+        status == "optimal"
+        and mip
+        and options.solver == "cbc"
+        and "Stopped" in _cbc_result(log_text)
+    ):
+        status = "feasible"
+    return SolveReport(
+        solver=options.solver,
+        status=status,
+        objective=objective,
+        best_bound=bound,
+        gap=gap,
+        seconds=seconds,
+        sense="maximize" if maximize else "minimize",
+        time_limit_s=options.time_limit_s,
+        gap_rel=options.gap_rel,
+        threads=options.threads,
+    )
+
+
+def _cbc_result(log_text: str) -> str:
+    match = _CBC_RESULT.search(log_text)
+    return match.group(1) if match else ""
+
+
+def _cbc_bound(log_text: str) -> float | None:
+    """The bound CBC prints when it stopped early (none when it proved optimality)."""
+    match = _CBC_BOUND.search(log_text)
+    if match is None:
+        return None
+    try:
+        return float(match.group(1))
+    except ValueError:
+        return None
