@@ -52,7 +52,9 @@ class Problem:
     def __str__(self) -> str:
         where = []
         if self.source:
-            where.append(f"file {self.source}")
+            # a path names a file; a bare word names an in-memory input ("areas")
+            is_file = any(mark in self.source for mark in ("/", "\\", "."))
+            where.append(f"file {self.source}" if is_file else self.source)
         if self.column:
             where.append(f"column {self.column!r}")
         if self.rows:
