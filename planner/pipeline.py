@@ -29,8 +29,8 @@ from accessplan.planner.scenario import Scenario
 __all__ = [
     "AccessRun",
     "Inputs",
+    "Router",
     "choose_crs",
-    "compute_travel_times",
     "load_inputs",
     "run_access",
     "write_access_outputs",
@@ -169,99 +169,103 @@ def load_inputs(scenario: Scenario, *, with_candidates: bool = False, log: Log =
     return Inputs(areas=areas, facilities=facilities, candidates=candidates, crs=crs)
 
 
-def compute_travel_times(
-    scenario: Scenario,
-    inputs: Inputs,
-    sites: gpd.GeoDataFrame,
-    *,
-    max_minutes: float,
-    progress: bool = True,
-    log: Log = _quiet,
-):
-    """Travel times from every area to ``sites`` within ``max_minutes``.
+class Router:
+    """Travel times from the areas to any set of sites, loading the network once.
 
     Parameters
     ----------
     scenario : Scenario
     inputs : Inputs
-    sites : GeoDataFrame
-        Points with a ``site_id`` column, in ``inputs.crs``.
-    max_minutes : float
-        The largest catchment used.
     progress : bool, default True
         Show progress bars.
     log : callable, optional
-
-    Returns
-    -------
-    tuple
-        (:class:`~accessplan.spatial.travel_time.TravelTimes`, network report or None)
     """
-    from accessplan.spatial import network as net
-    from accessplan.spatial import travel_time as tt
 
-    spec = scenario.network
-    origins = gpd.GeoDataFrame(
-        {"area_id": inputs.areas["area_id"].to_numpy()},
-        geometry=inputs.areas["origin"].to_numpy(),
-        crs=inputs.crs,
-    )
-    report = None
-    if spec.kind == "straight_line":
-        log(f"straight-line travel times at {spec.straight_line_speed_kph:g} km/h")
-        travel = tt.straight_line_travel_times(
-            origins,
+    def __init__(
+        self, scenario: Scenario, inputs: Inputs, *, progress: bool = True, log: Log = _quiet
+    ) -> None:
+        self.scenario = scenario
+        self.inputs = inputs
+        self.progress = progress
+        self.log = log
+        self.origins = gpd.GeoDataFrame(
+            {"area_id": inputs.areas["area_id"].to_numpy()},
+            geometry=inputs.areas["origin"].to_numpy(),
+            crs=inputs.crs,
+        )
+        self._graph = None
+        self.network_report = None
+
+    def _network(self):
+        if self._graph is None:
+            from accessplan.spatial import network as net
+
+            spec = self.scenario.network
+            if spec.kind == "place":
+                self.log(f"downloading the {spec.network_type} network of {spec.place!r} (osmnx)")
+                self._graph, self.network_report = net.network_from_place(
+                    spec.place,
+                    network_type=spec.network_type,
+                    to_crs=self.inputs.crs,
+                    fallback_speed_kph=spec.fallback_speed_kph,
+                )
+            else:
+                self.log(f"loading the road network {spec.path}")
+                self._graph, self.network_report = net.load_network(
+                    spec.path,
+                    network_type=spec.network_type,
+                    to_crs=self.inputs.crs,
+                    fallback_speed_kph=spec.fallback_speed_kph,
+                    progress=self.progress,
+                )
+            self.log(self.network_report.summary())
+        return self._graph
+
+    def travel_times(self, sites: gpd.GeoDataFrame, *, max_minutes: float, sites_label: str):
+        """Travel times to ``sites`` (points with ``site_id``) within ``max_minutes``.
+
+        Returns
+        -------
+        accessplan.spatial.travel_time.TravelTimes
+        """
+        from accessplan.spatial import travel_time as tt
+
+        spec = self.scenario.network
+        sites = sites[["site_id", "geometry"]]
+        if spec.kind == "straight_line":
+            self.log(f"straight-line travel times at {spec.straight_line_speed_kph:g} km/h")
+            return tt.straight_line_travel_times(
+                self.origins,
+                sites,
+                origin_id="area_id",
+                site_id="site_id",
+                speed_kph=spec.straight_line_speed_kph,
+                max_minutes=max_minutes,
+            )
+        if spec.kind == "od_table":
+            self.log(f"reading travel times from {spec.od_table}")
+            return tt.od_table_travel_times(
+                spec.od_table,
+                origin_ids=self.origins["area_id"],
+                site_ids=sites["site_id"],
+                origin_col=spec.od_columns.get("origin", "origin_id"),
+                site_col=spec.od_columns.get("site", "site_id"),
+                minutes_col=spec.od_columns.get("minutes", "minutes"),
+                max_minutes=max_minutes,
+            )
+        return tt.network_travel_times(
+            self._network(),
+            self.origins,
             sites,
             origin_id="area_id",
             site_id="site_id",
-            speed_kph=spec.straight_line_speed_kph,
             max_minutes=max_minutes,
+            access_speed_kph=spec.access_speed_kph,
+            max_snap_meters=spec.max_snap_meters,
+            origins_label=self.scenario.areas.label,
+            sites_label=sites_label,
+            progress=self.progress,
         )
-        return travel, report
-    if spec.kind == "od_table":
-        log(f"reading travel times from {spec.od_table}")
-        travel = tt.od_table_travel_times(
-            spec.od_table,
-            origin_ids=origins["area_id"],
-            site_ids=sites["site_id"],
-            origin_col=spec.od_columns.get("origin", "origin_id"),
-            site_col=spec.od_columns.get("site", "site_id"),
-            minutes_col=spec.od_columns.get("minutes", "minutes"),
-            max_minutes=max_minutes,
-        )
-        return travel, report
-    if spec.kind == "place":
-        log(f"downloading the {spec.network_type} network of {spec.place!r} (osmnx)")
-        graph, report = net.network_from_place(
-            spec.place,
-            network_type=spec.network_type,
-            to_crs=inputs.crs,
-            fallback_speed_kph=spec.fallback_speed_kph,
-        )
-    else:
-        log(f"loading the road network {spec.path}")
-        graph, report = net.load_network(
-            spec.path,
-            network_type=spec.network_type,
-            to_crs=inputs.crs,
-            fallback_speed_kph=spec.fallback_speed_kph,
-            progress=progress,
-        )
-    log(report.summary())
-    travel = tt.network_travel_times(
-        graph,
-        origins,
-        sites,
-        origin_id="area_id",
-        site_id="site_id",
-        max_minutes=max_minutes,
-        access_speed_kph=spec.access_speed_kph,
-        max_snap_meters=spec.max_snap_meters,
-        origins_label=scenario.areas.label,
-        sites_label=scenario.facilities.label,
-        progress=progress,
-    )
-    return travel, report
 
 
 def run_access(scenario: Scenario, *, progress: bool = True, log: Log = _quiet) -> AccessRun:
@@ -281,14 +285,13 @@ def run_access(scenario: Scenario, *, progress: bool = True, log: Log = _quiet) 
     from accessplan.spatial.inequity import inequity_summary
 
     inputs = load_inputs(scenario, log=log)
-    travel, report = compute_travel_times(
-        scenario,
-        inputs,
-        inputs.facilities[["site_id", "geometry"]],
+    router = Router(scenario, inputs, progress=progress, log=log)
+    travel = router.travel_times(
+        inputs.facilities,
         max_minutes=scenario.catchment_minutes,
-        progress=progress,
-        log=log,
+        sites_label=scenario.facilities.label,
     )
+    report = router.network_report
     log(f"{len(travel.od):,} area-site pairs within {scenario.catchment_minutes:g} minutes")
     areas = inputs.areas.set_index("area_id")
     supply = inputs.facilities.set_index("site_id")["capacity"]
