@@ -52,6 +52,18 @@ def _parser() -> argparse.ArgumentParser:
     )
     access.add_argument("scenario", type=Path, help="scenario file (TOML)")
     common(access)
+    locate = sub.add_parser(
+        "locate",
+        help="choose new sites and capacity, then access before and after",
+        description=(
+            "Access before, the [location] model (new sites and capacity under a budget), "
+            "and access after the plan, for a scenario TOML file."
+        ),
+    )
+    locate.add_argument(
+        "scenario", type=Path, help="scenario file (TOML) with a [location] section"
+    )
+    common(locate)
     return parser
 
 
@@ -61,15 +73,21 @@ def _log(quiet: bool):
     return lambda msg: print(f"accessplan: {msg}", file=sys.stderr, flush=True)
 
 
-def _run_access(scenario_path: Path, out: Path | None, quiet: bool, *, default_out=None) -> Path:
-    from accessplan.planner.pipeline import run_access, write_access_outputs
+def _run(
+    command: str, scenario_path: Path, out: Path | None, quiet: bool, *, default_out=None
+) -> Path:
+    from accessplan.planner import pipeline
     from accessplan.planner.scenario import load_scenario
 
     log = _log(quiet)
     scenario = load_scenario(scenario_path)
     target = out or default_out or scenario.output_dir
-    run = run_access(scenario, progress=not quiet, log=log)
-    folder = write_access_outputs(run, target)
+    if command == "locate" or (command == "demo" and scenario.location is not None):
+        run = pipeline.run_plan(scenario, progress=not quiet, log=log)
+        folder = pipeline.write_plan_outputs(run, target)
+    else:
+        run = pipeline.run_access(scenario, progress=not quiet, log=log)
+        folder = pipeline.write_access_outputs(run, target)
     log(f"wrote {folder}")
     return folder
 
@@ -84,11 +102,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             from accessplan.data.demo import demo_path
 
             with as_file(demo_path("scenario.toml")) as scenario_path:
-                _run_access(
-                    scenario_path, args.out, args.quiet, default_out=Path("accessplan-demo")
+                _run(
+                    "demo", scenario_path, args.out, args.quiet, default_out=Path("accessplan-demo")
                 )
-        elif args.command == "access":
-            _run_access(args.scenario, args.out, args.quiet)
+        else:
+            _run(args.command, args.scenario, args.out, args.quiet)
     except AccessplanError as exc:
         print(f"accessplan: error: {exc}", file=sys.stderr)
         return 2

@@ -250,10 +250,10 @@ def _check_columns(
     for ours, (required, numeric) in known.items():
         theirs = spec.columns.get(ours)
         if theirs is None:
-            if required:
-                theirs = ours  # our own name is the default mapping
-            else:
+            # our own name is the default mapping; an optional column is used when present
+            if not required and ours not in gdf.columns:
                 continue
+            theirs = ours
         if theirs not in gdf.columns:
             close = [c for c in available if c.lower().replace(" ", "_") == theirs.lower()]
             hint = f" (did you mean {close[0]!r}?)" if close else ""

@@ -385,3 +385,325 @@ def write_access_outputs(run: AccessRun, out_dir: str | Path) -> Path:
         write_json(tmp / "scenario.json", run.scenario.resolved())
         write_json(tmp / "summary.json", _summary(run))
     return out_dir.resolve()
+
+
+# --------------------------------------------------------------------------
+# Location: choose new sites, then access after the plan
+# --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PlanRun:
+    """The access step before, the location model, and access after the plan."""
+
+    before: AccessRun
+    candidates: gpd.GeoDataFrame
+    location: Any  # LocationResult, MedianResult or EquityResult
+    after: AccessRun
+    comparison: pd.DataFrame
+
+    def new_sites_frame(self) -> gpd.GeoDataFrame:
+        """The chosen new sites with units, capacity added, cost and reasons."""
+        chosen = self.location.chosen.copy()
+        if not isinstance(chosen, gpd.GeoDataFrame):
+            chosen = self.candidates[["site_id", "geometry"]].merge(chosen, on="site_id")
+        return chosen
+
+
+def _solver_options(spec):
+    from accessplan.location.solver import SolverOptions
+
+    return SolverOptions(
+        solver=spec.solver,
+        time_limit_s=spec.time_limit_s,
+        gap_rel=spec.gap_rel,
+        threads=spec.threads,
+    )
+
+
+def _check_site_ids(facilities: gpd.GeoDataFrame, candidates: gpd.GeoDataFrame, label: str):
+    clash = sorted(set(facilities["site_id"]) & set(candidates["site_id"]))
+    if clash:
+        raise InputValidationError(
+            [
+                Problem(
+                    "candidate ids also name existing facilities; site ids must be unique "
+                    "across facilities and candidates",
+                    source=label,
+                    rows=tuple(clash),
+                )
+            ],
+            what="candidates",
+        )
+
+
+def _generate_candidates(scenario, inputs, router, log) -> gpd.GeoDataFrame:
+    from accessplan.location.candidates import kmeans_candidates
+
+    gen = scenario.generate_candidates
+    od = None
+    if gen.exclude_within_minutes is not None:
+        od = router.travel_times(
+            inputs.facilities,
+            max_minutes=gen.exclude_within_minutes,
+            sites_label=scenario.facilities.label,
+        ).od
+    log(f"generating {gen.n} candidate sites by k-means on need-weighted area points")
+    areas = inputs.areas.set_geometry("origin")
+    return kmeans_candidates(
+        areas,
+        n=gen.n,
+        weight="need",
+        exclude_within_minutes=gen.exclude_within_minutes,
+        od=od,
+        area_id="area_id",
+        site_cost=gen.site_cost,
+        unit_cost=gen.unit_cost,
+        max_units=gen.max_units,
+        min_units=gen.min_units,
+    ).drop(columns="population_in_cluster")
+
+
+def _solve_location(scenario, inputs, od, candidates, log):
+    from accessplan.location import coverage, equity, median
+
+    spec = scenario.location
+    catchment = spec.catchment_minutes or scenario.catchment_minutes
+    demand = inputs.areas.set_index("area_id")["need"]
+    existing = inputs.facilities[["site_id", "capacity"]]
+    options = _solver_options(spec)
+    log(f"location model {spec.objective!r} with {options.solver}")
+    common = {"existing": existing, "solver_options": options}
+    if spec.objective == "coverage":
+        return coverage.maximize_coverage(
+            od,
+            demand,
+            candidates,
+            catchment_minutes=catchment,
+            budget=spec.budget,
+            max_new_sites=spec.max_new_sites,
+            **common,
+        )
+    if spec.objective == "capacitated_coverage":
+        return coverage.capacitated_coverage(
+            od,
+            demand,
+            candidates,
+            catchment_minutes=catchment,
+            people_per_unit=spec.people_per_unit,
+            budget=spec.budget,
+            **common,
+        )
+    if spec.objective == "min_cost_cover":
+        return coverage.min_cost_cover(
+            od,
+            demand,
+            candidates,
+            catchment_minutes=catchment,
+            target_share=spec.target_share,
+            **common,
+        )
+    if spec.objective == "p_median":
+        return median.p_median(
+            od[od["minutes"] <= catchment], demand, candidates, p=spec.max_new_sites, **common
+        )
+    model = {
+        "max_min_access": equity.maximize_min_access,
+        "min_access_deviation": equity.minimize_access_deviation,
+    }[spec.objective]
+    return model(
+        od,
+        demand,
+        candidates,
+        catchment_minutes=scenario.catchment_minutes,
+        budget=spec.budget,
+        method=scenario.access_method,
+        decay=scenario.decay,
+        capacity_per_unit=spec.capacity_per_unit,
+        **common,
+    )
+
+
+def _access(scenario, inputs, travel, supply, report) -> AccessRun:
+    from accessplan.spatial.fca import access_scores
+    from accessplan.spatial.inequity import inequity_summary
+
+    areas = inputs.areas.set_index("area_id")
+    access = access_scores(
+        travel.od,
+        areas["need"],
+        supply,
+        method=scenario.access_method,
+        catchment_minutes=scenario.catchment_minutes,
+        decay=scenario.decay,
+        normalize=scenario.normalize,
+    )
+    groups = areas["group"] if "group" in areas.columns else None
+    inequity = inequity_summary(access.access, areas["population"], groups=groups)
+    return AccessRun(
+        scenario=scenario,
+        inputs=inputs,
+        travel=travel,
+        network_report=report,
+        access=access,
+        inequity=inequity,
+    )
+
+
+def _subset(travel, site_ids, max_minutes):
+    """The same travel times restricted to some sites and a shorter bound."""
+    od = travel.od
+    keep = od["site_id"].isin(set(site_ids)) & (od["minutes"] <= max_minutes)
+    return dataclasses.replace(
+        travel,
+        od=od[keep].reset_index(drop=True),
+        site_snap=travel.site_snap[travel.site_snap["site_id"].isin(set(site_ids))],
+        max_minutes=float(max_minutes),
+    )
+
+
+def run_plan(scenario: Scenario, *, progress: bool = True, log: Log = _quiet) -> PlanRun:
+    """Access before, the location model, and access after the plan.
+
+    Travel times are computed once, to existing and candidate sites together,
+    within the larger of the access and location catchments.
+
+    Parameters
+    ----------
+    scenario : Scenario
+        Must have a ``[location]`` section and candidates (a file or ``generate``).
+    progress : bool, default True
+    log : callable, optional
+
+    Returns
+    -------
+    PlanRun
+    """
+    from accessplan.spatial.inequity import compare_inequity
+
+    if scenario.location is None:
+        raise InputValidationError(
+            [Problem("the scenario has no [location] section", source=str(scenario.source))],
+            what="scenario",
+        )
+    inputs = load_inputs(scenario, with_candidates=True, log=log)
+    router = Router(scenario, inputs, progress=progress, log=log)
+    if scenario.generate_candidates is not None:
+        candidates = _generate_candidates(scenario, inputs, router, log)
+        label = "generated candidates"
+    else:
+        candidates = inputs.candidates
+        label = scenario.candidates.label
+    _check_site_ids(inputs.facilities, candidates, label)
+    spec = scenario.location
+    location_catchment = spec.catchment_minutes or scenario.catchment_minutes
+    bound = max(scenario.catchment_minutes, location_catchment)
+    sites = pd.concat(
+        [inputs.facilities[["site_id", "geometry"]], candidates[["site_id", "geometry"]]],
+        ignore_index=True,
+    )
+    travel = router.travel_times(
+        gpd.GeoDataFrame(sites, crs=inputs.crs), max_minutes=bound, sites_label=label
+    )
+    report = router.network_report
+    log(f"{len(travel.od):,} area-site pairs within {bound:g} minutes")
+
+    existing_ids = list(inputs.facilities["site_id"])
+    supply_before = inputs.facilities.set_index("site_id")["capacity"]
+    before = _access(
+        scenario,
+        inputs,
+        _subset(travel, existing_ids, scenario.catchment_minutes),
+        supply_before,
+        report,
+    )
+    result = _solve_location(
+        scenario, inputs, _subset(travel, sites["site_id"], location_catchment).od, candidates, log
+    )
+    log(result.report.summary())
+    chosen = result.chosen
+    units = chosen["units"] if "units" in chosen.columns else chosen["min_units"]
+    added = pd.Series(
+        units.to_numpy(dtype=float) * spec.capacity_per_unit, index=chosen["site_id"].to_numpy()
+    )
+    expanded = added[added.index.isin(supply_before.index)]
+    new = added[~added.index.isin(supply_before.index)]
+    supply_after = supply_before.add(expanded, fill_value=0.0)
+    supply_after = pd.concat([supply_after, new])
+    after = _access(
+        scenario,
+        inputs,
+        _subset(travel, list(supply_after.index), scenario.catchment_minutes),
+        supply_after,
+        report,
+    )
+    areas = inputs.areas.set_index("area_id")
+    groups = areas["group"] if "group" in areas.columns else None
+    comparison = compare_inequity(
+        before.access.access, after.access.access, areas["population"], groups=groups
+    )
+    log(
+        f"{len(chosen)} new site(s); Gini {before.inequity['gini']:.3f} -> "
+        f"{after.inequity['gini']:.3f}; zero access {before.inequity['share_zero']:.1%} -> "
+        f"{after.inequity['share_zero']:.1%}"
+    )
+    return PlanRun(
+        before=before, candidates=candidates, location=result, after=after, comparison=comparison
+    )
+
+
+def write_plan_outputs(run: PlanRun, out_dir: str | Path) -> Path:
+    """Write the plan atomically.
+
+    Besides the access outputs of :func:`write_access_outputs` (for the
+    situation before the plan), writes ``plan.gpkg`` (layers ``areas`` with
+    access before and after, ``new_sites``), ``new_sites.csv``,
+    ``inequity_before_after.csv`` and a ``location`` block in ``summary.json``
+    with the solver report.
+
+    Parameters
+    ----------
+    run : PlanRun
+    out_dir : str or Path
+
+    Returns
+    -------
+    Path
+    """
+    out_dir = Path(out_dir)
+    before = run.before.areas_frame()
+    after = run.after.areas_frame()
+    areas = before.rename(
+        columns={c: f"{c}_before" for c in ("access", "reaches_supply", "nearest_minutes", "spar")}
+    )
+    for column in ("access", "reaches_supply", "nearest_minutes", "spar"):
+        areas[f"{column}_after"] = after[column].to_numpy()
+    areas["access_change"] = areas["access_after"] - areas["access_before"]
+    loc_areas = run.location.areas
+    for column in ("covered_before", "covered_after", "served", "site_id", "minutes"):
+        if column in loc_areas.columns:
+            areas[f"plan_{column}"] = areas["area_id"].map(loc_areas[column]).to_numpy()
+    new_sites = run.new_sites_frame()
+    summary = _summary(run.before)
+    summary["location"] = {
+        "model": run.location.model,
+        "objective_name": run.location.objective_name,
+        "solver": run.location.report.as_dict(),
+        "totals": run.location.totals,
+        "budget_dual": run.location.budget_dual,
+        "new_sites": list(new_sites["site_id"]),
+    }
+    summary["inequity_after"] = run.after.inequity
+    with atomic_output_dir(out_dir) as tmp:
+        areas.to_file(tmp / "plan.gpkg", layer="areas", engine="pyogrio")
+        facilities = run.after.facilities_frame()
+        facilities.to_file(tmp / "plan.gpkg", layer="sites_after", engine="pyogrio")
+        if len(new_sites):
+            new_sites.to_file(tmp / "plan.gpkg", layer="new_sites", engine="pyogrio")
+        new_sites.drop(columns="geometry").to_csv(tmp / "new_sites.csv", index=False)
+        areas.drop(columns="geometry").to_csv(tmp / "areas_plan.csv", index=False)
+        run.comparison.to_csv(tmp / "inequity_before_after.csv")
+        run.before.travel.od.to_csv(tmp / "travel_times.csv", index=False)
+        write_json(tmp / "scenario.json", run.before.scenario.resolved())
+        write_json(tmp / "summary.json", summary)
+    return out_dir.resolve()
