@@ -401,6 +401,7 @@ class PlanRun:
     location: Any  # LocationResult, MedianResult or EquityResult
     after: AccessRun
     comparison: pd.DataFrame
+    supply_after: pd.Series
 
     def new_sites_frame(self) -> gpd.GeoDataFrame:
         """The chosen new sites with units, capacity added, cost and reasons."""
@@ -408,6 +409,22 @@ class PlanRun:
         if not isinstance(chosen, gpd.GeoDataFrame):
             chosen = self.candidates[["site_id", "geometry"]].merge(chosen, on="site_id")
         return chosen
+
+    def sites_after_frame(self) -> gpd.GeoDataFrame:
+        """Existing and new sites with capacity, ratio and population in reach after the plan."""
+        existing = self.before.inputs.facilities[["site_id", "geometry"]].assign(new=False)
+        new = self.new_sites_frame()[["site_id", "geometry"]].assign(new=True)
+        sites = pd.concat([existing, new[~new["site_id"].isin(existing["site_id"])]])
+        acc = self.after.access
+        extra = pd.DataFrame(
+            {
+                "capacity": self.supply_after,
+                "site_ratio": acc.site_ratio,
+                "population_in_reach": acc.site_population,
+            }
+        )
+        out = sites.merge(extra, left_on="site_id", right_index=True, how="left")
+        return gpd.GeoDataFrame(out.reset_index(drop=True), crs=self.before.inputs.crs)
 
 
 def _solver_options(spec):
@@ -648,7 +665,12 @@ def run_plan(scenario: Scenario, *, progress: bool = True, log: Log = _quiet) ->
         f"{after.inequity['share_zero']:.1%}"
     )
     return PlanRun(
-        before=before, candidates=candidates, location=result, after=after, comparison=comparison
+        before=before,
+        candidates=candidates,
+        location=result,
+        after=after,
+        comparison=comparison,
+        supply_after=supply_after,
     )
 
 
@@ -696,8 +718,9 @@ def write_plan_outputs(run: PlanRun, out_dir: str | Path) -> Path:
     summary["inequity_after"] = run.after.inequity
     with atomic_output_dir(out_dir) as tmp:
         areas.to_file(tmp / "plan.gpkg", layer="areas", engine="pyogrio")
-        facilities = run.after.facilities_frame()
-        facilities.to_file(tmp / "plan.gpkg", layer="sites_after", engine="pyogrio")
+        sites_after = run.sites_after_frame()
+        sites_after.to_file(tmp / "plan.gpkg", layer="sites_after", engine="pyogrio")
+        sites_after.drop(columns="geometry").to_csv(tmp / "sites_after.csv", index=False)
         if len(new_sites):
             new_sites.to_file(tmp / "plan.gpkg", layer="new_sites", engine="pyogrio")
         new_sites.drop(columns="geometry").to_csv(tmp / "new_sites.csv", index=False)
