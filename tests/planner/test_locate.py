@@ -109,3 +109,29 @@ def test_location_needs_its_inputs(tiny, capsys):
     err = capsys.readouterr().err
     assert "location.max_new_sites" in err and "location.budget" in err
     assert "[candidates]" in err
+
+
+def test_generated_candidates_avoid_served_areas(tiny, capsys):
+    """k-means candidates from the scenario: only areas beyond the exclusion time are clustered."""
+    tiny.sections["access"]["catchment_minutes"] = CATCHMENT
+    tiny.sections["candidates"] = {
+        "generate": {
+            "n": 2,
+            "exclude_within_minutes": CATCHMENT,
+            "site_cost": 100.0,
+            "unit_cost": 1.0,
+            "max_units": 10,
+            "min_units": 1,
+        }
+    }
+    tiny.sections["location"] = {"objective": "coverage", "max_new_sites": 2}
+    assert main(["locate", str(tiny.write()), "--quiet"]) == 0, capsys.readouterr().err
+    areas = gpd.read_file(tiny.folder / "areas.gpkg", layer="tracts")
+    hospitals = gpd.read_file(tiny.folder / "hospitals.gpkg")
+    served = _covered(areas, list(hospitals.geometry))
+    new = gpd.read_file(tiny.out / "plan.gpkg", layer="new_sites")
+    assert set(new["site_id"]) <= {"K01", "K02"} and len(new) >= 1
+    unserved_hull = areas[~served].union_all().buffer(1.0)
+    assert new.geometry.within(unserved_hull).all()
+    summary = json.loads((tiny.out / "summary.json").read_text())
+    assert summary["location"]["totals"]["share_after"] == 1.0
