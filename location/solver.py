@@ -18,13 +18,15 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import pulp
 
 from accessplan.location.errors import SolverError, UnknownSolverError
 
-__all__ = ["SOLVERS", "SolveReport", "SolverOptions", "solve"]
+__all__ = ["LP_METHODS", "SOLVERS", "SolveReport", "SolverOptions", "solve"]
 
 SOLVERS = ("cbc", "highs")
+LP_METHODS = ("ipm", "simplex")
 
 
 @dataclass(frozen=True)
@@ -45,6 +47,17 @@ class SolverOptions:
         Threads the solver may use.
     msg : bool, default False
         Show the solver's own log.
+    warm_start : bool, default False
+        Hand the solver the variables' current values (``setInitialValue``)
+        as a MIP start: CBC through PuLP's ``warmStart``; HiGHS through
+        ``Highs.setSolution`` (PuLP 3.3.2's ``HiGHS`` class has no warm start:
+        its ``warmStart`` keyword would be passed on as an unknown HiGHS option).
+    lp_method : {"ipm", "simplex"}, optional
+        HiGHS only: the method for the LPs (HiGHS options ``mip_lp_solver``
+        for a MIP, ``solver`` for an LP); HiGHS chooses when None. On
+        maximal-covering models "ipm" solved 2-3x faster end to end, and the
+        root LP of a hard instance 25x faster, than simplex
+        (see location/coverage.py).
     """
 
     solver: str = "cbc"
@@ -52,9 +65,18 @@ class SolverOptions:
     gap_rel: float | None = None
     threads: int | None = None
     msg: bool = False
+    warm_start: bool = False
+    lp_method: str | None = None
 
     def __post_init__(self) -> None:
         problems = []
+        if self.lp_method is not None:
+            if self.lp_method not in LP_METHODS:
+                problems.append(
+                    f"lp_method must be one of {list(LP_METHODS)} or None, got {self.lp_method!r}"
+                )
+            elif self.solver != "highs":
+                problems.append("lp_method is a HiGHS option; leave it None for CBC")
         if self.solver not in SOLVERS:
             problems.append(f"unknown solver {self.solver!r}; choose one of {list(SOLVERS)}")
         if self.time_limit_s is not None and not (
@@ -194,13 +216,18 @@ def solve(problem: pulp.LpProblem, options: SolverOptions | None = None) -> Solv
             gapRel=options.gap_rel,
             threads=options.threads,
             logPath=log_path,
+            warmStart=options.warm_start,
         )
     else:
-        solver = pulp.HiGHS(
+        params = {}
+        if options.lp_method is not None:
+            params["mip_lp_solver" if mip else "solver"] = options.lp_method
+        solver = (_HiGHSWithStart if options.warm_start else pulp.HiGHS)(
             msg=options.msg,
             timeLimit=options.time_limit_s,
             gapRel=options.gap_rel,
             threads=options.threads,
+            **params,
         )
     start = time.perf_counter()
     try:
@@ -234,7 +261,11 @@ def solve(problem: pulp.LpProblem, options: SolverOptions | None = None) -> Solv
             if bound is not None:
                 # CBC's bound, like HiGHS's, leaves out the objective's constant term.
                 bound += float(problem.objective.constant or 0.0)
-            elif status == "optimal" and "Optimal solution found" in _cbc_result(log_text):
+            elif (
+                status == "optimal"
+                and "Optimal solution found" in _cbc_result(log_text)
+                and not _cbc_root_unsolved(log_text)
+            ):
                 bound = objective
     gap = None
     if objective is not None and bound is not None:
@@ -243,7 +274,7 @@ def solve(problem: pulp.LpProblem, options: SolverOptions | None = None) -> Solv
         status == "optimal"
         and mip
         and options.solver == "cbc"
-        and "Stopped" in _cbc_result(log_text)
+        and ("Stopped" in _cbc_result(log_text) or _cbc_root_unsolved(log_text))
     ):
         status = "feasible"
     return SolveReport(
@@ -260,9 +291,38 @@ def solve(problem: pulp.LpProblem, options: SolverOptions | None = None) -> Solv
     )
 
 
+class _HiGHSWithStart(pulp.HiGHS):
+    """pulp.HiGHS handing HiGHS the variables' initial values as a (partial) MIP start."""
+
+    def callSolver(self, lp):
+        start = [(v.index, v.varValue) for v in lp.variables() if v.varValue is not None]
+        if start:
+            index, value = zip(*start, strict=True)
+            lp.solverModel.setSolution(
+                len(index), np.asarray(index, dtype=np.int32), np.asarray(value, dtype=float)
+            )
+        super().callSolver(lp)
+
+
 def _cbc_result(log_text: str) -> str:
     match = _CBC_RESULT.search(log_text)
     return match.group(1) if match else ""
+
+
+def _cbc_root_unsolved(log_text: str) -> bool:
+    """CBC ran out of time in the root LP yet printed "Optimal solution found".
+
+    Seen with a MIP start and a short time limit: CBC logs "The LP relaxation is
+    infeasible or too expensive", keeps the start, and calls it optimal. With a
+    solution in hand the relaxation cannot be infeasible, so nothing was proved.
+    CBC prints the same line for the sub-MIPs of its heuristics (after "Full
+    problem ... reduced to ..."); the main search then ends with "Search
+    completed", which the root-timeout case never prints.
+    """
+    return (
+        "LP relaxation is infeasible or too expensive" in log_text
+        and "Search completed" not in log_text
+    )
 
 
 def _cbc_bound(log_text: str) -> float | None:
