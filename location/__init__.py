@@ -8,11 +8,17 @@ optimum was proven (``SolveReport.status``), with the bound and gap.
 Coverage family (:mod:`accessplan.location.coverage`): :func:`maximize_coverage`
 (MCLP), :func:`greedy_coverage`, :func:`capacitated_coverage`,
 :func:`min_cost_cover` and :func:`set_cover` (LSCP), all returning a
-:class:`LocationResult`.
+:class:`LocationResult`. Median and center (:mod:`accessplan.location.median`):
+:func:`p_median`, :func:`p_center`. Equity on access scores
+(:mod:`accessplan.location.equity`): :func:`maximize_min_access`,
+:func:`minimize_access_deviation`, :func:`reallocate_capacity_qp` (a continuous
+QP solved by HiGHS) and :func:`round_and_repair`. Candidate sites:
+:func:`kmeans_candidates`.
 """
 
 from __future__ import annotations
 
+from accessplan.location.candidates import kmeans_candidates
 from accessplan.location.coverage import (
     capacitated_coverage,
     greedy_coverage,
@@ -20,25 +26,40 @@ from accessplan.location.coverage import (
     min_cost_cover,
     set_cover,
 )
+from accessplan.location.equity import (
+    EquityResult,
+    maximize_min_access,
+    minimize_access_deviation,
+    reallocate_capacity_qp,
+    round_and_repair,
+)
 from accessplan.location.errors import InfeasibleModelError, SolverError, UnknownSolverError
+from accessplan.location.median import MedianResult, p_center, p_median
 from accessplan.location.result import LocationResult
 from accessplan.location.solver import LP_METHODS, SOLVERS, SolveReport, SolverOptions, solve
-
-# The median / center and equity models (median.py, equity.py) add their names below.
 
 __all__ = [
     "LP_METHODS",
     "SOLVERS",
+    "EquityResult",
     "InfeasibleModelError",
     "LocationResult",
+    "MedianResult",
     "SolveReport",
     "SolverError",
     "SolverOptions",
     "UnknownSolverError",
     "capacitated_coverage",
     "greedy_coverage",
+    "kmeans_candidates",
     "maximize_coverage",
+    "maximize_min_access",
     "min_cost_cover",
+    "minimize_access_deviation",
+    "p_center",
+    "p_median",
+    "reallocate_capacity_qp",
+    "round_and_repair",
     "set_cover",
     "solve",
 ]

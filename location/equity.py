@@ -82,7 +82,7 @@ from accessplan.location.median import (
     _numbers,
     _raise_if_unsolved,
 )
-from accessplan.location.solver import SolveReport, SolverOptions, solve
+from accessplan.location.solver import SolveReport, SolverOptions, new_highs, solve
 from accessplan.spatial.decay import Decay, make_decay
 from accessplan.spatial.errors import UnknownDecayError, UnknownMethodError
 from accessplan.spatial.fca import default_decay
@@ -1062,8 +1062,7 @@ def reallocate_capacity_qp(
 def _highs_qp(q, lower, upper, row_total, time_limit_s):
     """Minimise ``x^T q x`` (HiGHS form ``1/2 x^T Q x`` with ``Q = 2 q``) s.t. ``sum x = row_total``."""
     n = len(lower)
-    h = highspy.Highs()
-    h.setOptionValue("output_flag", False)
+    h = new_highs(msg=False)
     if time_limit_s is not None:
         h.setOptionValue("time_limit", float(time_limit_s))
     inf = highspy.kHighsInf

@@ -10,9 +10,11 @@ optimality within the requested relative gap.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import os
 import re
+import sys
 import tempfile
 import time
 from dataclasses import dataclass
@@ -222,7 +224,8 @@ def solve(problem: pulp.LpProblem, options: SolverOptions | None = None) -> Solv
         params = {}
         if options.lp_method is not None:
             params["mip_lp_solver" if mip else "solver"] = options.lp_method
-        solver = (_HiGHSWithStart if options.warm_start else pulp.HiGHS)(
+        solver = _QuietHiGHS(
+            warm_start=options.warm_start,
             msg=options.msg,
             timeLimit=options.time_limit_s,
             gapRel=options.gap_rel,
@@ -291,10 +294,57 @@ def solve(problem: pulp.LpProblem, options: SolverOptions | None = None) -> Solv
     )
 
 
-class _HiGHSWithStart(pulp.HiGHS):
-    """pulp.HiGHS handing HiGHS the variables' initial values as a (partial) MIP start."""
+@contextlib.contextmanager
+def quiet_native_stdout(quiet: bool = True):
+    """Send what native code writes to file descriptor 1 to /dev/null while active.
+
+    highspy prints a banner on stdout when a ``Highs`` object is created, before
+    any option can silence it; this keeps ``msg=False`` runs quiet.
+    """
+    if not quiet:
+        yield
+        return
+    sys.stdout.flush()
+    saved = os.dup(1)
+    try:
+        with open(os.devnull, "wb") as null:
+            os.dup2(null.fileno(), 1)
+            yield
+    finally:
+        os.dup2(saved, 1)
+        os.close(saved)
+
+
+def new_highs(*, msg: bool = False):
+    """A ``highspy.Highs`` object, created without its banner unless ``msg``."""
+    import highspy
+
+    with quiet_native_stdout(not msg):
+        highs = highspy.Highs()
+    if not msg:
+        highs.setOptionValue("output_flag", False)
+    return highs
+
+
+class _QuietHiGHS(pulp.HiGHS):
+    """pulp.HiGHS without the creation banner, optionally handing HiGHS a MIP start.
+
+    The variables' initial values go to HiGHS as a (partial) MIP start when
+    ``warm_start`` is true (PuLP 3.3.2's HiGHS class has no warm start).
+    """
+
+    def __init__(self, *, warm_start: bool = False, **options) -> None:
+        super().__init__(**options)
+        self.warm_start = warm_start
+
+    def createAndConfigureSolver(self, lp):
+        with quiet_native_stdout(not self.msg):
+            super().createAndConfigureSolver(lp)
 
     def callSolver(self, lp):
+        if not self.warm_start:
+            super().callSolver(lp)
+            return
         start = [(v.index, v.varValue) for v in lp.variables() if v.varValue is not None]
         if start:
             index, value = zip(*start, strict=True)
