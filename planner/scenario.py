@@ -42,6 +42,7 @@ Example
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import tomllib
 from collections.abc import Mapping
@@ -272,6 +273,10 @@ class Scenario:
                 "decay": self.raw.get("access", {}).get("decay"),
                 "normalize": self.normalize,
             },
+            "location": None if self.location is None else dataclasses.asdict(self.location),
+            "generate_candidates": None
+            if self.generate_candidates is None
+            else dataclasses.asdict(self.generate_candidates),
             "output": {"dir": str(self.output_dir)},
         }
 
