@@ -28,7 +28,10 @@ def _version() -> str:
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="accessplan",
-        description="Plan regional health-care access: travel times, access scores, inequity.",
+        description=(
+            "Plan regional health-care access: travel times, access scores, inequity, "
+            "new sites under a budget, ventilator sizing."
+        ),
     )
     parser.add_argument("--version", action="version", version=f"accessplan {_version()}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -64,6 +67,18 @@ def _parser() -> argparse.ArgumentParser:
         "scenario", type=Path, help="scenario file (TOML) with a [location] section"
     )
     common(locate)
+    size = sub.add_parser(
+        "size",
+        help="ventilators per site by Erlang C from the demand each site serves",
+        description=(
+            "Access (and the [location] plan when the scenario has one), then Erlang C sizing "
+            "of every site's ventilators to the [ventilators] target wait."
+        ),
+    )
+    size.add_argument(
+        "scenario", type=Path, help="scenario file (TOML) with a [ventilators] section"
+    )
+    common(size)
     return parser
 
 
@@ -82,7 +97,10 @@ def _run(
     log = _log(quiet)
     scenario = load_scenario(scenario_path)
     target = out or default_out or scenario.output_dir
-    if command == "locate" or (command == "demo" and scenario.location is not None):
+    if command == "size" or (command == "demo" and scenario.ventilators is not None):
+        run = pipeline.run_size(scenario, progress=not quiet, log=log)
+        folder = pipeline.write_size_outputs(run, target)
+    elif command == "locate" or (command == "demo" and scenario.location is not None):
         run = pipeline.run_plan(scenario, progress=not quiet, log=log)
         folder = pipeline.write_plan_outputs(run, target)
     else:

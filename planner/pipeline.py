@@ -356,6 +356,19 @@ def _summary(run: AccessRun) -> dict[str, Any]:
     return summary
 
 
+def _write_access_files(run: AccessRun, folder: Path) -> dict[str, Any]:
+    """Write the access files into ``folder``; return the summary (not yet written)."""
+    areas = run.areas_frame()
+    facilities = run.facilities_frame()
+    areas.to_file(folder / "access.gpkg", layer="areas", engine="pyogrio")
+    facilities.to_file(folder / "access.gpkg", layer="facilities", engine="pyogrio")
+    areas.drop(columns="geometry").to_csv(folder / "areas_access.csv", index=False)
+    facilities.drop(columns="geometry").to_csv(folder / "facilities_access.csv", index=False)
+    run.travel.od.to_csv(folder / "travel_times.csv", index=False)
+    write_json(folder / "scenario.json", run.scenario.resolved())
+    return _summary(run)
+
+
 def write_access_outputs(run: AccessRun, out_dir: str | Path) -> Path:
     """Write the access results atomically.
 
@@ -374,16 +387,8 @@ def write_access_outputs(run: AccessRun, out_dir: str | Path) -> Path:
         The output folder.
     """
     out_dir = Path(out_dir)
-    areas = run.areas_frame()
-    facilities = run.facilities_frame()
     with atomic_output_dir(out_dir) as tmp:
-        areas.to_file(tmp / "access.gpkg", layer="areas", engine="pyogrio")
-        facilities.to_file(tmp / "access.gpkg", layer="facilities", engine="pyogrio")
-        areas.drop(columns="geometry").to_csv(tmp / "areas_access.csv", index=False)
-        facilities.drop(columns="geometry").to_csv(tmp / "facilities_access.csv", index=False)
-        run.travel.od.to_csv(tmp / "travel_times.csv", index=False)
-        write_json(tmp / "scenario.json", run.scenario.resolved())
-        write_json(tmp / "summary.json", _summary(run))
+        write_json(tmp / "summary.json", _write_access_files(run, tmp))
     return out_dir.resolve()
 
 
@@ -674,25 +679,8 @@ def run_plan(scenario: Scenario, *, progress: bool = True, log: Log = _quiet) ->
     )
 
 
-def write_plan_outputs(run: PlanRun, out_dir: str | Path) -> Path:
-    """Write the plan atomically.
-
-    Besides the access outputs of :func:`write_access_outputs` (for the
-    situation before the plan), writes ``plan.gpkg`` (layers ``areas`` with
-    access before and after, ``new_sites``), ``new_sites.csv``,
-    ``inequity_before_after.csv`` and a ``location`` block in ``summary.json``
-    with the solver report.
-
-    Parameters
-    ----------
-    run : PlanRun
-    out_dir : str or Path
-
-    Returns
-    -------
-    Path
-    """
-    out_dir = Path(out_dir)
+def _write_plan_files(run: PlanRun, folder: Path) -> dict[str, Any]:
+    """Write the plan files into ``folder``; return the summary (not yet written)."""
     before = run.before.areas_frame()
     after = run.after.areas_frame()
     areas = before.rename(
@@ -716,17 +704,199 @@ def write_plan_outputs(run: PlanRun, out_dir: str | Path) -> Path:
         "new_sites": list(new_sites["site_id"]),
     }
     summary["inequity_after"] = run.after.inequity
+    areas.to_file(folder / "plan.gpkg", layer="areas", engine="pyogrio")
+    sites_after = run.sites_after_frame()
+    sites_after.to_file(folder / "plan.gpkg", layer="sites_after", engine="pyogrio")
+    sites_after.drop(columns="geometry").to_csv(folder / "sites_after.csv", index=False)
+    if len(new_sites):
+        new_sites.to_file(folder / "plan.gpkg", layer="new_sites", engine="pyogrio")
+    new_sites.drop(columns="geometry").to_csv(folder / "new_sites.csv", index=False)
+    areas.drop(columns="geometry").to_csv(folder / "areas_plan.csv", index=False)
+    run.comparison.to_csv(folder / "inequity_before_after.csv")
+    run.before.travel.od.to_csv(folder / "travel_times.csv", index=False)
+    write_json(folder / "scenario.json", run.before.scenario.resolved())
+    return summary
+
+
+def write_plan_outputs(run: PlanRun, out_dir: str | Path) -> Path:
+    """Write the plan atomically.
+
+    Writes ``plan.gpkg`` (layers ``areas`` with access before and after,
+    ``sites_after``, ``new_sites``), ``new_sites.csv``, ``sites_after.csv``,
+    ``areas_plan.csv``, ``inequity_before_after.csv``, ``travel_times.csv``,
+    ``scenario.json`` and ``summary.json`` (with a ``location`` block holding
+    the solver report).
+
+    Parameters
+    ----------
+    run : PlanRun
+    out_dir : str or Path
+
+    Returns
+    -------
+    Path
+    """
+    out_dir = Path(out_dir)
     with atomic_output_dir(out_dir) as tmp:
-        areas.to_file(tmp / "plan.gpkg", layer="areas", engine="pyogrio")
-        sites_after = run.sites_after_frame()
-        sites_after.to_file(tmp / "plan.gpkg", layer="sites_after", engine="pyogrio")
-        sites_after.drop(columns="geometry").to_csv(tmp / "sites_after.csv", index=False)
-        if len(new_sites):
-            new_sites.to_file(tmp / "plan.gpkg", layer="new_sites", engine="pyogrio")
-        new_sites.drop(columns="geometry").to_csv(tmp / "new_sites.csv", index=False)
-        areas.drop(columns="geometry").to_csv(tmp / "areas_plan.csv", index=False)
-        run.comparison.to_csv(tmp / "inequity_before_after.csv")
-        run.before.travel.od.to_csv(tmp / "travel_times.csv", index=False)
-        write_json(tmp / "scenario.json", run.before.scenario.resolved())
+        write_json(tmp / "summary.json", _write_plan_files(run, tmp))
+    return out_dir.resolve()
+
+
+# --------------------------------------------------------------------------
+# Ventilators: Erlang C sizing from the demand each site serves
+# --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SizeRun:
+    """Access (and the plan, if any), then the ventilators each site needs."""
+
+    base: AccessRun | PlanRun
+    demand: Any  # accessplan.capacity.demand.SiteDemand
+    sizing: pd.DataFrame
+    pool_split: pd.DataFrame | None
+
+
+def _final_access(run: AccessRun | PlanRun) -> tuple[AccessRun, pd.Series]:
+    """The access run the sites are sized on, and the supply (capacity) per site."""
+    if isinstance(run, PlanRun):
+        return run.after, run.supply_after
+    return run, run.inputs.facilities.set_index("site_id")["capacity"]
+
+
+def size_ventilators(run: AccessRun | PlanRun, *, log: Log = _quiet) -> SizeRun:
+    """Size every site (existing and new) to the target wait, or split a given pool.
+
+    Expected daily ventilator patients per site come from the access model:
+    each area's patients (``patients_per_100k_day`` x population / 100,000)
+    choose among the sites in reach with Huff-style weights (capacity x the
+    access decay). Mean stays are the facility's own ``mean_stay_days`` where
+    the layer has one, the scenario's elsewhere (new sites). Current
+    ventilators are the facility layer's ``ventilators`` (0 for new sites).
+
+    Parameters
+    ----------
+    run : AccessRun or PlanRun
+    log : callable, optional
+
+    Returns
+    -------
+    SizeRun
+    """
+    from accessplan.capacity.demand import site_arrivals
+    from accessplan.capacity.sizing import resolve_mean_stay, size_sites, split_given_pool
+    from accessplan.capacity.staff import staff_for
+
+    access, supply = _final_access(run)
+    scenario = access.scenario
+    spec = scenario.ventilators
+    facilities = access.inputs.facilities.set_index("site_id")
+    areas = access.inputs.areas.set_index("area_id")
+    demand = site_arrivals(
+        access.travel.od,
+        areas["population"],
+        supply,
+        patients_per_100k_day=spec.patients_per_100k_day,
+        catchment_minutes=scenario.catchment_minutes,
+        decay=scenario.decay,
+        method=scenario.access_method,
+        attractiveness=spec.attractiveness,
+    )
+    site_ids = list(supply.index)
+    own_stay = facilities["mean_stay_days"] if "mean_stay_days" in facilities.columns else None
+    stays = resolve_mean_stay(site_ids, own_stay, spec.mean_stay_days)
+    current = pd.Series(0.0, index=site_ids)
+    if "ventilators" in facilities.columns:
+        current.loc[facilities.index] = facilities["ventilators"].to_numpy(dtype=float)
+    arrivals = demand.arrivals_per_day.reindex(site_ids)
+    sizing = size_sites(arrivals, stays, target_wait_hours=spec.target_wait_hours, current=current)
+    sizing["therapists"] = staff_for(
+        sizing["ventilators_needed"].to_numpy(),
+        per_staff=spec.staff_ratio,
+        shifts_per_day=spec.shifts_per_day,
+    )
+    sizing.insert(0, "new_site", ~sizing.index.isin(facilities.index))
+    log(
+        f"ventilators for a mean wait of {spec.target_wait_hours:g} h: "
+        f"{int(sizing['ventilators_needed'].sum())} needed, {int(current.sum())} in place, "
+        f"shortfall {int(sizing['shortfall'].sum())}; "
+        f"{demand.unserved_patients_per_day:.2f} patients/day reach no site"
+    )
+    split = None
+    if spec.pool is not None:
+        split = split_given_pool(
+            arrivals, stays, current, pool=spec.pool, objective=spec.pool_objective
+        )
+        log(f"pool of {spec.pool} split by {spec.pool_objective}")
+    return SizeRun(base=run, demand=demand, sizing=sizing, pool_split=split)
+
+
+def run_size(scenario: Scenario, *, progress: bool = True, log: Log = _quiet) -> SizeRun:
+    """Access, the location plan when the scenario has one, then ventilator sizing.
+
+    Parameters
+    ----------
+    scenario : Scenario
+        Must have a ``[ventilators]`` section.
+    progress : bool, default True
+    log : callable, optional
+
+    Returns
+    -------
+    SizeRun
+    """
+    if scenario.ventilators is None:
+        raise InputValidationError(
+            [Problem("the scenario has no [ventilators] section", source=str(scenario.source))],
+            what="scenario",
+        )
+    if scenario.location is not None:
+        base: AccessRun | PlanRun = run_plan(scenario, progress=progress, log=log)
+    else:
+        base = run_access(scenario, progress=progress, log=log)
+    return size_ventilators(base, log=log)
+
+
+def write_size_outputs(run: SizeRun, out_dir: str | Path) -> Path:
+    """Write access (and plan) outputs plus ``ventilators.csv`` atomically.
+
+    ``ventilators.csv`` has one row per site: arrivals per day, mean stay,
+    offered load, ventilators needed for the target wait, the wait and
+    probability of waiting at that count, current count, shortfall, wait with
+    the current count, and therapists; ``ventilator_pool.csv`` the split of a
+    given pool when the scenario asks for one. ``summary.json`` gains a
+    ``ventilators`` block.
+
+    Parameters
+    ----------
+    run : SizeRun
+    out_dir : str or Path
+
+    Returns
+    -------
+    Path
+    """
+    out_dir = Path(out_dir)
+    spec = (
+        run.base.after.scenario if isinstance(run.base, PlanRun) else run.base.scenario
+    ).ventilators
+    with atomic_output_dir(out_dir) as tmp:
+        if isinstance(run.base, PlanRun):
+            summary = _write_plan_files(run.base, tmp)
+        else:
+            summary = _write_access_files(run.base, tmp)
+        run.sizing.rename_axis("site_id").to_csv(tmp / "ventilators.csv")
+        if run.pool_split is not None:
+            run.pool_split.rename_axis("site_id").to_csv(tmp / "ventilator_pool.csv")
+        summary["ventilators"] = {
+            "target_wait_hours": spec.target_wait_hours,
+            "patients_per_day": run.demand.total_patients_per_day,
+            "unserved_patients_per_day": run.demand.unserved_patients_per_day,
+            "needed": int(run.sizing["ventilators_needed"].sum()),
+            "current": float(run.sizing["current"].sum()),
+            "shortfall": float(run.sizing["shortfall"].sum()),
+            "therapists": int(run.sizing["therapists"].sum()),
+            "pool": None if run.pool_split is None else dict(run.pool_split.attrs),
+        }
         write_json(tmp / "summary.json", summary)
     return out_dir.resolve()

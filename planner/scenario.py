@@ -66,6 +66,7 @@ __all__ = [
     "LocationSpec",
     "NetworkSpec",
     "Scenario",
+    "VentilatorSpec",
     "load_scenario",
     "parse_scenario",
 ]
@@ -117,6 +118,16 @@ SCHEMA: dict[str, dict[str, Any]] = {
         "time_limit_s": _NUMBER,
         "gap_rel": _NUMBER,
         "threads": int,
+    },
+    "ventilators": {
+        "patients_per_100k_day": _NUMBER,
+        "mean_stay_days": _NUMBER,
+        "target_wait_hours": _NUMBER,
+        "attractiveness": _NUMBER,
+        "pool": int,
+        "pool_objective": str,
+        "staff_ratio": _NUMBER,
+        "shifts_per_day": int,
     },
     "output": {"dir": str},
 }
@@ -212,6 +223,20 @@ class LocationSpec:
 
 
 @dataclass(frozen=True)
+class VentilatorSpec:
+    """The ``[ventilators]`` section: Erlang C sizing of each site from its demand."""
+
+    patients_per_100k_day: float
+    mean_stay_days: float
+    target_wait_hours: float = 7.0
+    attractiveness: float = 1.0
+    pool: int | None = None
+    pool_objective: str = "min-max"
+    staff_ratio: float = 10.0
+    shifts_per_day: int = 3
+
+
+@dataclass(frozen=True)
 class Scenario:
     """A validated scenario; paths are absolute."""
 
@@ -222,6 +247,7 @@ class Scenario:
     candidates: LayerSpec | None = None
     generate_candidates: CandidateGeneration | None = None
     location: LocationSpec | None = None
+    ventilators: VentilatorSpec | None = None
     crs: str | None = None
     name: str = "scenario"
     access_method: str = "2sfca"
@@ -277,6 +303,9 @@ class Scenario:
             "generate_candidates": None
             if self.generate_candidates is None
             else dataclasses.asdict(self.generate_candidates),
+            "ventilators": None
+            if self.ventilators is None
+            else dataclasses.asdict(self.ventilators),
             "output": {"dir": str(self.output_dir)},
         }
 
@@ -385,6 +414,7 @@ def parse_scenario(data: Mapping[str, Any], *, source: str | Path) -> Scenario:
     network = _network(data.get("network", {}), base, add)
     generate = _generate(data.get("candidates", {}), add)
     location = _location(data.get("location"), add)
+    ventilators = _ventilators(data.get("ventilators"), add)
     if location is not None and "candidates" not in data:
         add("[location] needs candidate sites: add a [candidates] section", "candidates")
 
@@ -425,6 +455,7 @@ def parse_scenario(data: Mapping[str, Any], *, source: str | Path) -> Scenario:
         candidates=candidates,
         generate_candidates=generate,
         location=location,
+        ventilators=ventilators,
         network=network,
         crs=data.get("project", {}).get("crs"),
         name=data.get("project", {}).get("name", source.stem),
@@ -569,6 +600,40 @@ def _location(body: Mapping[str, Any] | None, add) -> LocationSpec | None:
     if solver not in ("cbc", "highs"):
         add(f"unknown solver {solver!r}; choose 'cbc' or 'highs'", "location.solver")
     return LocationSpec(**{k: v for k, v in body.items()})
+
+
+def _ventilators(body: Mapping[str, Any] | None, add) -> VentilatorSpec | None:
+    if body is None:
+        return None
+    ok = True
+    for key in ("patients_per_100k_day", "mean_stay_days"):
+        if key not in body:
+            add(f"[ventilators] needs {key}", f"ventilators.{key}")
+            ok = False
+    for key in (
+        "patients_per_100k_day",
+        "mean_stay_days",
+        "target_wait_hours",
+        "staff_ratio",
+        "shifts_per_day",
+    ):
+        value = body.get(key)
+        if isinstance(value, _NUMBER) and not (math.isfinite(value) and value > 0):
+            add(f"must be a positive number, got {value!r}", f"ventilators.{key}")
+            ok = False
+    for key in ("attractiveness", "pool"):
+        value = body.get(key)
+        if isinstance(value, _NUMBER) and not (math.isfinite(value) and value >= 0):
+            add(f"must not be negative, got {value!r}", f"ventilators.{key}")
+            ok = False
+    objective = body.get("pool_objective", "min-max")
+    if objective not in ("min-max", "min-sum"):
+        add(
+            f"unknown pool_objective {objective!r}; choose 'min-max' or 'min-sum'",
+            "ventilators.pool_objective",
+        )
+        ok = False
+    return VentilatorSpec(**body) if ok else None
 
 
 def _resolve(base: Path, value: str) -> Path:

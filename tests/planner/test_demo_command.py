@@ -35,3 +35,17 @@ def test_demo_command_end_to_end(tmp_path, capsys):
     assert np.isclose((areas["need"] * areas["access_after"]).sum(), served, rtol=1e-9)
     table = pd.read_csv(out / "inequity_before_after.csv", index_col=0)
     assert np.isclose(table.loc["gini", "after"], summary["inequity_after"]["gini"])
+
+    # ventilators: every site, existing and new, meets the 7-hour mean wait with the count given,
+    # and one fewer would not
+    from accessplan.capacity.erlang import mean_wait
+
+    vents = pd.read_csv(out / "ventilators.csv", index_col="site_id")
+    assert set(vents.index) == set(sites["site_id"])
+    busy = vents[vents["offered_load"] > 0]
+    stay_h = busy["mean_stay_days"] * 24
+    n = busy["ventilators_needed"].to_numpy()
+    load = busy["offered_load"].to_numpy()
+    assert (mean_wait(n, load, mean_service_time=stay_h.to_numpy()) <= 7 + 1e-9).all()
+    assert (mean_wait(n - 1, load, mean_service_time=stay_h.to_numpy()) > 7).all()
+    assert summary["ventilators"]["needed"] == vents["ventilators_needed"].sum()
