@@ -36,9 +36,9 @@ import numpy as np
 import pandas as pd
 
 from accessplan.data.errors import ProblemCollector
-from accessplan.spatial.decay import Decay, make_decay
-from accessplan.spatial.errors import UnknownDecayError, UnknownMethodError
-from accessplan.spatial.fca import METHODS, OD_COLUMNS, default_decay
+from accessplan.spatial.decay import Decay
+from accessplan.spatial.errors import UnknownMethodError
+from accessplan.spatial.fca import METHODS, OD_COLUMNS, resolve_decay
 
 __all__ = ["SHARE_COLUMNS", "SiteDemand", "site_arrivals"]
 
@@ -158,21 +158,7 @@ def _resolve_decay(decay, method, catchment_minutes: float) -> Decay:
         raise UnknownMethodError(
             f"unknown access method {method!r}; accepted: {', '.join(METHODS)}"
         )
-    if decay is None:
-        return default_decay(name, catchment_minutes=catchment_minutes)
-    if not isinstance(decay, Decay | str | Mapping):
-        raise UnknownDecayError(
-            f"decay must be a Decay, a type name or a table, got {type(decay).__name__}"
-        )
-    decay = make_decay(decay, catchment_minutes=catchment_minutes)
-    reach = decay.max_minutes
-    if reach is not None and reach > catchment_minutes * (1 + 1e-12):
-        raise UnknownDecayError(
-            f"the decay reaches {reach:g} minutes but catchment_minutes is "
-            f"{catchment_minutes:g}: pairs beyond the catchment would be cut silently; "
-            "give the same catchment to both"
-        )
-    return decay
+    return resolve_decay(decay, method=name, catchment_minutes=catchment_minutes)
 
 
 def site_arrivals(

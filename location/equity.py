@@ -83,9 +83,9 @@ from accessplan.location.median import (
     _raise_if_unsolved,
 )
 from accessplan.location.solver import SolveReport, SolverOptions, new_highs, solve
-from accessplan.spatial.decay import Decay, make_decay
-from accessplan.spatial.errors import UnknownDecayError, UnknownMethodError
-from accessplan.spatial.fca import default_decay
+from accessplan.spatial.decay import Decay
+from accessplan.spatial.errors import UnknownMethodError
+from accessplan.spatial.fca import resolve_decay
 
 __all__ = [
     "LINEAR_METHODS",
@@ -214,19 +214,7 @@ def _resolve(method, decay, catchment_minutes, problems: ProblemCollector):
         problems.add(f"catchment_minutes must be a finite number > 0, got {catchment_minutes!r}")
         return name, None
     catchment = float(catchment_minutes)
-    if decay is None:
-        return name, default_decay(name, catchment_minutes=catchment)
-    if not isinstance(decay, Decay | str | Mapping):
-        raise UnknownDecayError(
-            f"decay must be a Decay, a type name or a table, got {type(decay).__name__}"
-        )
-    decay = make_decay(decay, catchment_minutes=catchment)
-    reach = decay.max_minutes
-    if reach is not None and reach > catchment * (1 + 1e-12):
-        raise UnknownDecayError(
-            f"the decay reaches {reach:g} minutes but catchment_minutes is {catchment:g}; "
-            "give the same catchment to both"
-        )
+    decay = resolve_decay(decay, method=name, catchment_minutes=catchment)
     return name, decay
 
 

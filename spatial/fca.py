@@ -69,6 +69,7 @@ __all__ = [
     "gaussian_two_step_fca",
     "gravity_access",
     "modified_two_step_fca",
+    "resolve_decay",
     "three_step_fca",
     "two_step_fca",
 ]
@@ -375,10 +376,13 @@ def _run(
         problems.add(f"catchment_minutes must be a finite number > 0, got {catchment_minutes!r}")
     else:
         catchment_minutes = float(catchment_minutes)
-        decay = _resolve_decay(decay, method, catchment_minutes, "decay")
+        decay = resolve_decay(decay, method=method, catchment_minutes=catchment_minutes)
         if selection_decay is not None:
-            selection_decay = _resolve_decay(
-                selection_decay, method, catchment_minutes, "selection_decay"
+            selection_decay = resolve_decay(
+                selection_decay,
+                method=method,
+                catchment_minutes=catchment_minutes,
+                name="selection_decay",
             )
     inputs = _validate(od, demand, supply, problems)
     problems.raise_if_any()
@@ -392,7 +396,30 @@ def _run(
     )
 
 
-def _resolve_decay(decay, method: str, catchment_minutes: float, name: str) -> Decay:
+def resolve_decay(decay, *, method: str, catchment_minutes: float, name: str = "decay") -> Decay:
+    """The decay an access method uses: ``decay`` as given, or the method's default.
+
+    Parameters
+    ----------
+    decay : Decay, str, Mapping or None
+        A decay object, a type name, or its scenario-table form; None for the
+        method's default (see :func:`default_decay`).
+    method : str
+        An access method name (already validated).
+    catchment_minutes : float
+        The catchment; a decay reaching beyond it is an error.
+    name : str, default "decay"
+        How the decay is named in messages.
+
+    Returns
+    -------
+    Decay
+
+    Raises
+    ------
+    UnknownDecayError
+        An unknown or malformed decay, or one reaching past the catchment.
+    """
     if decay is None:
         return default_decay(method, catchment_minutes=catchment_minutes)
     if not isinstance(decay, Decay | str | Mapping):
