@@ -9,7 +9,6 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
-from pyworkforce.queuing import ErlangC
 
 import accessplan.capacity.sizing as sizing_module
 from accessplan.capacity.erlang import mean_wait, servers_for_mean_wait
@@ -52,19 +51,25 @@ def test_n_meets_the_target_and_n_minus_1_misses_it():
     )
 
 
-def test_waits_and_probabilities_agree_with_pyworkforce():
-    # pyworkforce's ErlangC is unit-free: intensity = transactions / interval * aht
+def _textbook_erlang_c(servers: int, load: float) -> float:
+    """Erlang C from its defining sums, in log space (independent of the Erlang B recursion)."""
+    logs = [k * math.log(load) - math.lgamma(k + 1) for k in range(servers)]
+    top = servers * math.log(load) - math.lgamma(servers + 1) + math.log(servers / (servers - load))
+    peak = max([*logs, top])
+    total = sum(math.exp(v - peak) for v in logs) + math.exp(top - peak)
+    return math.exp(top - peak) / total
+
+
+def test_waits_and_probabilities_agree_with_the_textbook_formula():
     sized = size_sites(ARRIVALS, STAYS, target_wait_hours=7)
     for site, row in sized.iterrows():
-        aht_hours = STAYS[site] * 24
-        peer = ErlangC(transactions=ARRIVALS[site], aht=aht_hours, asa=1.0, interval=24)
-        assert peer.intensity == pytest.approx(row["offered_load"], rel=1e-12)
+        stay_hours = STAYS[site] * 24
+        load = ARRIVALS[site] * STAYS[site]
+        assert row["offered_load"] == pytest.approx(load, rel=1e-12)
         n = int(row["ventilators_needed"])
-        p_wait = peer.waiting_probability(n)
+        p_wait = _textbook_erlang_c(n, load)
         assert row["p_wait"] == pytest.approx(p_wait, rel=1e-9)
-        assert row["mean_wait_hours"] == pytest.approx(
-            p_wait * aht_hours / (n - peer.intensity), rel=1e-9
-        )
+        assert row["mean_wait_hours"] == pytest.approx(p_wait * stay_hours / (n - load), rel=1e-9)
 
 
 def test_units_hand_worked():
