@@ -1,0 +1,476 @@
+"""One self-contained HTML report of a plan.
+
+The report is a single file with no external resource: figures are PNG data
+URIs, maps are whole offline HTML documents in ``<iframe srcdoc="...">``, the
+style sheet is inline and no script, font or style is fetched from anywhere.
+Every value that came from the user (ids, names, titles, the scenario) is
+escaped with :func:`html.escape`. Each number shown carries its exact value in a
+``data-value`` attribute and a stable ``id`` (e.g. ``id="gini-before"``), so the
+report can be read back by a program.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import math
+import os
+import tempfile
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from html import escape
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from accessplan.data.errors import ProblemCollector
+from accessplan.maps.figures import (
+    access_distribution_figure,
+    access_maps_figure,
+    lorenz_figure,
+)
+
+__all__ = ["default_figures", "write_report"]
+
+_PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+
+_CSS = """
+body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,Helvetica,Arial,sans-serif;
+margin:2em auto;max-width:1200px;padding:0 1em;color:#222;line-height:1.4}
+h1{font-size:1.6em;margin-bottom:.2em}h2{font-size:1.25em;margin-top:1.6em;
+border-bottom:1px solid #ccc;padding-bottom:.2em}
+table{border-collapse:collapse;margin:.5em 0}th,td{border:1px solid #ccc;padding:.25em .6em}
+th{background:#f3f3f3;text-align:left}td.num{text-align:right;font-variant-numeric:tabular-nums}
+.bad{color:#b00020;font-weight:bold}.good{color:#1b7f3b;font-weight:bold}
+figure{margin:1em 0}figure img{max-width:100%;height:auto;border:1px solid #eee}
+iframe{width:100%;height:520px;border:1px solid #ccc}
+pre{background:#f7f7f7;padding:1em;overflow:auto;font-size:.85em}
+.muted{color:#666;font-size:.9em}
+"""
+
+
+# --------------------------------------------------------------------------
+# formatting
+def _num(value) -> float | None:
+    """A float, or None for missing / non-numeric / non-finite values."""
+    if value is None:
+        return None
+    try:
+        v = float(value)
+    except (TypeError, ValueError):
+        return None
+    return v if math.isfinite(v) else None
+
+
+def _fmt(value, kind: str) -> str:
+    v = _num(value)
+    if v is None:
+        return "–"
+    if kind == "int":
+        return f"{v:,.0f}"
+    if kind == "share":
+        return f"{100 * v:.1f}%"
+    if kind == "money":
+        return f"{v:,.0f}"
+    if kind == "hours":
+        return f"{v:.2f}"
+    if kind == "general":
+        return f"{v:,.6g}"
+    if kind == "seconds":
+        return f"{v:.2f} s"
+    return f"{v:.4g}"
+
+
+def _cell(value, kind: str, cell_id: str | None = None) -> str:
+    """A numeric ``<td>`` showing ``value`` formatted, with its exact value in ``data-value``."""
+    v = _num(value)
+    ident = f' id="{escape(cell_id)}"' if cell_id else ""
+    data = f' data-value="{v!r}"' if v is not None else ' data-value=""'
+    return f'<td class="num"{ident}{data}>{escape(_fmt(value, kind))}</td>'
+
+
+def _slug(text) -> str:
+    out = "".join(c if c.isalnum() or c in "-_" else "-" for c in str(text))
+    return out.strip("-") or "x"
+
+
+def _get(mapping, *keys):
+    cur = mapping
+    for key in keys:
+        if not isinstance(cur, Mapping) or key not in cur:
+            return None
+        cur = cur[key]
+    return cur
+
+
+# --------------------------------------------------------------------------
+# sections
+def _comparison_value(comparison: pd.DataFrame, measure: str, column: str):
+    if measure in comparison.index and column in comparison.columns:
+        return comparison.loc[measure, column]
+    return None
+
+
+def _metrics(comparison: pd.DataFrame, areas, summary: Mapping) -> str:
+    def total_population(column: str):
+        pop = _comparison_value(comparison, "population", column)
+        if pop is None and areas is not None and "population" in areas.columns:
+            pop = float(np.nansum(np.asarray(areas["population"], dtype=float)))
+        return pop
+
+    rows = []
+    for measure, label in (
+        ("gini", "Gini index of access (0 = equal)"),
+        ("theil", "Theil index of access (0 = equal)"),
+    ):
+        b = _comparison_value(comparison, measure, "before")
+        a = _comparison_value(comparison, measure, "after")
+        rows.append((measure, label, b, a, "ratio"))
+    zero = {}
+    for column in ("before", "after"):
+        share = _comparison_value(comparison, "share_zero", column)
+        pop = total_population(column)
+        zero[column] = None if _num(share) is None or _num(pop) is None else share * pop
+    rows.append(
+        ("zero-access", "Population with zero access", zero["before"], zero["after"], "int")
+    )
+    totals = _get(summary, "location", "totals") or {}
+    rows.append(
+        (
+            "covered",
+            "Demand covered (within the catchment of a site)",
+            totals.get("covered_before"),
+            totals.get("covered_after"),
+            "int",
+        )
+    )
+    rows.append(
+        (
+            "coverage-share",
+            "Share of demand covered",
+            totals.get("share_before"),
+            totals.get("share_after"),
+            "share",
+        )
+    )
+
+    body = []
+    for key, label, b, a, kind in rows:
+        change = None if _num(b) is None or _num(a) is None else _num(a) - _num(b)
+        body.append(
+            f"<tr><th>{escape(label)}</th>{_cell(b, kind, f'{key}-before')}"
+            f"{_cell(a, kind, f'{key}-after')}{_cell(change, kind, f'{key}-change')}</tr>"
+        )
+    cost, budget = totals.get("cost"), totals.get("budget")
+    within = None
+    if _num(cost) is not None and _num(budget) is not None:
+        within = _num(cost) <= _num(budget) + 1e-6 * max(1.0, abs(_num(budget)))
+    verdict = (
+        ""
+        if within is None
+        else '<span class="good">within budget</span>'
+        if within
+        else '<span class="bad">OVER budget</span>'
+    )
+    return (
+        '<h2>Key figures</h2>\n<table id="metrics">'
+        "<tr><th>measure</th><th>before</th><th>after</th><th>change</th></tr>\n"
+        + "\n".join(body)
+        + '</table>\n<table id="cost-vs-budget"><tr><th>cost of the plan</th>'
+        + _cell(cost, "money", "cost")
+        + "</tr><tr><th>budget</th>"
+        + _cell(budget, "money", "budget")
+        + f'</tr><tr><th>verdict</th><td id="budget-verdict">{verdict}</td></tr></table>\n'
+    )
+
+
+def _solver(summary: Mapping) -> str:
+    solver = _get(summary, "location", "solver")
+    if not isinstance(solver, Mapping):
+        return '<h2>Solver</h2>\n<p id="solver">No location model was solved.</p>\n'
+    proven = bool(solver.get("proven_optimal"))
+    proof = (
+        '<span class="good" id="solver-proven" data-value="true">proven optimal</span>'
+        if proven
+        else '<span class="bad" id="solver-proven" data-value="false">NOT proven optimal</span>'
+    )
+
+    def span(key, kind):
+        v = _num(solver.get(key))
+        data = "" if v is None else repr(v)
+        return f'<span id="solver-{key}" data-value="{data}">{escape(_fmt(v, kind))}</span>'
+
+    gap = _num(solver.get("gap"))
+    gap_text = "–" if gap is None else f"{100 * gap:.3g}%"
+    return (
+        '<h2>Solver</h2>\n<p id="solver">'
+        f"{escape(str(solver.get('solver', '?')))}: status "
+        f'<span id="solver-status">{escape(str(solver.get("status", "?")))}</span>, {proof}; '
+        f"objective {span('objective', 'general')}, best bound {span('best_bound', 'general')}, "
+        f'gap <span id="solver-gap" data-value="{"" if gap is None else repr(gap)}">'
+        f"{escape(gap_text)}</span>, time {span('seconds', 'seconds')}.</p>\n"
+    )
+
+
+def _reason(row) -> str:
+    parts = []
+    newly, gain = _num(row.get("newly_covered")), _num(row.get("marginal_gain"))
+    if newly is not None:
+        parts.append(f"brings {newly:,.0f} people within reach of a site for the first time")
+    if gain is not None:
+        parts.append(f"the plan would lose {gain:,.0f} of its objective without it")
+    return "; ".join(parts) if parts else "chosen by the optimiser"
+
+
+def _chosen(new_sites) -> str:
+    if new_sites is None or len(new_sites) == 0:
+        return '<h2>Chosen sites</h2>\n<p id="chosen">No new site was chosen.</p>\n'
+    has_name = "name" in new_sites.columns
+    head = (
+        "<tr><th>site</th>"
+        + ("<th>name</th>" if has_name else "")
+        + (
+            "<th>units</th><th>cost</th><th>newly covered</th><th>marginal gain</th><th>why</th></tr>"
+        )
+    )
+    rows = []
+    for _, row in new_sites.iterrows():
+        sid = escape(str(row.get("site_id", "")))
+        key = _slug(row.get("site_id", ""))
+        name = f"<td>{escape(str(row.get('name', '')))}</td>" if has_name else ""
+        rows.append(
+            f'<tr data-site-id="{sid}"><td>{sid}</td>{name}'
+            f"{_cell(row.get('units'), 'int', f'site-{key}-units')}"
+            f"{_cell(row.get('cost'), 'money', f'site-{key}-cost')}"
+            f"{_cell(row.get('newly_covered'), 'int', f'site-{key}-newly_covered')}"
+            f"{_cell(row.get('marginal_gain'), 'int', f'site-{key}-marginal_gain')}"
+            f"<td>{escape(_reason(row))}</td></tr>"
+        )
+    return (
+        '<h2>Chosen sites</h2>\n<table id="chosen">' + head + "\n" + "\n".join(rows) + "</table>\n"
+    )
+
+
+def _ventilators(ventilators) -> str:
+    if ventilators is None or len(ventilators) == 0:
+        return ""
+    cols = [
+        ("ventilators_needed", "needed", "int"),
+        ("current", "current", "int"),
+        ("shortfall", "shortfall", "int"),
+        ("mean_wait_hours", "mean wait at needed (h)", "hours"),
+        ("current_mean_wait_hours", "mean wait now (h)", "hours"),
+    ]
+    cols = [c for c in cols if c[0] in ventilators.columns]
+    head = "<tr><th>site</th><th>new</th>" + "".join(f"<th>{escape(t)}</th>" for _, t, _ in cols)
+    rows = []
+    for _, row in ventilators.iterrows():
+        sid = escape(str(row.get("site_id", "")))
+        key = _slug(row.get("site_id", ""))
+        new = row.get("new_site")
+        new_text = "yes" if (new is not None and not pd.isna(new) and bool(new)) else "no"
+        cells = "".join(_cell(row.get(c), kind, f"vent-{key}-{c}") for c, _, kind in cols)
+        rows.append(f'<tr data-site-id="{sid}"><td>{sid}</td><td>{new_text}</td>{cells}</tr>')
+    return (
+        '<h2>Ventilators and waits per site</h2>\n<table id="ventilators">'
+        + head
+        + "</tr>\n"
+        + "\n".join(rows)
+        + "</table>\n"
+    )
+
+
+def _png_bytes(fig, title: str, problems: ProblemCollector) -> bytes | None:
+    if isinstance(fig, bytes | bytearray):
+        data = bytes(fig)
+    else:
+        try:
+            data = Path(fig).read_bytes()
+        except OSError as err:
+            problems.add(f"cannot read the figure file {fig}: {err}", source=f"figure {title!r}")
+            return None
+    if not data.startswith(_PNG_MAGIC):
+        problems.add("not a PNG image", source=f"figure {title!r}")
+        return None
+    return data
+
+
+def _figures(figures: Mapping[str, bytes], problems: ProblemCollector) -> str:
+    if not figures:
+        return ""
+    parts = ["<h2>Figures</h2>"]
+    for i, (title, fig) in enumerate(figures.items()):
+        data = _png_bytes(fig, title, problems)
+        if data is None:
+            continue
+        uri = "data:image/png;base64," + base64.b64encode(data).decode("ascii")
+        t = escape(str(title))
+        parts.append(
+            f'<figure id="figure-{i}"><img src="{uri}" alt="{t}"><figcaption>{t}</figcaption>'
+            "</figure>"
+        )
+    return "\n".join(parts) + "\n"
+
+
+def _maps(maps: Mapping[str, str] | None) -> str:
+    if not maps:
+        return ""
+    parts = ["<h2>Maps</h2>"]
+    for i, (title, doc) in enumerate(maps.items()):
+        t = escape(str(title))
+        parts.append(
+            f'<section id="map-{i}"><h3>{t}</h3>'
+            f'<iframe title="{t}" sandbox="allow-scripts" '
+            f'srcdoc="{escape(str(doc), quote=True)}"></iframe></section>'
+        )
+    return "\n".join(parts) + "\n"
+
+
+def _scenario(scenario) -> str:
+    text = json.dumps(scenario, indent=2, sort_keys=False, default=str, ensure_ascii=False)
+    return f'<h2>Scenario used</h2>\n<pre id="scenario">{escape(text)}</pre>\n'
+
+
+# --------------------------------------------------------------------------
+# public API
+def default_figures(areas, sites, folder, *, dpi: float = 110) -> dict[str, Path]:
+    """Draw the standard figures of a plan into ``folder``.
+
+    Parameters
+    ----------
+    areas : geopandas.GeoDataFrame
+        Areas with ``population``, ``access_before`` and ``access_after``.
+    sites : geopandas.GeoDataFrame or None
+        Sites after the plan with a boolean ``new`` column.
+    folder : str or os.PathLike
+        Where the PNGs go.
+    dpi : float, default 110
+        Resolution of the PNGs.
+
+    Returns
+    -------
+    dict of str to pathlib.Path
+        Title to PNG path, in report order.
+    """
+    folder = Path(folder)
+    return {
+        "Access before and after the plan (shared classes)": access_maps_figure(
+            areas, sites, folder / "access_maps.png", dpi=dpi
+        ),
+        "Lorenz curves of access": lorenz_figure(areas, folder / "lorenz.png", dpi=dpi),
+        "Distribution of access over the population": access_distribution_figure(
+            areas, folder / "access_distribution.png", dpi=dpi
+        ),
+    }
+
+
+def write_report(
+    path,
+    *,
+    areas,
+    sites,
+    new_sites,
+    comparison: pd.DataFrame,
+    summary: Mapping,
+    scenario: Mapping,
+    ventilators: pd.DataFrame | None = None,
+    maps: Mapping[str, str] | None = None,
+    figures: Mapping[str, object] | None = None,
+    title: str | None = None,
+    dpi: float = 110,
+) -> Path:
+    """Write one self-contained HTML report of a plan.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The HTML file to write (atomically: temporary file, then rename).
+    areas : geopandas.GeoDataFrame
+        Areas with ``population``, ``access_before`` and ``access_after``
+        (used for the default figures and as a fallback population total).
+    sites : geopandas.GeoDataFrame or None
+        Sites after the plan with a boolean ``new`` column (default figures).
+    new_sites : pandas.DataFrame or None
+        The chosen sites: ``site_id``, ``units``, ``cost``, ``newly_covered``,
+        ``marginal_gain`` and optionally ``name``.
+    comparison : pandas.DataFrame
+        :func:`accessplan.spatial.inequity.compare_inequity` table: index of
+        measures (``gini``, ``theil``, ``share_zero``, ``population``, ...),
+        columns ``before`` and ``after``.
+    summary : mapping
+        The run summary; ``summary["location"]["solver"]`` (``solver``,
+        ``status``, ``objective``, ``best_bound``, ``gap``, ``seconds``,
+        ``proven_optimal``) and ``summary["location"]["totals"]`` (``cost``,
+        ``budget``, ``covered_before/after``, ``share_before/after``) are read.
+    scenario : mapping
+        The scenario as run; shown as JSON.
+    ventilators : pandas.DataFrame, optional
+        :func:`accessplan.capacity` sizing table: ``site_id``, ``new_site``,
+        ``ventilators_needed``, ``current``, ``shortfall``, ``mean_wait_hours``,
+        ``current_mean_wait_hours``.
+    maps : mapping of str to str, optional
+        Title to a complete offline HTML document (e.g. a folium map saved
+        with inlined assets); each is embedded with ``<iframe srcdoc>``.
+    figures : mapping of str to path or bytes, optional
+        Title to a PNG (file path or bytes), embedded as data URIs. None (the
+        default) draws :func:`default_figures`; pass ``{}`` for none.
+    title : str, optional
+        Report title; default from ``summary["scenario"]``.
+    dpi : float, default 110
+        Resolution of the default figures.
+
+    Returns
+    -------
+    pathlib.Path
+        ``path``.
+
+    Raises
+    ------
+    accessplan.data.errors.InputValidationError
+        If ``comparison`` lacks ``before``/``after`` columns or a figure is
+        not a readable PNG.
+    """
+    problems = ProblemCollector(what="report inputs")
+    if not isinstance(comparison, pd.DataFrame) or not {"before", "after"} <= set(
+        comparison.columns
+    ):
+        problems.add("comparison must be a DataFrame with columns 'before' and 'after'")
+    if not isinstance(summary, Mapping):
+        problems.add("summary must be a mapping")
+    problems.raise_if_any()
+
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix=".report-", dir=path.parent) as tmp:
+        if figures is None:
+            figures = default_figures(areas, sites, tmp, dpi=dpi)
+        figures_html = _figures(figures, problems)
+    problems.raise_if_any()
+
+    name = title if title is not None else summary.get("scenario") or "accessplan report"
+    stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    document = (
+        '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
+        f"<title>{escape(str(name))}</title>\n<style>{_CSS}</style>\n</head>\n<body>\n"
+        f"<h1>{escape(str(name))}</h1>\n"
+        f'<p class="muted">Access plan report, written {escape(stamp)}.</p>\n'
+        + _metrics(comparison, areas, summary)
+        + _solver(summary)
+        + _chosen(new_sites)
+        + _ventilators(ventilators)
+        + figures_html
+        + _maps(maps)
+        + _scenario(scenario)
+        + "</body>\n</html>\n"
+    )
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(document)
+        os.replace(tmp_name, path)
+    except BaseException:
+        Path(tmp_name).unlink(missing_ok=True)
+        raise
+    return path
