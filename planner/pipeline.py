@@ -415,6 +415,21 @@ class PlanRun:
             chosen = self.candidates[["site_id", "geometry"]].merge(chosen, on="site_id")
         return chosen
 
+    def areas_frame(self) -> gpd.GeoDataFrame:
+        """Areas with access, flags, nearest time and SPAR before and after, and the change."""
+        before = self.before.areas_frame()
+        after = self.after.areas_frame()
+        columns = ("access", "reaches_supply", "nearest_minutes", "spar")
+        areas = before.rename(columns={c: f"{c}_before" for c in columns})
+        for column in columns:
+            areas[f"{column}_after"] = after[column].to_numpy()
+        areas["access_change"] = areas["access_after"] - areas["access_before"]
+        loc_areas = self.location.areas
+        for column in ("covered_before", "covered_after", "served", "site_id", "minutes"):
+            if column in loc_areas.columns:
+                areas[f"plan_{column}"] = areas["area_id"].map(loc_areas[column]).to_numpy()
+        return areas
+
     def sites_after_frame(self) -> gpd.GeoDataFrame:
         """Existing and new sites with capacity, ratio and population in reach after the plan."""
         existing = self.before.inputs.facilities[["site_id", "geometry"]].assign(new=False)
@@ -681,18 +696,7 @@ def run_plan(scenario: Scenario, *, progress: bool = True, log: Log = _quiet) ->
 
 def _write_plan_files(run: PlanRun, folder: Path) -> dict[str, Any]:
     """Write the plan files into ``folder``; return the summary (not yet written)."""
-    before = run.before.areas_frame()
-    after = run.after.areas_frame()
-    areas = before.rename(
-        columns={c: f"{c}_before" for c in ("access", "reaches_supply", "nearest_minutes", "spar")}
-    )
-    for column in ("access", "reaches_supply", "nearest_minutes", "spar"):
-        areas[f"{column}_after"] = after[column].to_numpy()
-    areas["access_change"] = areas["access_after"] - areas["access_before"]
-    loc_areas = run.location.areas
-    for column in ("covered_before", "covered_after", "served", "site_id", "minutes"):
-        if column in loc_areas.columns:
-            areas[f"plan_{column}"] = areas["area_id"].map(loc_areas[column]).to_numpy()
+    areas = run.areas_frame()
     new_sites = run.new_sites_frame()
     summary = _summary(run.before)
     summary["location"] = {
