@@ -79,6 +79,16 @@ def _parser() -> argparse.ArgumentParser:
         "scenario", type=Path, help="scenario file (TOML) with a [ventilators] section"
     )
     common(size)
+    plan = sub.add_parser(
+        "plan",
+        help="the whole plan: access, new sites, ventilators, maps and report",
+        description=(
+            "Load, travel times, access before, location, access after, ventilator sizing "
+            "(with [ventilators]), offline maps, figures and a self-contained HTML report."
+        ),
+    )
+    plan.add_argument("scenario", type=Path, help="scenario file (TOML) with a [location] section")
+    common(plan)
     return parser
 
 
@@ -97,10 +107,13 @@ def _run(
     log = _log(quiet)
     scenario = load_scenario(scenario_path)
     target = out or default_out or scenario.output_dir
-    if command == "size" or (command == "demo" and scenario.ventilators is not None):
+    if command == "plan" or (command == "demo" and scenario.location is not None):
+        run = pipeline.run_full_plan(scenario, progress=not quiet, log=log)
+        folder = pipeline.write_full_outputs(run, target, log=log)
+    elif command == "size":
         run = pipeline.run_size(scenario, progress=not quiet, log=log)
         folder = pipeline.write_size_outputs(run, target)
-    elif command == "locate" or (command == "demo" and scenario.location is not None):
+    elif command == "locate":
         run = pipeline.run_plan(scenario, progress=not quiet, log=log)
         folder = pipeline.write_plan_outputs(run, target)
     else:

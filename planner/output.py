@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import shutil
 import tempfile
 from collections.abc import Iterator
@@ -59,6 +60,7 @@ def atomic_output_dir(target: str | Path) -> Iterator[Path]:
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
+    _normal_permissions(tmp)
     old = None
     if target.exists():
         old = target.with_name(f".{target.name}.old-{tmp.name}")
@@ -66,6 +68,15 @@ def atomic_output_dir(target: str | Path) -> Iterator[Path]:
     tmp.rename(target)
     if old is not None:
         shutil.rmtree(old, ignore_errors=True)
+
+
+def _normal_permissions(folder: Path) -> None:
+    """Give the finished outputs the usual permissions (temporary files are created private)."""
+    umask = os.umask(0)
+    os.umask(umask)
+    folder.chmod(0o777 & ~umask)
+    for path in folder.rglob("*"):
+        path.chmod((0o777 if path.is_dir() else 0o666) & ~umask)
 
 
 def _jsonable(value):

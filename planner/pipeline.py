@@ -881,26 +881,130 @@ def write_size_outputs(run: SizeRun, out_dir: str | Path) -> Path:
     Path
     """
     out_dir = Path(out_dir)
-    spec = (
-        run.base.after.scenario if isinstance(run.base, PlanRun) else run.base.scenario
-    ).ventilators
     with atomic_output_dir(out_dir) as tmp:
         if isinstance(run.base, PlanRun):
             summary = _write_plan_files(run.base, tmp)
         else:
             summary = _write_access_files(run.base, tmp)
-        run.sizing.rename_axis("site_id").to_csv(tmp / "ventilators.csv")
-        if run.pool_split is not None:
-            run.pool_split.rename_axis("site_id").to_csv(tmp / "ventilator_pool.csv")
-        summary["ventilators"] = {
-            "target_wait_hours": spec.target_wait_hours,
-            "patients_per_day": run.demand.total_patients_per_day,
-            "unserved_patients_per_day": run.demand.unserved_patients_per_day,
-            "needed": int(run.sizing["ventilators_needed"].sum()),
-            "current": float(run.sizing["current"].sum()),
-            "shortfall": float(run.sizing["shortfall"].sum()),
-            "therapists": int(run.sizing["therapists"].sum()),
-            "pool": None if run.pool_split is None else dict(run.pool_split.attrs),
+        _write_ventilator_files(run, tmp, summary)
+        write_json(tmp / "summary.json", summary)
+    return out_dir.resolve()
+
+
+def _write_ventilator_files(run: SizeRun, folder: Path, summary: dict[str, Any]) -> None:
+    """Write ``ventilators.csv`` (and the pool split) and add a block to ``summary``."""
+    base = run.base.after if isinstance(run.base, PlanRun) else run.base
+    spec = base.scenario.ventilators
+    run.sizing.rename_axis("site_id").to_csv(folder / "ventilators.csv")
+    if run.pool_split is not None:
+        run.pool_split.rename_axis("site_id").to_csv(folder / "ventilator_pool.csv")
+    summary["ventilators"] = {
+        "target_wait_hours": spec.target_wait_hours,
+        "patients_per_day": run.demand.total_patients_per_day,
+        "unserved_patients_per_day": run.demand.unserved_patients_per_day,
+        "needed": int(run.sizing["ventilators_needed"].sum()),
+        "current": float(run.sizing["current"].sum()),
+        "shortfall": float(run.sizing["shortfall"].sum()),
+        "therapists": int(run.sizing["therapists"].sum()),
+        "pool": None if run.pool_split is None else dict(run.pool_split.attrs),
+    }
+
+
+# --------------------------------------------------------------------------
+# The whole plan: maps, figures and the report
+# --------------------------------------------------------------------------
+
+
+def run_full_plan(
+    scenario: Scenario, *, progress: bool = True, log: Log = _quiet
+) -> PlanRun | SizeRun:
+    """Access before, location, access after and (with ``[ventilators]``) sizing.
+
+    Parameters
+    ----------
+    scenario : Scenario
+        Must have a ``[location]`` section.
+    progress : bool, default True
+    log : callable, optional
+
+    Returns
+    -------
+    PlanRun or SizeRun
+    """
+    if scenario.ventilators is not None:
+        return run_size(scenario, progress=progress, log=log)
+    return run_plan(scenario, progress=progress, log=log)
+
+
+def write_full_outputs(run: PlanRun | SizeRun, out_dir: str | Path, *, log: Log = _quiet) -> Path:
+    """Write everything atomically: tables, layers, offline maps, figures and the report.
+
+    Adds to the files of :func:`write_plan_outputs` (and ``ventilators.csv``):
+    ``maps/before_after.html`` (side by side, synchronised),
+    ``maps/layers.html`` (toggleable layers), ``maps/change.html`` (after -
+    before), ``figures/*.png`` and ``report.html`` (self-contained).
+
+    Parameters
+    ----------
+    run : PlanRun or SizeRun
+    out_dir : str or Path
+    log : callable, optional
+
+    Returns
+    -------
+    Path
+    """
+    from accessplan.maps.figures import (
+        access_distribution_figure,
+        access_maps_figure,
+        lorenz_figure,
+    )
+    from accessplan.maps.offline import render_offline_html, save_offline
+    from accessplan.maps.report import write_report
+    from accessplan.maps.webmap import before_after_map, change_map, layered_map
+
+    plan = run.base if isinstance(run, SizeRun) else run
+    out_dir = Path(out_dir)
+    with atomic_output_dir(out_dir) as tmp:
+        summary = _write_plan_files(plan, tmp)
+        if isinstance(run, SizeRun):
+            _write_ventilator_files(run, tmp, summary)
+        areas = plan.areas_frame()
+        sites = plan.sites_after_frame()
+        new_sites = plan.new_sites_frame()
+        (tmp / "maps").mkdir()
+        (tmp / "figures").mkdir()
+        log("drawing maps")
+        maps = {}
+        for title, name, builder in (
+            ("Access before and after (synchronised)", "before_after", before_after_map),
+            ("Access before and after (layers)", "layers", layered_map),
+            ("Change in access", "change", change_map),
+        ):
+            figure = builder(areas, sites, new_sites, inequity=plan.comparison)
+            save_offline(figure, tmp / "maps" / f"{name}.html")
+            maps[title] = render_offline_html(figure)
+        log("drawing figures")
+        figures = {
+            "Access before and after": access_maps_figure(
+                areas, sites, tmp / "figures" / "access_maps.png"
+            ),
+            "Lorenz curves": lorenz_figure(areas, tmp / "figures" / "lorenz.png"),
+            "Distribution of access": access_distribution_figure(
+                areas, tmp / "figures" / "access_distribution.png"
+            ),
         }
+        write_report(
+            tmp / "report.html",
+            areas=areas,
+            sites=sites,
+            new_sites=new_sites,
+            comparison=plan.comparison,
+            summary=summary,
+            scenario=plan.before.scenario.resolved(),
+            ventilators=run.sizing if isinstance(run, SizeRun) else None,
+            maps=maps,
+            figures=figures,
+        )
         write_json(tmp / "summary.json", summary)
     return out_dir.resolve()
