@@ -1002,7 +1002,9 @@ def write_full_outputs(run: PlanRun | SizeRun, out_dir: str | Path, *, log: Log 
             comparison=plan.comparison,
             summary=summary,
             scenario=plan.before.scenario.resolved(),
-            ventilators=run.sizing if isinstance(run, SizeRun) else None,
+            ventilators=run.sizing.rename_axis("site_id").reset_index()
+            if isinstance(run, SizeRun)
+            else None,
             maps=maps,
             figures=figures,
         )
