@@ -817,6 +817,17 @@ def maximize_coverage(
     covered = red.constant + float(
         red.weight[_covered_groups(red.matrix, np.flatnonzero(is_open))].sum()
     )
+    if warm_start and not report.proven_optimal and start:
+        # CBC through PuLP can misread a maximisation's MIP start (it compares the start's
+        # cost with the wrong sign) and stop on a plan worse than the start it was given:
+        # never return less than the greedy plan.
+        from_start = red.constant + float(
+            red.weight[_covered_groups(red.matrix, np.asarray(start))].sum()
+        )
+        if from_start > covered:
+            is_open = np.zeros(len(x), dtype=bool)
+            is_open[np.asarray(start)] = True
+            covered = from_start
     if integral:
         report = _rescore(
             report, covered, _pen_bound(report, eps * plan_max, maximize=True, objective=covered)

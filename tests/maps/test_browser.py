@@ -1,0 +1,254 @@
+"""Render the saved offline maps in a real headless Chromium.
+
+Chromium runs with every host name resolving to nothing
+(``--host-resolver-rules="MAP * ~NOTFOUND"``), so a page that still needed the
+network would break. The page copy under test gets two tiny probe scripts: one
+first in ``<head>`` that reports uncaught errors, failed resource loads and
+``console.error`` calls as console lines, and one at the end that, after load,
+pans/zooms the left map of the side-by-side page and records where the right
+map went. Console output is read from Chromium's log (``--enable-logging=stderr
+--v=0`` prints page console messages as ``CONSOLE`` lines).
+
+Without Chromium the tests fail when the ``CI`` environment variable is set
+(CI installs Debian's ``chromium``) and are skipped otherwise.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import shutil
+import subprocess
+from collections import Counter
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+
+from accessplan.maps.offline import save_offline
+from accessplan.maps.webmap import before_after_map, change_map, layered_map, shared_classes
+
+
+def _sibling(name: str):
+    # the suite runs with --import-mode=importlib and tests/ is no package:
+    # load the shared frame builder from test_webmap.py by path
+    path = Path(__file__).with_name(f"{name}.py")
+    spec = importlib.util.spec_from_file_location(f"_accessplan_maps_{name}", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+_webmap_tests = _sibling("test_webmap")
+N_AREAS = _webmap_tests.N_AREAS
+plan_frames = _webmap_tests.plan_frames
+
+PAGE_ERROR = "ACCESSPLAN-PAGE-ERROR"
+
+_HEAD_PROBE = """<script>
+window.addEventListener("error", function (e) {
+    var t = e.target;
+    var what = (t && t !== window) ? "resource failed: " + (t.src || t.href)
+                                   : "Uncaught: " + e.message;
+    console.log("%s " + what);
+}, true);
+console.error = function () {
+    console.log("%s console.error: " + Array.prototype.join.call(arguments, " "));
+};
+</script>""".replace("%s", PAGE_ERROR)
+
+_TAIL_PROBE = """<script>
+window.addEventListener("load", function () { setTimeout(function () {
+    var info = {};
+    var maps = window.accessplanSyncedMaps;
+    if (maps) {
+        var a = maps[0], b = maps[1];
+        var c = a.getCenter(), z = a.getZoom();
+        a.setView([c.lat + 0.01, c.lng - 0.02], z + 1, {animate: false});
+        info.moved = {a: [a.getCenter().lat, a.getCenter().lng, a.getZoom()],
+                      b: [b.getCenter().lat, b.getCenter().lng, b.getZoom()]};
+        b.setView(c, z, {animate: false});
+        info.back = {a: [a.getCenter().lat, a.getCenter().lng, a.getZoom()],
+                     b: [b.getCenter().lat, b.getCenter().lng, b.getZoom()]};
+    }
+    var out = document.createElement("pre");
+    out.id = "accessplan-probe";
+    out.textContent = JSON.stringify(info);
+    document.body.appendChild(out);
+}, 300); });
+</script>"""
+
+
+def _find_chromium() -> str | None:
+    for candidate in (
+        os.environ.get("ACCESSPLAN_CHROMIUM"),
+        "/usr/bin/chromium",
+        shutil.which("chromium"),
+        shutil.which("chromium-browser"),
+        shutil.which("google-chrome"),
+    ):
+        if candidate and Path(candidate).is_file() and os.access(candidate, os.X_OK):
+            return candidate
+    return None
+
+
+@pytest.fixture(scope="module")
+def chromium() -> str:
+    path = _find_chromium()
+    if path is None:
+        message = (
+            "headless Chromium not found (looked for /usr/bin/chromium, chromium, "
+            "chromium-browser, google-chrome; or set ACCESSPLAN_CHROMIUM). "
+            "Install it with `apt-get install -y chromium`."
+        )
+        if os.environ.get("CI"):
+            pytest.fail("CI is set but the browser test cannot run: " + message)
+        pytest.skip(message)
+    return path
+
+
+class _Dom(HTMLParser):
+    """Per Leaflet container: interactive paths and their fills; legends; panels."""
+
+    def __init__(self):
+        super().__init__()
+        self.maps: list[list[str]] = []  # fills of path.leaflet-interactive per map
+        self.legends = 0
+        self.inequity_panels = 0
+        self.probe = ""
+        self._depth = 0
+        self._map_depth = None
+        self._in_probe = False
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        classes = (attrs.get("class") or "").split()
+        if tag == "div":
+            self._depth += 1
+            if "leaflet-container" in classes and self._map_depth is None:
+                self._map_depth = self._depth
+                self.maps.append([])
+            if "accessplan-inequity" in classes:
+                self.inequity_panels += 1
+        if "legend" in classes:
+            self.legends += 1
+        if tag == "path" and "leaflet-interactive" in classes and self._map_depth is not None:
+            self.maps[-1].append(attrs.get("fill"))
+        if tag == "pre" and attrs.get("id") == "accessplan-probe":
+            self._in_probe = True
+
+    def handle_endtag(self, tag):
+        if tag == "div":
+            if self._map_depth == self._depth:
+                self._map_depth = None
+            self._depth -= 1
+        if tag == "pre":
+            self._in_probe = False
+
+    def handle_data(self, data):
+        if self._in_probe:
+            self.probe += data
+
+
+def render(chromium: str, page: Path, tmp_path: Path):
+    """Open a probed copy of ``page``; return (parsed DOM, page errors, probe data)."""
+    html = page.read_text(encoding="utf-8")
+    probed = html.replace("<head>", "<head>" + _HEAD_PROBE, 1)
+    probed = probed.replace("</body>", _TAIL_PROBE + "</body>", 1)
+    assert probed.count(PAGE_ERROR) == 2 and "accessplan-probe" in probed
+    copy = tmp_path / ("probed-" + page.name)
+    copy.write_text(probed, encoding="utf-8")
+    profile = tmp_path / ("profile-" + page.stem)
+    cmd = [
+        chromium,
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-background-networking",
+        "--host-resolver-rules=MAP * ~NOTFOUND",
+        f"--user-data-dir={profile}",
+        "--virtual-time-budget=5000",
+        "--enable-logging=stderr",
+        "--v=0",
+        "--dump-dom",
+        copy.as_uri(),
+    ]
+    run = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0, f"chromium failed ({run.returncode}):\n{run.stderr[-3000:]}"
+    console = [line for line in run.stderr.splitlines() if "CONSOLE" in line]
+    errors = [
+        line
+        for line in console
+        if PAGE_ERROR in line or "Uncaught" in line or ":ERROR:CONSOLE" in line
+    ]
+    dom = _Dom()
+    dom.feed(run.stdout)
+    probe = json.loads(dom.probe) if dom.probe else None
+    return dom, errors, probe
+
+
+@pytest.fixture(scope="module")
+def saved_maps(tmp_path_factory):
+    areas, sites, new_sites, inequity = plan_frames()
+    out = tmp_path_factory.mktemp("maps")
+    kwargs = {"inequity": inequity, "tiles": None}
+    return {
+        "before_after": save_offline(
+            before_after_map(areas, sites, new_sites, **kwargs), out / "before_after.html"
+        ),
+        "layered": save_offline(
+            layered_map(areas, sites, new_sites, **kwargs), out / "layered.html"
+        ),
+        "change": save_offline(change_map(areas, sites, new_sites, **kwargs), out / "change.html"),
+        "frames": (areas, sites, new_sites, inequity),
+    }
+
+
+def test_harness_sees_page_errors(chromium, tmp_path):
+    # negative control: the same harness must report a thrown error and console.error
+    page = tmp_path / "broken.html"
+    page.write_text(
+        "<!DOCTYPE html><html><head></head><body><script>"
+        'console.error("bad thing"); throw new Error("boom");'
+        "</script></body></html>",
+        encoding="utf-8",
+    )
+    _, errors, _ = render(chromium, page, tmp_path)
+    text = "\n".join(errors)
+    assert "bad thing" in text and "boom" in text
+
+
+def test_side_by_side_renders_offline_and_stays_in_sync(chromium, saved_maps, tmp_path):
+    areas, sites, _, _ = saved_maps["frames"]
+    dom, errors, probe = render(chromium, saved_maps["before_after"], tmp_path)
+    assert errors == []
+    assert len(dom.maps) == 2
+    n_existing = int((~sites["new"]).sum())
+    assert [len(m) for m in dom.maps] == [N_AREAS + n_existing, N_AREAS + len(sites)]
+    assert dom.legends == 1 and dom.inequity_panels == 1
+    # area fills in each panel are exactly the shared classes of before / after
+    classes = shared_classes(
+        areas["access_before"], areas["access_after"], population=areas["population"]
+    )
+    palette = set(classes.colors)
+    for fills, column in zip(dom.maps, ("access_before", "access_after"), strict=True):
+        got = Counter(f for f in fills if f in palette)
+        assert got == Counter(classes.color(areas[column]))
+    # moving the left map moves the right one, and back (no feedback loop)
+    assert probe is not None
+    for state in ("moved", "back"):
+        a, b = probe[state]["a"], probe[state]["b"]
+        assert a[2] == b[2]
+        assert a[0] == pytest.approx(b[0], abs=1e-9) and a[1] == pytest.approx(b[1], abs=1e-9)
+    assert probe["moved"]["a"][2] == probe["back"]["a"][2] + 1
+
+
+@pytest.mark.parametrize("name", ["layered", "change"])
+def test_single_maps_render_offline(chromium, saved_maps, tmp_path, name):
+    areas, sites, _, _ = saved_maps["frames"]
+    dom, errors, _ = render(chromium, saved_maps[name], tmp_path)
+    assert errors == []
+    assert len(dom.maps) == 1
+    assert len(dom.maps[0]) == len(areas) + len(sites)
+    assert dom.legends == 1 and dom.inequity_panels == 1
