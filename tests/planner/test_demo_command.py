@@ -49,3 +49,18 @@ def test_demo_command_end_to_end(tmp_path, capsys):
     assert (mean_wait(n, load, mean_service_time=stay_h.to_numpy()) <= 7 + 1e-9).all()
     assert (mean_wait(n - 1, load, mean_service_time=stay_h.to_numpy()) > 7).all()
     assert summary["ventilators"]["needed"] == vents["ventilators_needed"].sum()
+
+    # maps, figures and the report: all there, all offline
+    from accessplan.maps.offline import find_remote_assets
+
+    for name in ("before_after", "layers", "change"):
+        html = (out / "maps" / f"{name}.html").read_text(encoding="utf-8")
+        assert find_remote_assets(html) == []
+        assert "leaflet" in html.lower()
+    for name in ("access_maps", "lorenz", "access_distribution"):
+        assert (out / "figures" / f"{name}.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    report = (out / "report.html").read_text(encoding="utf-8")
+    assert find_remote_assets(report) == []
+    assert report.count("<iframe") == 3 and report.count("data:image/png;base64,") >= 3
+    for site in new["site_id"]:
+        assert f'data-site-id="{site}"' in report
