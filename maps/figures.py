@@ -6,8 +6,11 @@ figures are built on :class:`matplotlib.figure.Figure` directly, never through
 ``pyplot``, so no GUI backend is touched and no figure is left open.
 
 The before/after maps share ONE classification: the class bins are computed
-from the pooled before and after values (:func:`shared_bins`), so a colour
-means the same access in both panels. The bins used are also written into the
+from the pooled before and after values by
+:func:`accessplan.maps.classes.shared_classes` (the same code and defaults as
+the folium maps, so both outputs use identical bins), and a colour means the
+same access in both panels. Areas with zero access form their own light-grey
+"0 (no access)" class. The bins used are also written into the
 PNG as the text chunk ``accessplan:bins`` (JSON list of upper bounds).
 """
 
@@ -16,18 +19,18 @@ from __future__ import annotations
 import json
 import os
 import tempfile
-import warnings
 from pathlib import Path
 
-import mapclassify
 import numpy as np
 import pandas as pd
 from matplotlib import colormaps
+from matplotlib.colors import to_rgba
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
 from accessplan.data.errors import ProblemCollector
+from accessplan.maps.classes import NO_ACCESS_COLOR, AccessClasses, classify, shared_classes
 from accessplan.spatial.inequity import lorenz_points, weighted_gini
 
 __all__ = [
@@ -102,8 +105,28 @@ def _weights(areas, weights, problems: ProblemCollector) -> np.ndarray | None:
 
 # --------------------------------------------------------------------------
 # classification
-def shared_bins(before, after, *, k: int = 5, scheme: str = "quantiles") -> np.ndarray:
+def _shared_classes(before, after, *, k, scheme, population=None) -> AccessClasses:
+    problems = ProblemCollector(what="classification inputs")
+    b = _finite(before, "before", problems)
+    a = _finite(after, "after", problems)
+    if scheme not in _SCHEMES:
+        problems.add(f"unknown scheme {scheme!r}; use one of {sorted(_SCHEMES)}")
+    if not isinstance(k, int | np.integer) or k < 1:
+        problems.add(f"k must be an integer >= 1, got {k!r}")
+    pooled = np.concatenate([b, a])
+    if not np.isfinite(pooled).any():
+        problems.add("no finite value to classify")
+    problems.raise_if_any()
+    return shared_classes(b, a, scheme=scheme, k=int(k), population=population)
+
+
+def shared_bins(
+    before, after, *, k: int = 5, scheme: str = "quantiles", population=None
+) -> np.ndarray:
     """Class upper bounds computed once from the pooled before and after values.
+
+    The bins are those of :func:`accessplan.maps.classes.shared_classes` (the
+    classification the folium maps use), after this module's input checks.
 
     Parameters
     ----------
@@ -111,9 +134,14 @@ def shared_bins(before, after, *, k: int = 5, scheme: str = "quantiles") -> np.n
         Access per area before and after the plan. NaN values are ignored.
     k : int, default 5
         Number of classes asked for. Fewer are returned when the pooled values
-        have fewer distinct breaks (e.g. many zeros under ``"quantiles"``).
+        have fewer distinct breaks. When some value is exactly 0, the first
+        bound is 0 (the "no access" class holds exactly the zeros) and the
+        other ``k - 1`` classes are computed on the positive values.
     scheme : {"quantiles", "equal_interval", "fisher_jenks", "natural_breaks"}
         The mapclassify scheme applied to the pooled values.
+    population : array-like, optional
+        Population per area; with ``"quantiles"`` the breaks are
+        population-weighted quantiles.
 
     Returns
     -------
@@ -127,56 +155,8 @@ def shared_bins(before, after, *, k: int = 5, scheme: str = "quantiles") -> np.n
         If the scheme is unknown, ``k < 1``, a value is infinite, or no value
         is finite.
     """
-    problems = ProblemCollector(what="classification inputs")
-    b = _finite(before, "before", problems)
-    a = _finite(after, "after", problems)
-    if scheme not in _SCHEMES:
-        problems.add(f"unknown scheme {scheme!r}; use one of {sorted(_SCHEMES)}")
-    if not isinstance(k, int | np.integer) or k < 1:
-        problems.add(f"k must be an integer >= 1, got {k!r}")
-    pooled = np.concatenate([b, a])
-    pooled = pooled[np.isfinite(pooled)]
-    if pooled.size == 0:
-        problems.add("no finite value to classify")
-    problems.raise_if_any()
-    if np.unique(pooled).size == 1:
-        return np.array([float(pooled[0])])
-    k_used = int(k)
-    if scheme in ("fisher_jenks", "natural_breaks"):
-        # these need at least k distinct values
-        k_used = int(min(k, np.unique(pooled).size))
-    with warnings.catch_warnings():
-        # quantiles over many equal values: mapclassify warns and drops duplicate bins
-        warnings.simplefilter("ignore", UserWarning)
-        classifier = getattr(mapclassify, _SCHEMES[scheme])(pooled, k=k_used)
-    return np.unique(np.asarray(classifier.bins, dtype=float))
-
-
-def classify(values, bins) -> np.ndarray:
-    """Class index of each value for upper bounds ``bins`` (``-1`` for NaN).
-
-    Parameters
-    ----------
-    values : array-like
-        Values to classify.
-    bins : array-like
-        Increasing upper bounds, as from :func:`shared_bins`.
-
-    Returns
-    -------
-    numpy.ndarray of int
-        ``i`` such that ``bins[i-1] < v <= bins[i]``; values above the last
-        bound go to the last class, NaN to ``-1``.
-    """
-    v = np.asarray(values, dtype=float)
-    b = np.asarray(bins, dtype=float)
-    out = np.minimum(np.searchsorted(b, v, side="left"), b.size - 1)
-    return np.where(np.isnan(v), -1, out).astype(int)
-
-
-def _class_labels(bins: np.ndarray, low: float, fmt: str) -> list[str]:
-    lows = np.concatenate([[low], bins[:-1]])
-    return [f"{fmt.format(lo)} – {fmt.format(hi)}" for lo, hi in zip(lows, bins, strict=True)]
+    classes = _shared_classes(before, after, k=k, scheme=scheme, population=population)
+    return np.asarray(classes.bins, dtype=float)
 
 
 # --------------------------------------------------------------------------
@@ -191,20 +171,30 @@ def _access_maps(
     scheme: str,
     new_column: str,
     cmap: str,
+    population="population",
     figsize_inches: tuple[float, float],
     titles: tuple[str, str],
     value_format: str,
 ) -> tuple[Figure, np.ndarray]:
     problems = ProblemCollector(what="map inputs")
-    _require(areas, [before, after], "areas", problems)
+    _require(
+        areas,
+        [before, after] + ([population] if isinstance(population, str) else []),
+        "areas",
+        problems,
+    )
     if sites is not None:
         _require(sites, [new_column], "sites", problems)
     problems.raise_if_any()
     b = np.asarray(areas[before], dtype=float)
     a = np.asarray(areas[after], dtype=float)
-    bins = shared_bins(b, a, k=k, scheme=scheme)
-    palette = colormaps[cmap].resampled(bins.size)
-    colors = [palette(i) for i in range(bins.size)]
+    pop = _weights(areas, population, problems)
+    classes = _shared_classes(b, a, k=k, scheme=scheme, population=pop)
+    bins = np.asarray(classes.bins, dtype=float)
+    n_ramp = classes.k - int(classes.zero_class)
+    palette = colormaps[cmap].resampled(max(n_ramp, 1))
+    colors = [to_rgba(NO_ACCESS_COLOR)] if classes.zero_class else []
+    colors += [palette(i) for i in range(n_ramp)]
 
     fig = Figure(figsize=figsize_inches, layout="constrained")
     axes = fig.subplots(1, 2, sharex=True, sharey=True)
@@ -218,7 +208,7 @@ def _access_maps(
 
     handles = [
         Patch(facecolor=colors[i], edgecolor="none", label=lab)
-        for i, lab in enumerate(_class_labels(bins, float(np.nanmin(np.r_[b, a])), value_format))
+        for i, lab in enumerate(classes.labels(value_format))
     ]
     if np.isnan(b).any() or np.isnan(a).any():
         handles.append(Patch(facecolor=_NO_DATA, label="no data"))
@@ -371,6 +361,7 @@ def access_maps_figure(
     scheme: str = "quantiles",
     new_column: str = "new",
     cmap: str = "viridis",
+    population="population",
     dpi: float = 150,
     figsize_inches: tuple[float, float] = (12.0, 5.5),
     titles: tuple[str, str] = ("Access before the plan", "Access after the plan"),
@@ -390,13 +381,18 @@ def access_maps_figure(
     before, after : str
         Access columns of ``areas``.
     k : int, default 5
-        Classes asked for (see :func:`shared_bins`).
+        Classes asked for (see :func:`accessplan.maps.classes.shared_classes`).
     scheme : str, default "quantiles"
         mapclassify scheme applied to the pooled before+after values.
     new_column : str, default "new"
         Boolean column of ``sites`` marking the chosen new sites.
     cmap : str, default "viridis"
-        Matplotlib colormap name.
+        Matplotlib colormap name for the positive classes; the "0 (no access)"
+        class, when present, is light grey.
+    population : str, array-like or None, default "population"
+        Column of ``areas`` (or values) weighting the quantile breaks, as the
+        folium maps do, so both outputs use identical bins; None for
+        unweighted breaks.
     dpi : float, default 150
         Resolution; the PNG is ``figsize_inches * dpi`` pixels.
     figsize_inches : (float, float)
@@ -425,6 +421,7 @@ def access_maps_figure(
         scheme=scheme,
         new_column=new_column,
         cmap=cmap,
+        population=population,
         figsize_inches=figsize_inches,
         titles=titles,
         value_format=value_format,

@@ -10,10 +10,12 @@ Three maps, all drawn from the plan's result frames (areas with
 - :func:`change_map`: after minus before on a diverging scale centred at 0.
 
 Before and after are coloured with ONE classification computed on the pooled
-before and after values (:func:`shared_classes`), so a colour means the same
-access level on both sides, and each page carries one legend. Hospitals are
-circle markers whose *area* grows with capacity (radius ~ sqrt(capacity)); new
-sites are drawn in a distinct colour with a thick outline and their tooltip
+before and after values (:func:`shared_classes`, defined in
+:mod:`accessplan.maps.classes` and shared with the matplotlib figures), so a
+colour means the same access level on both sides, and each page carries one
+legend. Areas with zero access get their own light-grey "0 (no access)" class.
+Hospitals are circle markers whose *area* grows with capacity (radius ~
+sqrt(capacity)); new sites are drawn in a distinct colour with a thick outline and their tooltip
 gives the units added and why the site was chosen (newly covered population,
 marginal gain). An optional inequity panel shows Gini, Theil and the share of
 the population with zero access, before and after.
@@ -26,32 +28,30 @@ background is then a plain colour, so a page saved with
 from __future__ import annotations
 
 import html
-from dataclasses import dataclass
 from typing import ClassVar
 
 import branca
 import folium
 import geopandas as gpd
-import mapclassify
 import numpy as np
 import pandas as pd
 from branca.element import Element, MacroElement
 from jinja2 import Template
 
 from accessplan.data.errors import ProblemCollector
-from accessplan.maps.errors import UnknownSchemeError
+from accessplan.maps.classes import NO_DATA, AccessClasses, shared_classes
 
 __all__ = [
     "AccessClasses",
     "before_after_map",
     "change_colormap",
     "change_map",
+    "class_legend",
     "layered_map",
     "shared_classes",
 ]
 
 BACKGROUND = "#e8ecef"
-NO_DATA = "#bdbdbd"
 EXISTING_SITE = "#3f3f3f"
 NEW_SITE = "#ff7f00"
 _INEQUITY_ROWS = (
@@ -62,148 +62,23 @@ _INEQUITY_ROWS = (
 
 
 # --------------------------------------------------------------------------- classes
-@dataclass(frozen=True)
-class AccessClasses:
-    """One classification of access values shared by several map panels.
-
-    Attributes
-    ----------
-    scheme : str
-        How the breaks were found (``"quantiles"``, ``"fisher_jenks"``, ...).
-    population_weighted : bool
-        Whether the breaks are population-weighted quantiles.
-    lower : float
-        The smallest classified value (the legend's left end).
-    bins : tuple of float
-        Upper bounds of the classes, increasing; class ``i`` holds
-        ``bins[i-1] < value <= bins[i]`` (mapclassify's convention).
-    colors : tuple of str
-        One ``#rrggbb`` colour per class, light (low access) to dark.
-    """
-
-    scheme: str
-    population_weighted: bool
-    lower: float
-    bins: tuple
-    colors: tuple
-
-    @property
-    def k(self) -> int:
-        """Number of classes."""
-        return len(self.bins)
-
-    def classify(self, values) -> np.ndarray:
-        """Class index of each value (``-1`` for missing values)."""
-        y = np.asarray(values, dtype=float)
-        idx = np.searchsorted(np.asarray(self.bins), y, side="left")
-        idx = np.clip(idx, 0, self.k - 1)
-        return np.where(np.isnan(y), -1, idx)
-
-    def color(self, values) -> list:
-        """Colour of each value (grey for missing values)."""
-        return [NO_DATA if i < 0 else self.colors[i] for i in self.classify(values)]
-
-    def labels(self, fmt: str = "{:.3g}") -> list:
-        """One ``"low - high"`` label per class."""
-        edges = [self.lower, *self.bins]
-        return [f"{fmt.format(edges[i])} \u2013 {fmt.format(edges[i + 1])}" for i in range(self.k)]
-
-    def legend(self, caption: str) -> MacroElement:
-        """A Leaflet legend control with one equal-sized swatch per class.
-
-        Add it to a folium Map (``classes.legend("Access").add_to(m)``).
-        """
-        return _ClassLegend(caption, self.colors, self.labels())
-
-
-def _weighted_quantile_breaks(y: np.ndarray, w: np.ndarray, k: int) -> np.ndarray:
-    order = np.argsort(y, kind="stable")
-    y, w = y[order], w[order]
-    total = w.sum()
-    if total <= 0:
-        w, total = np.ones_like(y), float(len(y))
-    cum = np.cumsum(w) / total
-    # break i: the smallest value with at least i/k of the population at or below it
-    pos = np.searchsorted(cum, np.arange(1, k) / k - 1e-12, side="left")
-    return np.unique(np.r_[y[np.clip(pos, 0, len(y) - 1)], y[-1]])
-
-
-def _palette(k: int) -> tuple:
-    ramp = branca.colormap.linear.YlGnBu_09
-    stops = np.linspace(ramp.vmin + 0.08 * (ramp.vmax - ramp.vmin), ramp.vmax, k)
-    return tuple(ramp(s)[:7] for s in stops)
-
-
-def shared_classes(before, after, *, scheme="quantiles", k=5, population=None) -> AccessClasses:
-    """Classify access before and after on one shared set of breaks.
-
-    The breaks are computed once on the pooled before and after values, so
-    the same colour means the same access level in both panels.
+def class_legend(classes: AccessClasses, caption: str) -> MacroElement:
+    """A Leaflet legend control with one equal-sized swatch per class.
 
     Parameters
     ----------
-    before, after : array-like of float
-        Access of each area before and after the plan (NaN are ignored).
-    scheme : str, default "quantiles"
-        A :func:`mapclassify.classify` scheme (``"quantiles"``,
-        ``"fisher_jenks"``, ``"equal_interval"``, ``"natural_breaks"``, ...).
-    k : int, default 5
-        Number of classes asked for; fewer are used when values tie (e.g. many
-        areas with the same access).
-    population : array-like of float, optional
-        Population of each area (same order as ``before``). With
-        ``scheme="quantiles"`` the breaks become population-weighted
-        quantiles of the pooled values: each class holds about the same share
-        of the population (before and after counted once each) rather than
-        the same number of areas. Other schemes ignore it.
+    classes : AccessClasses
+        The shared classification (the "no access" class, if any, comes first
+        with its own grey swatch).
+    caption : str
+        Legend title.
 
     Returns
     -------
-    AccessClasses
-
-    Raises
-    ------
-    UnknownSchemeError
-        If mapclassify does not know ``scheme``.
-    accessplan.data.errors.InputValidationError
-        If there are no finite values or ``k`` < 1.
+    branca.element.MacroElement
+        Add it to a folium Map (``class_legend(classes, "Access").add_to(m)``).
     """
-    y = np.r_[np.asarray(before, dtype=float), np.asarray(after, dtype=float)]
-    problems = ProblemCollector(what="access values")
-    finite = np.isfinite(y)
-    if not finite.any():
-        problems.add("no finite access value to classify", column="access_before/access_after")
-    if int(k) < 1:
-        problems.add(f"k must be at least 1, got {k}")
-    w = None
-    if population is not None:
-        pop = np.asarray(population, dtype=float)
-        if pop.shape != np.asarray(before).shape:
-            problems.add("population must have one value per area", column="population")
-        else:
-            w = np.r_[pop, pop]
-            if (~np.isfinite(w[finite]) | (w[finite] < 0)).any():
-                problems.add("population must be finite and >= 0", column="population")
-    problems.raise_if_any()
-    y_ok = y[finite]
-    weighted = scheme == "quantiles" and w is not None
-    if weighted:
-        bins = _weighted_quantile_breaks(y_ok, w[finite], int(k))
-    else:
-        n_distinct = len(np.unique(y_ok))
-        try:
-            classifier = mapclassify.classify(y_ok, scheme, k=min(int(k), n_distinct))
-        except (ValueError, KeyError, TypeError) as exc:
-            raise UnknownSchemeError(f"unknown classification scheme {scheme!r}: {exc}") from exc
-        bins = np.unique(np.asarray(classifier.bins, dtype=float))
-        bins = bins[bins >= y_ok.min()] if (bins >= y_ok.min()).any() else bins[-1:]
-    return AccessClasses(
-        scheme=str(scheme),
-        population_weighted=bool(weighted),
-        lower=float(y_ok.min()),
-        bins=tuple(float(b) for b in bins),
-        colors=_palette(len(bins)),
-    )
+    return _ClassLegend(caption, classes.colors, classes.labels())
 
 
 def change_colormap(change, *, caption="Change in access (after - before)"):
@@ -633,7 +508,7 @@ def before_after_map(
             _add_sites(m, shown, max_capacity=max_cap, max_radius_px=max_radius_px)
         m.add_child(_MapTitle(f"Access {when}"))
         panels.append(m)
-    classes.legend(caption).add_to(panels[1])
+    class_legend(classes, caption).add_to(panels[1])
     fig.add_child(_SyncViews(*panels))
     if inequity is not None:
         fig.html.add_child(Element(_inequity_html(inequity)), name="accessplan_inequity")
@@ -682,7 +557,7 @@ def layered_map(
         _add_sites(
             m, site_frame, max_capacity=_max_capacity(site_frame), max_radius_px=max_radius_px
         )
-    classes.legend(caption).add_to(m)
+    class_legend(classes, caption).add_to(m)
     folium.LayerControl(collapsed=False).add_to(m)
     if inequity is not None:
         m.get_root().html.add_child(Element(_inequity_html(inequity)), name="accessplan_inequity")

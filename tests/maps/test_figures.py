@@ -8,11 +8,14 @@ import re
 import geopandas as gpd
 import numpy as np
 import pytest
+from matplotlib.colors import to_rgba
 from PIL import Image
 from shapely.geometry import Point, box
 
 from accessplan.data.errors import InputValidationError
 from accessplan.maps import figures as F
+from accessplan.maps.classes import NO_ACCESS_COLOR
+from accessplan.maps.webmap import shared_classes
 from accessplan.spatial.inequity import lorenz_points, weighted_gini
 
 
@@ -55,15 +58,24 @@ def _png_size(path) -> tuple[int, int]:
 # --------------------------------------------------------------------------
 # shared classification
 def test_shared_bins_quantiles_hand_example():
-    # pooled values 0..9; numpy linear percentiles 20, 40, 60, 80, 100 %
+    # pooled values 1..10 (no zero); linear percentiles 20, 40, 60, 80, 100 %: 1 + p * 9
+    bins = F.shared_bins([1, 2, 3, 4, 5], [6, 7, 8, 9, 10], k=5)
+    np.testing.assert_allclose(bins, [2.8, 4.6, 6.4, 8.2, 10.0])
+
+
+def test_shared_bins_quantiles_with_zero_hand_example():
+    # pooled values 0..9: 0 alone is "no access"; 4 quartiles of 1..9 (1 + p * 8)
     bins = F.shared_bins([0, 1, 2, 3, 4], [5, 6, 7, 8, 9], k=5)
-    np.testing.assert_allclose(bins, [1.8, 3.6, 5.4, 7.2, 9.0])
+    np.testing.assert_allclose(bins, [0.0, 3.0, 5.0, 7.0, 9.0])
 
 
 def test_shared_bins_equal_interval_hand_example():
-    # pooled range 0..10 in 5 equal classes
+    # pooled range 1..11 in 5 equal classes of width 2
+    bins = F.shared_bins([1, 2], [4, 11], k=5, scheme="equal_interval")
+    np.testing.assert_allclose(bins, [3, 5, 7, 9, 11])
+    # with a zero: 0 alone, then the positives 2..10 in 4 equal classes of width 2
     bins = F.shared_bins([0, 2], [4, 10], k=5, scheme="equal_interval")
-    np.testing.assert_allclose(bins, [2, 4, 6, 8, 10])
+    np.testing.assert_allclose(bins, [0, 4, 6, 8, 10])
 
 
 def test_shared_bins_pool_both_panels_not_one():
@@ -104,8 +116,14 @@ def test_access_maps_figure_png_size_and_bins(tmp_path, grid, sites):
     assert out == tmp_path / "sub" / "maps.png"
     assert _png_size(out) == (400, 200)
     stored = json.loads(Image.open(out).text[F.BINS_KEY])
-    expected = F.shared_bins(grid["access_before"], grid["access_after"], k=5)
+    expected = F.shared_bins(
+        grid["access_before"], grid["access_after"], k=5, population=grid["population"]
+    )
     np.testing.assert_allclose(stored, expected)
+    # identical to the folium maps' classes (population-weighted by default there too)
+    web = shared_classes(grid["access_before"], grid["access_after"], population=grid["population"])
+    assert stored == list(web.bins)
+    assert stored[0] == 0.0  # the grid has zeros: the "no access" class
     assert [p.name for p in out.parent.iterdir()] == ["maps.png"]  # no temp file left
 
 
@@ -125,8 +143,12 @@ def test_access_maps_same_colour_means_same_class(grid, sites):
     )
     assert len(fig.axes) == 2
     np.testing.assert_allclose(
-        bins, F.shared_bins(grid["access_before"], grid["access_after"], k=4)
+        bins,
+        F.shared_bins(
+            grid["access_before"], grid["access_after"], k=4, population=grid["population"]
+        ),
     )
+    assert bins[0] == 0.0  # zeros in the grid: the "no access" class comes first
     classes, colours = [], []
     for ax, col in zip(fig.axes, ("access_before", "access_after"), strict=True):
         face = ax.collections[0].get_facecolor()  # the areas come first
@@ -139,6 +161,12 @@ def test_access_maps_same_colour_means_same_class(grid, sites):
     for i in range(len(cls)):
         for j in range(len(cls)):
             assert (col[i] == col[j]) == (cls[i] == cls[j])
+    # zero access is drawn light grey, and only zero access is
+    grey = tuple(np.round(to_rgba(NO_ACCESS_COLOR), 6))
+    values = np.r_[grid["access_before"], grid["access_after"]]
+    assert [c == grey for c in col] == list(values == 0)
+    labels = [t.get_text() for t in fig.legends[0].get_texts()]
+    assert labels[0] == "0 (no access)"
     # new site drawn only on the after panel: one extra marker collection there
     assert len(fig.axes[1].collections) == len(fig.axes[0].collections) + 1
 

@@ -12,6 +12,7 @@ import pytest
 
 from accessplan.data.demo import demo_path
 from accessplan.data.errors import AccessplanError, InputValidationError
+from accessplan.maps.classes import NO_ACCESS_COLOR
 from accessplan.maps.errors import RemoteAssetError
 from accessplan.maps.offline import find_remote_assets, render_offline_html, save_offline
 from accessplan.maps.webmap import (
@@ -75,15 +76,17 @@ def _hex_to_rgb(color):
 
 def test_shared_classes_pool_before_and_after():
     # hand example: breaks come from the pooled six values, not from one panel
-    before, after = np.array([0.0, 1.0, 2.0]), np.array([3.0, 4.0, 5.0])
+    # (values 1..6: no zero, so no "no access" class)
+    before, after = np.array([1.0, 2.0, 3.0]), np.array([4.0, 5.0, 6.0])
     classes = shared_classes(before, after, scheme="quantiles", k=2)
     assert not classes.population_weighted
+    assert not classes.zero_class
     assert classes.bins == pytest.approx(np.quantile(np.r_[before, after], [0.5, 1.0]))
-    assert classes.bins == pytest.approx((2.5, 5.0))
+    assert classes.bins == pytest.approx((3.5, 6.0))
     assert list(classes.classify(before)) == [0, 0, 0]
     assert list(classes.classify(after)) == [1, 1, 1]
-    assert classes.color([2.0])[0] != classes.color([3.0])[0]
-    assert classes.labels() == ["0 \u2013 2.5", "2.5 \u2013 5"]
+    assert classes.color([3.0])[0] != classes.color([4.0])[0]
+    assert classes.labels() == ["1 \u2013 3.5", "3.5 \u2013 6"]
 
 
 def test_shared_classes_intervals_hold_their_values(frames):
@@ -98,6 +101,26 @@ def test_shared_classes_intervals_hold_their_values(frames):
     assert np.all(pooled <= bins[idx])
     assert np.all((idx == 0) | (pooled > bins[np.maximum(idx - 1, 0)]))
     assert classes.color([np.nan]) == ["#bdbdbd"]
+
+
+def test_zero_access_has_its_own_legend_entry_and_colour(frames):
+    areas, sites, new_sites, _ = frames  # the first 3 areas have zero access before
+    # access is never negative: clip the fixture's synthetic losses at 0
+    areas = areas.assign(access_after=areas["access_after"].clip(lower=0.0))
+    classes = shared_classes(
+        areas["access_before"], areas["access_after"], population=areas["population"]
+    )
+    assert classes.zero_class and classes.bins[0] == 0.0
+    html = layered_map(areas, sites, new_sites, tiles=None).get_root().render()
+    # the legend HTML is embedded with jinja's tojson (which escapes < and >)
+    swatch = f'<i style=\\"background:{NO_ACCESS_COLOR}\\"></i>0 (no access)'
+    swatch = swatch.replace("<", "\\u003c").replace(">", "\\u003e")
+    assert html.count(swatch) == 1  # one legend, zero class first
+    assert f'"fillColor": "{NO_ACCESS_COLOR}"' in html
+    # the grey marks exactly the areas with zero access, before and after
+    for column in ("access_before", "access_after"):
+        grey = np.array(classes.color(areas[column])) == NO_ACCESS_COLOR
+        np.testing.assert_array_equal(grey, areas[column].to_numpy() == 0.0)
 
 
 def test_population_weighted_quantiles_split_population_evenly():

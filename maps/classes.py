@@ -1,0 +1,234 @@
+"""One classification of access shared by the before and after maps and figures.
+
+Both the folium maps (:mod:`accessplan.maps.webmap`) and the matplotlib
+figures (:mod:`accessplan.maps.figures`) colour access with the classes
+computed here, on the pooled before and after values, so a colour means the
+same access level in both panels and in both kinds of output.
+
+When some pooled value is exactly 0 (an area with no hospital within the
+catchment) and none is negative, class 0 is a "no access" class that holds
+exactly the zeros (upper bound 0, label ``"0 (no access)"``, its own grey
+colour); the other ``k - 1`` classes are computed on the positive values only.
+A gain from 0 to any positive access therefore always changes colour.
+
+This module imports neither folium nor matplotlib.
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+
+import branca
+import mapclassify
+import numpy as np
+
+from accessplan.data.errors import ProblemCollector
+from accessplan.maps.errors import UnknownSchemeError
+
+__all__ = [
+    "NO_ACCESS_COLOR",
+    "NO_ACCESS_LABEL",
+    "NO_DATA",
+    "AccessClasses",
+    "classify",
+    "shared_classes",
+]
+
+NO_DATA = "#bdbdbd"
+NO_ACCESS_COLOR = "#f0f0f0"
+NO_ACCESS_LABEL = "0 (no access)"
+
+
+def classify(values, bins) -> np.ndarray:
+    """Class index of each value for increasing upper bounds ``bins``.
+
+    Parameters
+    ----------
+    values : array-like of float
+        Values to classify.
+    bins : array-like of float
+        Increasing upper bounds of the classes.
+
+    Returns
+    -------
+    numpy.ndarray of int
+        ``i`` such that ``bins[i-1] < v <= bins[i]`` (mapclassify's
+        convention); values above the last bound go to the last class, NaN to
+        ``-1``.
+    """
+    v = np.asarray(values, dtype=float)
+    b = np.asarray(bins, dtype=float)
+    out = np.minimum(np.searchsorted(b, v, side="left"), b.size - 1)
+    return np.where(np.isnan(v), -1, out).astype(int)
+
+
+@dataclass(frozen=True)
+class AccessClasses:
+    """One classification of access values shared by several panels.
+
+    Attributes
+    ----------
+    scheme : str
+        How the breaks were found (``"quantiles"``, ``"fisher_jenks"``, ...).
+    population_weighted : bool
+        Whether the breaks are population-weighted quantiles.
+    lower : float
+        The smallest classified value (the legend's left end).
+    bins : tuple of float
+        Upper bounds of the classes, increasing; class ``i`` holds
+        ``bins[i-1] < value <= bins[i]`` (mapclassify's convention).
+    colors : tuple of str
+        One ``#rrggbb`` colour per class, light (low access) to dark.
+    zero_class : bool
+        Whether class 0 is the "no access" class holding exactly the zeros
+        (then ``bins[0] == 0`` and ``colors[0]`` is :data:`NO_ACCESS_COLOR`).
+    """
+
+    scheme: str
+    population_weighted: bool
+    lower: float
+    bins: tuple
+    colors: tuple
+    zero_class: bool = False
+
+    @property
+    def k(self) -> int:
+        """Number of classes."""
+        return len(self.bins)
+
+    def classify(self, values) -> np.ndarray:
+        """Class index of each value (``-1`` for missing values)."""
+        return classify(values, self.bins)
+
+    def color(self, values) -> list:
+        """Colour of each value (:data:`NO_DATA` grey for missing values)."""
+        return [NO_DATA if i < 0 else self.colors[i] for i in self.classify(values)]
+
+    def labels(self, fmt: str = "{:.3g}") -> list:
+        """One ``"low - high"`` label per class (``"0 (no access)"`` for the zero class)."""
+        edges = [self.lower, *self.bins]
+        out = [f"{fmt.format(edges[i])} \u2013 {fmt.format(edges[i + 1])}" for i in range(self.k)]
+        if self.zero_class:
+            out[0] = NO_ACCESS_LABEL
+            if self.k > 1:
+                # the first positive class starts above 0
+                out[1] = f">{fmt.format(0.0)} \u2013 {fmt.format(self.bins[1])}"
+        return out
+
+
+def _weighted_quantile_breaks(y: np.ndarray, w: np.ndarray, k: int) -> np.ndarray:
+    order = np.argsort(y, kind="stable")
+    y, w = y[order], w[order]
+    total = w.sum()
+    if total <= 0:
+        w, total = np.ones_like(y), float(len(y))
+    cum = np.cumsum(w) / total
+    # break i: the smallest value with at least i/k of the population at or below it
+    pos = np.searchsorted(cum, np.arange(1, k) / k - 1e-12, side="left")
+    return np.unique(np.r_[y[np.clip(pos, 0, len(y) - 1)], y[-1]])
+
+
+def _scheme_breaks(y: np.ndarray, scheme: str, k: int) -> np.ndarray:
+    n_distinct = len(np.unique(y))
+    if n_distinct == 1:
+        return np.array([float(y[0])])
+    # quantiles and equal intervals work with any k (tied quantiles are dropped
+    # below); the optimising schemes need at least k distinct values
+    k_used = k if scheme in ("quantiles", "equal_interval") else min(k, n_distinct)
+    try:
+        with warnings.catch_warnings():
+            # quantiles over many equal values: mapclassify warns and drops duplicate bins
+            warnings.simplefilter("ignore", UserWarning)
+            classifier = mapclassify.classify(y, scheme, k=k_used)
+    except (ValueError, KeyError, TypeError) as exc:
+        raise UnknownSchemeError(f"unknown classification scheme {scheme!r}: {exc}") from exc
+    bins = np.unique(np.asarray(classifier.bins, dtype=float))
+    return bins[bins >= y.min()] if (bins >= y.min()).any() else bins[-1:]
+
+
+def _palette(k: int) -> tuple:
+    ramp = branca.colormap.linear.YlGnBu_09
+    stops = np.linspace(ramp.vmin + 0.08 * (ramp.vmax - ramp.vmin), ramp.vmax, k)
+    return tuple(ramp(s)[:7] for s in stops)
+
+
+def shared_classes(before, after, *, scheme="quantiles", k=5, population=None) -> AccessClasses:
+    """Classify access before and after on one shared set of breaks.
+
+    The breaks are computed once on the pooled before and after values, so
+    the same colour means the same access level in both panels.
+
+    Parameters
+    ----------
+    before, after : array-like of float
+        Access of each area before and after the plan (NaN are ignored).
+    scheme : str, default "quantiles"
+        A :func:`mapclassify.classify` scheme (``"quantiles"``,
+        ``"fisher_jenks"``, ``"equal_interval"``, ``"natural_breaks"``, ...).
+    k : int, default 5
+        Number of classes asked for; fewer are used when values tie (e.g. many
+        areas with the same access). When some value is exactly 0 (and none is
+        negative) and ``k >= 2``, class 0 holds exactly the zeros ("no
+        access") and the other ``k - 1`` classes are computed on the positive
+        values only.
+    population : array-like of float, optional
+        Population of each area (same order as ``before``). With
+        ``scheme="quantiles"`` the breaks become population-weighted
+        quantiles of the pooled values: each class holds about the same share
+        of the population (before and after counted once each) rather than
+        the same number of areas. Other schemes ignore it.
+
+    Returns
+    -------
+    AccessClasses
+
+    Raises
+    ------
+    UnknownSchemeError
+        If mapclassify does not know ``scheme``.
+    accessplan.data.errors.InputValidationError
+        If there are no finite values or ``k`` < 1.
+    """
+    y = np.r_[np.asarray(before, dtype=float).ravel(), np.asarray(after, dtype=float).ravel()]
+    problems = ProblemCollector(what="access values")
+    finite = np.isfinite(y)
+    if not finite.any():
+        problems.add("no finite access value to classify", column="access_before/access_after")
+    if int(k) < 1:
+        problems.add(f"k must be at least 1, got {k}")
+    w = None
+    if population is not None:
+        pop = np.asarray(population, dtype=float).ravel()
+        if pop.shape != np.asarray(before).ravel().shape:
+            problems.add("population must have one value per area", column="population")
+        else:
+            w = np.r_[pop, pop]
+            if (~np.isfinite(w[finite]) | (w[finite] < 0)).any():
+                problems.add("population must be finite and >= 0", column="population")
+    problems.raise_if_any()
+    y_ok = y[finite]
+    w_ok = None if w is None else w[finite]
+    weighted = scheme == "quantiles" and w is not None
+    zero_class = int(k) >= 2 and bool((y_ok == 0).any()) and bool((y_ok >= 0).all())
+    k_rest = int(k) - 1 if zero_class else int(k)
+    rest = y_ok > 0 if zero_class else np.ones(y_ok.shape, dtype=bool)
+    if not rest.any():  # every value is 0: the zero class alone
+        bins = np.array([], dtype=float)
+    elif weighted:
+        bins = _weighted_quantile_breaks(y_ok[rest], w_ok[rest], k_rest)
+    else:
+        bins = _scheme_breaks(y_ok[rest], str(scheme), k_rest)
+    if zero_class:
+        bins = np.r_[0.0, bins]
+        colors = (NO_ACCESS_COLOR, *_palette(len(bins) - 1))
+    else:
+        colors = _palette(len(bins))
+    return AccessClasses(
+        scheme=str(scheme),
+        population_weighted=bool(weighted),
+        lower=float(y_ok.min()),
+        bins=tuple(float(b) for b in bins),
+        colors=tuple(colors),
+        zero_class=zero_class,
+    )
