@@ -17,8 +17,6 @@ PNG as the text chunk ``accessplan:bins`` (JSON list of upper bounds).
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -30,6 +28,7 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
 from accessplan.data.errors import ProblemCollector
+from accessplan.data.files import atomic_file
 from accessplan.maps.classes import NO_ACCESS_COLOR, AccessClasses, classify, shared_classes
 from accessplan.spatial.inequity import lorenz_points, weighted_gini
 
@@ -80,14 +79,9 @@ def _save(fig: Figure, path, dpi: float, metadata: dict | None = None) -> Path:
     meta = {"Software": "accessplan"}
     if metadata:
         meta.update(metadata)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".png", dir=path.parent)
     try:
-        with os.fdopen(fd, "wb") as fh:
+        with atomic_file(path, binary=True) as fh:
             fig.savefig(fh, format="png", dpi=dpi, metadata=meta)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
     finally:
         fig.clear()
     return path

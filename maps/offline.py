@@ -15,11 +15,10 @@ a network the map shows its background colour instead of tiles.
 from __future__ import annotations
 
 import base64
-import os
 import re
-import tempfile
 from pathlib import Path
 
+from accessplan.data.files import atomic_file
 from accessplan.maps.errors import MapAssetError, RemoteAssetError
 
 __all__ = ["find_remote_assets", "render_offline_html", "save_offline"]
@@ -222,12 +221,6 @@ def save_offline(fig_or_map, path) -> Path:
     html = render_offline_html(fig_or_map)
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(html)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with atomic_file(path) as handle:
+        handle.write(html)
     return path

@@ -14,7 +14,6 @@ from __future__ import annotations
 import base64
 import json
 import math
-import os
 import tempfile
 from collections.abc import Mapping
 from datetime import UTC, datetime
@@ -25,6 +24,7 @@ import numpy as np
 import pandas as pd
 
 from accessplan.data.errors import ProblemCollector
+from accessplan.data.files import atomic_file
 from accessplan.maps.figures import (
     access_distribution_figure,
     access_maps_figure,
@@ -465,12 +465,6 @@ def write_report(
         + _scenario(scenario)
         + "</body>\n</html>\n"
     )
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(document)
-        os.replace(tmp_name, path)
-    except BaseException:
-        Path(tmp_name).unlink(missing_ok=True)
-        raise
+    with atomic_file(path) as fh:
+        fh.write(document)
     return path
