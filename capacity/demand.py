@@ -38,7 +38,7 @@ import pandas as pd
 from accessplan.data.errors import ProblemCollector
 from accessplan.spatial.decay import Decay
 from accessplan.spatial.errors import UnknownMethodError
-from accessplan.spatial.fca import METHODS, OD_COLUMNS, resolve_decay
+from accessplan.spatial.fca import METHODS, OD_COLUMNS, check_od_frame, resolve_decay
 
 __all__ = ["SHARE_COLUMNS", "SiteDemand", "site_arrivals"]
 
@@ -242,16 +242,7 @@ def site_arrivals(
         catchment_minutes = float(catchment_minutes)
         resolved = _resolve_decay(decay, method, catchment_minutes)
 
-    if not isinstance(od, pd.DataFrame):
-        problems.add(f"the OD table must be a pandas DataFrame, got {type(od).__name__}")
-    else:
-        missing = [c for c in OD_COLUMNS if c not in od.columns]
-        if missing:
-            problems.add(
-                f"missing column{'s' if len(missing) > 1 else ''} {', '.join(missing)} "
-                f"(the OD table needs {', '.join(OD_COLUMNS)})",
-                source="OD table",
-            )
+    check_od_frame(od, problems)
     for name, value in (("population", population), ("capacity", capacity)):
         if not isinstance(value, pd.Series):
             problems.add(

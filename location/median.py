@@ -62,6 +62,7 @@ import pulp
 from accessplan.data.errors import ProblemCollector
 from accessplan.location.errors import InfeasibleModelError, SolverError
 from accessplan.location.solver import SolveReport, SolverOptions, solve
+from accessplan.spatial.fca import check_od_frame
 
 __all__ = ["MedianResult", "p_center", "p_median"]
 
@@ -256,16 +257,7 @@ def _check_od(
     od, area_ids: pd.Index | None, site_ids: pd.Index | None, problems: ProblemCollector
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
     """Positions of each OD row's area and site, and its minutes (infinite rows dropped)."""
-    if not isinstance(od, pd.DataFrame):
-        problems.add(f"the OD table must be a pandas DataFrame, got {type(od).__name__}")
-        return None
-    missing = [c for c in OD_COLUMNS if c not in od.columns]
-    if missing:
-        problems.add(
-            f"missing column{'s' if len(missing) > 1 else ''} {', '.join(missing)} "
-            f"(the OD table needs {', '.join(OD_COLUMNS)})",
-            source="OD table",
-        )
+    if not check_od_frame(od, problems):
         return None
     minutes = _numbers(
         od["minutes"], source="OD table", column="minutes", problems=problems, allow_inf=True

@@ -64,6 +64,7 @@ __all__ = [
     "OD_COLUMNS",
     "AccessResult",
     "access_scores",
+    "check_od_frame",
     "default_decay",
     "enhanced_two_step_fca",
     "gaussian_two_step_fca",
@@ -274,18 +275,38 @@ class _Inputs:
     minutes: np.ndarray
 
 
-def _validate(od, demand, supply, problems: ProblemCollector) -> _Inputs | None:
-    """Check every input, record all problems; return arrays when all is well."""
+def check_od_frame(od, problems: ProblemCollector) -> bool:
+    """Record a problem unless ``od`` is a DataFrame with the OD table's columns.
+
+    Parameters
+    ----------
+    od : object
+        What should be an OD table (``origin_id, site_id, minutes``).
+    problems : ProblemCollector
+        Receives the problem, if any.
+
+    Returns
+    -------
+    bool
+        True when the table has the right type and columns.
+    """
     if not isinstance(od, pd.DataFrame):
         problems.add(f"the OD table must be a pandas DataFrame, got {type(od).__name__}")
-    else:
-        missing = [c for c in OD_COLUMNS if c not in od.columns]
-        if missing:
-            problems.add(
-                f"missing column{'s' if len(missing) > 1 else ''} {', '.join(missing)} "
-                f"(the OD table needs {', '.join(OD_COLUMNS)})",
-                source="OD table",
-            )
+        return False
+    missing = [c for c in OD_COLUMNS if c not in od.columns]
+    if missing:
+        problems.add(
+            f"missing column{'s' if len(missing) > 1 else ''} {', '.join(missing)} "
+            f"(the OD table needs {', '.join(OD_COLUMNS)})",
+            source="OD table",
+        )
+        return False
+    return True
+
+
+def _validate(od, demand, supply, problems: ProblemCollector) -> _Inputs | None:
+    """Check every input, record all problems; return arrays when all is well."""
+    check_od_frame(od, problems)
     for name, value in (("demand", demand), ("supply", supply)):
         if not isinstance(value, pd.Series):
             problems.add(
