@@ -4,7 +4,12 @@ from __future__ import annotations
 
 from accessplan.data.errors import AccessplanError, InputValidationError
 
-__all__ = ["InputValidationError", "QueueInputError", "UnstableQueueError"]
+__all__ = [
+    "InputValidationError",
+    "LookaheadWarning",
+    "QueueInputError",
+    "UnstableQueueError",
+]
 
 
 class QueueInputError(ValueError, AccessplanError):
@@ -13,3 +18,7 @@ class QueueInputError(ValueError, AccessplanError):
 
 class UnstableQueueError(ValueError, AccessplanError):
     """A target cannot be met because the queue is unstable or the target is unreachable."""
+
+
+class LookaheadWarning(UserWarning):
+    """A rolling-horizon lookahead is too short for some transfers to arrive inside the window."""

@@ -178,6 +178,8 @@ _STATUS = {
     pulp.LpSolutionNoSolutionFound: "not_solved",
 }
 _CBC_BOUND = re.compile(r"^(?:Lower|Upper) bound:\s*(\S+)", re.M)
+_CBC_CONTINUOUS = re.compile(r"Continuous objective value is\s+(\S+)")
+_CBC_OBJECTIVE = re.compile(r"^Objective value:\s+(\S+)", re.M)
 _CBC_RESULT = re.compile(r"^Result - (.*)$", re.M)
 
 
@@ -369,10 +371,23 @@ def _cbc_root_unsolved(log_text: str) -> bool:
     problem ... reduced to ..."); the main search then ends with "Search
     completed", which the root-timeout case never prints.
     """
-    return (
-        "LP relaxation is infeasible or too expensive" in log_text
-        and "Search completed" not in log_text
-    )
+    if (
+        "LP relaxation is infeasible or too expensive" not in log_text
+        or "Search completed" in log_text
+    ):
+        return False
+    # A MIP start that is already optimal: CBC solved the root LP, found its value equal to
+    # the start's, and skipped the search. Both numbers are in CBC's own objective space.
+    relaxed = _CBC_CONTINUOUS.search(log_text)
+    final = _CBC_OBJECTIVE.search(log_text)
+    if relaxed and final:
+        try:
+            lp_value, mip_value = float(relaxed.group(1)), float(final.group(1))
+        except ValueError:
+            return True
+        # CBC prints the root value with 6 significant digits
+        return abs(lp_value - mip_value) > 1e-5 * max(1.0, abs(mip_value))
+    return True
 
 
 def _cbc_bound(log_text: str) -> float | None:
