@@ -48,6 +48,11 @@ def _parser() -> argparse.ArgumentParser:
         description="Run access and inequity on the bundled synthetic demo region.",
     )
     common(demo)
+    demo.add_argument(
+        "--redeploy",
+        action="store_true",
+        help="run the demo surge redeployment instead of the plan",
+    )
     access = sub.add_parser(
         "access",
         help="access scores and inequity for a scenario",
@@ -89,6 +94,19 @@ def _parser() -> argparse.ArgumentParser:
     )
     plan.add_argument("scenario", type=Path, help="scenario file (TOML) with a [location] section")
     common(plan)
+    redeploy = sub.add_parser(
+        "redeploy",
+        help="move mobile units (ventilators, staff) between facilities as demand surges",
+        description=(
+            "Multi-period redeployment of mobile units with transfer delays, unmet-demand "
+            "penalties and an equity band, over a demand trace or a generated surge; with a "
+            "lookahead, the rolling horizon is simulated."
+        ),
+    )
+    redeploy.add_argument(
+        "scenario", type=Path, help="scenario file (TOML) with a [redeploy] section"
+    )
+    common(redeploy)
     return parser
 
 
@@ -107,7 +125,12 @@ def _run(
     log = _log(quiet)
     scenario = load_scenario(scenario_path)
     target = out or default_out or scenario.output_dir
-    if command == "plan" or (command == "demo" and scenario.location is not None):
+    if command == "redeploy":
+        from accessplan.planner.redeploy import run_redeploy, write_redeploy_outputs
+
+        run = run_redeploy(scenario, log=log)
+        folder = write_redeploy_outputs(run, target)
+    elif command == "plan" or (command == "demo" and scenario.location is not None):
         run = pipeline.run_full_plan(scenario, progress=not quiet, log=log)
         folder = pipeline.write_full_outputs(run, target, log=log)
     elif command == "size":
@@ -132,10 +155,12 @@ def main(argv: Sequence[str] | None = None) -> int:
 
             from accessplan.data.demo import demo_path
 
-            with as_file(demo_path("scenario.toml")) as scenario_path:
-                _run(
-                    "demo", scenario_path, args.out, args.quiet, default_out=Path("accessplan-demo")
-                )
+            if args.redeploy:
+                name, command, default = "redeploy.toml", "redeploy", "accessplan-redeploy-demo"
+            else:
+                name, command, default = "scenario.toml", "demo", "accessplan-demo"
+            with as_file(demo_path(name)) as scenario_path:
+                _run(command, scenario_path, args.out, args.quiet, default_out=Path(default))
         else:
             _run(args.command, args.scenario, args.out, args.quiet)
     except AccessplanError as exc:

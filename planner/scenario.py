@@ -65,6 +65,7 @@ __all__ = [
     "CandidateGeneration",
     "LocationSpec",
     "NetworkSpec",
+    "RedeploySpec",
     "Scenario",
     "VentilatorSpec",
     "load_scenario",
@@ -128,6 +129,25 @@ SCHEMA: dict[str, dict[str, Any]] = {
         "pool_objective": str,
         "staff_ratio": _NUMBER,
         "shifts_per_day": int,
+    },
+    "redeploy": {
+        "demand_trace": str,
+        "surge": dict,
+        "stock": str,
+        "mobile_share": _NUMBER,
+        "resources": str,
+        "unmet_penalty": _NUMBER,
+        "transfers": str,
+        "transfer_delay_periods": int,
+        "transfer_cost_per_unit": _NUMBER,
+        "lookahead": int,
+        "equity_gamma": _NUMBER,
+        "buffer_eta": _NUMBER,
+        "discount": _NUMBER,
+        "smoothing_penalty": _NUMBER,
+        "unmet_cap": _NUMBER,
+        "solver": str,
+        "time_limit_s": _NUMBER,
     },
     "output": {"dir": str},
 }
@@ -237,6 +257,37 @@ class VentilatorSpec:
 
 
 @dataclass(frozen=True)
+class RedeploySpec:
+    """The ``[redeploy]`` section: multi-period redeployment of mobile units.
+
+    Tables are CSV files (paths absolute once parsed). Without ``stock``, each
+    facility's ``ventilators`` are split into mobile (``mobile_share``) and
+    fixed units; without ``resources``, one resource ``ventilators`` (whole
+    units, critical) with ``unmet_penalty``; without ``transfers``, every pair
+    of facilities with ``transfer_delay_periods`` and ``transfer_cost_per_unit``;
+    without ``demand_trace``, a generated ``surge``.
+    """
+
+    demand_trace: Path | None = None
+    surge: Mapping[str, Any] | None = None
+    stock: Path | None = None
+    mobile_share: float = 0.3
+    resources: Path | None = None
+    unmet_penalty: float = 1000.0
+    transfers: Path | None = None
+    transfer_delay_periods: int = 1
+    transfer_cost_per_unit: float = 10.0
+    lookahead: int | None = None
+    equity_gamma: float | None = None
+    buffer_eta: float = 0.0
+    discount: float = 1.0
+    smoothing_penalty: float = 0.0
+    unmet_cap: float | None = None
+    solver: str = "cbc"
+    time_limit_s: float | None = None
+
+
+@dataclass(frozen=True)
 class Scenario:
     """A validated scenario; paths are absolute."""
 
@@ -248,6 +299,7 @@ class Scenario:
     generate_candidates: CandidateGeneration | None = None
     location: LocationSpec | None = None
     ventilators: VentilatorSpec | None = None
+    redeploy: RedeploySpec | None = None
     crs: str | None = None
     name: str = "scenario"
     access_method: str = "2sfca"
@@ -306,6 +358,12 @@ class Scenario:
             "ventilators": None
             if self.ventilators is None
             else dataclasses.asdict(self.ventilators),
+            "redeploy": None
+            if self.redeploy is None
+            else {
+                k: (str(v) if isinstance(v, Path) else v)
+                for k, v in dataclasses.asdict(self.redeploy).items()
+            },
             "output": {"dir": str(self.output_dir)},
         }
 
@@ -415,6 +473,7 @@ def parse_scenario(data: Mapping[str, Any], *, source: str | Path) -> Scenario:
     generate = _generate(data.get("candidates", {}), add)
     location = _location(data.get("location"), add)
     ventilators = _ventilators(data.get("ventilators"), add)
+    redeploy = _redeploy(data.get("redeploy"), base, add)
     if location is not None and "candidates" not in data:
         add("[location] needs candidate sites: add a [candidates] section", "candidates")
 
@@ -456,6 +515,7 @@ def parse_scenario(data: Mapping[str, Any], *, source: str | Path) -> Scenario:
         generate_candidates=generate,
         location=location,
         ventilators=ventilators,
+        redeploy=redeploy,
         network=network,
         crs=data.get("project", {}).get("crs"),
         name=data.get("project", {}).get("name", source.stem),
@@ -634,6 +694,79 @@ def _ventilators(body: Mapping[str, Any] | None, add) -> VentilatorSpec | None:
         )
         ok = False
     return VentilatorSpec(**body) if ok else None
+
+
+_SURGE_KEYS = {
+    "facility": str,
+    "peak": _NUMBER,
+    "periods": int,
+    "baseline": _NUMBER,
+    "peak_period": int,
+    "width_periods": _NUMBER,
+    "noise": _NUMBER,
+    "seed": int,
+}
+
+
+def _redeploy(body: Mapping[str, Any] | None, base: Path, add) -> RedeploySpec | None:
+    if body is None:
+        return None
+    ok = True
+    if ("demand_trace" in body) == ("surge" in body):
+        add("give exactly one of demand_trace (a CSV file) or surge", "redeploy.demand_trace")
+        ok = False
+    surge = body.get("surge")
+    if surge is not None:
+        for key, value in surge.items():
+            expected = _SURGE_KEYS.get(key)
+            if expected is None:
+                add(
+                    f"unknown key {key!r}; known keys are {sorted(_SURGE_KEYS)}",
+                    f"redeploy.surge.{key}",
+                )
+                ok = False
+            elif not _is_type(value, expected):
+                add(f"must be {_type_name(expected)}, got {value!r}", f"redeploy.surge.{key}")
+                ok = False
+        for key in ("facility", "peak", "periods"):
+            if key not in surge:
+                add(f"surge needs {key}", f"redeploy.surge.{key}")
+                ok = False
+    share = body.get("mobile_share")
+    if isinstance(share, _NUMBER) and not 0 <= share <= 1:
+        add(f"must be a share in [0, 1], got {share!r}", "redeploy.mobile_share")
+        ok = False
+    for key in ("lookahead", "transfer_delay_periods"):
+        value = body.get(key)
+        if isinstance(value, int) and value < 1:
+            add(f"must be a whole number >= 1, got {value!r}", f"redeploy.{key}")
+            ok = False
+    for key in (
+        "unmet_penalty",
+        "transfer_cost_per_unit",
+        "equity_gamma",
+        "buffer_eta",
+        "smoothing_penalty",
+        "unmet_cap",
+    ):
+        value = body.get(key)
+        if isinstance(value, _NUMBER) and not (math.isfinite(value) and value >= 0):
+            add(f"must not be negative, got {value!r}", f"redeploy.{key}")
+            ok = False
+    discount = body.get("discount")
+    if isinstance(discount, _NUMBER) and not 0 < discount <= 1:
+        add(f"must be in (0, 1], got {discount!r}", "redeploy.discount")
+        ok = False
+    if body.get("solver", "cbc") not in ("cbc", "highs"):
+        add(f"unknown solver {body['solver']!r}; choose 'cbc' or 'highs'", "redeploy.solver")
+        ok = False
+    if not ok:
+        return None
+    values = dict(body)
+    for key in ("demand_trace", "stock", "resources", "transfers"):
+        if key in values:
+            values[key] = _resolve(base, values[key])
+    return RedeploySpec(**values)
 
 
 def _resolve(base: Path, value: str) -> Path:

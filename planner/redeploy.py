@@ -1,0 +1,267 @@
+"""The ``redeploy`` command: move mobile units between facilities over time.
+
+Reads the facilities of the scenario and the ``[redeploy]`` tables (or builds
+them from the facilities' ventilators and the options), runs the full-horizon
+model or the rolling horizon, and writes the command list, the realised unmet
+demand and inventory, prices, an offline transfer map and an unmet-demand chart.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from accessplan.data.errors import InputFileError, InputValidationError, Problem
+from accessplan.planner.inputs import read_facilities
+from accessplan.planner.output import atomic_output_dir, write_json
+from accessplan.planner.scenario import Scenario
+
+__all__ = ["RedeployRun", "redeploy_inputs", "run_redeploy", "write_redeploy_outputs"]
+
+Log = Callable[[str], None]
+
+RESOURCE = "ventilators"
+
+
+@dataclass(frozen=True)
+class RedeployRun:
+    """The inputs used and the plan (full horizon) or the realised rolling run."""
+
+    scenario: Scenario
+    facilities: gpd.GeoDataFrame
+    demand: pd.DataFrame
+    stock: pd.DataFrame
+    transfer: pd.DataFrame
+    resources: pd.DataFrame
+    result: Any  # RedeployPlan or RollingResult
+
+
+def _read_csv(path: Path, what: str) -> pd.DataFrame:
+    if not path.is_file():
+        raise InputFileError(path, f"does not exist ({what} table)")
+    try:
+        return pd.read_csv(path)
+    except (OSError, ValueError) as exc:
+        raise InputFileError(path, f"cannot be read as CSV ({exc})") from exc
+
+
+def redeploy_inputs(scenario: Scenario, facilities: gpd.GeoDataFrame):
+    """The demand, stock, transfer and resource tables of a scenario.
+
+    Parameters
+    ----------
+    scenario : Scenario
+        With a ``[redeploy]`` section.
+    facilities : GeoDataFrame
+        The checked facilities (``site_id``; ``ventilators`` when no stock file).
+
+    Returns
+    -------
+    tuple of DataFrame
+        ``demand, stock, transfer, resources`` in :mod:`accessplan.capacity.redeploy`'s form.
+    """
+    from accessplan.capacity.rolling import generate_surge, read_demand_trace
+
+    spec = scenario.redeploy
+    ids = list(facilities["site_id"])
+    if spec.resources is not None:
+        resources = _read_csv(spec.resources, "resources")
+    else:
+        resources = pd.DataFrame(
+            {
+                "resource": [RESOURCE],
+                "integer": [True],
+                "unmet_penalty": [spec.unmet_penalty],
+                "operating_cost_mobile": [1.0],
+                "operating_cost_fixed": [0.0],
+                "critical": [True],
+            }
+        )
+    if spec.stock is not None:
+        stock = _read_csv(spec.stock, "stock")
+    else:
+        if "ventilators" not in facilities.columns:
+            raise InputValidationError(
+                [
+                    Problem(
+                        "[redeploy] has no stock table, so the facilities need a ventilators "
+                        "column to split into mobile and fixed units",
+                        source=scenario.facilities.label,
+                        column="ventilators",
+                    )
+                ],
+                what="facilities",
+            )
+        units = facilities["ventilators"].to_numpy(dtype=float)
+        mobile = np.floor(units * spec.mobile_share)
+        stock = pd.DataFrame(
+            {
+                "facility": ids,
+                "resource": RESOURCE,
+                "fixed_units": units - mobile,
+                "mobile_units": mobile,
+            }
+        )
+    if spec.transfers is not None:
+        transfer = _read_csv(spec.transfers, "transfers")
+    else:
+        pairs = list(itertools.permutations(ids, 2))
+        transfer = pd.DataFrame(
+            {
+                "from_facility": [a for a, _ in pairs],
+                "to_facility": [b for _, b in pairs],
+                "delay_periods": spec.transfer_delay_periods,
+                "cost_per_unit": spec.transfer_cost_per_unit,
+            }
+        )
+    if spec.demand_trace is not None:
+        demand = read_demand_trace(spec.demand_trace)
+    else:
+        surge = dict(spec.surge)
+        demand = generate_surge(
+            ids,
+            list(resources["resource"]),
+            surge_facility=surge.pop("facility"),
+            **surge,
+        )
+    for frame in (demand, stock):
+        frame["facility"] = frame["facility"].astype(str)
+    for column in ("from_facility", "to_facility"):
+        transfer[column] = transfer[column].astype(str)
+    return demand, stock, transfer, resources
+
+
+def run_redeploy(scenario: Scenario, *, log: Log = lambda _msg: None) -> RedeployRun:
+    """Plan the redeployment of mobile units for a scenario.
+
+    With ``lookahead`` the rolling horizon is simulated over the demand trace
+    (perfect forecasts); without it one model covers the whole horizon.
+
+    Parameters
+    ----------
+    scenario : Scenario
+        With a ``[redeploy]`` section.
+    log : callable, optional
+
+    Returns
+    -------
+    RedeployRun
+    """
+    from accessplan.capacity.redeploy import redeploy
+    from accessplan.capacity.rolling import rolling_horizon
+    from accessplan.location.solver import SolverOptions
+
+    spec = scenario.redeploy
+    if spec is None:
+        raise InputValidationError(
+            [Problem("the scenario has no [redeploy] section", source=str(scenario.source))],
+            what="scenario",
+        )
+    log(f"reading facilities: {scenario.facilities.label}")
+    facilities = read_facilities(scenario.facilities)
+    demand, stock, transfer, resources = redeploy_inputs(scenario, facilities)
+    options = SolverOptions(solver=spec.solver, time_limit_s=spec.time_limit_s)
+    common = {
+        "buffer_eta": spec.buffer_eta,
+        "discount": spec.discount,
+        "smoothing_penalty": spec.smoothing_penalty,
+        "unmet_cap": spec.unmet_cap,
+        "equity_gamma": spec.equity_gamma,
+    }
+    periods = int(demand["period"].max()) + 1
+    if spec.lookahead is None:
+        log(f"redeployment over {periods} periods, {len(facilities)} facilities ({spec.solver})")
+        result = redeploy(demand, stock, transfer, resources, solver_options=options, **common)
+        log(result.report.summary())
+    else:
+        log(f"rolling horizon over {periods} periods, lookahead {spec.lookahead} ({spec.solver})")
+        result = rolling_horizon(
+            demand,
+            stock,
+            transfer,
+            resources,
+            lookahead=spec.lookahead,
+            solver_options=SolverOptions(
+                solver=spec.solver, time_limit_s=spec.time_limit_s, warm_start=True
+            ),
+            **common,
+        )
+        proven = sum(r.proven_optimal for r in result.reports)
+        log(f"{proven} of {len(result.reports)} windows proven optimal")
+    return RedeployRun(
+        scenario=scenario,
+        facilities=facilities,
+        demand=demand,
+        stock=stock,
+        transfer=transfer,
+        resources=resources,
+        result=result,
+    )
+
+
+def write_redeploy_outputs(run: RedeployRun, out_dir: str | Path) -> Path:
+    """Write the redeployment outputs atomically.
+
+    ``commands.csv`` / ``commands.json`` (move k units of j from i to k at t,
+    arriving at t + delay), ``unmet.csv``, ``inventory.csv``, ``demand.csv``
+    (the trace used), ``maps/transfers.html`` (offline), ``figures/unmet.png``,
+    and for a full-horizon plan ``shadow_prices.csv``; ``summary.json`` holds
+    the solver report(s), costs and the price of the equity band.
+
+    Parameters
+    ----------
+    run : RedeployRun
+    out_dir : str or Path
+
+    Returns
+    -------
+    Path
+    """
+    from accessplan.maps.offline import save_offline
+    from accessplan.maps.redeploy import transfer_map, unmet_chart, write_commands
+
+    result = run.result
+    rolling = hasattr(result, "reports")
+    moves = result.transfers if rolling else result.moves
+    facilities = run.facilities.rename(columns={"site_id": "facility"})
+    summary: dict[str, Any] = {
+        "scenario": run.scenario.name,
+        "mode": "rolling horizon" if rolling else "full horizon",
+        "periods": int(run.demand["period"].max()) + 1,
+        "facilities": len(facilities),
+        "moves": len(moves),
+        "units_moved": float(moves["units"].sum()) if len(moves) else 0.0,
+        "total_unmet": float(result.unmet["unmet"].sum()),
+    }
+    if rolling:
+        summary["total_cost"] = result.total_cost
+        summary["windows"] = [r.as_dict() for r in result.reports]
+    else:
+        summary["solver"] = result.report.as_dict()
+        summary["costs"] = {
+            k: getattr(result.totals, k) for k in result.totals.__dataclass_fields__
+        }
+        summary["equity_price"] = result.equity_price
+    with atomic_output_dir(out_dir) as tmp:
+        write_commands(moves, tmp)
+        result.unmet.to_csv(tmp / "unmet.csv", index=False)
+        result.inventory.to_csv(tmp / "inventory.csv", index=False)
+        run.demand.to_csv(tmp / "demand.csv", index=False)
+        if rolling:
+            result.periods.to_csv(tmp / "periods.csv", index=False)
+        else:
+            result.shadow_prices.to_csv(tmp / "shadow_prices.csv", index=False)
+        save_offline(
+            transfer_map(facilities, moves, unmet=result.unmet), tmp / "maps" / "transfers.html"
+        )
+        unmet_chart(result.unmet, tmp / "figures" / "unmet.png")
+        write_json(tmp / "scenario.json", run.scenario.resolved())
+        write_json(tmp / "summary.json", summary)
+    return Path(out_dir).resolve()
