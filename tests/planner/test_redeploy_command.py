@@ -61,3 +61,36 @@ def test_redeploy_section_problems_all_reported(tiny, capsys):
         "redeploy.lookahead",
     ):
         assert key in err
+
+
+def test_redeploy_from_a_demand_trace_full_horizon(tiny, capsys):
+    """Two hospitals (5 and 2 ventilators, all mobile); H2 needs 4 in periods 1-2.
+
+    Hand solution: H1 needs 1, so it sends 2 units at period 0 (delay 1); cost 2 x 10 transfer,
+    no unmet. Without the move H2 would lack 2 units in each of periods 1 and 2.
+    """
+    pd.DataFrame(
+        {
+            "facility": ["H1", "H2"] * 3,
+            "resource": ["ventilators"] * 6,
+            "period": [0, 0, 1, 1, 2, 2],
+            "demand": [1, 1, 1, 4, 1, 4],
+        }
+    ).to_csv(tiny.folder / "trace.csv", index=False)
+    tiny.sections["redeploy"] = {
+        "demand_trace": "trace.csv",
+        "mobile_share": 1.0,
+        "transfer_cost_per_unit": 10.0,
+        "unmet_penalty": 1000.0,
+    }
+    assert main(["redeploy", str(tiny.write()), "--quiet"]) == 0, capsys.readouterr().err
+    summary = json.loads((tiny.out / "summary.json").read_text())
+    assert summary["mode"] == "full horizon" and summary["solver"]["proven_optimal"]
+    assert summary["total_unmet"] == 0
+    assert summary["costs"]["transfer"] == 20.0
+    commands = pd.read_csv(tiny.out / "commands.csv")
+    assert list(commands["command"]) == [
+        "move 2 ventilators from H1 to H2 at period 0, arriving at period 1"
+    ]
+    prices = pd.read_csv(tiny.out / "shadow_prices.csv")
+    assert set(prices.columns) >= {"facility", "resource", "period", "demand_price"}
