@@ -138,6 +138,24 @@ def load_inputs(scenario: Scenario, *, with_candidates: bool = False, log: Log =
     Inputs
         Layers in one projected CRS (see :func:`choose_crs`).
     """
+    missing = [
+        name
+        for name, present in (
+            ("areas", scenario.areas is not None),
+            ("network", scenario.network.is_set),
+        )
+        if not present
+    ]
+    if missing:
+        raise InputValidationError(
+            [
+                Problem(
+                    f"this command needs the section(s) {', '.join(f'[{m}]' for m in missing)}",
+                    source=str(scenario.source),
+                )
+            ],
+            what="scenario",
+        )
     readers: list[tuple[str, Callable, Any]] = [
         ("areas", read_areas, scenario.areas),
         ("facilities", read_facilities, scenario.facilities),

@@ -179,6 +179,9 @@ _GENERATE_KEYS = {
     "min_units": int,
 }
 REQUIRED_SECTIONS = ("areas", "facilities", "network")
+#: a redeployment-only scenario needs no areas or road network
+REDEPLOY_ONLY_SECTIONS = ("facilities",)
+_NEEDS_AREAS = ("access", "candidates", "location", "ventilators")
 
 
 @dataclass(frozen=True)
@@ -201,15 +204,25 @@ class NetworkSpec:
     fallback_speed_kph: float | None = None
 
     @property
+    def is_set(self) -> bool:
+        """True when a source of travel times was given."""
+        return any(
+            v is not None
+            for v in (self.path, self.place, self.od_table, self.straight_line_speed_kph)
+        )
+
+    @property
     def kind(self) -> str:
-        """``"network"``, ``"place"``, ``"od_table"`` or ``"straight_line"``."""
+        """``"network"``, ``"place"``, ``"od_table"``, ``"straight_line"`` or ``"none"``."""
         if self.path is not None:
             return "network"
         if self.place is not None:
             return "place"
         if self.od_table is not None:
             return "od_table"
-        return "straight_line"
+        if self.straight_line_speed_kph is not None:
+            return "straight_line"
+        return "none"
 
 
 @dataclass(frozen=True)
@@ -292,7 +305,7 @@ class Scenario:
     """A validated scenario; paths are absolute."""
 
     source: Path
-    areas: LayerSpec
+    areas: LayerSpec | None
     facilities: LayerSpec
     network: NetworkSpec
     candidates: LayerSpec | None = None
@@ -441,7 +454,8 @@ def parse_scenario(data: Mapping[str, Any], *, source: str | Path) -> Scenario:
                 )
             elif not _is_type(value, expected):
                 add(f"must be {_type_name(expected)}, got {value!r}", f"{section}.{key}")
-    for section in REQUIRED_SECTIONS:
+    redeploy_only = "redeploy" in data and not any(k in data for k in _NEEDS_AREAS)
+    for section in REDEPLOY_ONLY_SECTIONS if redeploy_only else REQUIRED_SECTIONS:
         if section not in data:
             add(f"missing section [{section}]")
     problems.raise_if_any()
@@ -469,7 +483,10 @@ def parse_scenario(data: Mapping[str, Any], *, source: str | Path) -> Scenario:
     areas = layer("areas", AREA_COLUMNS)
     facilities = layer("facilities", FACILITY_COLUMNS)
     candidates = layer("candidates", CANDIDATE_COLUMNS)
-    network = _network(data.get("network", {}), base, add)
+    if "network" in data or not redeploy_only:
+        network = _network(data.get("network", {}), base, add)
+    else:
+        network = NetworkSpec()
     generate = _generate(data.get("candidates", {}), add)
     location = _location(data.get("location"), add)
     ventilators = _ventilators(data.get("ventilators"), add)

@@ -94,3 +94,25 @@ def test_redeploy_from_a_demand_trace_full_horizon(tiny, capsys):
     ]
     prices = pd.read_csv(tiny.out / "shadow_prices.csv")
     assert set(prices.columns) >= {"facility", "resource", "period", "demand_price"}
+
+
+def test_redeploy_only_scenario_needs_no_areas_or_network(tiny, capsys):
+    pd.DataFrame(
+        {
+            "facility": ["H1", "H2"],
+            "resource": ["ventilators"] * 2,
+            "period": [0, 0],
+            "demand": [1, 1],
+        }
+    ).to_csv(tiny.folder / "trace.csv", index=False)
+    tiny.sections = {
+        "facilities": tiny.sections["facilities"],
+        "redeploy": {"demand_trace": "trace.csv"},
+        "output": {"dir": "out"},
+    }
+    assert main(["redeploy", str(tiny.write()), "--quiet"]) == 0, capsys.readouterr().err
+    assert json.loads((tiny.out / "summary.json").read_text())["total_unmet"] == 0
+    # the access step does need them, and says so
+    assert main(["access", str(tiny.toml), "--quiet", "--out", str(tiny.folder / "a")]) == 2
+    err = capsys.readouterr().err
+    assert "[areas]" in err and "[network]" in err
