@@ -82,6 +82,7 @@ from accessplan.location.median import (
     _numbers,
     _raise_if_unsolved,
 )
+from accessplan.location.result import LocationResult
 from accessplan.location.solver import SolveReport, SolverOptions, new_highs, solve
 from accessplan.spatial.decay import Decay
 from accessplan.spatial.errors import UnknownMethodError
@@ -106,7 +107,7 @@ _SHOWN = 10
 
 
 @dataclass(frozen=True, eq=False)
-class EquityResult:
+class EquityResult(LocationResult):
     """A plan chosen by an equity objective.
 
     Attributes
@@ -141,14 +142,7 @@ class EquityResult:
         :class:`accessplan.location.result.LocationResult`.
     """
 
-    model: str
-    report: SolveReport
-    chosen: pd.DataFrame
-    areas: pd.DataFrame
-    totals: dict
-    objective_name: str
     heuristic: bool = False
-    budget_dual: float | None = None
     _qp: object = field(default=None, repr=False)
 
     def summary(self) -> str:

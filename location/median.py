@@ -61,6 +61,7 @@ import pulp
 
 from accessplan.data.errors import ProblemCollector
 from accessplan.location.errors import InfeasibleModelError, SolverError
+from accessplan.location.result import LocationResult
 from accessplan.location.solver import SolveReport, SolverOptions, solve
 from accessplan.spatial.fca import check_od_frame
 
@@ -74,7 +75,7 @@ _SHOWN = 10
 
 
 @dataclass(frozen=True, eq=False)
-class MedianResult:
+class MedianResult(LocationResult):
     """Sites chosen by :func:`p_median` or :func:`p_center`.
 
     Attributes
@@ -107,14 +108,6 @@ class MedianResult:
         Always None (no budget here); kept so that every location result has
         the fields of :class:`accessplan.location.result.LocationResult`.
     """
-
-    model: str
-    report: SolveReport
-    chosen: pd.DataFrame
-    areas: pd.DataFrame
-    totals: dict
-    objective_name: str
-    budget_dual: float | None = None
 
     def summary(self) -> str:
         """A few lines: model, solver report, objective and the chosen sites."""
