@@ -299,9 +299,6 @@ def run_access(scenario: Scenario, *, progress: bool = True, log: Log = _quiet) 
     -------
     AccessRun
     """
-    from accessplan.spatial.fca import access_scores
-    from accessplan.spatial.inequity import inequity_summary
-
     inputs = load_inputs(scenario, log=log)
     router = Router(scenario, inputs, progress=progress, log=log)
     travel = router.travel_times(
@@ -309,33 +306,14 @@ def run_access(scenario: Scenario, *, progress: bool = True, log: Log = _quiet) 
         max_minutes=scenario.catchment_minutes,
         sites_label=scenario.facilities.label,
     )
-    report = router.network_report
     log(f"{len(travel.od):,} area-site pairs within {scenario.catchment_minutes:g} minutes")
-    areas = inputs.areas.set_index("area_id")
     supply = inputs.facilities.set_index("site_id")["capacity"]
-    access = access_scores(
-        travel.od,
-        areas["need"],
-        supply,
-        method=scenario.access_method,
-        catchment_minutes=scenario.catchment_minutes,
-        decay=scenario.decay,
-        normalize=scenario.normalize,
-    )
-    groups = areas["group"] if "group" in areas.columns else None
-    inequity = inequity_summary(access.access, areas["population"], groups=groups)
+    run = _access(scenario, inputs, travel, supply, router.network_report)
     log(
-        f"access ({scenario.access_method}): Gini {inequity['gini']:.3f}, "
-        f"population with zero access {inequity['share_zero']:.1%}"
+        f"access ({scenario.access_method}): Gini {run.inequity['gini']:.3f}, "
+        f"population with zero access {run.inequity['share_zero']:.1%}"
     )
-    return AccessRun(
-        scenario=scenario,
-        inputs=inputs,
-        travel=travel,
-        network_report=report,
-        access=access,
-        inequity=inequity,
-    )
+    return run
 
 
 def _summary(run: AccessRun) -> dict[str, Any]:
