@@ -78,7 +78,7 @@ def class_legend(classes: AccessClasses, caption: str) -> MacroElement:
     branca.element.MacroElement
         Add it to a folium Map (``class_legend(classes, "Access").add_to(m)``).
     """
-    return _ClassLegend(caption, classes.colors, classes.labels())
+    return _class_legend(caption, classes.colors, classes.labels())
 
 
 def change_colormap(change, *, caption="Change in access (after - before)"):
@@ -241,58 +241,52 @@ class _SyncViews(MacroElement):
         self.right = right
 
 
-class _ClassLegend(MacroElement):
-    """Legend of a classification as a Leaflet control (no d3 needed)."""
+class _HtmlControl(MacroElement):
+    """A box of HTML drawn as a Leaflet control (legends, titles; no plugin needed)."""
 
     _template = Template(
         """
 {% macro script(this, kwargs) %}
 (function () {
-    var legend = L.control({position: "topright"});
-    legend.onAdd = function () {
-        var div = L.DomUtil.create("div", "legend accessplan-legend");
+    var box = L.control({position: {{ this.position|tojson }}});
+    box.onAdd = function () {
+        var div = L.DomUtil.create("div", {{ this.css_class|tojson }});
         div.innerHTML = {{ this.inner|tojson }};
         return div;
     };
-    legend.addTo({{ this._parent.get_name() }});
+    box.addTo({{ this._parent.get_name() }});
 })();
 {% endmacro %}
 """
     )
 
-    def __init__(self, caption, colors, labels):
+    def __init__(self, inner, *, position, css_class, name):
         super().__init__()
-        self._name = "ClassLegend"
-        rows = "".join(
-            f'<div><i style="background:{c}"></i>{html.escape(t)}</div>'
-            for c, t in zip(colors, labels, strict=True)
-        )
-        self.inner = f"<b>{html.escape(caption)}</b>{rows}"
+        self._name = name
+        self.inner = inner
+        self.position = position
+        self.css_class = css_class
 
 
-class _MapTitle(MacroElement):
-    """A small title box drawn as a Leaflet control."""
-
-    _template = Template(
-        """
-{% macro script(this, kwargs) %}
-(function () {
-    var title = L.control({position: "bottomleft"});
-    title.onAdd = function () {
-        var div = L.DomUtil.create("div", "accessplan-title");
-        div.innerHTML = {{ this.text|tojson }};
-        return div;
-    };
-    title.addTo({{ this._parent.get_name() }});
-})();
-{% endmacro %}
-"""
+def _class_legend(caption, colors, labels) -> _HtmlControl:
+    """Legend of a classification: one swatch and label per class."""
+    rows = "".join(
+        f'<div><i style="background:{c}"></i>{html.escape(t)}</div>'
+        for c, t in zip(colors, labels, strict=True)
+    )
+    return _HtmlControl(
+        f"<b>{html.escape(caption)}</b>{rows}",
+        position="topright",
+        css_class="legend accessplan-legend",
+        name="ClassLegend",
     )
 
-    def __init__(self, text):
-        super().__init__()
-        self._name = "MapTitle"
-        self.text = html.escape(text)
+
+def _map_title(text) -> _HtmlControl:
+    """A small title box in the lower left corner."""
+    return _HtmlControl(
+        html.escape(text), position="bottomleft", css_class="accessplan-title", name="MapTitle"
+    )
 
 
 _PAGE_CSS = f"""
@@ -506,7 +500,7 @@ def before_after_map(
         if site_frame is not None:
             shown = site_frame if when == "after" else site_frame[~site_frame["new"]]
             _add_sites(m, shown, max_capacity=max_cap, max_radius_px=max_radius_px)
-        m.add_child(_MapTitle(f"Access {when}"))
+        m.add_child(_map_title(f"Access {when}"))
         panels.append(m)
     class_legend(classes, caption).add_to(panels[1])
     fig.add_child(_SyncViews(*panels))
