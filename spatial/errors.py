@@ -11,12 +11,18 @@ from __future__ import annotations
 from accessplan.data.errors import AccessplanError, InputValidationError
 
 __all__ = [
+    "CRSError",
     "InputValidationError",
     "NetworkError",
     "NoPathError",
     "UnknownDecayError",
     "UnknownMethodError",
 ]
+
+
+class CRSError(ValueError, AccessplanError):
+    """A coordinate reference system is unknown, or not a metre-based projected CRS
+    where distances are computed."""
 
 
 class NetworkError(ValueError, AccessplanError):
