@@ -28,7 +28,6 @@ place, so a failure never leaves a half-written output.
 
 from __future__ import annotations
 
-import html
 import json
 import math
 from pathlib import Path
@@ -44,7 +43,8 @@ from matplotlib.figure import Figure
 
 from accessplan.data.errors import ProblemCollector
 from accessplan.data.files import atomic_file
-from accessplan.maps.webmap import BACKGROUND, _LeanMap
+from accessplan.maps.escaping import html_text
+from accessplan.maps.webmap import BACKGROUND, LeanMap
 
 __all__ = [
     "MOVE_COLUMNS",
@@ -286,10 +286,10 @@ def _facility_frame(facilities, moves, unmet) -> gpd.GeoDataFrame:
 
 
 def _facility_tooltip(row, with_unmet: bool) -> str:
-    text = f"<b>{html.escape(str(row.facility))}</b>"
-    name = row.name
-    if name is not None and not (isinstance(name, float) and math.isnan(name)):
-        text += f" {html.escape(str(name))}"
+    text = f"<b>{html_text(row.facility)}</b>"
+    name = html_text(row.name)
+    if name:
+        text += f" {name}"
     if with_unmet:
         text += f"<br>total unmet demand: {_number_text(round(row.total_unmet, 6))}"
     return text
@@ -299,7 +299,7 @@ def _flow_frame(moves) -> pd.DataFrame:
     """One row per (from, to, resource) with total units and the moves' text."""
     commands = command_list(moves)
     parts = [
-        f"{_number_text(k)} {html.escape(str(r))}: depart period {_number_text(t)}, "
+        f"{_number_text(k)} {html_text(r)}: depart period {_number_text(t)}, "
         f"arrive period {_number_text(s)}"
         for k, r, t, s in zip(
             commands["units"],
@@ -397,7 +397,7 @@ def transfer_map(
     wgs = fac.to_crs(4326)
     latlon = {f: (p.y, p.x) for f, p in zip(wgs["facility"], wgs.geometry, strict=True)}
 
-    m = _LeanMap(tiles=tiles, control_scale=True)
+    m = LeanMap(tiles=tiles, control_scale=True)
     m.get_root().header.add_child(
         Element(f"<style>.leaflet-container {{ background: {BACKGROUND}; }}</style>"),
         name="accessplan_redeploy_css",
@@ -410,13 +410,13 @@ def transfer_map(
     max_units = float(flows["units"].max()) if len(flows) else 1.0
     for resource in resources:
         swatch = f'<span style="color:{colors[resource]}">&#9632;</span>'
-        group = folium.FeatureGroup(name=f"{swatch} {html.escape(str(resource))}")
+        group = folium.FeatureGroup(name=f"{swatch} {html_text(resource)}")
         for flow in flows[flows["resource"] == resource].itertuples(index=False):
             a, b = flow.from_facility, flow.to_facility
             weight = max(min_weight_px, max_weight_px * math.sqrt(flow.units / max_units))
             head = (
-                f"<b>{_number_text(flow.units)} {html.escape(str(resource))}</b> "
-                f"from {html.escape(str(a))} to {html.escape(str(b))}"
+                f"<b>{_number_text(flow.units)} {html_text(resource)}</b> "
+                f"from {html_text(a)} to {html_text(b)}"
             )
             folium.PolyLine(
                 locations=[list(latlon[a]), list(latlon[b])],

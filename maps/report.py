@@ -4,7 +4,9 @@ The report is a single file with no external resource: figures are PNG data
 URIs, maps are whole offline HTML documents in ``<iframe srcdoc="...">``, the
 style sheet is inline and no script, font or style is fetched from anywhere.
 Every value that came from the user (ids, names, titles, the scenario) is
-escaped with :func:`html.escape`. Each number shown carries its exact value in a
+escaped once with :func:`accessplan.maps.escaping.html_text`; a map's whole
+document is escaped once more as the ``srcdoc`` attribute value, which the
+browser decodes once before parsing the map. Each number shown carries its exact value in a
 ``data-value`` attribute and a stable ``id`` (e.g. ``id="gini-before"``), so the
 report can be read back by a program.
 """
@@ -17,7 +19,6 @@ import math
 import tempfile
 from collections.abc import Mapping
 from datetime import UTC, datetime
-from html import escape
 from pathlib import Path
 
 import numpy as np
@@ -25,6 +26,7 @@ import pandas as pd
 
 from accessplan.data.errors import ProblemCollector
 from accessplan.data.files import atomic_file
+from accessplan.maps.escaping import html_text
 from accessplan.maps.figures import (
     access_distribution_figure,
     access_maps_figure,
@@ -85,9 +87,9 @@ def _fmt(value, kind: str) -> str:
 def _cell(value, kind: str, cell_id: str | None = None) -> str:
     """A numeric ``<td>`` showing ``value`` formatted, with its exact value in ``data-value``."""
     v = _num(value)
-    ident = f' id="{escape(cell_id)}"' if cell_id else ""
+    ident = f' id="{html_text(cell_id)}"' if cell_id else ""
     data = f' data-value="{v!r}"' if v is not None else ' data-value=""'
-    return f'<td class="num"{ident}{data}>{escape(_fmt(value, kind))}</td>'
+    return f'<td class="num"{ident}{data}>{html_text(_fmt(value, kind))}</td>'
 
 
 def _slug(text) -> str:
@@ -159,7 +161,7 @@ def _metrics(comparison: pd.DataFrame, areas, summary: Mapping) -> str:
     for key, label, b, a, kind in rows:
         change = None if _num(b) is None or _num(a) is None else _num(a) - _num(b)
         body.append(
-            f"<tr><th>{escape(label)}</th>{_cell(b, kind, f'{key}-before')}"
+            f"<tr><th>{html_text(label)}</th>{_cell(b, kind, f'{key}-before')}"
             f"{_cell(a, kind, f'{key}-after')}{_cell(change, kind, f'{key}-change')}</tr>"
         )
     cost, budget = totals.get("cost"), totals.get("budget")
@@ -199,17 +201,17 @@ def _solver(summary: Mapping) -> str:
     def span(key, kind):
         v = _num(solver.get(key))
         data = "" if v is None else repr(v)
-        return f'<span id="solver-{key}" data-value="{data}">{escape(_fmt(v, kind))}</span>'
+        return f'<span id="solver-{key}" data-value="{data}">{html_text(_fmt(v, kind))}</span>'
 
     gap = _num(solver.get("gap"))
     gap_text = "–" if gap is None else f"{100 * gap:.3g}%"
     return (
         '<h2>Solver</h2>\n<p id="solver">'
-        f"{escape(str(solver.get('solver', '?')))}: status "
-        f'<span id="solver-status">{escape(str(solver.get("status", "?")))}</span>, {proof}; '
+        f"{html_text(solver.get('solver', '?'))}: status "
+        f'<span id="solver-status">{html_text(solver.get("status", "?"))}</span>, {proof}; '
         f"objective {span('objective', 'general')}, best bound {span('best_bound', 'general')}, "
         f'gap <span id="solver-gap" data-value="{"" if gap is None else repr(gap)}">'
-        f"{escape(gap_text)}</span>, time {span('seconds', 'seconds')}.</p>\n"
+        f"{html_text(gap_text)}</span>, time {span('seconds', 'seconds')}.</p>\n"
     )
 
 
@@ -236,16 +238,16 @@ def _chosen(new_sites) -> str:
     )
     rows = []
     for _, row in new_sites.iterrows():
-        sid = escape(str(row.get("site_id", "")))
+        sid = html_text(row.get("site_id", ""))
         key = _slug(row.get("site_id", ""))
-        name = f"<td>{escape(str(row.get('name', '')))}</td>" if has_name else ""
+        name = f"<td>{html_text(row.get('name'))}</td>" if has_name else ""
         rows.append(
             f'<tr data-site-id="{sid}"><td>{sid}</td>{name}'
             f"{_cell(row.get('units'), 'int', f'site-{key}-units')}"
             f"{_cell(row.get('cost'), 'money', f'site-{key}-cost')}"
             f"{_cell(row.get('newly_covered'), 'int', f'site-{key}-newly_covered')}"
             f"{_cell(row.get('marginal_gain'), 'int', f'site-{key}-marginal_gain')}"
-            f"<td>{escape(_reason(row))}</td></tr>"
+            f"<td>{html_text(_reason(row))}</td></tr>"
         )
     return (
         '<h2>Chosen sites</h2>\n<table id="chosen">' + head + "\n" + "\n".join(rows) + "</table>\n"
@@ -263,10 +265,10 @@ def _ventilators(ventilators) -> str:
         ("current_mean_wait_hours", "mean wait now (h)", "hours"),
     ]
     cols = [c for c in cols if c[0] in ventilators.columns]
-    head = "<tr><th>site</th><th>new</th>" + "".join(f"<th>{escape(t)}</th>" for _, t, _ in cols)
+    head = "<tr><th>site</th><th>new</th>" + "".join(f"<th>{html_text(t)}</th>" for _, t, _ in cols)
     rows = []
     for _, row in ventilators.iterrows():
-        sid = escape(str(row.get("site_id", "")))
+        sid = html_text(row.get("site_id", ""))
         key = _slug(row.get("site_id", ""))
         new = row.get("new_site")
         new_text = "yes" if (new is not None and not pd.isna(new) and bool(new)) else "no"
@@ -305,7 +307,7 @@ def _figures(figures: Mapping[str, bytes], problems: ProblemCollector) -> str:
         if data is None:
             continue
         uri = "data:image/png;base64," + base64.b64encode(data).decode("ascii")
-        t = escape(str(title))
+        t = html_text(title)
         parts.append(
             f'<figure id="figure-{i}"><img src="{uri}" alt="{t}"><figcaption>{t}</figcaption>'
             "</figure>"
@@ -318,18 +320,18 @@ def _maps(maps: Mapping[str, str] | None) -> str:
         return ""
     parts = ["<h2>Maps</h2>"]
     for i, (title, doc) in enumerate(maps.items()):
-        t = escape(str(title))
+        t = html_text(title)
         parts.append(
             f'<section id="map-{i}"><h3>{t}</h3>'
             f'<iframe title="{t}" sandbox="allow-scripts" '
-            f'srcdoc="{escape(str(doc), quote=True)}"></iframe></section>'
+            f'srcdoc="{html_text(doc)}"></iframe></section>'
         )
     return "\n".join(parts) + "\n"
 
 
 def _scenario(scenario) -> str:
     text = json.dumps(scenario, indent=2, sort_keys=False, default=str, ensure_ascii=False)
-    return f'<h2>Scenario used</h2>\n<pre id="scenario">{escape(text)}</pre>\n'
+    return f'<h2>Scenario used</h2>\n<pre id="scenario">{html_text(text)}</pre>\n'
 
 
 # --------------------------------------------------------------------------
@@ -453,9 +455,9 @@ def write_report(
     document = (
         '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
         '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
-        f"<title>{escape(str(name))}</title>\n<style>{_CSS}</style>\n</head>\n<body>\n"
-        f"<h1>{escape(str(name))}</h1>\n"
-        f'<p class="muted">Access plan report, written {escape(stamp)}.</p>\n'
+        f"<title>{html_text(name)}</title>\n<style>{_CSS}</style>\n</head>\n<body>\n"
+        f"<h1>{html_text(name)}</h1>\n"
+        f'<p class="muted">Access plan report, written {html_text(stamp)}.</p>\n'
         + _metrics(comparison, areas, summary)
         + _solver(summary)
         + _chosen(new_sites)

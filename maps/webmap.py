@@ -27,7 +27,6 @@ background is then a plain colour, so a page saved with
 
 from __future__ import annotations
 
-import html
 from typing import ClassVar
 
 import branca
@@ -40,9 +39,11 @@ from jinja2 import Template
 
 from accessplan.data.errors import ProblemCollector
 from accessplan.maps.classes import NO_DATA, AccessClasses, shared_classes
+from accessplan.maps.escaping import html_text
 
 __all__ = [
     "AccessClasses",
+    "LeanMap",
     "before_after_map",
     "change_colormap",
     "change_map",
@@ -195,7 +196,7 @@ def _site_frame(sites, new_sites, site_id_col) -> gpd.GeoDataFrame | None:
 
 
 # --------------------------------------------------------------------------- elements
-class _LeanMap(folium.Map):
+class LeanMap(folium.Map):
     """A folium Map that only asks for Leaflet and jQuery (no Bootstrap, no icon fonts)."""
 
     default_js: ClassVar[list] = [
@@ -271,11 +272,11 @@ class _HtmlControl(MacroElement):
 def _class_legend(caption, colors, labels) -> _HtmlControl:
     """Legend of a classification: one swatch and label per class."""
     rows = "".join(
-        f'<div><i style="background:{c}"></i>{html.escape(t)}</div>'
+        f'<div><i style="background:{c}"></i>{html_text(t)}</div>'
         for c, t in zip(colors, labels, strict=True)
     )
     return _HtmlControl(
-        f"<b>{html.escape(caption)}</b>{rows}",
+        f"<b>{html_text(caption)}</b>{rows}",
         position="topright",
         css_class="legend accessplan-legend",
         name="ClassLegend",
@@ -285,7 +286,7 @@ def _class_legend(caption, colors, labels) -> _HtmlControl:
 def _map_title(text) -> _HtmlControl:
     """A small title box in the lower left corner."""
     return _HtmlControl(
-        html.escape(text), position="bottomleft", css_class="accessplan-title", name="MapTitle"
+        html_text(text), position="bottomleft", css_class="accessplan-title", name="MapTitle"
     )
 
 
@@ -334,17 +335,25 @@ def _inequity_html(inequity) -> str:
 
 
 def _new_map(frame, tiles, **kwargs) -> folium.Map:
-    m = _LeanMap(tiles=tiles, control_scale=True, **kwargs)
+    m = LeanMap(tiles=tiles, control_scale=True, **kwargs)
     west, south, east, north = frame.total_bounds
     m.fit_bounds([[south, west], [north, east]])
     return m
 
 
 def _area_layer(frame, colors, name, fields, aliases) -> folium.GeoJson:
+    """One GeoJSON layer of areas with a hover table of ``fields``.
+
+    folium's GeoJsonTooltip joins the property values into HTML and assigns it
+    to ``innerHTML``, so every text property (the user's area ids above all)
+    is escaped here, once, before it enters the GeoJSON; numbers stay numbers.
+    """
     data = frame[[*fields, "geometry"]].copy()
     for col in fields:
         if col.startswith("access"):
             data[col] = data[col].round(6)
+        elif not pd.api.types.is_numeric_dtype(data[col]):
+            data[col] = [html_text(v) for v in data[col]]
     data["_fill"] = list(colors)
     return folium.GeoJson(
         data,
@@ -356,7 +365,9 @@ def _area_layer(frame, colors, name, fields, aliases) -> folium.GeoJson:
             "weight": 0.4,
         },
         highlight_function=lambda feature: {"weight": 2, "color": "#000000"},
-        tooltip=folium.GeoJsonTooltip(fields=list(fields), aliases=list(aliases), sticky=True),
+        tooltip=folium.GeoJsonTooltip(
+            fields=list(fields), aliases=[html_text(a) for a in aliases], sticky=True
+        ),
     )
 
 
@@ -371,9 +382,10 @@ _AREA_FIELDS = (
 
 
 def _site_tooltip(row) -> str:
-    parts = [f"<b>{html.escape(str(row.site_id))}</b>"]
-    if row.name is not None and not (isinstance(row.name, float) and np.isnan(row.name)):
-        parts[0] += f" {html.escape(str(row.name))}"
+    parts = [f"<b>{html_text(row.site_id)}</b>"]
+    name = html_text(row.name)
+    if name:
+        parts[0] += f" {name}"
     parts.append(f"capacity: {row.capacity:,.0f}")
     if row.new:
         parts.append("<b>new site</b>")
