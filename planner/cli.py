@@ -1,21 +1,50 @@
 """The ``accessplan`` command.
 
-Exit codes: 0 success, 2 bad input (a readable message, no traceback, no
-partial outputs), 130 interrupted. Any other failure is a bug and shows its
-traceback.
+Exit codes: 0 success, 2 bad input or an output folder that cannot be written
+(a readable message, no traceback, no partial outputs), 130 interrupted by
+SIGINT (Ctrl-C), 143 stopped by SIGTERM. Any other failure is a bug and shows
+its traceback.
+
+The output folder is checked before any computation
+(:func:`accessplan.planner.output.check_output_target`); an interrupt leaves
+the previous output or the new one in place, never neither.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import signal
 import sys
+import threading
 from collections.abc import Sequence
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
 from accessplan.data.errors import AccessplanError
 
-__all__ = ["main"]
+__all__ = ["Terminated", "main"]
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM arrived: unwinds like Ctrl-C, so temporary outputs are removed."""
+
+
+def _raise_terminated(_signum, _frame) -> None:
+    raise Terminated()
+
+
+@contextlib.contextmanager
+def _sigterm_unwinds():
+    """While active, SIGTERM raises :class:`Terminated` (main thread only)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGTERM, _raise_terminated)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def _version() -> str:
@@ -120,11 +149,13 @@ def _run(
     command: str, scenario_path: Path, out: Path | None, quiet: bool, *, default_out=None
 ) -> Path:
     from accessplan.planner import pipeline
+    from accessplan.planner.output import check_output_target
     from accessplan.planner.scenario import load_scenario
 
     log = _log(quiet)
     scenario = load_scenario(scenario_path)
-    target = out or default_out or scenario.output_dir
+    # before any computation: a folder we may not replace fails in seconds, not after the solve
+    target = check_output_target(out or default_out or scenario.output_dir, log=log)
     if command == "redeploy":
         from accessplan.planner.redeploy import run_redeploy, write_redeploy_outputs
 
@@ -149,27 +180,49 @@ def _run(
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the ``accessplan`` command; returns the exit code."""
     args = _parser().parse_args(argv)
+    from accessplan.planner.output import RunRecord, recording
+
+    redeploy_demo = args.command == "demo" and args.redeploy
+    record = RunRecord(command="demo --redeploy" if redeploy_demo else args.command)
     try:
-        if args.command == "demo":
-            from importlib.resources import as_file
-
-            from accessplan.data.demo import demo_path
-
-            if args.redeploy:
-                name, command, default = "redeploy.toml", "redeploy", "accessplan-redeploy-demo"
-            else:
-                name, command, default = "scenario.toml", "demo", "accessplan-demo"
-            with as_file(demo_path(name)) as scenario_path:
-                _run(command, scenario_path, args.out, args.quiet, default_out=Path(default))
-        else:
-            _run(args.command, args.scenario, args.out, args.quiet)
+        with _sigterm_unwinds(), recording(record):
+            _dispatch(args)
     except AccessplanError as exc:
         print(f"accessplan: error: {exc}", file=sys.stderr)
         return 2
-    except KeyboardInterrupt:
-        print("accessplan: interrupted; no outputs were written", file=sys.stderr)
-        return 130
+    except KeyboardInterrupt as exc:
+        name, code = ("SIGTERM", 143) if isinstance(exc, Terminated) else ("SIGINT", 130)
+        if record.written:
+            where = ", ".join(str(p) for p in record.written)
+            print(
+                f"accessplan: interrupted ({name}) after the outputs were written to {where}",
+                file=sys.stderr,
+            )
+        else:
+            print(
+                f"accessplan: interrupted ({name}); no outputs were written "
+                "(a previous output, if any, is unchanged)",
+                file=sys.stderr,
+            )
+        return code
     return 0
+
+
+def _dispatch(args: argparse.Namespace) -> None:
+    """Run the parsed command."""
+    if args.command == "demo":
+        from importlib.resources import as_file
+
+        from accessplan.data.demo import demo_path
+
+        if args.redeploy:
+            name, command, default = "redeploy.toml", "redeploy", "accessplan-redeploy-demo"
+        else:
+            name, command, default = "scenario.toml", "demo", "accessplan-demo"
+        with as_file(demo_path(name)) as scenario_path:
+            _run(command, scenario_path, args.out, args.quiet, default_out=Path(default))
+    else:
+        _run(args.command, args.scenario, args.out, args.quiet)
 
 
 if __name__ == "__main__":  # pragma: no cover
