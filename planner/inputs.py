@@ -26,15 +26,19 @@ from pathlib import Path
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import pyproj
 import shapely
 
-from accessplan.data.errors import InputFileError, ProblemCollector
+from accessplan.data.errors import InputFileError, InputValidationError, Problem, ProblemCollector
+from accessplan.spatial.crs import coordinate_problems, metre_crs, parse_crs
+from accessplan.spatial.errors import CRSError
 
 __all__ = [
     "AREA_COLUMNS",
     "CANDIDATE_COLUMNS",
     "FACILITY_COLUMNS",
     "LayerSpec",
+    "choose_crs",
     "read_areas",
     "read_candidates",
     "read_facilities",
@@ -130,7 +134,7 @@ def read_layer(spec: LayerSpec) -> gpd.GeoDataFrame:
     suffix = path.suffix.lower()
     try:
         if suffix in _TABLE_SUFFIXES:
-            frame = pd.read_csv(path) if suffix == ".csv" else pd.read_parquet(path)
+            frame = _read_table(path, suffix)
             gdf = _table_to_points(frame, spec, problems)
         else:
             import pyogrio
@@ -153,7 +157,10 @@ def read_layer(spec: LayerSpec) -> gpd.GeoDataFrame:
         problems.add("the layer is empty (no features)", source=spec.label)
     if gdf.crs is None:
         if spec.crs is not None:
-            gdf = gdf.set_crs(spec.crs)
+            try:
+                gdf = gdf.set_crs(parse_crs(spec.crs, where=f"{spec.label}: crs"))
+            except CRSError as exc:
+                problems.add(str(exc), source=spec.label, column="crs")
         else:
             problems.add(
                 "the layer has no coordinate reference system; set one in the file "
@@ -162,6 +169,18 @@ def read_layer(spec: LayerSpec) -> gpd.GeoDataFrame:
             )
     problems.raise_if_any()
     return gdf.reset_index(drop=True)
+
+
+def _read_table(path: Path, suffix: str) -> pd.DataFrame:
+    """A CSV or Parquet table; CSV cells are read as text so ids stay as written.
+
+    ``01000`` stays ``"01000"`` and ``NA`` (Namibia) is an id, not a missing
+    value: only empty cells are missing.  Numeric columns are converted where
+    they are checked.
+    """
+    if suffix == ".csv":
+        return pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""])
+    return pd.read_parquet(path)
 
 
 def _table_to_points(frame: pd.DataFrame, spec: LayerSpec, problems: ProblemCollector):
@@ -350,8 +369,106 @@ def _points(
     return single
 
 
-def read_areas(spec: LayerSpec) -> gpd.GeoDataFrame:
-    """Read and check the demand areas.
+def choose_crs(layer: gpd.GeoDataFrame, crs: str | None = None) -> pyproj.CRS:
+    """The one metre-based projected CRS of a run.
+
+    Parameters
+    ----------
+    layer : GeoDataFrame
+        The areas, in their own CRS.
+    crs : str, optional
+        A CRS the user asked for (``[project] crs``); it must be projected and
+        in metres.
+
+    Returns
+    -------
+    pyproj.CRS
+        ``crs`` if given; else the layer's CRS if it is projected in metres;
+        else (degrees, feet) the WGS 84 UTM zone of the layer's centre.  See
+        :func:`accessplan.spatial.crs.metre_crs`.
+
+    Raises
+    ------
+    InputValidationError
+        ``crs`` is unknown, geographic or not in metres.
+    """
+    try:
+        return metre_crs(layer, crs)
+    except CRSError as exc:
+        raise InputValidationError(
+            [Problem(str(exc), column="project.crs")], what="scenario"
+        ) from exc
+
+
+def _project(
+    gdf: gpd.GeoDataFrame,
+    labels: tuple[str, ...],
+    spec: LayerSpec,
+    crs,
+    problems: ProblemCollector,
+) -> pyproj.CRS | None:
+    """Check the coordinates against the layer's CRS and the run CRS; the run CRS.
+
+    ``crs`` is the run CRS, or ``None`` to choose one from this layer.
+    """
+    coordinate_problems(
+        gdf.geometry, labels=labels, source=spec.label, column="geometry", problems=problems
+    )
+    if problems:
+        return None
+    if crs is None:
+        try:
+            crs = metre_crs(gdf)
+        except (CRSError, ValueError, RuntimeError) as exc:
+            problems.add(
+                f"no metre-based CRS can be chosen for the layer ({exc})", source=spec.label
+            )
+            return None
+    coordinate_problems(
+        gdf.geometry,
+        labels=labels,
+        source=spec.label,
+        column="geometry",
+        problems=problems,
+        run_crs=crs,
+    )
+    return None if problems else pyproj.CRS.from_user_input(crs)
+
+
+def _check_weighted_points(
+    projected: gpd.GeoSeries,
+    points: gpd.GeoSeries,
+    labels: tuple[str, ...],
+    spec: LayerSpec,
+    problems: ProblemCollector,
+) -> None:
+    """A population-weighted point must lie in (the bounding box of) its area.
+
+    The box is widened by 10 % of its diagonal (at least 50 m); a point outside
+    whose swapped (y, x) falls inside is reported as swapped axes.
+    """
+    box = shapely.bounds(projected.to_numpy())
+    pad = np.maximum(0.1 * np.hypot(box[:, 2] - box[:, 0], box[:, 3] - box[:, 1]), 50.0)
+    lo_x, lo_y = box[:, 0] - pad, box[:, 1] - pad
+    hi_x, hi_y = box[:, 2] + pad, box[:, 3] + pad
+    px, py = points.x.to_numpy(), points.y.to_numpy()
+    with np.errstate(invalid="ignore"):
+        outside = ~((px >= lo_x) & (px <= hi_x) & (py >= lo_y) & (py <= hi_y))
+    if not outside.any():
+        return
+    columns = f"{spec.columns.get('point_x', 'point_x')}/{spec.columns.get('point_y', 'point_y')}"
+    shown = tuple(labels[i] for i in np.flatnonzero(outside))
+    problems.add(
+        "the population-weighted point lies outside its area; point_x/point_y are in the "
+        "layer's CRS (or [areas] crs) with x = easting/longitude and y = northing/latitude",
+        source=spec.label,
+        column=columns,
+        rows=shown,
+    )
+
+
+def read_areas(spec: LayerSpec, *, crs=None) -> gpd.GeoDataFrame:
+    """Read and check the demand areas, in one metre-based projected CRS.
 
     Parameters
     ----------
@@ -360,20 +477,29 @@ def read_areas(spec: LayerSpec) -> gpd.GeoDataFrame:
         (demand weight used by the access models instead of population, e.g.
         ``pop_65plus``), ``group`` (for decompositions: district, urban/rural),
         and ``point_x``/``point_y`` (a population-weighted point, in the
-        layer's CRS).
+        layer's own CRS -- the file's, or ``crs`` of the layer spec -- with x
+        the easting or longitude and y the northing or latitude; checked to
+        lie in its area, swapped axes are refused).
+    crs : CRS-like, optional
+        The metre-based projected CRS to return the areas in (``[project]
+        crs``); default :func:`choose_crs` of the layer.
 
     Returns
     -------
     geopandas.GeoDataFrame
-        ``area_id, population, need, [group], geometry, origin`` -- ``need``
-        equals ``population`` when no need column is mapped; ``origin`` is a
-        second geometry column with the point travel starts from.
+        ``area_id, population, need, [group], geometry, origin`` in the run
+        CRS -- ``need`` equals ``population`` when no need column is mapped;
+        ``origin`` is a second geometry column with the point travel starts
+        from: the user's weighted point, or the representative point of the
+        polygon computed *after* projecting (never in degrees).
 
     Raises
     ------
     InputFileError, InputValidationError
         With every problem found: missing columns, NaN or negative
-        population, duplicate ids, empty or non-areal geometries, no CRS.
+        population, duplicate ids, empty or non-areal geometries, no CRS,
+        coordinates that are not finite, outside -180..180/-90..90, far
+        outside the CRS's area of use, or weighted points outside their areas.
     """
     gdf = read_layer(spec)
     problems = ProblemCollector(what=f"areas layer {spec.label}")
@@ -403,14 +529,37 @@ def read_areas(spec: LayerSpec) -> gpd.GeoDataFrame:
             source=spec.label,
         )
     problems.raise_if_any()
-
+    labels = _row_labels(ids, range(len(gdf)))
+    if crs is not None:
+        try:
+            crs = metre_crs(gdf, crs)
+        except CRSError as exc:
+            problems.add(str(exc), column="project.crs")
+            problems.raise_if_any()
+    crs = _project(gdf, labels, spec, crs, problems)
+    weighted = None
     if "point_x" in cols:
-        origin = gpd.GeoSeries(gpd.points_from_xy(cols["point_x"], cols["point_y"]), crs=gdf.crs)
+        weighted = gpd.GeoSeries(gpd.points_from_xy(cols["point_x"], cols["point_y"]), crs=gdf.crs)
+        coordinate_problems(
+            weighted,
+            labels=labels,
+            source=spec.label,
+            column=f"{spec.columns.get('point_x', 'point_x')}/"
+            f"{spec.columns.get('point_y', 'point_y')}",
+            problems=problems,
+            run_crs=crs,
+        )
+    problems.raise_if_any()
+    projected = geom.to_crs(crs)
+    if weighted is not None:
+        origin = weighted.to_crs(crs)
+        _check_weighted_points(projected, origin, labels, spec, problems)
+        problems.raise_if_any()
     else:
         polygonal = kinds.isin(["Polygon", "MultiPolygon"]).to_numpy()
-        points = geom.to_numpy().copy()
+        points = projected.to_numpy().copy()
         points[polygonal] = shapely.point_on_surface(points[polygonal])
-        origin = gpd.GeoSeries(points, crs=gdf.crs)
+        origin = gpd.GeoSeries(points, crs=crs)
     data = {
         "area_id": ids.to_numpy(),
         "population": cols["population"].to_numpy(),
@@ -418,12 +567,12 @@ def read_areas(spec: LayerSpec) -> gpd.GeoDataFrame:
     }
     if "group" in cols:
         data["group"] = cols["group"].astype(str).to_numpy()
-    out = gpd.GeoDataFrame(data, geometry=geom.to_numpy(), crs=gdf.crs)
-    out["origin"] = gpd.GeoSeries(origin.to_numpy(), crs=gdf.crs)
+    out = gpd.GeoDataFrame(data, geometry=projected.to_numpy(), crs=crs)
+    out["origin"] = gpd.GeoSeries(origin.to_numpy(), crs=crs)
     return out
 
 
-def read_facilities(spec: LayerSpec) -> gpd.GeoDataFrame:
+def read_facilities(spec: LayerSpec, *, crs=None) -> gpd.GeoDataFrame:
     """Read and check existing facilities (hospitals).
 
     Parameters
@@ -432,16 +581,19 @@ def read_facilities(spec: LayerSpec) -> gpd.GeoDataFrame:
         The layer; ``columns`` maps ``capacity`` (required: the supply the
         access model uses, e.g. beds) and optionally ``beds``, ``icu_beds``,
         ``ventilators``, ``mean_stay_days``, ``name``.
+    crs : CRS-like, optional
+        The run's metre-based projected CRS (the areas'); default: one chosen
+        from this layer (:func:`choose_crs`).
 
     Returns
     -------
     geopandas.GeoDataFrame
-        ``site_id, capacity, ...mapped columns..., geometry`` (points).
+        ``site_id, capacity, ...mapped columns..., geometry`` (points) in ``crs``.
     """
-    return _read_sites(spec, FACILITY_COLUMNS, "facilities")
+    return _read_sites(spec, FACILITY_COLUMNS, "facilities", crs)
 
 
-def read_candidates(spec: LayerSpec) -> gpd.GeoDataFrame:
+def read_candidates(spec: LayerSpec, *, crs=None) -> gpd.GeoDataFrame:
     """Read and check candidate sites for new facilities.
 
     Parameters
@@ -449,13 +601,15 @@ def read_candidates(spec: LayerSpec) -> gpd.GeoDataFrame:
     spec : LayerSpec
         The layer; ``columns`` maps ``site_cost``, ``unit_cost``,
         ``max_units`` (required), ``min_units`` (default 0) and ``name``.
+    crs : CRS-like, optional
+        As :func:`read_facilities`.
 
     Returns
     -------
     geopandas.GeoDataFrame
         ``site_id, site_cost, unit_cost, max_units, min_units, [name], geometry``.
     """
-    gdf = _read_sites(spec, CANDIDATE_COLUMNS, "candidates")
+    gdf = _read_sites(spec, CANDIDATE_COLUMNS, "candidates", crs)
     if "min_units" not in gdf.columns:
         gdf.insert(4, "min_units", 0.0)
     problems = ProblemCollector(what=f"candidates layer {spec.label}")
@@ -471,12 +625,21 @@ def read_candidates(spec: LayerSpec) -> gpd.GeoDataFrame:
     return gdf
 
 
-def _read_sites(spec: LayerSpec, known, what: str) -> gpd.GeoDataFrame:
+def _read_sites(spec: LayerSpec, known, what: str, crs) -> gpd.GeoDataFrame:
     gdf = read_layer(spec)
     problems = ProblemCollector(what=f"{what} layer {spec.label}")
     cols = _check_columns(gdf, spec, known, problems)
     points = _points(gdf, cols["_id"], spec, problems)
     problems.raise_if_any()
+    points = gpd.GeoSeries(points.to_numpy(), crs=gdf.crs)
+    crs = _project(
+        gpd.GeoDataFrame(geometry=points),
+        _row_labels(cols["_id"], range(len(gdf))),
+        spec,
+        crs,
+        problems,
+    )
+    problems.raise_if_any()
     data = {"site_id": cols.pop("_id").to_numpy()}
     data.update({name: series.to_numpy() for name, series in cols.items()})
-    return gpd.GeoDataFrame(data, geometry=points.to_numpy(), crs=gdf.crs)
+    return gpd.GeoDataFrame(data, geometry=points.to_crs(crs).to_numpy(), crs=crs)

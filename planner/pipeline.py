@@ -22,7 +22,7 @@ from accessplan.data.errors import (
     Problem,
     ProblemCollector,
 )
-from accessplan.planner.inputs import read_areas, read_candidates, read_facilities
+from accessplan.planner.inputs import choose_crs, read_areas, read_candidates, read_facilities
 from accessplan.planner.output import atomic_output_dir, write_json
 from accessplan.planner.scenario import Scenario
 
@@ -93,34 +93,6 @@ class AccessRun:
         return out
 
 
-def choose_crs(areas: gpd.GeoDataFrame, crs: str | None = None) -> pyproj.CRS:
-    """The one projected CRS of a run.
-
-    Parameters
-    ----------
-    areas : GeoDataFrame
-        The areas, in their own CRS.
-    crs : str, optional
-        A CRS the user asked for; it must be projected.
-
-    Returns
-    -------
-    pyproj.CRS
-        ``crs`` if given, else the areas' CRS if projected, else their UTM zone.
-    """
-    if crs is not None:
-        chosen = pyproj.CRS.from_user_input(crs)
-        if not chosen.is_projected:
-            raise InputValidationError(
-                [Problem(f"project.crs {crs!r} is not a projected CRS (meters are needed)")],
-                what="scenario",
-            )
-        return chosen
-    if areas.crs.is_projected:
-        return pyproj.CRS.from_user_input(areas.crs)
-    return areas.estimate_utm_crs()
-
-
 def load_inputs(scenario: Scenario, *, with_candidates: bool = False, log: Log = _quiet) -> Inputs:
     """Read and check every layer, reporting the problems of all files at once.
 
@@ -156,30 +128,29 @@ def load_inputs(scenario: Scenario, *, with_candidates: bool = False, log: Log =
             ],
             what="scenario",
         )
-    readers: list[tuple[str, Callable, Any]] = [
-        ("areas", read_areas, scenario.areas),
-        ("facilities", read_facilities, scenario.facilities),
-    ]
-    if with_candidates and scenario.candidates is not None:
-        readers.append(("candidates", read_candidates, scenario.candidates))
     frames: dict[str, gpd.GeoDataFrame] = {}
     problems = ProblemCollector(what="inputs")
-    for name, reader, spec in readers:
+
+    def read(name: str, reader: Callable, spec, crs) -> None:
         log(f"reading {name}: {spec.label}")
         try:
-            frames[name] = reader(spec)
+            frames[name] = reader(spec, crs=crs)
         except InputValidationError as exc:
             problems.extend(exc.problems)
         except InputFileError as exc:
             problems.add(exc.reason, source=exc.path)
+
+    # the areas fix the run's metre CRS; the other layers are checked against it
+    # (or, when the areas failed, against their own, so all problems show at once)
+    read("areas", read_areas, scenario.areas, scenario.crs)
+    run_crs = frames["areas"].crs if "areas" in frames else scenario.crs
+    read("facilities", read_facilities, scenario.facilities, run_crs)
+    if with_candidates and scenario.candidates is not None:
+        read("candidates", read_candidates, scenario.candidates, run_crs)
     problems.raise_if_any()
-    crs = choose_crs(frames["areas"], scenario.crs)
-    areas = frames["areas"].to_crs(crs)
-    areas["origin"] = areas["origin"].to_crs(crs)
-    facilities = frames["facilities"].to_crs(crs)
+    crs = pyproj.CRS.from_user_input(frames["areas"].crs)
+    areas, facilities = frames["areas"], frames["facilities"]
     candidates = frames.get("candidates")
-    if candidates is not None:
-        candidates = candidates.to_crs(crs)
     log(
         f"{len(areas)} areas (population {areas['population'].sum():,.0f}), "
         f"{len(facilities)} facilities, CRS {crs.to_string()}"

@@ -10,7 +10,8 @@ Example
 .. code-block:: toml
 
     [project]
-    crs = "EPSG:26916"          # optional; default: the areas' projected CRS or their UTM zone
+    crs = "EPSG:26916"          # optional, projected in metres; default: the areas' CRS when it
+                                # is projected in metres, else (degrees, feet) their WGS 84 UTM zone
 
     [areas]
     path = "tracts.gpkg"
@@ -58,6 +59,8 @@ from accessplan.planner.inputs import (
     FACILITY_COLUMNS,
     LayerSpec,
 )
+from accessplan.spatial.crs import parse_crs, require_metre_crs
+from accessplan.spatial.errors import CRSError
 
 __all__ = [
     "ACCESS_METHODS",
@@ -470,6 +473,11 @@ def parse_scenario(data: Mapping[str, Any], *, source: str | Path) -> Scenario:
         if "path" not in body or "id" not in body:
             return None
         mapping = {k: v for k, v in body.items() if k in columns}
+        if "crs" in body:
+            try:
+                parse_crs(body["crs"], where=f"[{section}] crs")
+            except CRSError as exc:
+                add(str(exc), f"{section}.crs")
         return LayerSpec(
             path=_resolve(base, body["path"]),
             id=body["id"],
@@ -480,6 +488,12 @@ def parse_scenario(data: Mapping[str, Any], *, source: str | Path) -> Scenario:
             crs=body.get("crs"),
         )
 
+    project_crs = data.get("project", {}).get("crs")
+    if project_crs is not None:
+        try:
+            require_metre_crs(project_crs, what="[project] crs")
+        except CRSError as exc:
+            add(str(exc), "project.crs")
     areas = layer("areas", AREA_COLUMNS)
     facilities = layer("facilities", FACILITY_COLUMNS)
     candidates = layer("candidates", CANDIDATE_COLUMNS)
@@ -534,7 +548,7 @@ def parse_scenario(data: Mapping[str, Any], *, source: str | Path) -> Scenario:
         ventilators=ventilators,
         redeploy=redeploy,
         network=network,
-        crs=data.get("project", {}).get("crs"),
+        crs=project_crs,
         name=data.get("project", {}).get("name", source.stem),
         access_method=method,
         catchment_minutes=float(catchment),

@@ -38,8 +38,9 @@ from scipy.spatial import cKDTree
 from sklearn.neighbors import KDTree
 from tqdm.auto import tqdm
 
-from accessplan.data.errors import InputFileError, InputValidationError, Problem, ProblemCollector
-from accessplan.spatial.errors import NetworkError, NoPathError
+from accessplan.data.errors import InputFileError, ProblemCollector
+from accessplan.spatial.crs import coordinate_problems, metre_crs, require_metre_crs
+from accessplan.spatial.errors import CRSError, NetworkError, NoPathError
 
 __all__ = [
     "OD_COLUMNS",
@@ -157,6 +158,24 @@ def _point_problems(
         )
         usable = False
     return points if usable else None
+
+
+def _projected_points(
+    points: gpd.GeoDataFrame, crs: pyproj.CRS, id_col: str, label: str
+) -> gpd.GeoDataFrame:
+    """``points`` in ``crs``, refusing coordinates that are not finite before or after."""
+    problems = ProblemCollector(what=label)
+    coordinate_problems(
+        points.geometry,
+        labels=tuple(str(v) for v in points[id_col]),
+        source=label,
+        column=id_col,
+        problems=problems,
+        run_crs=crs,
+        area_of_use=False,
+    )
+    problems.raise_if_any()
+    return points.to_crs(crs)
 
 
 def _validate_points(
@@ -302,13 +321,13 @@ def _graph_crs(G: nx.MultiDiGraph) -> pyproj.CRS:
     crs = G.graph.get("crs")
     if crs is None:
         raise NetworkError("the road network has no 'crs' graph attribute")
-    parsed = pyproj.CRS.from_user_input(crs)
-    if not parsed.is_projected:
+    try:
+        return require_metre_crs(crs, what="the road network")
+    except CRSError as exc:
         raise NetworkError(
-            f"the road network is in a geographic CRS ({parsed.to_string()}); project it "
-            "first (accessplan.spatial.network.prepare_network does) so snapping works in meters"
-        )
-    return parsed
+            f"{exc}; project it first (accessplan.spatial.network.prepare_network does) so "
+            "snapping works in metres"
+        ) from exc
 
 
 def _snap(
@@ -413,10 +432,8 @@ def network_travel_times(
     origins, sites = _validate_points(
         origins, sites, origin_id, site_id, origins_label, sites_label
     )
-    if not crs.equals(origins.crs):
-        origins = origins.to_crs(crs)
-    if not crs.equals(sites.crs):
-        sites = sites.to_crs(crs)
+    origins = _projected_points(origins, crs, origin_id, origins_label)
+    sites = _projected_points(sites, crs, site_id, sites_label)
 
     nodes, xy, reverse = _graph_arrays(G)
     tree = KDTree(xy)
@@ -527,8 +544,9 @@ def straight_line_travel_times(
     max_minutes : float
         Keep pairs with ``minutes <= max_minutes``.
     to_crs : CRS-like, optional
-        Projected CRS for distances.  Default: the origins' CRS if projected,
-        else the UTM zone geopandas estimates for the origins.
+        Projected CRS in metres for distances (a CRS in feet or degrees is
+        refused).  Default: the origins' CRS if projected in metres, else the
+        WGS 84 UTM zone of the origins (:func:`accessplan.spatial.crs.metre_crs`).
     origins_label, sites_label : str
         Names used in error messages.
 
@@ -548,14 +566,9 @@ def straight_line_travel_times(
     origins, sites = _validate_points(
         origins, sites, origin_id, site_id, origins_label, sites_label
     )
-    if to_crs is None:
-        to_crs = origins.crs if origins.crs.is_projected else origins.estimate_utm_crs()
-    elif not pyproj.CRS.from_user_input(to_crs).is_projected:
-        raise InputValidationError(
-            [Problem(f"to_crs {to_crs!r} is not a projected CRS")], what="travel-time options"
-        )
-    origins = origins.to_crs(to_crs)
-    sites = sites.to_crs(to_crs)
+    to_crs = metre_crs(origins, to_crs)
+    origins = _projected_points(origins, to_crs, origin_id, origins_label)
+    sites = _projected_points(sites, to_crs, site_id, sites_label)
     o_xy = np.column_stack([origins.geometry.x.to_numpy(), origins.geometry.y.to_numpy()])
     s_xy = np.column_stack([sites.geometry.x.to_numpy(), sites.geometry.y.to_numpy()])
 

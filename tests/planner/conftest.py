@@ -125,3 +125,9 @@ def tiny(tmp_path: Path) -> Tiny:
         "output": {"dir": "out"},
     }
     return Tiny(folder=tmp_path, sections=sections)
+
+
+@pytest.fixture(scope="session")
+def toml_writer():
+    """:func:`write_toml`, for tests that build their own scenarios."""
+    return write_toml

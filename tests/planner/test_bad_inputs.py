@@ -286,11 +286,20 @@ def test_failed_run_keeps_previous_output(tiny, capsys):
     assert (tiny.out / "summary.json").read_text() == before
 
 
-@pytest.mark.parametrize("crs", ["EPSG:4326"])
-def test_geographic_project_crs_rejected(tiny, capsys, crs):
+@pytest.mark.parametrize(
+    ("crs", "expected"),
+    [
+        ("EPSG:4326", "a geographic CRS with axes in degree"),
+        ("EPSG:3435", "a projected CRS with axes in US survey foot"),
+        ("EPSG:2278", "a projected CRS with axes in US survey foot"),
+        ("+proj=tmerc +lat_0=0 +lon_0=3 +k=0.9996 +x_0=500000 +units=us-ft", "US survey foot"),
+    ],
+)
+def test_project_crs_not_in_metres_rejected(tiny, capsys, crs, expected):
+    """An explicit [project] crs must be projected in metres; the message names CRS and unit."""
     tiny.sections["project"] = {"crs": crs}
     err = run_failing(tiny, capsys)
-    assert "not a projected CRS" in err
+    assert "column 'project.crs'" in err and expected in err and "metres" in err
 
 
 def test_csv_layer_with_coordinates(tiny, capsys):
