@@ -608,8 +608,14 @@ def straight_line_travel_times(
 _INTEGRAL_FLOAT_TEXT = re.compile(r"[+-]?\d+\.0*")
 
 
-def _id_key(value: Any) -> Any:
-    """A text key under which ids read from files and ids given in memory meet."""
+def _id_key(value: Any, *, numeric: bool = False) -> Any:
+    """A text key under which ids read from files and ids given in memory meet.
+
+    Text is kept as written (``"01000"`` and ``"1000"`` differ, ``"1"`` and
+    ``"01"`` differ) but for surrounding blanks; numbers become their integer
+    text when whole (``12.0`` -> ``"12"``).  With ``numeric`` (the known ids
+    are numbers, not labels) a text such as ``"12.0"`` is read as that number.
+    """
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return None
     if isinstance(value, float | np.floating) and float(value).is_integer():
@@ -617,9 +623,43 @@ def _id_key(value: Any) -> Any:
     if isinstance(value, bytes):
         value = value.decode()
     text = str(value).strip()
-    if _INTEGRAL_FLOAT_TEXT.fullmatch(text):  # "12.0" as a float column writes it
-        text = text.split(".")[0]
+    if numeric and _INTEGRAL_FLOAT_TEXT.fullmatch(text):  # "12.0" as a float column writes it
+        text = text.split(".")[0].lstrip("+")
     return text
+
+
+def _loose_key(key: str) -> str:
+    """``key`` without leading zeros or a trailing ``.0`` (to diagnose mismatches only)."""
+    if _INTEGRAL_FLOAT_TEXT.fullmatch(key):
+        key = key.split(".")[0]
+    return key.lstrip("0") or "0"
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float | np.integer | np.floating) and not isinstance(
+        value, bool | np.bool_
+    )
+
+
+def _mismatch_hint(unknown_keys, known: list, column: pd.Series, what: str, layer: str) -> str:
+    """Say when unknown ids differ from known ones only by type, leading zeros or '.0'."""
+    loose = {_loose_key(str(_id_key(v))): v for v in known}
+    near = [(k, loose[_loose_key(k)]) for k in unknown_keys if _loose_key(k) in loose]
+    if not near:
+        return ""
+    file_kind = "numbers" if pd.api.types.is_numeric_dtype(column) else "text"
+    known_kind = "numbers" if all(_is_number(v) for v in known) else "text"
+    example = ", ".join(f"{k!r} here vs {str(v)!r} in the {layer}" for k, v in near[:3])
+    kinds = (
+        f"the file's {what} ids are {file_kind} and the {layer}'s ids are {known_kind}; "
+        if file_kind != known_kind
+        else ""
+    )
+    return (
+        f" -- {len(near)} of them differ from known ids only in leading zeros or a '.0' "
+        f"({example}); {kinds}ids are labels and must be written the same in both files "
+        "(store them as text)"
+    )
 
 
 def _key_lookup(ids: Iterable[Any]) -> dict[Any, Any]:
@@ -658,9 +698,13 @@ def read_od_table(
     reported as line numbers for CSV (the header is line 1) and 1-based row
     numbers for Parquet.
 
-    Ids are matched as text (``12``, ``12.0`` and ``"12"`` are the same id), and
-    returned as the objects given in ``origin_ids`` / ``site_ids``, so the
-    table joins with the areas and sites frames.
+    Ids are labels, matched as written: ``"01000"`` and ``"1000"`` differ, and
+    unknown ids that differ from known ones only by leading zeros, a ``.0`` or
+    their type (numbers in a Parquet column, text in the layer) are named as
+    such.  Numbers are matched by their integer text (``12``, ``12.0`` and
+    ``"12"`` meet when the known ids are numbers).  Ids are returned as the
+    objects given in ``origin_ids`` / ``site_ids``, so the table joins with
+    the areas and sites frames.
 
     Parameters
     ----------
@@ -729,12 +773,13 @@ def read_od_table(
         problems.add("minutes are negative", source=source, column=minutes_col, rows=rows(negative))
 
     mapped = {}
-    for col, known, what in (
-        (origin_col, origin_ids, "origin"),
-        (site_col, site_ids, "site"),
+    for col, known, what, layer in (
+        (origin_col, list(origin_ids), "origin", "areas layer"),
+        (site_col, list(site_ids), "site", "facility and candidate layers"),
     ):
         lookup = _key_lookup(known)
-        keys = table[col].map(_id_key)
+        numeric = bool(known) and all(_is_number(v) for v in known)
+        keys = table[col].map(lambda v, numeric=numeric: _id_key(v, numeric=numeric))
         no_id = keys.isna().to_numpy()
         if no_id.any():
             problems.add(f"{what} id is missing", source=source, column=col, rows=rows(no_id))
@@ -743,8 +788,9 @@ def read_od_table(
         if unknown.any():
             names = pd.unique(keys[unknown])
             shown = ", ".join(map(repr, names[:5])) + (" ..." if len(names) > 5 else "")
+            hint = _mismatch_hint(names, known, table[col], what, layer)
             problems.add(
-                f"{len(names)} unknown {what} id(s): {shown}",
+                f"{len(names)} unknown {what} id(s): {shown}{hint}",
                 source=source,
                 column=col,
                 rows=rows(unknown),
