@@ -7,6 +7,7 @@ is usable alone. Data flows one way (see DESIGN.md).
 from __future__ import annotations
 
 import dataclasses
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,6 +25,8 @@ from accessplan.data.errors import (
 )
 from accessplan.planner.inputs import choose_crs, read_areas, read_candidates, read_facilities
 from accessplan.planner.output import atomic_output_dir, write_json
+from accessplan.planner.quality import counts as quality_counts
+from accessplan.planner.quality import quality_items, rated_areas, warnings_text
 from accessplan.planner.scenario import Scenario
 
 __all__ = [
@@ -33,6 +36,7 @@ __all__ = [
     "choose_crs",
     "load_inputs",
     "run_access",
+    "warn_quality",
     "write_access_outputs",
 ]
 
@@ -41,6 +45,17 @@ Log = Callable[[str], None]
 
 def _quiet(_: str) -> None:
     return None
+
+
+def warn_quality(items, *, warn: Log | None = None) -> None:
+    """Print the data-quality warnings, one line each (stderr by default, even when quiet)."""
+    if warn is None:
+
+        def warn(line: str) -> None:
+            print(f"accessplan: warning: {line}", file=sys.stderr, flush=True)
+
+    for line in warnings_text(list(items)):
+        warn(line)
 
 
 @dataclass(frozen=True)
@@ -63,6 +78,7 @@ class AccessRun:
     network_report: Any  # accessplan.spatial.network.NetworkReport or None
     access: Any  # accessplan.spatial.fca.AccessResult
     inequity: dict[str, float]
+    quality: tuple = ()  # accessplan.planner.quality items (dicts)
 
     def areas_frame(self) -> gpd.GeoDataFrame:
         """Areas with their access score, flags and nearest site time."""
@@ -280,6 +296,7 @@ def run_access(scenario: Scenario, *, progress: bool = True, log: Log = _quiet) 
     log(f"{len(travel.od):,} area-site pairs within {scenario.catchment_minutes:g} minutes")
     supply = inputs.facilities.set_index("site_id")["capacity"]
     run = _access(scenario, inputs, travel, supply, router.network_report)
+    warn_quality(run.quality)
     log(
         f"access ({scenario.access_method}): Gini {run.inequity['gini']:.3f}, "
         f"population with zero access {run.inequity['share_zero']:.1%}"
@@ -290,7 +307,8 @@ def run_access(scenario: Scenario, *, progress: bool = True, log: Log = _quiet) 
 def _summary(run: AccessRun) -> dict[str, Any]:
     areas = run.areas_frame()
     acc = run.access
-    zero = areas.loc[~areas["reaches_supply"], "population"].sum()
+    no_supply = ~areas["reaches_supply"] & (areas["need"] > 0)
+    zero = areas.loc[no_supply, "population"].sum()
     summary: dict[str, Any] = {
         "scenario": run.scenario.name,
         "crs": run.inputs.crs.to_string(),
@@ -306,11 +324,12 @@ def _summary(run: AccessRun) -> dict[str, Any]:
             "method": acc.method,
             "catchment_minutes": acc.catchment_minutes,
             "normalized": acc.normalized,
-            "areas_without_supply": len(acc.areas_without_supply),
+            "areas_without_supply": int(no_supply.sum()),
             "population_without_supply": float(zero),
             "sites_without_population": list(acc.sites_without_population),
         },
         "inequity": run.inequity,
+        "quality": quality_counts(list(run.quality)),
     }
     if run.network_report is not None:
         summary["network"] = dataclasses.asdict(run.network_report)
@@ -333,6 +352,7 @@ def _write_access_files(run: AccessRun, folder: Path) -> dict[str, Any]:
     facilities.drop(columns="geometry").to_csv(folder / "facilities_access.csv", index=False)
     run.travel.od.to_csv(folder / "travel_times.csv", index=False)
     write_json(folder / "scenario.json", run.scenario.resolved())
+    write_json(folder / "quality.json", {"items": list(run.quality)})
     return _summary(run)
 
 
@@ -542,8 +562,21 @@ def _access(scenario, inputs, travel, supply, report) -> AccessRun:
         decay=scenario.decay,
         normalize=scenario.normalize,
     )
-    groups = areas["group"] if "group" in areas.columns else None
-    inequity = inequity_summary(access.access, areas["population"], groups=groups)
+    # a zero demand weight is not zero access: areas it leaves unrated are not measured
+    rated = rated_areas(areas["need"], access.access.reindex(areas.index))
+    groups = areas.loc[rated, "group"] if "group" in areas.columns else None
+    inequity = inequity_summary(
+        access.access.reindex(areas.index)[rated], areas.loc[rated, "population"], groups=groups
+    )
+    quality = quality_items(
+        areas=inputs.areas,
+        facilities=inputs.facilities,
+        travel=travel,
+        access=access,
+        network_report=report,
+        max_snap_meters=scenario.network.max_snap_meters,
+        demand_label=_demand_label(scenario),
+    )
     return AccessRun(
         scenario=scenario,
         inputs=inputs,
@@ -551,7 +584,14 @@ def _access(scenario, inputs, travel, supply, report) -> AccessRun:
         network_report=report,
         access=access,
         inequity=inequity,
+        quality=tuple(quality),
     )
+
+
+def _demand_label(scenario: Scenario) -> str:
+    """What the demand weight is: the user's need column, or the population."""
+    need = scenario.areas.columns.get("need") if scenario.areas is not None else None
+    return f"demand weight ({need})" if need else "population"
 
 
 def _subset(travel, site_ids, max_minutes):
@@ -621,6 +661,7 @@ def run_plan(scenario: Scenario, *, progress: bool = True, log: Log = _quiet) ->
         supply_before,
         report,
     )
+    warn_quality(before.quality)
     result = _solve_location(
         scenario, inputs, _subset(travel, sites["site_id"], location_catchment).od, candidates, log
     )
@@ -642,9 +683,12 @@ def run_plan(scenario: Scenario, *, progress: bool = True, log: Log = _quiet) ->
         report,
     )
     areas = inputs.areas.set_index("area_id")
-    groups = areas["group"] if "group" in areas.columns else None
+    acc_before = before.access.access.reindex(areas.index)
+    acc_after = after.access.access.reindex(areas.index)
+    rated = rated_areas(areas["need"], acc_before) | rated_areas(areas["need"], acc_after)
+    groups = areas.loc[rated, "group"] if "group" in areas.columns else None
     comparison = compare_inequity(
-        before.access.access, after.access.access, areas["population"], groups=groups
+        acc_before[rated], acc_after[rated], areas.loc[rated, "population"], groups=groups
     )
     log(
         f"{len(chosen)} new site(s); Gini {before.inequity['gini']:.3f} -> "
@@ -686,6 +730,7 @@ def _write_plan_files(run: PlanRun, folder: Path) -> dict[str, Any]:
     run.comparison.to_csv(folder / "inequity_before_after.csv")
     run.before.travel.od.to_csv(folder / "travel_times.csv", index=False)
     write_json(folder / "scenario.json", run.before.scenario.resolved())
+    write_json(folder / "quality.json", {"items": list(run.before.quality)})
     return summary
 
 

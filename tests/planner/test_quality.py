@@ -1,0 +1,111 @@
+"""The data-quality report: quality.json, summary counts and stderr warnings.
+
+A zero demand weight is not zero access; people far from the network,
+facilities that reach no demand and areas beyond every catchment are listed
+with their counts and population shares.
+"""
+
+from __future__ import annotations
+
+import json
+
+import geopandas as gpd
+import pytest
+from shapely.geometry import Point, box
+
+from accessplan.planner.cli import main
+
+
+def _add_far_area_and_hospital(tiny, *, dx=50_000.0, over65=0.0, pop=500.0):
+    """Area Z and hospital H3 50 km east: H3 reaches only Z."""
+    areas = gpd.read_file(tiny.folder / "areas.gpkg", layer="tracts")
+    far = gpd.GeoDataFrame(
+        {"Tract ID": ["Z"], "Pop": [pop], "Over65": [over65]},
+        geometry=[box(tiny.x0 + dx, tiny.y0, tiny.x0 + dx + 1000, tiny.y0 + 1000)],
+        crs=tiny.crs,
+    )
+    gpd.pd.concat([areas, far], ignore_index=True).to_file(
+        tiny.folder / "areas.gpkg", layer="tracts", engine="pyogrio"
+    )
+    hospitals = gpd.read_file(tiny.folder / "hospitals.gpkg")
+    extra = gpd.GeoDataFrame(
+        {"Hospital": ["H3"], "Total Bed": [30.0], "Total Vent": [1.0]},
+        geometry=[Point(tiny.x0 + dx + 500, tiny.y0 + 500)],
+        crs=tiny.crs,
+    )
+    gpd.pd.concat([hospitals, extra], ignore_index=True).to_file(
+        tiny.folder / "hospitals.gpkg", engine="pyogrio"
+    )
+
+
+def _items(tiny):
+    items = json.loads((tiny.out / "quality.json").read_text())["items"]
+    return {item["check"]: item for item in items}
+
+
+def test_zero_demand_weight_is_not_zero_access(tiny, capsys):
+    """Z has people but no one aged 65+: it is listed, not counted as zero access."""
+    _add_far_area_and_hospital(tiny)
+    tiny.sections["areas"]["need"] = "Over65"
+    assert main(["access", str(tiny.write()), "--quiet"]) == 0
+    err = capsys.readouterr().err
+    summary = json.loads((tiny.out / "summary.json").read_text())
+    assert summary["access"]["areas_without_supply"] == 0
+    assert summary["access"]["population_without_supply"] == 0.0
+    # Z (500 people) would be 500 / 5000 = 10 % "zero access" if its zero weight counted
+    assert summary["inequity"]["share_zero"] == 0.0
+    assert summary["inequity"]["population"] == pytest.approx(4500.0)
+    items = _items(tiny)
+    zero = items["areas_zero_demand"]
+    assert zero["ids"] == ["Z"] and zero["count"] == 1
+    assert zero["population"] == 500.0 and zero["share_population"] == pytest.approx(0.1)
+    assert "demand weight (Over65) of zero" in zero["message"]
+    assert items["facilities_without_demand"]["ids"] == ["H3"]
+    assert summary["quality"]["facilities_without_demand"] == 1
+    # warnings on stderr even with --quiet; info items are not printed
+    assert "accessplan: warning: 1 facility(ies) reach only areas with zero demand" in err
+    assert "areas_zero_demand" not in err
+
+
+def test_areas_beyond_catchment_and_unreachable_facility(tiny, capsys):
+    """Z has 65+ residents but no hospital within 10 minutes; H3 (50 km away) none either."""
+    _add_far_area_and_hospital(tiny, dx=50_000.0, over65=7.0)
+    hospitals = gpd.read_file(tiny.folder / "hospitals.gpkg")
+    hospitals.loc[hospitals["Hospital"] == "H3", "geometry"] = Point(
+        tiny.x0 + 100_000, tiny.y0 + 100_000
+    )
+    hospitals.to_file(tiny.folder / "hospitals.gpkg", engine="pyogrio")
+    assert main(["access", str(tiny.write()), "--quiet"]) == 0
+    err = capsys.readouterr().err
+    items = _items(tiny)
+    assert items["areas_beyond_catchment"]["ids"] == ["Z"]
+    assert items["areas_beyond_catchment"]["share_population"] == pytest.approx(500 / 5000)
+    assert items["facilities_unreachable"]["ids"] == ["H3"]
+    assert "1 facility(ies) reach no area within 10 minutes" in err
+    summary = json.loads((tiny.out / "summary.json").read_text())
+    assert summary["access"]["population_without_supply"] == 500.0
+
+
+def test_people_far_from_the_network_are_counted(tiny, capsys):
+    """On the 6 x 6 km grid network, area Z starts 2.55 km from the nearest node."""
+    _add_far_area_and_hospital(tiny, dx=7000.0, over65=3.0, pop=250.0)
+    tiny.save_grid_graph()
+    tiny.sections["network"] = {"path": "roads.graphml", "max_snap_meters": 4000}
+    tiny.sections["access"]["catchment_minutes"] = 60
+    assert main(["access", str(tiny.write()), "--quiet"]) == 0
+    err = capsys.readouterr().err
+    far = _items(tiny)["far_from_network"]
+    # areas' start points: the nine 1 km cells are 707 m from a node (under 2,000 m)
+    assert far["ids"] == ["Z"] and far["count"] == 1
+    assert far["population"] == 250.0
+    assert far["share_population"] == pytest.approx(250 / 4750)
+    assert "farthest 2,550 m" in far["message"]
+    sites = _items(tiny)["sites_far_from_network"]
+    assert sites["ids"] == ["H3"]
+    assert "start more than 2,000 m (half of max_snap_meters)" in err
+
+
+def test_clean_run_has_no_quality_items(tiny, capsys):
+    assert main(["access", str(tiny.write()), "--quiet"]) == 0
+    assert _items(tiny) == {}
+    assert "warning" not in capsys.readouterr().err
