@@ -13,6 +13,7 @@ from accessplan.data.errors import AccessplanError, InputValidationError
 __all__ = [
     "CRSError",
     "InputValidationError",
+    "NetworkCRSError",
     "NetworkError",
     "NoPathError",
     "UnknownDecayError",
@@ -39,3 +40,13 @@ class UnknownDecayError(ValueError, AccessplanError):
 
 class UnknownMethodError(ValueError, AccessplanError):
     """An access method name is not one accessplan knows."""
+
+
+class NetworkCRSError(NetworkError):
+    """A road network's CRS or node coordinates cannot be used for metre-based work.
+
+    Invalid CRS text, a ``to_crs`` that is not projected or not in metres, node
+    coordinates that are not finite, or coordinates that do not fit the CRS the
+    graph claims (metres labelled EPSG:4326).  A :class:`NetworkError`, hence
+    also a :class:`ValueError` and an ``AccessplanError``.
+    """

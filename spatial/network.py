@@ -8,41 +8,46 @@ from one of these sources:
   or ``.gz`` compressed) or OSM PBF (``.pbf``, ``.osm.pbf``);
 * a download through osmnx by place name or polygon (needs internet).
 
-OSM extracts are read with pyosmium.  Ways that reference nodes missing from
-the file (clipped extracts) are dropped and counted; the remaining ways are
-filtered on their tags for the requested network type (the same rules as
-osmnx's Overpass queries for ``drive``, ``walk``, ``bike``...), written to a
-temporary OSM XML file and handed to :func:`osmnx.graph_from_xml`.  osmnx
-2.1 does not filter local files by network type, hence this step.
+OSM extracts are read by :func:`accessplan.spatial.osm_extract.read_osm`
+(re-exported here): ways are filtered on their tags for the requested network
+type (the same rules as osmnx's Overpass queries), and ways that reference
+nodes missing from the file (clipped extracts) keep the runs of nodes the file
+does hold, as osmium's extract strategies do; ways with fewer than two present
+nodes are dropped.  Both are counted.
 
-:func:`prepare_network` then keeps the largest strongly connected component,
-adds ``speed_kph`` and ``travel_time`` (seconds) edge attributes and projects
-the graph to a metric CRS, so that points can be snapped in meters.  Every
-step is summed up in a :class:`NetworkReport`.
+:func:`prepare_network` then checks the graph's CRS and node coordinates,
+keeps the largest strongly connected component, adds ``speed_kph`` and
+``travel_time`` (seconds) edge attributes and projects the graph to a
+metre-based CRS, so that points can be snapped in metres.  Every step is
+summed up in a :class:`NetworkReport`, whose :meth:`NetworkReport.quality_items`
+lists what the data did to the network for a data-quality report.
 """
 
 from __future__ import annotations
 
 import math
-import re
-import tempfile
-from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import networkx as nx
-import osmium
-import osmium.index
+import numpy as np
 import osmnx as ox
 import pyproj
-from tqdm.auto import tqdm
 
 from accessplan.data.errors import InputFileError
-from accessplan.spatial.errors import NetworkError
+from accessplan.spatial.errors import NetworkCRSError, NetworkError
+from accessplan.spatial.osm_extract import (
+    NETWORK_TYPES,
+    OsmReadCounts,
+    osm_file_format,
+    read_osm,
+    way_passes_filter,
+)
 
 __all__ = [
     "NETWORK_TYPES",
+    "SPEED_SOURCES",
     "NetworkReport",
     "OsmReadCounts",
     "load_network",
@@ -53,151 +58,32 @@ __all__ = [
     "way_passes_filter",
 ]
 
-# --------------------------------------------------------------------------
-# Network-type filters on OSM way tags.
-#
-# A way belongs to a network type when it has a ``highway`` tag and none of the
-# exclusion rules below matches.  A rule ``(key, pattern)`` matches when the
-# way has tag ``key`` and ``re.search(pattern, value)`` succeeds: unanchored,
-# case-sensitive, exactly how Overpass evaluates ``["key"!~"pattern"]``, so the
-# result agrees with what osmnx downloads for the same network type.
-# --------------------------------------------------------------------------
-
-_PRIVATE = ("access", "private")
-_HIGHWAY_NOT_IN_USE = (
-    "abandoned|construction|no|planned|platform|proposed|raceway|razed|rest_area|services"
-)
-
-_EXCLUDE: dict[str, tuple[tuple[str, str], ...]] = {
-    "drive": (
-        ("area", "yes"),
-        _PRIVATE,
-        (
-            "highway",
-            "abandoned|bridleway|bus_guideway|construction|corridor|cycleway|elevator|"
-            "escalator|footway|no|path|pedestrian|planned|platform|proposed|raceway|razed|"
-            "rest_area|service|services|steps|track",
-        ),
-        ("motor_vehicle", "no"),
-        ("motorcar", "no"),
-        ("service", "alley|driveway|emergency_access|parking|parking_aisle|private"),
-    ),
-    "drive_service": (
-        ("area", "yes"),
-        _PRIVATE,
-        (
-            "highway",
-            "abandoned|bridleway|bus_guideway|construction|corridor|cycleway|elevator|"
-            "escalator|footway|no|path|pedestrian|planned|platform|proposed|raceway|razed|"
-            "rest_area|services|steps|track",
-        ),
-        ("motor_vehicle", "no"),
-        ("motorcar", "no"),
-        ("service", "emergency_access|parking|parking_aisle|private"),
-    ),
-    "walk": (
-        ("area", "yes"),
-        _PRIVATE,
-        (
-            "highway",
-            "abandoned|bus_guideway|construction|cycleway|motor|no|planned|platform|"
-            "proposed|raceway|razed|rest_area|services",
-        ),
-        ("foot", "no"),
-        ("service", "private"),
-        ("sidewalk", "separate"),
-        ("sidewalk:both", "separate"),
-        ("sidewalk:left", "separate"),
-        ("sidewalk:right", "separate"),
-    ),
-    "bike": (
-        ("area", "yes"),
-        _PRIVATE,
-        (
-            "highway",
-            "abandoned|bus_guideway|construction|corridor|elevator|escalator|footway|motor|"
-            "no|planned|platform|proposed|raceway|razed|rest_area|services|steps",
-        ),
-        ("bicycle", "no"),
-        ("service", "private"),
-    ),
-    "all_public": (
-        ("area", "yes"),
-        _PRIVATE,
-        ("highway", _HIGHWAY_NOT_IN_USE),
-        ("service", "private"),
-    ),
-    "all": (
-        ("area", "yes"),
-        ("highway", _HIGHWAY_NOT_IN_USE),
-    ),
-}
-
-_COMPILED = {
-    name: tuple((key, re.compile(pattern)) for key, pattern in rules)
-    for name, rules in _EXCLUDE.items()
-}
-
-#: Network types understood by :func:`load_network` (``None`` keeps every way).
-NETWORK_TYPES: tuple[str, ...] = tuple(_EXCLUDE)
-
-#: Network types whose one-way streets are usable both ways (as in osmnx).
-_BIDIRECTIONAL = frozenset({"walk"})
-
 #: Constant speeds used for non-motorised network types unless ``speed_kph`` is given.
 _DEFAULT_CONSTANT_SPEED_KPH = {"walk": 5.0, "bike": 15.0}
 
 _GRAPHML_SUFFIXES = (".graphml", ".graphml.gz")
-_OSM_FORMATS = (
-    (".osm.pbf", "pbf"),
-    (".pbf", "pbf"),
-    (".osm.bz2", "osm.bz2"),
-    (".xml.bz2", "osm.bz2"),
-    (".osm.gz", "osm.gz"),
-    (".xml.gz", "osm.gz"),
-    (".osm", "osm"),
-    (".xml", "osm"),
+
+#: Keys of :attr:`NetworkReport.speeds_imputed`: where an edge's speed came from.
+SPEED_SOURCES: tuple[str, ...] = (
+    "maxspeed",
+    "highway type mean",
+    "fallback_speed_kph",
+    "mean of all highway types",
+    "constant speed_kph",
+    "graph attribute",
 )
+_IMPUTED_DETAIL = {
+    "highway type mean": "no usable maxspeed: the mean maxspeed of edges of the same highway type",
+    "fallback_speed_kph": "no maxspeed on any edge of their highway type: fallback_speed_kph",
+    "mean of all highway types": (
+        "no maxspeed on any edge of their highway type and no fallback_speed_kph: "
+        "the mean of the highway-type speeds"
+    ),
+    "constant speed_kph": "one constant speed for every edge (speed_kph)",
+}
 
-
-def way_passes_filter(tags: Mapping[str, str], network_type: str | None) -> bool:
-    """Tell whether an OSM way with these tags belongs to a network type.
-
-    Parameters
-    ----------
-    tags : mapping of str to str
-        The way's OSM tags.
-    network_type : str or None
-        One of :data:`NETWORK_TYPES`, or ``None`` to accept every way
-        (including ways without a ``highway`` tag, as
-        :func:`osmnx.graph_from_xml` does).
-
-    Returns
-    -------
-    bool
-        ``True`` when the way has a ``highway`` tag and no exclusion rule of
-        the network type matches (Overpass ``!~`` semantics: unanchored,
-        case-sensitive regular-expression search).
-
-    Raises
-    ------
-    NetworkError
-        If ``network_type`` is unknown.
-    """
-    if network_type is None:
-        return True
-    rules = _COMPILED.get(network_type)
-    if rules is None:
-        raise NetworkError(
-            f"unknown network type {network_type!r}; expected one of {', '.join(NETWORK_TYPES)}"
-        )
-    if "highway" not in tags:
-        return False
-    for key, pattern in rules:
-        value = tags.get(key)
-        if value is not None and pattern.search(value):
-            return False
-    return True
+#: Projected coordinates beyond this many metres from the CRS origin are no place on Earth.
+_MAX_ABS_METRES = 1e8
 
 
 # --------------------------------------------------------------------------
@@ -206,31 +92,11 @@ def way_passes_filter(tags: Mapping[str, str], network_type: str | None) -> bool
 
 
 @dataclass(frozen=True)
-class OsmReadCounts:
-    """What happened to the ways of an OSM extract while reading it.
-
-    Attributes
-    ----------
-    ways_read : int
-        Ways in the file.
-    ways_dropped_missing_nodes : int
-        Ways that reference at least one node absent from the file (clipped
-        extracts); they are dropped whole.
-    ways_dropped_by_filter : int
-        Complete ways whose tags exclude them from the network type.
-    ways_kept : int
-        Ways handed to osmnx.
-    """
-
-    ways_read: int
-    ways_dropped_missing_nodes: int
-    ways_dropped_by_filter: int
-    ways_kept: int
-
-
-@dataclass(frozen=True)
 class NetworkReport:
     """How a road network was read and cleaned.
+
+    Every field is a plain value (str, int, float, None or dict of str to
+    int), so ``dataclasses.asdict`` gives JSON-ready data.
 
     Attributes
     ----------
@@ -244,20 +110,47 @@ class NetworkReport:
         Size of the largest strongly connected component that is kept.
     nodes_dropped, edges_dropped : int
         What the other components held.
-    ways_read, ways_dropped_missing_nodes, ways_dropped_by_filter : int
-        OSM way counts (zero for GraphML and downloads).
+    ways_read : int
+        OSM ways in the file (zero for GraphML and downloads, as are the other
+        ``ways_*`` counts).
+    ways_dropped_missing_nodes : int
+        Ways of the network type with fewer than two of their nodes in the file
+        (clipped extracts): nothing of them was left to keep.
+    ways_dropped_by_filter : int
+        Ways whose tags exclude them from the network type.
     speeds : str
-        Where ``travel_time`` came from: ``"maxspeed"`` (osmnx
-        :func:`~osmnx.add_edge_speeds`, imputing missing limits by highway
-        type), ``"constant"`` (one speed for every edge) or ``"kept"`` (the
-        graph already had travel times on every edge).
+        How ``travel_time`` was set: ``"maxspeed"`` (osmnx
+        :func:`~osmnx.add_edge_speeds`, imputing missing limits),
+        ``"constant"`` (one speed for every edge) or ``"kept"`` (the graph
+        already had travel times on every edge).
     edges_speed_imputed : int
-        Kept edges without a ``maxspeed`` tag, whose speed was imputed
-        (``speeds == "maxspeed"`` only).
+        Kept edges whose speed was not read from their own ``maxspeed`` tag
+        (``speeds == "maxspeed"`` only): the sum of ``speeds_imputed`` over
+        its imputed sources.
     fallback_speed_kph : float or None
         Speed used for highway types with no known limit at all.
     crs : str
-        The projected CRS of the returned graph.
+        The projected, metre-based CRS of the returned graph.
+    ways_truncated : int
+        Ways that reference nodes missing from the file and were kept in part
+        (their runs of at least two consecutive present nodes).
+    way_pieces : int
+        Pieces kept of the truncated ways.
+    nodes_missing : int
+        Distinct node ids referenced by ways of the network type that the OSM
+        file does not hold.
+    components_dropped : int
+        Strongly connected components other than the largest, dropped with
+        their ``nodes_dropped`` nodes and ``edges_dropped`` edges.
+    speeds_imputed : dict of str to int
+        Kept edges by where their speed came from (keys from
+        :data:`SPEED_SOURCES`, only those with edges; values sum to
+        ``edges_kept``): ``"maxspeed"`` (the edge's own tag),
+        ``"highway type mean"`` (osmnx's mean over the edges of the same
+        highway type that have one), ``"fallback_speed_kph"``,
+        ``"mean of all highway types"`` (osmnx's last resort without a
+        fallback), ``"constant speed_kph"`` or ``"graph attribute"`` (the
+        graph's own ``travel_time``).
     """
 
     source: str
@@ -275,6 +168,11 @@ class NetworkReport:
     edges_speed_imputed: int
     fallback_speed_kph: float | None
     crs: str
+    ways_truncated: int = 0
+    way_pieces: int = 0
+    nodes_missing: int = 0
+    components_dropped: int = 0
+    speeds_imputed: dict[str, int] = field(default_factory=dict)
 
     def summary(self) -> str:
         """One line that says what was read, dropped and kept.
@@ -288,14 +186,15 @@ class NetworkReport:
             parts.append(f"{self.network_type} network")
         if self.ways_read:
             parts.append(
-                f"{self.ways_read:,} ways read, {self.ways_dropped_missing_nodes:,} dropped "
-                f"(missing nodes), {self.ways_dropped_by_filter:,} filtered out"
+                f"{self.ways_read:,} ways read, {self.ways_truncated:,} truncated at the "
+                f"extract edge, {self.ways_dropped_missing_nodes:,} dropped (missing nodes), "
+                f"{self.ways_dropped_by_filter:,} filtered out"
             )
         parts.append(
             f"{self.nodes_kept:,} nodes / {self.edges_kept:,} edges kept of "
             f"{self.nodes_read:,} / {self.edges_read:,} "
-            f"({self.nodes_dropped:,} nodes / {self.edges_dropped:,} edges outside the largest "
-            "strongly connected component)"
+            f"({self.components_dropped:,} smaller strongly connected components with "
+            f"{self.nodes_dropped:,} nodes / {self.edges_dropped:,} edges dropped)"
         )
         speed = f"speeds: {self.speeds}"
         if self.speeds == "maxspeed":
@@ -307,36 +206,62 @@ class NetworkReport:
         parts.append(self.crs)
         return "; ".join(parts)
 
+    def quality_items(self) -> list[dict[str, Any]]:
+        """What the data did to the network, one item per kind of loss or imputation.
+
+        Only items with a count above zero are listed: an empty list means the
+        network was used as read.
+
+        Returns
+        -------
+        list of dict
+            Each ``{"item": str, "count": int, "detail": str}``; the items are
+            ``"OSM ways truncated at the extract edge"``, ``"OSM ways dropped:
+            missing nodes"``, ``"OSM ways outside the network type"``,
+            ``"road components dropped"`` and, per imputed speed source,
+            ``"edge speeds imputed (<source>)"``.
+        """
+        kind = f"the {self.network_type} network" if self.network_type else "the network"
+        items = [
+            (
+                "OSM ways truncated at the extract edge",
+                self.ways_truncated,
+                f"ways referencing {self.nodes_missing:,} nodes absent from {self.source}: "
+                f"their {self.way_pieces:,} runs of nodes inside the file were kept",
+            ),
+            (
+                "OSM ways dropped: missing nodes",
+                self.ways_dropped_missing_nodes,
+                f"ways of {kind} with fewer than 2 of their nodes in {self.source}",
+            ),
+            (
+                "OSM ways outside the network type",
+                self.ways_dropped_by_filter,
+                f"ways whose tags exclude them from {kind}",
+            ),
+            (
+                "road components dropped",
+                self.components_dropped,
+                f"strongly connected components outside the largest: {self.nodes_dropped:,} "
+                f"nodes / {self.edges_dropped:,} edges dropped, {self.nodes_kept:,} nodes / "
+                f"{self.edges_kept:,} edges kept",
+            ),
+        ]
+        for source, detail in _IMPUTED_DETAIL.items():
+            count = self.speeds_imputed.get(source, 0)
+            if source == "fallback_speed_kph" and self.fallback_speed_kph is not None:
+                detail += f" = {self.fallback_speed_kph:g} km/h"
+            items.append((f"edge speeds imputed ({source})", count, f"edges with {detail}"))
+        return [
+            {"item": item, "count": int(count), "detail": detail}
+            for item, count, detail in items
+            if count > 0
+        ]
+
 
 # --------------------------------------------------------------------------
 # Reading
 # --------------------------------------------------------------------------
-
-
-class _OsmIds:
-    """A set of OSM ids: osmium's compact bitmap for ids >= 0, a Python set for the
-    negative ids of unpublished (e.g. JOSM) data, which the bitmap cannot hold."""
-
-    def __init__(self) -> None:
-        self._bits = osmium.index.IdSet()
-        self._negative: set[int] = set()
-
-    def add(self, osm_id: int) -> None:
-        if osm_id >= 0:
-            self._bits.set(osm_id)
-        else:
-            self._negative.add(osm_id)
-
-    def __contains__(self, osm_id: int) -> bool:
-        return osm_id in self._bits if osm_id >= 0 else osm_id in self._negative
-
-
-def _osm_format(path: Path) -> str | None:
-    name = path.name.lower()
-    for suffix, fmt in _OSM_FORMATS:
-        if name.endswith(suffix):
-            return fmt
-    return None
 
 
 def _check_file(path: Path) -> None:
@@ -344,131 +269,6 @@ def _check_file(path: Path) -> None:
         raise InputFileError(path, "road network file not found")
     if not path.is_file():
         raise InputFileError(path, "road network path is not a file")
-
-
-def read_osm(
-    path: str | Path,
-    *,
-    network_type: str | None = "drive",
-    retain_all: bool = True,
-    progress: bool = False,
-) -> tuple[nx.MultiDiGraph, OsmReadCounts]:
-    """Read an OSM XML or PBF extract into an unprojected osmnx graph.
-
-    Ways referencing nodes missing from the file are dropped and counted; the
-    rest are filtered by ``network_type`` (see :func:`way_passes_filter`),
-    written to a temporary OSM XML file and built into a simplified graph with
-    :func:`osmnx.graph_from_xml`.  No speeds, no component selection beyond
-    ``retain_all``, no projection: see :func:`prepare_network` for that.
-
-    Parameters
-    ----------
-    path : str or Path
-        ``.osm``, ``.xml``, ``.osm.bz2``, ``.osm.gz``, ``.xml.bz2``, ``.xml.gz``,
-        ``.pbf`` or ``.osm.pbf`` file.
-    network_type : str or None, default "drive"
-        One of :data:`NETWORK_TYPES`; ``None`` keeps every complete way, as
-        :func:`osmnx.graph_from_xml` would.
-    retain_all : bool, default True
-        Keep every weakly connected component (``False``: only the largest,
-        the osmnx default).
-    progress : bool, default False
-        Show a progress bar over the reading passes.
-
-    Returns
-    -------
-    G : networkx.MultiDiGraph
-        Graph in EPSG:4326 with osmnx node and edge attributes.
-    counts : OsmReadCounts
-        Ways read, dropped and kept.
-
-    Raises
-    ------
-    InputFileError
-        If the file does not exist.
-    NetworkError
-        If the suffix is not an OSM format, the file cannot be parsed, or no
-        way of the network type is left.
-    """
-    path = Path(path)
-    _check_file(path)
-    fmt = _osm_format(path)
-    if fmt is None:
-        raise NetworkError(
-            f"file {path}: unknown OSM file type; expected .osm, .xml, .osm.bz2, .osm.gz or .pbf"
-        )
-    if network_type is not None and network_type not in _EXCLUDE:
-        raise NetworkError(
-            f"file {path}: unknown network type {network_type!r}; "
-            f"expected one of {', '.join(NETWORK_TYPES)}"
-        )
-
-    bar = tqdm(total=4, desc=f"reading {path.name}", disable=not progress, leave=False)
-    try:
-        src = osmium.io.File(str(path), fmt)
-
-        # pass 1: every node id in the file
-        node_ids = _OsmIds()
-        for node in osmium.FileProcessor(src, osmium.osm.NODE):
-            node_ids.add(node.id)
-        bar.update()
-
-        # pass 2: classify ways; remember kept ways and the nodes they use
-        kept_ways, used_nodes = _OsmIds(), _OsmIds()
-        ways_read = missing = filtered = 0
-        for way in osmium.FileProcessor(osmium.io.File(str(path), fmt), osmium.osm.WAY):
-            ways_read += 1
-            refs = [ref.ref for ref in way.nodes]
-            if not all(ref in node_ids for ref in refs):
-                missing += 1
-                continue
-            if not way_passes_filter(way.tags, network_type):
-                filtered += 1
-                continue
-            kept_ways.add(way.id)
-            for ref in refs:
-                used_nodes.add(ref)
-        bar.update()
-    except RuntimeError as exc:
-        bar.close()
-        raise NetworkError(f"file {path}: cannot read it as OSM data ({exc})") from exc
-
-    counts = OsmReadCounts(
-        ways_read=ways_read,
-        ways_dropped_missing_nodes=missing,
-        ways_dropped_by_filter=filtered,
-        ways_kept=ways_read - missing - filtered,
-    )
-    if counts.ways_kept == 0:
-        bar.close()
-        kind = f"{network_type} " if network_type else ""
-        raise NetworkError(
-            f"file {path}: no {kind}ways left ({ways_read} read, {missing} with missing nodes, "
-            f"{filtered} filtered out)"
-        )
-
-    with tempfile.TemporaryDirectory(prefix="accessplan-osm-") as tmp:
-        xml_path = Path(tmp) / "network.osm"
-        # pass 3: write the kept ways and their nodes as plain OSM XML
-        with osmium.SimpleWriter(str(xml_path)) as writer:
-            entities = osmium.osm.NODE | osmium.osm.WAY
-            for obj in osmium.FileProcessor(osmium.io.File(str(path), fmt), entities):
-                if obj.id in (used_nodes if obj.is_node() else kept_ways):
-                    writer.add(obj)
-        bar.update()
-        try:
-            G = ox.graph_from_xml(
-                xml_path,
-                bidirectional=network_type in _BIDIRECTIONAL,
-                simplify=True,
-                retain_all=retain_all,
-            )
-        except Exception as exc:  # osmnx raises assorted errors on odd data
-            raise NetworkError(f"file {path}: osmnx could not build a graph ({exc})") from exc
-        finally:
-            bar.update()
-            bar.close()
-    return G, counts
 
 
 def _read_graphml(path: Path) -> nx.MultiDiGraph:
@@ -482,7 +282,7 @@ def _read_graphml(path: Path) -> nx.MultiDiGraph:
 
 
 # --------------------------------------------------------------------------
-# Preparing
+# CRS and coordinates
 # --------------------------------------------------------------------------
 
 
@@ -492,12 +292,168 @@ def _crs_string(crs: Any) -> str:
     return f"{auth[0]}:{auth[1]}" if auth else parsed.to_string()
 
 
+def _parse_crs(crs: Any, source: str, what: str) -> pyproj.CRS:
+    try:
+        return pyproj.CRS.from_user_input(crs)
+    except (pyproj.exceptions.CRSError, TypeError, ValueError) as exc:
+        raise NetworkCRSError(f"{source}: {what} {crs!r} is not a valid CRS ({exc})") from exc
+
+
+def _axis_unit(crs: pyproj.CRS) -> str | None:
+    """The unit of the horizontal axes, or None when the CRS does not say."""
+    axes = crs.axis_info[:2]
+    return axes[0].unit_name if axes else None
+
+
+def _is_metre(crs: pyproj.CRS) -> bool:
+    return _axis_unit(crs) in (None, "metre", "meter")
+
+
+def _target_crs(to_crs: Any, source: str) -> pyproj.CRS | None:
+    if to_crs is None:
+        return None
+    target = _parse_crs(to_crs, source, "to_crs")
+    if not target.is_projected:
+        raise NetworkCRSError(f"{source}: to_crs {to_crs!r} is not a projected CRS")
+    if not _is_metre(target):
+        raise NetworkCRSError(
+            f"{source}: to_crs {_crs_string(target)} ({target.name}) has its axes in "
+            f"{_axis_unit(target)}, not metres; accessplan computes distances in metres: "
+            "give a metre-based projected CRS (for example the region's UTM zone)"
+        )
+    return target
+
+
+def _node_xy(G: nx.MultiDiGraph, source: str) -> tuple[list[Any], np.ndarray, np.ndarray]:
+    no_xy = sum(1 for _, d in G.nodes(data=True) if "x" not in d or "y" not in d)
+    if no_xy:
+        raise NetworkError(f"{source}: {no_xy} nodes have no x/y coordinates")
+    nodes, xs, ys, bad = [], [], [], []
+    for n, d in G.nodes(data=True):
+        try:
+            x, y = float(d["x"]), float(d["y"])
+        except (TypeError, ValueError):
+            bad.append((n, d["x"], d["y"]))
+            continue
+        nodes.append(n)
+        xs.append(x)
+        ys.append(y)
+    if bad:
+        n, x, y = bad[0]
+        raise NetworkCRSError(
+            f"{source}: {len(bad)} nodes have x/y that are not numbers "
+            f"(e.g. node {n}: x={x!r}, y={y!r})"
+        )
+    return nodes, np.asarray(xs, dtype=float), np.asarray(ys, dtype=float)
+
+
+def _first_bad(nodes: list[Any], x: np.ndarray, y: np.ndarray, bad: np.ndarray) -> str:
+    i = int(np.flatnonzero(bad)[0])
+    return f"node {nodes[i]}: x={x[i]!r}, y={y[i]!r}"
+
+
+def _check_source_coordinates(G: nx.MultiDiGraph, crs: pyproj.CRS, source: str) -> None:
+    """Node x/y must be finite numbers that fit the graph's own CRS."""
+    nodes, x, y = _node_xy(G, source)
+    bad = ~(np.isfinite(x) & np.isfinite(y))
+    if bad.any():
+        raise NetworkCRSError(
+            f"{source}: {int(bad.sum())} of {len(nodes)} nodes have coordinates that are not "
+            f"finite numbers (e.g. {_first_bad(nodes, x, y, bad)})"
+        )
+    if crs.is_geographic:
+        bad = (np.abs(x) > 180) | (np.abs(y) > 90)
+        if bad.any():
+            raise NetworkCRSError(
+                f"{source}: the graph's crs {_crs_string(crs)} is in degrees, but "
+                f"{int(bad.sum())} of {len(nodes)} nodes lie outside longitude -180..180 / "
+                f"latitude -90..90 (e.g. {_first_bad(nodes, x, y, bad)}); if these are metres "
+                "of a projected CRS, set the graph's 'crs' attribute to that CRS"
+            )
+    else:
+        _check_far(nodes, x, y, crs, source, "in the graph's crs")
+
+
+def _check_far(
+    nodes: list[Any], x: np.ndarray, y: np.ndarray, crs: pyproj.CRS, source: str, where: str
+) -> None:
+    factor = crs.axis_info[0].unit_conversion_factor if crs.axis_info else 1.0
+    bad = ~(np.isfinite(x) & np.isfinite(y))
+    bad |= np.maximum(np.abs(x), np.abs(y)) * factor > _MAX_ABS_METRES
+    if bad.any():
+        raise NetworkCRSError(
+            f"{source}: {int(bad.sum())} of {len(nodes)} nodes have coordinates {where} "
+            f"({_crs_string(crs)}) that are not finite or lie beyond any place on Earth "
+            f"(e.g. {_first_bad(nodes, x, y, bad)}); check the node coordinates and the "
+            "graph's 'crs' attribute"
+        )
+
+
+def _project(H: nx.MultiDiGraph, to_crs: Any, target: pyproj.CRS | None) -> nx.MultiDiGraph:
+    """Project to ``to_crs``, or a geographic or non-metre graph to its UTM zone."""
+    current = pyproj.CRS.from_user_input(H.graph["crs"])
+    if target is not None:
+        if not current.equals(target):
+            H = ox.project_graph(H, to_crs=to_crs)
+    elif not current.is_projected or not _is_metre(current):
+        H = ox.project_graph(H)
+    return H
+
+
+# --------------------------------------------------------------------------
+# Preparing
+# --------------------------------------------------------------------------
+
+
 def _valid_seconds(value: Any) -> bool:
     try:
         seconds = float(value)
     except (TypeError, ValueError):
         return False
     return math.isfinite(seconds) and seconds >= 0
+
+
+def _first_highway(value: Any) -> Any:
+    return value[0] if isinstance(value, list) else value
+
+
+def _add_speeds(H: nx.MultiDiGraph, fallback_speed_kph: float | None) -> dict[str, int]:
+    """osmnx's maxspeed speeds and imputation; count the edges by speed source.
+
+    A first osmnx pass with a negative speed for every highway type marks the
+    edges whose own ``maxspeed`` osmnx parses (they keep a speed >= 0); the
+    second, real pass overwrites ``speed_kph``.  The imputed edges are then
+    classified by osmnx's rules: the mean of their highway type if any edge of
+    that type has a maxspeed, else the fallback, else the mean of all types.
+    """
+    marker = -1.0
+    types = {_first_highway(h) for *_, h in H.edges(data="highway")}
+    ox.add_edge_speeds(H, hwy_speeds=dict.fromkeys(types, marker))
+    own = {(u, v, k): speed != marker for u, v, k, speed in H.edges(keys=True, data="speed_kph")}
+    ox.add_edge_speeds(H, fallback=fallback_speed_kph)
+    with_limit = {
+        _first_highway(d["highway"]) for u, v, k, d in H.edges(keys=True, data=True) if own[u, v, k]
+    }
+    counts = dict.fromkeys(SPEED_SOURCES, 0)
+    for u, v, k, h in H.edges(keys=True, data="highway"):
+        if own[u, v, k]:
+            counts["maxspeed"] += 1
+        elif _first_highway(h) in with_limit:
+            counts["highway type mean"] += 1
+        elif fallback_speed_kph is not None:
+            counts["fallback_speed_kph"] += 1
+        else:
+            counts["mean of all highway types"] += 1
+    return counts
+
+
+def _largest_scc(G: nx.MultiDiGraph) -> tuple[nx.MultiDiGraph, int]:
+    """The largest strongly connected component (as osmnx picks it) and how many others."""
+    components = list(nx.strongly_connected_components(G))
+    if len(components) == 1:
+        return G.copy(), 0
+    largest = max(components, key=len)
+    return nx.MultiDiGraph(G.subgraph(largest)), len(components) - 1
 
 
 def prepare_network(
@@ -512,20 +468,23 @@ def prepare_network(
 ) -> tuple[nx.MultiDiGraph, NetworkReport]:
     """Clean a road graph for travel-time work; the input is not modified.
 
-    Steps: keep the largest strongly connected component; add ``speed_kph``
-    and ``travel_time`` (seconds) to every edge unless every edge already has
-    a valid ``travel_time``; project to ``to_crs`` (or, for a geographic
-    graph, to the UTM zone osmnx estimates).
+    Steps: check the graph's CRS and node coordinates; keep the largest
+    strongly connected component; add ``speed_kph`` and ``travel_time``
+    (seconds) to every edge unless every edge already has a valid
+    ``travel_time``; project to ``to_crs`` or, when it is not given and the
+    graph is geographic or its CRS is not in metres (US survey feet...), to the
+    UTM zone osmnx estimates.  Edge ``length`` is in metres in every osmnx
+    graph, whatever its CRS, and is kept as it is.
 
     Parameters
     ----------
     G : networkx.MultiDiGraph
         osmnx-style graph: graph attribute ``crs``, node ``x``/``y``, edge
-        ``length`` (meters) and, for speed imputation, ``highway`` and
+        ``length`` (metres) and, for speed imputation, ``highway`` and
         optionally ``maxspeed``.
     to_crs : CRS-like, optional
-        Target projected CRS.  Default: keep a projected graph's CRS, project a
-        geographic one to its UTM zone.
+        Target projected CRS with its axes in metres.  Default: keep a
+        metre-based projected graph's CRS, project any other to its UTM zone.
     fallback_speed_kph : float, optional
         Speed for highway types with no ``maxspeed`` on any edge (passed to
         :func:`osmnx.add_edge_speeds` as ``fallback``).
@@ -548,6 +507,12 @@ def prepare_network(
 
     Raises
     ------
+    NetworkCRSError
+        If the graph's ``crs`` or ``to_crs`` is not a valid CRS, ``to_crs`` is
+        not projected or not in metres, node coordinates are not finite
+        numbers, a geographic graph holds coordinates beyond +-180 / +-90
+        degrees (metres labelled EPSG:4326), or coordinates are beyond any
+        place on Earth before or after projecting.
     NetworkError
         If the graph is empty, has no CRS or node coordinates, has no edge
         left after keeping the largest strongly connected component, or
@@ -561,13 +526,9 @@ def prepare_network(
     crs = G.graph.get("crs")
     if crs is None:
         raise NetworkError(f"{source}: the graph has no 'crs' attribute")
-    try:
-        pyproj.CRS.from_user_input(crs)
-    except pyproj.exceptions.CRSError as exc:
-        raise NetworkError(f"{source}: the graph's crs {crs!r} is not a valid CRS") from exc
-    no_xy = sum(1 for _, d in G.nodes(data=True) if "x" not in d or "y" not in d)
-    if no_xy:
-        raise NetworkError(f"{source}: {no_xy} nodes have no x/y coordinates")
+    graph_crs = _parse_crs(crs, source, "the graph's crs")
+    target = _target_crs(to_crs, source)
+    _check_source_coordinates(G, graph_crs, source)
     if speed_kph is not None and not (math.isfinite(speed_kph) and speed_kph > 0):
         raise NetworkError(f"{source}: speed_kph must be a positive number, got {speed_kph!r}")
     if fallback_speed_kph is not None and not (
@@ -578,9 +539,7 @@ def prepare_network(
         )
 
     nodes_read, edges_read = G.number_of_nodes(), G.number_of_edges()
-    H = ox.truncate.largest_component(G, strongly=True)
-    if H is G:
-        H = G.copy()
+    H, components_dropped = _largest_scc(G)
     if H.number_of_edges() == 0:
         raise NetworkError(
             f"{source}: no travel time possible: the largest strongly connected component "
@@ -589,15 +548,16 @@ def prepare_network(
 
     no_length = sum(1 for *_, d in H.edges(data=True) if not _valid_seconds(d.get("length")))
     has_times = all(_valid_seconds(d.get("travel_time")) for *_, d in H.edges(data=True))
-    imputed = 0
     if speed_kph is not None:
         speeds = "constant"
         if no_length:
             raise NetworkError(f"{source}: {no_length} edges have no valid 'length'")
         nx.set_edge_attributes(H, float(speed_kph), name="speed_kph")
         H = ox.add_edge_travel_times(H)
+        sources = {"constant speed_kph": H.number_of_edges()}
     elif has_times:
         speeds = "kept"
+        sources = {"graph attribute": H.number_of_edges()}
     else:
         speeds = "maxspeed"
         if no_length:
@@ -608,9 +568,8 @@ def prepare_network(
                 f"{source}: no travel time possible: {no_highway} edges have neither "
                 "'travel_time' nor 'highway' (pass speed_kph for a constant speed)"
             )
-        imputed = sum(1 for *_, d in H.edges(data=True) if d.get("maxspeed") is None)
         try:
-            H = ox.add_edge_speeds(H, fallback=fallback_speed_kph)
+            sources = _add_speeds(H, fallback_speed_kph)
         except ValueError as exc:
             raise NetworkError(
                 f"{source}: no travel time possible: no edge has a 'maxspeed' tag; "
@@ -625,14 +584,13 @@ def prepare_network(
             "speeds); pass fallback_speed_kph or speed_kph"
         )
 
-    if to_crs is not None:
-        if not pyproj.CRS.from_user_input(to_crs).is_projected:
-            raise NetworkError(f"{source}: to_crs {to_crs!r} is not a projected CRS")
-        if not pyproj.CRS.from_user_input(H.graph["crs"]).equals(to_crs):
-            H = ox.project_graph(H, to_crs=to_crs)
-    elif not ox.projection.is_projected(H.graph["crs"]):
-        H = ox.project_graph(H)
+    H = _project(H, to_crs, target)
+    projected = pyproj.CRS.from_user_input(H.graph["crs"])
+    nodes, x, y = _node_xy(H, source)
+    _check_far(nodes, x, y, projected, source, "after projecting")
 
+    sources = {key: n for key, n in sources.items() if n}
+    counts = osm_counts or OsmReadCounts(0, 0, 0, 0)
     report = NetworkReport(
         source=source,
         network_type=network_type,
@@ -642,13 +600,20 @@ def prepare_network(
         edges_kept=H.number_of_edges(),
         nodes_dropped=nodes_read - H.number_of_nodes(),
         edges_dropped=edges_read - H.number_of_edges(),
-        ways_read=osm_counts.ways_read if osm_counts else 0,
-        ways_dropped_missing_nodes=osm_counts.ways_dropped_missing_nodes if osm_counts else 0,
-        ways_dropped_by_filter=osm_counts.ways_dropped_by_filter if osm_counts else 0,
+        ways_read=counts.ways_read,
+        ways_dropped_missing_nodes=counts.ways_dropped_missing_nodes,
+        ways_dropped_by_filter=counts.ways_dropped_by_filter,
         speeds=speeds,
-        edges_speed_imputed=imputed,
+        edges_speed_imputed=(
+            H.number_of_edges() - sources.get("maxspeed", 0) if speeds == "maxspeed" else 0
+        ),
         fallback_speed_kph=fallback_speed_kph if speeds == "maxspeed" else None,
         crs=_crs_string(H.graph["crs"]),
+        ways_truncated=counts.ways_truncated,
+        way_pieces=counts.way_pieces,
+        nodes_missing=counts.nodes_missing,
+        components_dropped=components_dropped,
+        speeds_imputed=sources,
     )
     return H, report
 
@@ -721,7 +686,7 @@ def load_network(
             speed_kph=speed_kph,
             source=str(path),
         )
-    if _osm_format(path) is None:
+    if osm_file_format(path) is None:
         raise NetworkError(
             f"file {path}: unknown road network file type; expected .graphml, .graphml.gz, "
             ".osm, .xml, .osm.bz2, .osm.gz or .osm.pbf"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import gzip
+import itertools
 import math
 import re
 import shutil
@@ -122,83 +123,138 @@ def test_way_filter_corner_cases():
 # --------------------------------------------------------------------------
 
 
-def test_helsinki_pbf_drops_421_clipped_ways_and_rebuilds_reference_graph(shared_data):
-    """Helsinki.osm.pbf: 421 ways reference missing nodes (SOURCE.md).
+def present_pieces(refs, node_ids):
+    """Oracle: the runs of consecutive present nodes that still form a line (>= 2 distinct)."""
+    pieces = []
+    for present, group in itertools.groupby(refs, key=lambda r: r in node_ids):
+        run = list(group)
+        if present and len(set(run)) >= 2:
+            pieces.append(run)
+    return pieces
 
-    helsinki_drive.graphml (899 nodes / 1540 edges) was built by osmnx 2.1.1
-    from every complete way of the PBF, then edges whose ``highway`` values
-    are all non-drivable (or absent) were removed and the largest strongly
-    connected component kept.  Rebuilding it from our PBF reading must give the
-    identical graph: same nodes, edges and lengths.
-    """
-    pbf = shared_data / "helsinki" / "Helsinki.osm.pbf"
-    ways, node_ids = osm_ways(pbf)
-    clipped = sum(1 for _, _, refs in ways if any(r not in node_ids for r in refs))
-    assert clipped == 421
 
-    G, counts = read_osm(pbf, network_type=None, retain_all=False)
-    assert counts.ways_read == len(ways)
-    assert counts.ways_dropped_missing_nodes == 421
-    assert counts.ways_dropped_by_filter == 0
-    assert counts.ways_kept == len(ways) - 421
+NOT_DRIVABLE = {
+    "footway",
+    "steps",
+    "cycleway",
+    "pedestrian",
+    "path",
+    "trail",
+    "platform",
+    "corridor",
+    "construction",
+    "elevator",
+    "crossing",
+    "track",
+    "bridleway",
+}
 
-    not_drivable = {
-        "footway",
-        "steps",
-        "cycleway",
-        "pedestrian",
-        "path",
-        "trail",
-        "platform",
-        "corridor",
-        "construction",
-        "elevator",
-        "crossing",
-        "track",
-        "bridleway",
-    }
+
+def drivable_scc(G):
+    """How helsinki_drive.graphml was made from a graph of every way (SOURCE.md)."""
 
     def dropped(highway):
         if highway is None:
             return True
         values = [highway] if isinstance(highway, str) else highway
-        return all(v in not_drivable for v in values)
+        return all(v in NOT_DRIVABLE for v in values)
 
     H = G.copy()
     H.remove_edges_from(
         [(u, v, k) for u, v, k, h in G.edges(keys=True, data="highway") if dropped(h)]
     )
-    H = ox.truncate.largest_component(H, strongly=True)
+    return ox.truncate.largest_component(H, strongly=True)
+
+
+def test_helsinki_pbf_keeps_what_the_421_clipped_ways_hold(shared_data):
+    """Helsinki.osm.pbf: 421 ways reference missing nodes (SOURCE.md).
+
+    Each is cut at its missing nodes; the ones with a run of >= 2 present nodes
+    are kept in part, the others dropped, as the oracle above counts them.
+    """
+    pbf = shared_data / "helsinki" / "Helsinki.osm.pbf"
+    ways, node_ids = osm_ways(pbf)
+    clipped = [(wid, refs) for wid, _, refs in ways if any(r not in node_ids for r in refs)]
+    assert len(clipped) == 421
+    pieces = {wid: present_pieces(refs, node_ids) for wid, refs in clipped}
+    truncated = sum(1 for p in pieces.values() if p)
+    missing = {r for _, refs in clipped for r in refs if r not in node_ids}
+
+    G, counts = read_osm(pbf, network_type=None, retain_all=False)
+    assert counts.ways_read == len(ways)
+    assert counts.ways_truncated == truncated == 309
+    assert counts.ways_dropped_missing_nodes == 421 - truncated == 112
+    assert counts.way_pieces == sum(len(p) for p in pieces.values()) == 360
+    assert counts.nodes_missing == len(missing)
+    assert counts.ways_dropped_by_filter == 0
+    assert counts.ways_kept == len(ways) - 112
+    # edges of the way pieces carry the way's own OSM id, never an invented one
+    assert edge_way_ids(G) <= {wid for wid, _, _ in ways}
+    assert edge_way_ids(G) & {wid for wid, p in pieces.items() if len(p) > 1}
+
+    # the reference graph's recipe now finds more street: 899 / 1540 -> 965 / 1670
+    H = drivable_scc(G)
+    assert (len(H), H.number_of_edges()) == (965, 1670)
+
+
+def test_helsinki_pbf_without_its_clipped_ways_rebuilds_reference_graph(shared_data, tmp_path):
+    """On a file whose ways are all complete, the reading is osmnx's, unchanged.
+
+    helsinki_drive.graphml (899 nodes / 1540 edges) was built by osmnx 2.1.1
+    from every complete way of the PBF, then edges whose ``highway`` values
+    are all non-drivable (or absent) were removed and the largest strongly
+    connected component kept.  The PBF minus its 421 clipped ways, read by
+    us, must give the identical graph: same nodes, edges and lengths.
+    """
+    pbf = shared_data / "helsinki" / "Helsinki.osm.pbf"
+    _, node_ids = osm_ways(pbf)
+    complete = tmp_path / "complete.osm.pbf"
+    with osmium.SimpleWriter(str(complete)) as writer:
+        for obj in osmium.FileProcessor(str(pbf), osmium.osm.NODE | osmium.osm.WAY):
+            if obj.is_node() or all(r.ref in node_ids for r in obj.nodes):
+                writer.add(obj)
+    G, counts = read_osm(complete, network_type=None, retain_all=False)
+    assert (counts.ways_truncated, counts.ways_dropped_missing_nodes) == (0, 0)
+    H = drivable_scc(G)
     ref = ox.load_graphml(shared_data / "helsinki" / "helsinki_drive.graphml")
     assert (len(ref), ref.number_of_edges()) == (899, 1540)
     same_graph(H, ref)
 
 
 def test_helsinki_pbf_drive_network(shared_data):
-    """The drive loader drops the 421 clipped ways and keeps only drivable ways."""
+    """The drive loader keeps the drivable parts of clipped ways and only drivable ways."""
     pbf = shared_data / "helsinki" / "Helsinki.osm.pbf"
     G, report = load_network(pbf, network_type="drive")
-    assert report.ways_dropped_missing_nodes == 421
+    ways, node_ids = osm_ways(pbf)
+    drive = overpass_filter("drive")
+    drive_ways = {wid: refs for wid, t, refs in ways if drive(t)}
+    clipped = {wid for wid, refs in drive_ways.items() if any(r not in node_ids for r in refs)}
+    truncated = {wid for wid in clipped if present_pieces(drive_ways[wid], node_ids)}
+    assert (len(clipped), len(truncated)) == (45, 16)
+    assert report.ways_truncated == 16
+    assert report.ways_dropped_missing_nodes == 45 - 16
+    assert report.ways_dropped_by_filter == len(ways) - len(drive_ways)
     assert report.network_type == "drive"
     assert report.crs == "EPSG:32635"  # UTM 35N: Helsinki is at 24.9 E
     assert report.nodes_kept == len(G) and report.edges_kept == G.number_of_edges()
     assert report.nodes_read - report.nodes_dropped == report.nodes_kept
     assert report.edges_read - report.edges_dropped == report.edges_kept
-    assert report.nodes_dropped > 0  # clipping leaves fragments: they are counted
     assert nx.is_strongly_connected(G)
-    assert "421" in report.summary()
+    assert "16 truncated" in report.summary()
+    # dropping clipped ways whole kept 131 nodes / 267 edges (SOURCE.md); their pieces add
+    assert (report.nodes_kept, report.edges_kept) == (141, 290)
 
-    ways, node_ids = osm_ways(pbf)
-    tags = {wid: t for wid, t, _ in ways}
-    clipped = {wid for wid, _, refs in ways if any(r not in node_ids for r in refs)}
-    drive = overpass_filter("drive")
     used = edge_way_ids(G)
-    assert used and not (used & clipped)
-    assert all(drive(tags[w]) for w in used)
-    # the raw graph osmnx builds from exactly the drivable complete ways is what we read
+    assert used <= set(drive_ways)
+    assert used & truncated  # pieces of clipped main roads are part of the network
     raw, counts = read_osm(pbf, network_type="drive")
-    assert counts.ways_kept == sum(1 for wid, t, _ in ways if wid not in clipped and drive(t))
+    assert counts.ways_kept == len(drive_ways) - (45 - 16)
     assert (report.nodes_read, report.edges_read) == (len(raw), raw.number_of_edges())
+    # the largest component and its siblings: counted, and listed for the quality report
+    assert report.components_dropped == nx.number_strongly_connected_components(raw) - 1 > 0
+    items = {i["item"]: i for i in report.quality_items()}
+    assert items["OSM ways truncated at the extract edge"]["count"] == 16
+    assert items["road components dropped"]["count"] == report.components_dropped
 
 
 def test_west_oakland_xml_matches_graph_from_xml(shared_data):
@@ -390,7 +446,7 @@ def test_no_way_of_the_network_type(shared_data, tmp_path):
         "<way id='6'><nd ref='1'/><nd ref='3'/><tag k='highway' v='primary'/></way>\n"
         "</osm>\n"
     )
-    with pytest.raises(NetworkError, match=r"paths\.osm.*1 with missing nodes, 1 filtered out"):
+    with pytest.raises(NetworkError, match=r"paths\.osm.*1 with missing nodes.*, 1 filtered out"):
         load_network(path, network_type="drive")
 
 
