@@ -14,6 +14,8 @@ import contextlib
 import math
 import os
 import re
+import shutil
+import signal
 import sys
 import tempfile
 import time
@@ -211,9 +213,12 @@ def solve(problem: pulp.LpProblem, options: SolverOptions | None = None) -> Solv
     options = options or SolverOptions()
     mip = _is_mip(problem)
     log_path = None
+    work_dir = None
     if options.solver == "cbc":
-        fd, log_path = tempfile.mkstemp(prefix="accessplan-cbc-", suffix=".log")
-        os.close(fd)
+        # CBC's model, start, solution and log files go to a private folder that is removed
+        # whatever happens (PuLP leaves its .mps/.mst/.sol files behind on an exception)
+        work_dir = tempfile.mkdtemp(prefix="accessplan-cbc-")
+        log_path = os.path.join(work_dir, "cbc.log")
         solver = pulp.PULP_CBC_CMD(
             msg=options.msg,
             timeLimit=options.time_limit_s,
@@ -222,6 +227,7 @@ def solve(problem: pulp.LpProblem, options: SolverOptions | None = None) -> Solv
             logPath=log_path,
             warmStart=options.warm_start,
         )
+        solver.tmpDir = work_dir
     else:
         params = {}
         if options.lp_method is not None:
@@ -235,16 +241,21 @@ def solve(problem: pulp.LpProblem, options: SolverOptions | None = None) -> Solv
             **params,
         )
     start = time.perf_counter()
+    finished = False
     try:
         problem.solve(solver)
+        finished = True
     except pulp.PulpSolverError as exc:
         raise SolverError(f"{options.solver} failed: {exc}") from exc
     finally:
         seconds = time.perf_counter() - start
         log_text = ""
-        if log_path is not None:
-            log_text = Path(log_path).read_text(errors="replace") if Path(log_path).exists() else ""
-            Path(log_path).unlink(missing_ok=True)
+        if log_path is not None and Path(log_path).exists():
+            log_text = Path(log_path).read_text(errors="replace")
+        if work_dir is not None:
+            if not finished:
+                _stop_children_using(work_dir)
+            shutil.rmtree(work_dir, ignore_errors=True)
     status = _STATUS.get(problem.sol_status, "not_solved")
     objective = pulp.value(problem.objective) if status in ("optimal", "feasible") else None
     if objective is not None:
@@ -294,6 +305,29 @@ def solve(problem: pulp.LpProblem, options: SolverOptions | None = None) -> Solv
         gap_rel=options.gap_rel,
         threads=options.threads,
     )
+
+
+def _stop_children_using(folder: str) -> None:
+    """Stop our own child processes whose command line names ``folder`` (an interrupted CBC).
+
+    When the solve is interrupted (SIGTERM, an exception), PuLP does not stop
+    the CBC process it started; it would go on running until its time limit.
+    Linux only (reads /proc); elsewhere nothing is done.
+    """
+    proc = Path("/proc")
+    if not proc.is_dir():
+        return
+    needle = folder.encode()
+    for entry in proc.iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            if int(fields[1]) != os.getpid() or needle not in (entry / "cmdline").read_bytes():
+                continue
+            os.kill(int(entry.name), signal.SIGTERM)
+        except (OSError, IndexError, ValueError):
+            continue
 
 
 @contextlib.contextmanager

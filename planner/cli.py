@@ -153,8 +153,11 @@ def _run(
     from accessplan.planner.scenario import load_scenario
 
     log = _log(quiet)
+    # before any computation: a folder we may not replace fails in seconds, not after the
+    # solve (and what a killed run left half done there is repaired first)
+    if out is not None:
+        check_output_target(out, log=log)
     scenario = load_scenario(scenario_path)
-    # before any computation: a folder we may not replace fails in seconds, not after the solve
     target = check_output_target(out or default_out or scenario.output_dir, log=log)
     if command == "redeploy":
         from accessplan.planner.redeploy import run_redeploy, write_redeploy_outputs

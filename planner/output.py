@@ -502,12 +502,13 @@ def _fsync_folder(folder: Path) -> None:
 def _swap(tmp: Path, target: Path, old: Path) -> bool:
     """Move ``tmp`` to ``target``, the previous ``target`` to ``old``; True if one existed."""
     had_previous = os.path.lexists(target)
-    if had_previous:
-        os.rename(target, old)
     try:
+        if had_previous:
+            os.rename(target, old)
         os.rename(tmp, target)
     except BaseException:
-        if had_previous:
+        # whatever failed after the first rename: put the previous output back
+        if had_previous and os.path.lexists(old) and not os.path.lexists(target):
             os.rename(old, target)
         raise
     _fsync_folder(target.parent)
