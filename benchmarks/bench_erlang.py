@@ -19,6 +19,9 @@ Part 2 -- the inverse: the smallest N with service level ``P(W <= asa) >=
 target`` (ours :func:`servers_for_service_level`, theirs
 ``required_positions(service_level, max_occupancy=1)["raw_positions"]``).
 
+Part 3 -- one call at a large N: ``C(10,000, 9,500)`` alone, ours against
+pyworkforce's single ``waiting_probability`` call (best of many).
+
 Run: ``python benchmarks/bench_erlang.py``.
 """
 
@@ -126,6 +129,18 @@ def main() -> None:
     print(f"sites where the answers differ:       {int(differ.sum())}")
     for i in np.flatnonzero(differ)[:5]:
         print(f"  A = {loads[i]:.3f}: ours {ours_n[i]}, pyworkforce {theirs_n[i]}")
+
+    # ---- part 3: a single call at N = 10,000
+    repeats = 200
+    ours_one, ours_c = best_of(repeats, lambda: erlang_c(10_000, 9_500.0))
+    queue = ErlangC(transactions=9_500.0, aht=1.0, asa=1.0, interval=1)
+    theirs_one, theirs_c = best_of(repeats, lambda: queue.waiting_probability(10_000))
+    print()
+    print("One call, C(N = 10,000, A = 9,500)")
+    print(f"{'accessplan erlang_c':38s}{ours_one * 1e6:10.1f} us   C = {float(ours_c):.15g}")
+    print(
+        f"{'pyworkforce waiting_probability':38s}{theirs_one * 1e6:10.1f} us   C = {theirs_c:.15g}"
+    )
 
 
 if __name__ == "__main__":

@@ -52,11 +52,16 @@ import numpy as np
 import pandas as pd
 
 from accessplan.capacity.erlang import (
+    _ANCHOR,
+    MAX_OFFERED_LOAD,
+    STABILITY_RTOL,
     _broadcast,
     _check_real,
     _check_whole,
     _erlang_b_flat,
+    _erlang_b_step,
     _erlang_c_from_b,
+    _first_stable,
     _mean_wait_from_c,
     _Problems,
     _where,
@@ -120,7 +125,7 @@ def _scalar_wait(n: int, load: float, b: float, service: float) -> float:
     """Mean wait of one queue; the same floating-point steps as the vectorised functions."""
     if load == 0:
         return 0.0
-    if not n > load:
+    if not (n - load) > STABILITY_RTOL * n:  # unstable, with erlang's tolerance
         return math.inf
     c = min(n * b / ((n - load) + load * b), 1.0)
     return c * service / (n - load)
@@ -138,8 +143,12 @@ class _Facility:
         return _scalar_wait(self.n, self.load, self.b, self.service)
 
     def next_b(self) -> float:
-        ab = self.load * self.b
-        return ab / ((self.n + 1) + ab)
+        """``B(n + 1)`` exactly as :func:`accessplan.capacity.erlang.erlang_b` computes it."""
+        if (self.n + 1) % _ANCHOR:
+            ab = self.load * self.b
+            return ab / ((self.n + 1) + ab)
+        step = _erlang_b_step(np.array([self.n + 1]), np.array([self.load]), np.array([self.b]))
+        return float(step[0])
 
     def add(self) -> None:
         self.b = self.next_b()
@@ -180,6 +189,12 @@ def _check(units, arrival_rate, mean_service_time, current, min_added, max_added
     )
     problems.raise_if_any()
     rate, service, cur, low, high = (np.array(x).ravel() for x in arrays)
+    huge = rate * service > MAX_OFFERED_LOAD
+    if huge.any():
+        problems.add(
+            f"{_where('arrival_rate', huge, rate)}: arrival_rate x mean_service_time must be "
+            f"<= {MAX_OFFERED_LOAD:g} Erlangs, the largest load this module computes"
+        )
     above = high < low
     if above.any():
         problems.add(f"{_where('max_added', above, high)}: below min_added")
@@ -279,7 +294,7 @@ def split_pool(
     left = k - int(low.sum())
 
     # 1. unstable facilities first, fewest units short first
-    stable_at = np.where(load > 0, np.floor(load).astype(np.int64) + 1, 0)
+    stable_at = _first_stable(load)
     short = np.maximum(stable_at - start, 0)
     can_stabilise = short <= room
     hopeless = ~can_stabilise

@@ -91,11 +91,32 @@ def _series_values(
     whole: bool = False,
     allow_missing: bool = False,
 ) -> np.ndarray:
-    """Float values of ``series``; records non-numbers, NaN, infinities, out-of-range values."""
+    """Float values of ``series``; records non-numbers, NaN, infinities, out-of-range values.
+
+    Booleans and text are not numbers here, even text that reads as one
+    (``True``, ``"5"``): a count of ventilators that arrives as either is a
+    sign that a column was mixed up, so it is named rather than converted.
+    """
+    column = series.name if isinstance(series.name, str) else None
+    if (
+        series.dtype == bool
+        or series.dtype.kind in "OSU"
+        or isinstance(series.dtype, pd.StringDtype)
+    ):
+        odd = series.map(lambda v: isinstance(v, bool | np.bool_ | str | bytes)).to_numpy(bool)
+        if odd.any():
+            first = series[odd].iloc[0]
+            problems.add(
+                f"{_plural(int(odd.sum()), 'value')} not a number "
+                f"({type(first).__name__}, e.g. {first!r})",
+                source=source,
+                column=column,
+                rows=_rows(series.index, odd),
+            )
+            series = series.where(~odd)
     numeric = pd.to_numeric(series, errors="coerce")
     out = numeric.to_numpy(dtype=float, na_value=np.nan)
     missing = series.isna().to_numpy()
-    column = series.name if isinstance(series.name, str) else None
     with np.errstate(invalid="ignore"):
         low = out <= 0 if positive else out < 0
         fraction = np.isfinite(out) & (out != np.floor(out)) if whole else np.zeros(len(out), bool)
@@ -428,9 +449,10 @@ def split_given_pool(
 ) -> pd.DataFrame:
     """Split a pool of new ventilators across sites to even out or cut the mean waits.
 
-    A thin wrapper over :func:`accessplan.capacity.pool.split_pool` that works
-    in hours: arrivals per day become arrivals per hour and mean stays in
-    days become hours, so every wait below is in hours.
+    A thin wrapper over :func:`accessplan.capacity.pool.split_pool`. The queues
+    are solved in days (the load ``arrivals_per_day x mean_stay_days`` is
+    formed once, exactly as in :func:`size_sites`); the waits are then
+    reported in hours.
 
     Parameters
     ----------
@@ -510,10 +532,12 @@ def split_given_pool(
     problems.raise_if_any()
 
     unbounded = high < 0
+    # in days, so that the load is arrivals x stay exactly as in size_sites (a trip
+    # through hours turned 13/day x 9 days into 116.99999999999999 Erlangs)
     split = split_pool(
         int(pool),
-        arrival_rate=arrivals / HOURS_PER_DAY,
-        mean_service_time=stays * HOURS_PER_DAY,
+        arrival_rate=arrivals,
+        mean_service_time=stays,
         current=units,
         min_added=low,
         max_added=None if unbounded.all() else np.where(unbounded, int(pool), high),
@@ -524,22 +548,22 @@ def split_given_pool(
         {
             "arrivals_per_day": arrivals,
             "mean_stay_days": stays,
-            "offered_load": arrivals * stays,
+            "offered_load": facilities["offered_load"].to_numpy(),
             "current": units,
             "added": facilities["added"].to_numpy(),
             "final": facilities["final"].to_numpy(),
-            "mean_wait_hours_before": facilities["wait_before"].to_numpy(),
-            "mean_wait_hours_after": facilities["wait_after"].to_numpy(),
+            "mean_wait_hours_before": facilities["wait_before"].to_numpy() * HOURS_PER_DAY,
+            "mean_wait_hours_after": facilities["wait_after"].to_numpy() * HOURS_PER_DAY,
         },
         index=arrivals_per_day.index.copy(),
     )
     frame.attrs.update(
         objective=split.objective,
         pool=int(pool),
-        max_wait_hours_before=split.max_wait_before,
-        max_wait_hours_after=split.max_wait_after,
-        mean_wait_hours_before=split.mean_wait_before,
-        mean_wait_hours_after=split.mean_wait_after,
+        max_wait_hours_before=split.max_wait_before * HOURS_PER_DAY,
+        max_wait_hours_after=split.max_wait_after * HOURS_PER_DAY,
+        mean_wait_hours_before=split.mean_wait_before * HOURS_PER_DAY,
+        mean_wait_hours_after=split.mean_wait_after * HOURS_PER_DAY,
         unstable_before=split.unstable_before,
         unstable_after=split.unstable_after,
     )

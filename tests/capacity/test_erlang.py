@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from decimal import Decimal, getcontext
 from fractions import Fraction
 
 import numpy as np
@@ -401,3 +402,136 @@ def test_bad_inputs_are_all_named_at_once():
 def test_each_bad_input_raises_a_queue_input_error(call, word):
     with pytest.raises(QueueInputError, match=word):
         call()
+
+
+# ------------------------------------------------------------------ large N (issue 9, item 7)
+
+
+def decimal_erlang_b(servers: int, load: float) -> Decimal:
+    """The recursion in 50-digit decimal arithmetic (its rounding is far below 1e-40)."""
+    a = Decimal(load)
+    b = Decimal(1)
+    for n in range(1, servers + 1):
+        b = a * b / (n + a * b)
+    return b
+
+
+LARGE = [
+    (n, round(n * f, 3))
+    for n in (64, 65, 100, 4096, 10_000, 10_001, 30_000)
+    for f in (0.3, 0.97, 0.9999, 1.0, 1.0003, 1.02, 1.4, 3.0)
+]
+
+
+def test_large_n_agrees_with_the_exact_recursion():
+    # one vectorised call over both regimes (N above and below the load), every
+    # value nearer than 1e-12 relative to a 50-digit evaluation of the definition
+    getcontext().prec = 50
+    servers = np.array([n for n, _ in LARGE])
+    loads = np.array([a for _, a in LARGE])
+    b = erlang_b(servers, loads)
+    c = erlang_c(servers, loads)
+    checked = 0
+    for i, (n, a) in enumerate(LARGE):
+        exact = decimal_erlang_b(n, a)
+        if exact < Decimal("1e-300"):
+            assert b[i] < 1e-290
+            continue
+        assert abs(Decimal(float(b[i])) / exact - 1) < Decimal("1e-12"), (n, a)
+        if n > a:
+            exact_c = n * exact / (n - Decimal(a) * (1 - exact))
+            assert abs(Decimal(float(c[i])) / exact_c - 1) < Decimal("1e-12"), (n, a)
+        checked += 1
+    assert checked > 40
+
+
+def test_one_pair_costs_no_recursion_over_n(monkeypatch):
+    # B(N, A) comes from the direct evaluation at the multiple of 64 just below N and
+    # fewer than 64 recursion steps: at N = 10,000 the old code stepped 10,000 times
+    import accessplan.capacity.erlang as erlang_module
+
+    seen = []
+    direct = erlang_module.erlang_b_direct
+
+    def spy(n, a):
+        seen.append(n.copy())
+        return direct(n, a)
+
+    monkeypatch.setattr(erlang_module, "erlang_b_direct", spy)
+    value = float(erlang_c(10_000, 9_500.0))
+    assert [s.tolist() for s in seen] == [[9_984]]
+    getcontext().prec = 50
+    exact = decimal_erlang_b(10_000, 9_500.0)
+    exact_c = 10_000 * exact / (10_000 - Decimal(9_500) * (1 - exact))
+    assert abs(Decimal(value) / exact_c - 1) < Decimal("1e-12")
+
+
+def test_direct_and_recursive_values_meet_at_the_anchors():
+    # stepping across an anchor (a multiple of 64) restarts from the direct value:
+    # the grid N = 1..700 in one call equals each N asked alone, bit for bit
+    servers = np.arange(1, 700)
+    for load in (37.3, 250.0, 640.0, 1_000.0):
+        grid = erlang_b(servers, load)
+        alone = [float(erlang_b(int(n), load)) for n in servers[::37]]
+        assert grid[::37].tolist() == alone
+        positive = grid[grid > 1e-290]  # beyond, B underflows to 0
+        assert (np.diff(positive) < 0).all()
+
+
+def test_inverses_at_large_loads_are_exact():
+    loads = np.array([1_234.5, 9_900.0, 60_000.25, 250_000.0])
+    target = 0.01
+    n = servers_for_mean_wait(loads, target_wait=target, mean_service_time=1.0)
+    assert (mean_wait(n, loads, mean_service_time=1.0) <= target).all()
+    assert (mean_wait(n - 1, loads, mean_service_time=1.0) > target).all()
+    level = servers_for_service_level(loads, wait=0.05, level=0.95, mean_service_time=1.0)
+    assert (service_level(level, loads, wait=0.05, mean_service_time=1.0) >= 0.95).all()
+    assert (service_level(level - 1, loads, wait=0.05, mean_service_time=1.0) < 0.95).all()
+    # a very demanding target, far past the first 64 candidates: gallop and bisect
+    deep = servers_for_wait_probability(loads, target_probability=1e-200)
+    assert (erlang_c(deep, loads) <= 1e-200).all()
+    assert (erlang_c(deep - 1, loads) > 1e-200).all()
+
+
+def test_absurd_loads_are_refused_with_the_limit():
+    with pytest.raises(QueueInputError) as info:
+        erlang_c(10, [5.0, 3e8])
+    message = str(info.value)
+    assert "offered_load[1] (300000000.0)" in message and "1e+08" in message
+    with pytest.raises(QueueInputError, match="1e\\+08"):
+        servers_for_mean_wait(1e9, target_wait=1.0, mean_service_time=1.0)
+
+
+# ------------------------------------------------------------------ numerical edges (item 8)
+
+
+def test_a_load_equal_to_the_servers_is_unstable_whatever_the_rounding():
+    # 13 patients a day for 9 days, once through hours: 116.99999999999999 Erlangs
+    load = (13 / 24) * (9 * 24)
+    assert load < 117
+    assert float(erlang_c(117, load)) == 1.0
+    assert math.isinf(float(mean_wait(117, load, mean_service_time=9.0)))
+    assert math.isinf(float(mean_queue_length(117, load)))
+    assert float(service_level(117, load, wait=1.0, mean_service_time=9.0)) == 0.0
+    # the inverses never return a server count that is only stable by rounding
+    assert int(servers_for_wait_probability(load, target_probability=1.0)) == 118
+    assert int(servers_for_wait_probability(117.0, target_probability=1.0)) == 118
+    # a real margin, however small against the load, is still stable
+    assert float(erlang_c(117, 116.99)) < 1.0
+
+
+@pytest.mark.parametrize(
+    ("servers", "load", "word"),
+    [
+        (True, 0.5, "servers"),
+        ("5", 2.0, "servers"),
+        ([3, True], 1.0, "servers"),
+        (np.array([4, 5], dtype=object), ["1.5", 2.0], "offered_load"),
+        (5, False, "offered_load"),
+        (5, "2.0", "offered_load"),
+    ],
+)
+def test_booleans_and_numeric_text_are_not_numbers(servers, load, word):
+    with pytest.raises(QueueInputError, match=word) as info:
+        erlang_c(servers, load)
+    assert "must be numbers" in str(info.value)

@@ -315,3 +315,50 @@ def test_split_reports_every_problem():
     assert "more than the sum of maximum (6)" in text
     with pytest.raises(InputValidationError, match="pool must be a whole number"):
         split_given_pool(SPLIT_ARRIVALS, SPLIT_STAYS, SPLIT_CURRENT, pool=2.5)
+
+
+# ------------------------------------------------------------------ numerical edges (issue 9, item 8)
+
+
+def test_a_site_whose_load_equals_its_units_is_counted_unstable():
+    # 13 patients a day staying 9 days load 117 ventilators: with 117 the queue is
+    # unstable. Through hours and back the load used to be 116.99999999999999, the
+    # wait 1.5e16 h and the site not counted as unstable.
+    arrivals = pd.Series({"h1": 13.0, "h2": 2.0})
+    current = pd.Series({"h1": 117, "h2": 30})
+    split = split_given_pool(arrivals, 9.0, current, pool=0)
+    assert split.loc["h1", "offered_load"] == 117.0
+    assert math.isinf(split.loc["h1", "mean_wait_hours_before"])
+    assert math.isinf(split.loc["h1", "mean_wait_hours_after"])
+    assert split.attrs["unstable_before"] == 1 and split.attrs["unstable_after"] == 1
+    assert math.isinf(split.attrs["max_wait_hours_after"])
+    sized = size_sites(arrivals, 9.0, target_wait_hours=7.0, current=current)
+    assert math.isinf(sized.loc["h1", "current_mean_wait_hours"])
+    assert sized.loc["h1", "ventilators_needed"] > 117
+    # one more unit makes it stable: the split gives it there first
+    one = split_given_pool(arrivals, 9.0, current, pool=1)
+    assert one.loc["h1", "final"] == 118 and one.attrs["unstable_after"] == 0
+    assert one.loc["h1", "mean_wait_hours_after"] == pytest.approx(
+        float(mean_wait(118, 117.0, mean_service_time=9.0)) * HOURS_PER_DAY, rel=1e-14
+    )
+
+
+@pytest.mark.parametrize(
+    ("column", "values"),
+    [
+        ("current", pd.Series({"north": True, "east": 90, "south": 160, "west": 22})),
+        ("current", pd.Series({"north": "70", "east": 90, "south": 160, "west": 22})),
+        ("arrivals_per_day", pd.Series({"north": "7", "east": 9.0, "south": 17.0, "west": 3.0})),
+        ("arrivals_per_day", pd.Series([True, True, False, True], index=IDS)),
+    ],
+)
+def test_booleans_and_numeric_text_are_refused(column, values):
+    kwargs = {"arrivals_per_day": ARRIVALS, "current": pd.Series([70, 90, 160, 22], index=IDS)}
+    kwargs[column] = values
+    with pytest.raises(InputValidationError) as info:
+        size_sites(
+            kwargs["arrivals_per_day"], STAYS, target_wait_hours=7.0, current=kwargs["current"]
+        )
+    message = str(info.value)
+    assert f"source {column}" in message or column in message
+    assert "not a number" in message and "north" in message
