@@ -345,7 +345,7 @@ def transfer_map(
     moves,
     *,
     unmet=None,
-    tiles="OpenStreetMap",
+    tiles=None,
     max_weight_px=10.0,
     min_weight_px=2.0,
     arrows=True,
@@ -364,8 +364,11 @@ def transfer_map(
         Unmet demand (``facility``, ``resource``, ``period``, ``unmet``); when
         given, each facility's tooltip shows its total unmet demand and
         facilities with unmet demand are drawn in red.
-    tiles : str or None, default "OpenStreetMap"
-        Tile layer (needs the network); ``None`` draws a plain background.
+    tiles : str or None, default None
+        No tile layer: a plain background, and the page loads nothing from the
+        network (nor tells a tile server which region is being planned). A
+        folium tile name (e.g. ``"OpenStreetMap"``) adds a basemap that the
+        browser fetches from that server.
     max_weight_px, min_weight_px : float
         Line width of the largest flow and the smallest width; widths scale
         with sqrt(units), so the line's width squared is proportional to units.

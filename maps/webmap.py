@@ -20,9 +20,11 @@ gives the units added and why the site was chosen (newly covered population,
 marginal gain). An optional inequity panel shows Gini, Theil and the share of
 the population with zero access, before and after.
 
-Every map can be drawn without a tile layer (``tiles=None``): the map
-background is then a plain colour, so a page saved with
-:func:`accessplan.maps.offline.save_offline` stays readable with no network.
+By default a map has no tile layer (``tiles=None``): the background is a
+plain colour and a page saved with :func:`accessplan.maps.offline.save_offline`
+loads nothing from the network. A basemap (``tiles="OpenStreetMap"``) must be
+asked for; its tiles are then fetched from the tile server when the page is
+viewed.
 """
 
 from __future__ import annotations
@@ -191,6 +193,11 @@ def _site_frame(sites, new_sites, site_id_col) -> gpd.GeoDataFrame | None:
         out[col] = [
             info.at[s, col] if col in getattr(info, "columns", ()) and s in info.index else None
             for s in out["site_id"]
+        ]
+    if "name" in base.columns:  # names of existing hospitals (new sites' names come first)
+        out["name"] = [
+            own if new is None else new
+            for own, new in zip(base["name"].to_numpy(), out["name"], strict=True)
         ]
     return out.to_crs(4326)
 
@@ -450,7 +457,7 @@ def before_after_map(
     classes=None,
     scheme="quantiles",
     k=5,
-    tiles="OpenStreetMap",
+    tiles=None,
     id_col="area_id",
     site_id_col="site_id",
     max_radius_px=14.0,
@@ -479,8 +486,11 @@ def before_after_map(
     scheme, k :
         Passed to :func:`shared_classes` when ``classes`` is not given
         (population-weighted quantiles by default).
-    tiles : str or None, default "OpenStreetMap"
-        Tile layer (needs the network); ``None`` draws a plain background.
+    tiles : str or None, default None
+        No tile layer: a plain background, and the page loads nothing from the
+        network (nor tells a tile server which region is being planned). A
+        folium tile name (e.g. ``"OpenStreetMap"``) adds a basemap that the
+        browser fetches from that server.
     id_col, site_id_col : str
         Id columns of the areas and the sites.
     max_radius_px : float
@@ -530,7 +540,7 @@ def layered_map(
     classes=None,
     scheme="quantiles",
     k=5,
-    tiles="OpenStreetMap",
+    tiles=None,
     id_col="area_id",
     site_id_col="site_id",
     max_radius_px=14.0,
@@ -576,7 +586,7 @@ def change_map(
     new_sites=None,
     *,
     inequity=None,
-    tiles="OpenStreetMap",
+    tiles=None,
     id_col="area_id",
     site_id_col="site_id",
     max_radius_px=14.0,
