@@ -46,6 +46,10 @@ __all__ = ["SHARE_COLUMNS", "SiteDemand", "site_arrivals"]
 SHARE_COLUMNS = ("origin_id", "site_id", "share")
 
 _PER = 100_000.0
+
+#: the largest rate accepted: one patient per person per day. Beyond it the rate is a
+#: unit mistake, and sizing the queues it implies would take hours.
+MAX_PATIENTS_PER_100K_DAY = 100_000.0
 _SHOWN_ROWS = 10
 
 
@@ -188,7 +192,8 @@ def site_arrivals(
         Capacity ``S_j`` (>= 0; e.g. ventilators or planned units) indexed by
         site id: every site, existing and new. Sites with 0 are closed.
     patients_per_100k_day : float
-        Patients (e.g. needing a ventilator) per 100,000 people per day, >= 0.
+        Patients (e.g. needing a ventilator) per 100,000 people per day, >= 0
+        and at most :data:`MAX_PATIENTS_PER_100K_DAY` (one per person per day).
     catchment_minutes : float
         Largest travel time at which a site can be chosen, inclusive (> 0).
     decay : Decay, str or mapping, optional
@@ -235,6 +240,12 @@ def site_arrivals(
     """
     problems = ProblemCollector(what="site demand inputs")
     _check_scalar("patients_per_100k_day", patients_per_100k_day, problems, positive=False)
+    if _is_number(patients_per_100k_day) and patients_per_100k_day > MAX_PATIENTS_PER_100K_DAY:
+        problems.add(
+            f"patients_per_100k_day = {patients_per_100k_day:g} is more than one patient per "
+            f"person per day (the limit is {MAX_PATIENTS_PER_100K_DAY:g} per 100,000 people "
+            "per day); check the unit of the rate"
+        )
     _check_scalar("attractiveness", attractiveness, problems, positive=False)
     _check_scalar("catchment_minutes", catchment_minutes, problems, positive=True)
     resolved = None

@@ -392,3 +392,16 @@ def test_method_and_decay_errors():
         run_two_by_two(decay=uniform_decay(catchment_minutes=60))
     with pytest.raises(UnknownDecayError):
         run_two_by_two(decay={"type": "wobbly"})
+
+
+def test_an_absurd_rate_is_refused_with_the_limit():
+    # 1e9 patients per 100k per day is 10,000 per person per day: a unit mistake, whose
+    # queues (loads near 1e11 Erlangs) would take hours to size
+    def arrivals(rate):
+        return site_arrivals(TWO_BY_TWO, POP, CAP, patients_per_100k_day=rate, catchment_minutes=30)
+
+    with pytest.raises(InputValidationError) as info:
+        arrivals(1e9)
+    text = str(info.value)
+    assert "patients_per_100k_day = 1e+09" in text and "100000" in text
+    assert arrivals(100_000.0).total_patients_per_day > 0
