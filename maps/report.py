@@ -14,6 +14,7 @@ report can be read back by a program.
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 import math
 import tempfile
@@ -93,8 +94,15 @@ def _cell(value, kind: str, cell_id: str | None = None) -> str:
 
 
 def _slug(text) -> str:
-    out = "".join(c if c.isalnum() or c in "-_" else "-" for c in str(text))
-    return out.strip("-") or "x"
+    """An element-id fragment for a site id: the id itself when it is plain
+    (letters, digits, ``-``, ``_``), otherwise a readable form plus a short hash
+    of the id, so two ids never share an element id (``a<b`` and ``a>b``)."""
+    text = str(text)
+    out = "".join(c if c.isalnum() or c in "-_" else "-" for c in text).strip("-")
+    if out == text and out:
+        return out
+    digest = hashlib.sha256(text.encode("utf-8")).hexdigest()[:10]
+    return f"{out}-{digest}" if out else digest
 
 
 def _get(mapping, *keys):

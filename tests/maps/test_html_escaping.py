@@ -39,6 +39,7 @@ from shapely.geometry import Point, box
 from accessplan.maps.escaping import html_text
 from accessplan.maps.offline import find_remote_assets, save_offline
 from accessplan.maps.redeploy import transfer_map
+from accessplan.maps.report import write_report
 from accessplan.planner.cli import main
 
 
@@ -71,6 +72,7 @@ AREA_IDS = [IMG, SVG, AMP, TEMPLATE, SCRIPT, TICK, "T6", "T7", "T8"]
 HOSPITALS = {SVG: SCRIPT, AMP: TEMPLATE}  # id -> name
 CANDIDATES = {IMG: TICK, TEMPLATE: SCRIPT}
 PROJECT = f"{SCRIPT} {AMP}"
+POPULATION = f"Pop {SVG}"  # a column name, shown in the report's scenario
 RESOURCE = SVG
 
 
@@ -83,7 +85,7 @@ def _write_scenario(folder: Path) -> Path:
     gpd.GeoDataFrame(
         {
             "Tract ID": AREA_IDS,
-            "Pop": [100.0 * (k + 1) for k in range(9)],
+            POPULATION: [100.0 * (k + 1) for k in range(9)],
             "District": [SVG, AMP] * 4 + [IMG],
         },
         geometry=cells,
@@ -119,7 +121,7 @@ name = {json.dumps(PROJECT)}
 path = "areas.gpkg"
 layer = "tracts"
 id = "Tract ID"
-population = "Pop"
+population = {json.dumps(POPULATION)}
 group = "District"
 [facilities]
 path = "hospitals.gpkg"
@@ -243,6 +245,42 @@ def test_pages_load_nothing_remote_and_hold_no_raw_payload(pages):
         for start in ("<img src=x", "<script>document", "<svg onload", "${document", "`+("):
             json_escaped = start.replace("<", "\\u003c").replace(">", "\\u003e")
             assert start not in doc and json_escaped not in doc, (name, start)
+
+
+class _Ids(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.ids: list[tuple[str, str]] = []
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if "id" in attrs:
+            self.ids.append((attrs["id"], attrs.get("data-value")))
+
+
+def test_report_element_ids_stay_unique_for_ids_that_differ_in_markup(tmp_path):
+    # "a<b" and "a>b" used to share the element id "site-a-b-units"
+    new_sites = pd.DataFrame(
+        {"site_id": ["a<b", "a>b", "C7"], "units": [1.0, 2.0, 3.0], "cost": [5.0, 6.0, 7.0]}
+    )
+    comparison = pd.DataFrame({"before": [0.2], "after": [0.1]}, index=["gini"])
+    path = write_report(
+        tmp_path / "report.html",
+        areas=None,
+        sites=None,
+        new_sites=new_sites,
+        comparison=comparison,
+        summary={},
+        scenario={},
+        figures={},
+    )
+    parser = _Ids()
+    parser.feed(path.read_text(encoding="utf-8"))
+    ids = [i for i, _ in parser.ids]
+    assert len(ids) == len(set(ids))
+    units = {i: v for i, v in parser.ids if i.startswith("site-") and i.endswith("-units")}
+    assert sorted(float(v) for v in units.values()) == [1.0, 2.0, 3.0]
+    assert "site-C7-units" in units  # plain ids keep their readable element id
 
 
 # --------------------------------------------------------------------------- browser
@@ -480,6 +518,7 @@ def test_report_text_shows_the_strings_literally(browser):
         assert f"{site}\t{label}\t" in text  # chosen-sites row: id, name, ...
     for site in HOSPITALS:
         assert f"{site}\tno\t" in text  # ventilators row: id, new?
+    assert json.dumps(POPULATION) in text  # the scenario as run, as JSON
     assert "&amp;amp;" not in text
     for path in ("report/0", "report/1", "report/2"):
         assert "Inequity of access" in frames[path]["text"]  # the embedded maps were drawn
