@@ -66,6 +66,7 @@ changes that leave the integer decisions where they are.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -226,29 +227,46 @@ def _bools(frame, column, name, problems):
     return {k: bool(v) if ok_ else False for k, v, ok_ in zip(frame.index, values, ok, strict=True)}
 
 
-def _instance(demand, stock, transfer, resources) -> _Instance:
+def _one_based(frame: pd.DataFrame) -> pd.DataFrame:
+    """The frame with rows labelled 1, 2, ... (the data rows of its file, header not counted)."""
+    out = frame.reset_index(drop=True)
+    out.index = pd.RangeIndex(1, len(out) + 1)
+    return out
+
+
+def _instance(demand, stock, transfer, resources, sources=None) -> _Instance:
     problems = ProblemCollector(what="redeployment inputs")
+    names_of = {
+        "demand": "demand",
+        "stock": "stock",
+        "transfer": "transfer",
+        "resources": "resources",
+    }
+    names_of.update(sources or {})
     for frame, columns, label in (
         (demand, _DEMAND_COLUMNS, "demand"),
         (stock, _STOCK_COLUMNS, "stock"),
         (transfer, _TRANSFER_COLUMNS, "transfer"),
         (resources, _RESOURCE_COLUMNS, "resources"),
     ):
-        _missing_columns(frame, columns, label, problems)
+        _missing_columns(frame, columns, names_of[label], problems)
     problems.raise_if_any()
 
-    res = resources.reset_index(drop=True)
+    res = _one_based(resources)
     names = res["resource"].tolist()
     dup = res["resource"].duplicated().to_numpy()
     if dup.any():
         problems.add(
-            "duplicate resource", source="resources", column="resource", rows=res.index[dup]
+            "duplicate resource",
+            source=names_of["resources"],
+            column="resource",
+            rows=res.index[dup],
         )
-    integer = _bools(res, "integer", "resources", problems)
-    critical = _bools(res, "critical", "resources", problems)
-    penalty = _numeric(res, "unmet_penalty", "resources", problems)
-    op_m = _numeric(res, "operating_cost_mobile", "resources", problems)
-    op_f = _numeric(res, "operating_cost_fixed", "resources", problems)
+    integer = _bools(res, "integer", names_of["resources"], problems)
+    critical = _bools(res, "critical", names_of["resources"], problems)
+    penalty = _numeric(res, "unmet_penalty", names_of["resources"], problems)
+    op_m = _numeric(res, "operating_cost_mobile", names_of["resources"], problems)
+    op_f = _numeric(res, "operating_cost_fixed", names_of["resources"], problems)
     if "ramp_limit" in res.columns:
         ramp_raw = pd.to_numeric(res["ramp_limit"], errors="coerce").to_numpy(dtype=float)
         given = res["ramp_limit"].notna().to_numpy()
@@ -256,7 +274,7 @@ def _instance(demand, stock, transfer, resources) -> _Instance:
         if neg.any():
             problems.add(
                 "must be a number >= 0 (or empty for no limit)",
-                source="resources",
+                source=names_of["resources"],
                 column="ramp_limit",
                 rows=res.index[neg],
             )
@@ -265,35 +283,37 @@ def _instance(demand, stock, transfer, resources) -> _Instance:
         ramp = [None] * len(res)
     known = set(names)
 
-    dem = demand.reset_index(drop=True)
-    d_vals = _numeric(dem, "demand", "demand", problems)
-    periods = _numeric(dem, "period", "demand", problems, whole=True)
+    dem = _one_based(demand)
+    d_vals = _numeric(dem, "demand", names_of["demand"], problems)
+    periods = _numeric(dem, "period", names_of["demand"], problems, whole=True)
     unknown = ~dem["resource"].isin(known).to_numpy()
     if unknown.any():
         problems.add(
             "resource not in the resources table",
-            source="demand",
+            source=names_of["demand"],
             column="resource",
             rows=dem.index[unknown],
         )
     dup = dem.duplicated(["facility", "resource", "period"]).to_numpy()
     if dup.any():
-        problems.add("duplicate (facility, resource, period)", source="demand", rows=dem.index[dup])
+        problems.add(
+            "duplicate (facility, resource, period)", source=names_of["demand"], rows=dem.index[dup]
+        )
 
-    st = stock.reset_index(drop=True)
-    fixed = _numeric(st, "fixed_units", "stock", problems)
-    mobile = _numeric(st, "mobile_units", "stock", problems)
+    st = _one_based(stock)
+    fixed = _numeric(st, "fixed_units", names_of["stock"], problems)
+    mobile = _numeric(st, "mobile_units", names_of["stock"], problems)
     unknown = ~st["resource"].isin(known).to_numpy()
     if unknown.any():
         problems.add(
             "resource not in the resources table",
-            source="stock",
+            source=names_of["stock"],
             column="resource",
             rows=st.index[unknown],
         )
     dup = st.duplicated(["facility", "resource"]).to_numpy()
     if dup.any():
-        problems.add("duplicate (facility, resource)", source="stock", rows=st.index[dup])
+        problems.add("duplicate (facility, resource)", source=names_of["stock"], rows=st.index[dup])
     int_res = {n for n, flag in zip(names, integer.values(), strict=True) if flag}
     is_int = st["resource"].isin(int_res).to_numpy()
     for column, values in (("fixed_units", fixed), ("mobile_units", mobile)):
@@ -301,21 +321,25 @@ def _instance(demand, stock, transfer, resources) -> _Instance:
         if frac.any():
             problems.add(
                 "must be whole for an integer resource",
-                source="stock",
+                source=names_of["stock"],
                 column=column,
                 rows=st.index[frac],
             )
 
-    tr = transfer.reset_index(drop=True)
-    delay = _numeric(tr, "delay_periods", "transfer", problems, minimum=1, whole=True)
-    cost = _numeric(tr, "cost_per_unit", "transfer", problems)
+    tr = _one_based(transfer)
+    delay = _numeric(tr, "delay_periods", names_of["transfer"], problems, minimum=1, whole=True)
+    cost = _numeric(tr, "cost_per_unit", names_of["transfer"], problems)
     loop = (tr["from_facility"] == tr["to_facility"]).to_numpy()
     if loop.any():
-        problems.add("a facility cannot transfer to itself", source="transfer", rows=tr.index[loop])
+        problems.add(
+            "a facility cannot transfer to itself", source=names_of["transfer"], rows=tr.index[loop]
+        )
     dup = tr.duplicated(["from_facility", "to_facility"]).to_numpy()
     if dup.any():
         problems.add(
-            "duplicate (from_facility, to_facility)", source="transfer", rows=tr.index[dup]
+            "duplicate (from_facility, to_facility)",
+            source=names_of["transfer"],
+            rows=tr.index[dup],
         )
     facilities = list(dict.fromkeys([*st["facility"].tolist(), *dem["facility"].tolist()]))
     for column in ("from_facility", "to_facility"):
@@ -323,12 +347,12 @@ def _instance(demand, stock, transfer, resources) -> _Instance:
         if unknown.any():
             problems.add(
                 "facility not in stock or demand",
-                source="transfer",
+                source=names_of["transfer"],
                 column=column,
                 rows=tr.index[unknown],
             )
     if len(dem) == 0:
-        problems.add("no demand rows", source="demand")
+        problems.add("no demand rows", source=names_of["demand"])
     problems.raise_if_any()
 
     return _Instance(
@@ -701,6 +725,7 @@ def redeploy(
     unmet_cap: float | None = None,
     equity_gamma: float | None = None,
     solver_options: SolverOptions | None = None,
+    sources: Mapping[str, str] | None = None,
 ) -> RedeployPlan:
     """Plan transfers of mobile units between facilities over a horizon of periods.
 
@@ -731,6 +756,11 @@ def redeploy(
         Width of the equity band on unmet ratios of critical resources.
     solver_options : SolverOptions, optional
         Passed to :func:`accessplan.location.solver.solve`.
+    sources : mapping, optional
+        Names of the tables in error messages, e.g. their files:
+        ``{"demand": "trace.csv", "stock": "stock.csv", "transfer": ..., "resources": ...}``
+        (default: ``demand``, ``stock``, ``transfer``, ``resources``). Rows
+        are numbered from 1 in table order (a file's data rows, header not counted).
 
     Returns
     -------
@@ -752,7 +782,7 @@ def redeploy(
         unmet_cap=unmet_cap,
         equity_gamma=equity_gamma,
     )
-    inst = _instance(demand, stock, transfer, resources)
+    inst = _instance(demand, stock, transfer, resources, sources)
     options = solver_options or SolverOptions()
     common = dict(
         demand=inst.demand,

@@ -23,7 +23,7 @@ transfer; :class:`~accessplan.capacity.errors.LookaheadWarning` says so.
 from __future__ import annotations
 
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -42,10 +42,16 @@ from accessplan.capacity.redeploy import (
     _unmet_and_inventory,
     _val,
 )
-from accessplan.data.errors import InputFileError, ProblemCollector
+from accessplan.data.errors import InputFileError, InputValidationError, Problem, ProblemCollector
 from accessplan.location.solver import SolveReport, SolverOptions
 
-__all__ = ["RollingResult", "generate_surge", "read_demand_trace", "rolling_horizon"]
+__all__ = [
+    "FILL_OPTIONS",
+    "RollingResult",
+    "generate_surge",
+    "read_demand_trace",
+    "rolling_horizon",
+]
 
 
 @dataclass(frozen=True)
@@ -121,6 +127,7 @@ def rolling_horizon(
     unmet_cap: float | None = None,
     equity_gamma: float | None = None,
     solver_options: SolverOptions | None = None,
+    sources: Mapping[str, str] | None = None,
 ) -> RollingResult:
     """Re-plan every period over a lookahead window and apply the first period.
 
@@ -144,6 +151,11 @@ def rolling_horizon(
         uses absolute periods.
     solver_options : SolverOptions, optional
         Default ``SolverOptions(warm_start=True)``.
+    sources : mapping, optional
+        Names of the tables in error messages, e.g. their files:
+        ``{"demand": "trace.csv", "stock": "stock.csv", "transfer": ..., "resources": ...}``
+        (default: ``demand``, ``stock``, ``transfer``, ``resources``). Rows
+        are numbered from 1 in table order (a file's data rows, header not counted).
 
     Returns
     -------
@@ -174,7 +186,7 @@ def rolling_horizon(
     if forecast is not None and not callable(forecast):
         problems.add("forecast must be None or a callable (issued_period, periods) -> DataFrame")
     problems.raise_if_any()
-    inst = _instance(demand_trace, stock, transfer, resources)
+    inst = _instance(demand_trace, stock, transfer, resources, sources)
     longest = max((d for _a, _b, d, _c in inst.arcs), default=0)
     if inst.arcs and lookahead < longest + 1:
         warnings.warn(
@@ -391,63 +403,173 @@ def generate_surge(
     )
 
 
-def read_demand_trace(path) -> pd.DataFrame:
+#: the values of ``fill`` :func:`read_demand_trace` accepts
+FILL_OPTIONS = ("zero",)
+
+
+def _periods_text(periods) -> str:
+    """``0-3, 7`` for the periods 0, 1, 2, 3, 7."""
+    periods = sorted(int(p) for p in periods)
+    runs: list[list[int]] = []
+    for p in periods:
+        if runs and p == runs[-1][1] + 1:
+            runs[-1][1] = p
+        else:
+            runs.append([p, p])
+    shown = [f"{a}" if a == b else f"{a}-{b}" for a, b in runs[:8]]
+    more = f" and {len(runs) - 8} more runs" if len(runs) > 8 else ""
+    return ", ".join(shown) + more
+
+
+def _label_hint(label: str, others) -> str:
+    """`` (the layer has '01'; ids are compared as written)`` when only the spelling differs."""
+
+    def bare(text: str) -> str:
+        return text.strip().lstrip("0") or "0"
+
+    near = [o for o in others if o != label and bare(o) == bare(label)]
+    if not near:
+        return ""
+    return f" (the facility layer has {near[0]!r}: ids are labels, compared exactly as written)"
+
+
+def read_demand_trace(path, *, facilities=None, fill: str | None = None) -> pd.DataFrame:
     """Read a demand trace CSV with columns ``facility, resource, period, demand``.
 
     Parameters
     ----------
     path : str or Path
         The CSV file (a header line, then one row per facility, resource and period).
+    facilities : sequence of str, optional
+        The facility ids of the facility layer. When given, every trace
+        facility must be one of them, and every one of them must have a row
+        for every resource of the trace and every period of the horizon
+        (``0 .. the largest period``), unless ``fill="zero"``. Ids are labels
+        compared exactly as written (``"1"`` is not ``"01"``).
+    fill : {None, "zero"}
+        ``None`` (the default): a missing (facility, resource, period) is an
+        error naming the facility, resource and periods. ``"zero"``: missing
+        rows mean no demand, and are added with demand 0 (the user chose it).
 
     Returns
     -------
     DataFrame
-        ``facility, resource, period`` (int), ``demand`` (float).
+        ``facility, resource`` (str, as written), ``period`` (int), ``demand``
+        (float); with ``fill="zero"`` also the filled rows, sorted by
+        facility (in the layer's order), resource and period.
 
     Raises
     ------
     InputFileError
         The file is missing or cannot be parsed.
     InputValidationError
-        Every problem found, naming the file, the column and the line numbers
-        (the header is line 1).
+        Every problem found, naming the file, the column and the 1-based data
+        row (the header is not counted), or the facility and the periods.
     """
     path = Path(path)
+    if fill is not None and fill not in FILL_OPTIONS:
+        raise InputValidationError(
+            [Problem(f"fill must be one of {list(FILL_OPTIONS)} or None, got {fill!r}")],
+            what="demand trace options",
+        )
     if not path.is_file():
         raise InputFileError(path, "demand trace not found")
     try:
         raw = pd.read_csv(path, dtype=str, keep_default_na=False)
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
         raise InputFileError(path, f"cannot be read as CSV: {exc}") from exc
+    source = str(path)
     problems = ProblemCollector(what="demand trace")
     missing = [c for c in _DEMAND_COLUMNS if c not in raw.columns]
     for c in missing:
-        problems.add("column is missing", source=str(path), column=c)
+        problems.add("column is missing", source=source, column=c)
     problems.raise_if_any()
-    lines = np.arange(len(raw)) + 2
+    rows = np.arange(len(raw)) + 1
     for column in ("facility", "resource"):
         empty = (raw[column].str.strip() == "").to_numpy()
         if empty.any():
-            problems.add("empty value", source=str(path), column=column, rows=lines[empty])
-    period = pd.to_numeric(raw["period"], errors="coerce").to_numpy(dtype=float)
+            problems.add("empty value", source=source, column=column, rows=rows[empty])
+    period = pd.to_numeric(raw["period"].str.strip(), errors="coerce").to_numpy(dtype=float)
     bad = ~(np.isfinite(period) & (period >= 0) & (period == np.round(period)))
     if bad.any():
-        problems.add(
-            "must be a whole number >= 0", source=str(path), column="period", rows=lines[bad]
-        )
-    demand = pd.to_numeric(raw["demand"], errors="coerce").to_numpy(dtype=float)
+        problems.add("must be a whole number >= 0", source=source, column="period", rows=rows[bad])
+    demand = pd.to_numeric(raw["demand"].str.strip(), errors="coerce").to_numpy(dtype=float)
     bad = ~(np.isfinite(demand) & (demand >= 0))
     if bad.any():
-        problems.add("must be a number >= 0", source=str(path), column="demand", rows=lines[bad])
-    dup = raw.duplicated(["facility", "resource", "period"]).to_numpy()
+        problems.add("must be a number >= 0", source=source, column="demand", rows=rows[bad])
+    facility = raw["facility"].str.strip()
+    resource = raw["resource"].str.strip()
+    keys = pd.DataFrame({"facility": facility, "resource": resource, "period": period})
+    dup = keys.duplicated().to_numpy()
     if dup.any():
-        problems.add("duplicate (facility, resource, period)", source=str(path), rows=lines[dup])
+        problems.add("duplicate (facility, resource, period)", source=source, rows=rows[dup])
+    if len(raw) == 0:
+        problems.add("no data rows", source=source)
     problems.raise_if_any()
-    return pd.DataFrame(
+    trace = pd.DataFrame(
         {
-            "facility": raw["facility"].str.strip(),
-            "resource": raw["resource"].str.strip(),
-            "period": period.astype(int),
+            "facility": facility,
+            "resource": resource,
+            "period": period.astype(np.int64),
             "demand": demand,
         }
     )
+    if facilities is None:
+        return trace
+    return _complete(trace, [str(f) for f in facilities], fill=fill, source=source)
+
+
+def _complete(trace: pd.DataFrame, layer: list, *, fill, source: str) -> pd.DataFrame:
+    """Check the trace against the facility layer; fill missing rows with 0 if asked."""
+    problems = ProblemCollector(what="demand trace")
+    known = set(layer)
+    rows = np.arange(len(trace)) + 1
+    for name, group in trace.groupby("facility", sort=False):
+        if name not in known:
+            problems.add(
+                f"facility {name!r} is not in the facility layer{_label_hint(name, layer)}",
+                source=source,
+                column="facility",
+                rows=rows[group.index],
+            )
+    horizon = range(int(trace["period"].max()) + 1)
+    resources = list(dict.fromkeys(trace["resource"]))
+    present = set(zip(trace["facility"], trace["resource"], trace["period"], strict=True))
+    absent_rows = []
+    in_trace = set(trace["facility"])
+    for name in layer:
+        if name not in in_trace:
+            if fill is None:
+                problems.add(
+                    f"facility {name!r} of the facility layer has no rows in the trace "
+                    f"(periods 0-{horizon[-1]}); give its demand, or set "
+                    'fill = "zero" in [redeploy] to mean no demand',
+                    source=source,
+                    column="facility",
+                )
+            absent_rows += [(name, r, t) for r in resources for t in horizon]
+            continue
+        for r in resources:
+            gaps = [t for t in horizon if (name, r, t) not in present]
+            if gaps and fill is None:
+                problems.add(
+                    f"facility {name!r}, resource {r!r}: no row for period "
+                    f"{_periods_text(gaps)} of the horizon 0-{horizon[-1]}; give every "
+                    'period, or set fill = "zero" in [redeploy] to mean no demand',
+                    source=source,
+                    column="period",
+                )
+            absent_rows += [(name, r, t) for t in gaps]
+    problems.raise_if_any()
+    if not absent_rows:
+        return trace
+    filled = pd.DataFrame(absent_rows, columns=["facility", "resource", "period"])
+    filled["demand"] = 0.0
+    out = pd.concat([trace, filled], ignore_index=True)
+    order = {name: i for i, name in enumerate(layer)}
+    out = out.sort_values(
+        ["facility", "resource", "period"],
+        key=lambda col: col.map(order) if col.name == "facility" else col,
+        kind="stable",
+    )
+    return out.reset_index(drop=True)

@@ -18,12 +18,23 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from accessplan.data.errors import InputFileError, InputValidationError, Problem
+from accessplan.data.errors import (
+    InputFileError,
+    InputValidationError,
+    Problem,
+    ProblemCollector,
+)
 from accessplan.planner.inputs import read_facilities
 from accessplan.planner.output import atomic_output_dir, write_json
 from accessplan.planner.scenario import Scenario
 
-__all__ = ["RedeployRun", "redeploy_inputs", "run_redeploy", "write_redeploy_outputs"]
+__all__ = [
+    "RedeployRun",
+    "redeploy_inputs",
+    "run_redeploy",
+    "table_sources",
+    "write_redeploy_outputs",
+]
 
 Log = Callable[[str], None]
 
@@ -43,13 +54,59 @@ class RedeployRun:
     result: Any  # RedeployPlan or RollingResult
 
 
+#: columns of the redeploy tables holding ids: read as text, exactly as written
+_ID_COLUMNS = ("facility", "from_facility", "to_facility", "resource")
+
+
 def _read_csv(path: Path, what: str) -> pd.DataFrame:
     if not path.is_file():
         raise InputFileError(path, f"does not exist ({what} table)")
     try:
-        return pd.read_csv(path)
+        frame = pd.read_csv(path, dtype=dict.fromkeys(_ID_COLUMNS, str))
     except (OSError, ValueError) as exc:
         raise InputFileError(path, f"cannot be read as CSV ({exc})") from exc
+    if frame.empty and len(frame.columns) == 0:
+        raise InputFileError(path, f"is empty ({what} table)")
+    return frame
+
+
+def _unknown_facilities(frame, columns, layer: list[str], source: str, problems) -> None:
+    """Record ids of a table that are not facilities of the layer (1-based data rows)."""
+    known = set(layer)
+    for column in columns:
+        if column not in frame.columns:
+            continue
+        ids = frame[column]
+        unknown = ids.notna() & ~ids.isin(known)
+        for name in dict.fromkeys(ids[unknown]):
+            rows = tuple(int(i) + 1 for i in np.flatnonzero((ids == name).to_numpy()))
+            problems.add(
+                f"facility {name!r} is not in the facility layer{_label_hint(name, layer)}",
+                source=source,
+                column=column,
+                rows=rows,
+            )
+
+
+def _label_hint(name: str, layer: list[str]) -> str:
+    def bare(text: str) -> str:
+        return text.strip().lstrip("0") or "0"
+
+    near = [f for f in layer if f != name and bare(f) == bare(str(name))]
+    if not near:
+        return ""
+    return f" (the facility layer has {near[0]!r}: ids are labels, compared exactly as written)"
+
+
+def table_sources(scenario: Scenario) -> dict[str, str]:
+    """How errors name each redeploy table: its file, or what it was built from."""
+    spec = scenario.redeploy
+    return {
+        "demand": str(spec.demand_trace) if spec.demand_trace else "the generated surge",
+        "stock": str(spec.stock) if spec.stock else "the stock built from the facilities",
+        "transfer": str(spec.transfers) if spec.transfers else "the transfers built from options",
+        "resources": str(spec.resources) if spec.resources else "the default resources",
+    }
 
 
 def redeploy_inputs(scenario: Scenario, facilities: gpd.GeoDataFrame):
@@ -70,7 +127,8 @@ def redeploy_inputs(scenario: Scenario, facilities: gpd.GeoDataFrame):
     from accessplan.capacity.rolling import generate_surge, read_demand_trace
 
     spec = scenario.redeploy
-    ids = list(facilities["site_id"])
+    ids = [str(f) for f in facilities["site_id"]]
+    problems = ProblemCollector(what="redeployment tables")
     if spec.resources is not None:
         resources = _read_csv(spec.resources, "resources")
     else:
@@ -86,6 +144,7 @@ def redeploy_inputs(scenario: Scenario, facilities: gpd.GeoDataFrame):
         )
     if spec.stock is not None:
         stock = _read_csv(spec.stock, "stock")
+        _unknown_facilities(stock, ("facility",), ids, str(spec.stock), problems)
     else:
         if "ventilators" not in facilities.columns:
             raise InputValidationError(
@@ -111,6 +170,9 @@ def redeploy_inputs(scenario: Scenario, facilities: gpd.GeoDataFrame):
         )
     if spec.transfers is not None:
         transfer = _read_csv(spec.transfers, "transfers")
+        _unknown_facilities(
+            transfer, ("from_facility", "to_facility"), ids, str(spec.transfers), problems
+        )
     else:
         pairs = list(itertools.permutations(ids, 2))
         transfer = pd.DataFrame(
@@ -122,7 +184,11 @@ def redeploy_inputs(scenario: Scenario, facilities: gpd.GeoDataFrame):
             }
         )
     if spec.demand_trace is not None:
-        demand = read_demand_trace(spec.demand_trace)
+        # every facility of the layer, every period: gaps are errors unless the
+        # scenario says fill = "zero" ([redeploy] fill, when the scenario has it)
+        demand = read_demand_trace(
+            spec.demand_trace, facilities=ids, fill=getattr(spec, "fill", None)
+        )
     else:
         surge = dict(spec.surge)
         demand = generate_surge(
@@ -131,6 +197,7 @@ def redeploy_inputs(scenario: Scenario, facilities: gpd.GeoDataFrame):
             surge_facility=surge.pop("facility"),
             **surge,
         )
+    problems.raise_if_any()
     for frame in (demand, stock):
         frame["facility"] = frame["facility"].astype(str)
     for column in ("from_facility", "to_facility"):
@@ -178,7 +245,15 @@ def run_redeploy(scenario: Scenario, *, log: Log = lambda _msg: None) -> Redeplo
     periods = int(demand["period"].max()) + 1
     if spec.lookahead is None:
         log(f"redeployment over {periods} periods, {len(facilities)} facilities ({spec.solver})")
-        result = redeploy(demand, stock, transfer, resources, solver_options=options, **common)
+        result = redeploy(
+            demand,
+            stock,
+            transfer,
+            resources,
+            solver_options=options,
+            sources=table_sources(scenario),
+            **common,
+        )
         log(result.report.summary())
     else:
         log(f"rolling horizon over {periods} periods, lookahead {spec.lookahead} ({spec.solver})")
@@ -191,6 +266,7 @@ def run_redeploy(scenario: Scenario, *, log: Log = lambda _msg: None) -> Redeplo
             solver_options=SolverOptions(
                 solver=spec.solver, time_limit_s=spec.time_limit_s, warm_start=True
             ),
+            sources=table_sources(scenario),
             **common,
         )
         proven = sum(r.proven_optimal for r in result.reports)

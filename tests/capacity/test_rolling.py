@@ -232,10 +232,11 @@ def test_read_demand_trace(tmp_path):
         read_demand_trace(bad)
     text = str(err.value)
     assert str(bad) in text
-    assert "column 'period', row 3" in text
-    assert "column 'demand', rows 3, 5" in text
-    assert "column 'facility', row 5" in text
-    assert "rows 4" in text or "row 4" in text  # the duplicate of line 2
+    # 1-based data rows, the header not counted (as every other reader)
+    assert "column 'period', row 2:" in text
+    assert "column 'demand', rows 2, 4:" in text
+    assert "column 'facility', row 4:" in text
+    assert "row 3: duplicate" in text  # the duplicate of data row 1
     missing = tmp_path / "cols.csv"
     missing.write_text("facility,period,demand\nA,0,1\n")
     with pytest.raises(InputValidationError, match="column 'resource'"):
@@ -248,3 +249,44 @@ def test_lookahead_is_validated():
     trace, stock, transfer, resources = _setup()
     with pytest.raises(InputValidationError, match="lookahead"):
         rolling_horizon(trace, stock, transfer, resources, lookahead=0)
+
+
+def _trace_file(tmp_path, text):
+    path = tmp_path / "trace.csv"
+    path.write_text("facility,resource,period,demand\n" + text)
+    return path
+
+
+def test_trace_gaps_are_named_by_facility_resource_and_period(tmp_path):
+    path = _trace_file(
+        tmp_path,
+        "H1,vent,0,1\nH1,vent,1,1\nH1,vent,2,1\nH1,vent,3,1\nH2,vent,0,2\nH2,vent,3,2\n",
+    )
+    with pytest.raises(InputValidationError) as err:
+        read_demand_trace(path, facilities=["H1", "H2", "H3"])
+    text = str(err.value)
+    assert str(path) in text
+    assert "facility 'H2', resource 'vent': no row for period 1-2 of the horizon 0-3" in text
+    assert "facility 'H3' of the facility layer has no rows in the trace" in text
+    assert 'fill = "zero"' in text
+    assert len(err.value.problems) == 2
+    # the user may choose: missing rows mean no demand
+    filled = read_demand_trace(path, facilities=["H1", "H2", "H3"], fill="zero")
+    assert len(filled) == 12
+    got = filled.set_index(["facility", "period"])["demand"]
+    assert got[("H2", 1)] == 0.0 and got[("H2", 3)] == 2.0 and got[("H3", 2)] == 0.0
+    assert list(dict.fromkeys(filled["facility"])) == ["H1", "H2", "H3"]
+    with pytest.raises(InputValidationError, match="fill"):
+        read_demand_trace(path, facilities=["H1"], fill="mean")
+
+
+def test_trace_facilities_not_in_the_layer_and_ids_as_labels(tmp_path):
+    path = _trace_file(tmp_path, "01000,vent,0,1\n1,vent,0,1\nGHOST,vent,0,1\n")
+    frame = read_demand_trace(path)
+    assert frame["facility"].tolist() == ["01000", "1", "GHOST"]  # kept as written
+    with pytest.raises(InputValidationError) as err:
+        read_demand_trace(path, facilities=["01000", "01"], fill="zero")
+    text = str(err.value)
+    assert "row 2: facility '1' is not in the facility layer (the facility layer has '01'" in text
+    assert "row 3: facility 'GHOST' is not in the facility layer" in text
+    assert "facility '01000'" not in text and len(err.value.problems) == 2
