@@ -497,6 +497,16 @@ def unmet_series(unmet) -> pd.DataFrame:
     return table
 
 
+def _plain_label(text) -> str:
+    """A user's name as matplotlib label text shown literally.
+
+    matplotlib reads ``$...$`` as mathtext (a bad formula raises when the figure
+    is drawn) and leaves labels starting with ``_`` out of the legend.
+    """
+    text = str(text).replace("$", r"\$")
+    return " " + text if text.startswith("_") else text
+
+
 def _unmet_figure(unmet, *, figsize_inches, title) -> Figure:
     series = unmet_series(unmet)
     fig = Figure(figsize=figsize_inches, layout="constrained")
@@ -511,7 +521,7 @@ def _unmet_figure(unmet, *, figsize_inches, title) -> Figure:
             marker="o",
             markersize=3,
             color=colors[resource],
-            label=resource,
+            label=_plain_label(resource),
             gid=f"unmet:{resource}",
         )
     ax.plot(
