@@ -349,7 +349,7 @@ def _node_xy(G: nx.MultiDiGraph, source: str) -> tuple[list[Any], np.ndarray, np
 
 def _first_bad(nodes: list[Any], x: np.ndarray, y: np.ndarray, bad: np.ndarray) -> str:
     i = int(np.flatnonzero(bad)[0])
-    return f"node {nodes[i]}: x={x[i]!r}, y={y[i]!r}"
+    return f"node {nodes[i]}: x={float(x[i]):.10g}, y={float(y[i]):.10g}"
 
 
 def _check_source_coordinates(G: nx.MultiDiGraph, crs: pyproj.CRS, source: str) -> None:
