@@ -27,6 +27,7 @@ import html
 import importlib.util
 import json
 import os
+import re
 import subprocess
 from html.parser import HTMLParser
 from pathlib import Path
@@ -238,6 +239,7 @@ def test_pages_load_nothing_remote_and_hold_no_raw_payload(pages):
         docs[f"report map {i}"] = doc
     for name, doc in docs.items():
         assert find_remote_assets(doc) == [], name
+        assert re.search(r"L\.tileLayer\(\s*\"", doc) is None, name  # no basemap by default
         for text in (IMG, SCRIPT, SVG, TEMPLATE, TICK):
             assert text not in doc, (name, text)
         # nor any start of a payload, raw or JSON-escaped inside a script (folium's
