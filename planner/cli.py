@@ -22,6 +22,7 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
 from accessplan.data.errors import AccessplanError
+from accessplan.planner.output import RunRecord, check_output_target, recording
 
 __all__ = ["Terminated", "main"]
 
@@ -146,10 +147,15 @@ def _log(quiet: bool):
 
 
 def _run(
-    command: str, scenario_path: Path, out: Path | None, quiet: bool, *, default_out=None
+    command: str,
+    scenario_path: Path,
+    out: Path | None,
+    quiet: bool,
+    *,
+    record: RunRecord,
+    default_out=None,
 ) -> Path:
     from accessplan.planner import pipeline
-    from accessplan.planner.output import check_output_target
     from accessplan.planner.scenario import load_scenario
 
     log = _log(quiet)
@@ -159,6 +165,7 @@ def _run(
         check_output_target(out, log=log)
     scenario = load_scenario(scenario_path)
     target = check_output_target(out or default_out or scenario.output_dir, log=log)
+    record.target = target
     if command == "redeploy":
         from accessplan.planner.redeploy import run_redeploy, write_redeploy_outputs
 
@@ -183,13 +190,11 @@ def _run(
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the ``accessplan`` command; returns the exit code."""
     args = _parser().parse_args(argv)
-    from accessplan.planner.output import RunRecord, recording
-
     redeploy_demo = args.command == "demo" and args.redeploy
     record = RunRecord(command="demo --redeploy" if redeploy_demo else args.command)
     try:
         with _sigterm_unwinds(), recording(record):
-            _dispatch(args)
+            _dispatch(args, record)
     except AccessplanError as exc:
         print(f"accessplan: error: {exc}", file=sys.stderr)
         return 2
@@ -202,8 +207,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                 file=sys.stderr,
             )
         else:
+            where = f" to {record.target}" if record.target is not None else ""
             print(
-                f"accessplan: interrupted ({name}); no outputs were written "
+                f"accessplan: interrupted ({name}); no outputs were written{where} "
                 "(a previous output, if any, is unchanged)",
                 file=sys.stderr,
             )
@@ -211,7 +217,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     return 0
 
 
-def _dispatch(args: argparse.Namespace) -> None:
+def _dispatch(args: argparse.Namespace, record: RunRecord) -> None:
     """Run the parsed command."""
     if args.command == "demo":
         from importlib.resources import as_file
@@ -223,9 +229,16 @@ def _dispatch(args: argparse.Namespace) -> None:
         else:
             name, command, default = "scenario.toml", "demo", "accessplan-demo"
         with as_file(demo_path(name)) as scenario_path:
-            _run(command, scenario_path, args.out, args.quiet, default_out=Path(default))
+            _run(
+                command,
+                scenario_path,
+                args.out,
+                args.quiet,
+                record=record,
+                default_out=Path(default),
+            )
     else:
-        _run(args.command, args.scenario, args.out, args.quiet)
+        _run(args.command, args.scenario, args.out, args.quiet, record=record)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -98,11 +98,14 @@ class RunRecord:
     ----------
     command : str or None
         The command (``"access"``, ``"plan"``, ...), written into the marker.
+    target : Path or None
+        The output folder the command will write (once it is checked).
     written : list of Path
         Output folders moved into place so far by this run.
     """
 
     command: str | None = None
+    target: Path | None = None
     written: list[Path] = field(default_factory=list)
 
 
@@ -231,7 +234,7 @@ def _disk_full(folder: Path) -> bool:
 
 def _file_name(exc: BaseException) -> str:
     name = getattr(exc, "filename", None)
-    return f" ({Path(os.fsdecode(name)).name})" if name else ""
+    return f", writing {Path(os.fsdecode(name)).name}" if name else ""
 
 
 # --------------------------------------------------------------------------
