@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 import pyproj
 
@@ -213,6 +214,7 @@ class Router:
                     network_type=spec.network_type,
                     to_crs=self.inputs.crs,
                     fallback_speed_kph=spec.fallback_speed_kph,
+                    speed_kph=spec.speed_kph,
                 )
             else:
                 self.log(f"loading the road network {spec.path}")
@@ -221,6 +223,7 @@ class Router:
                     network_type=spec.network_type,
                     to_crs=self.inputs.crs,
                     fallback_speed_kph=spec.fallback_speed_kph,
+                    speed_kph=spec.speed_kph,
                     progress=self.progress,
                 )
             self.log(self.network_report.summary())
@@ -445,16 +448,20 @@ def _solver_options(spec):
     )
 
 
-def _check_site_ids(facilities: gpd.GeoDataFrame, candidates: gpd.GeoDataFrame, label: str):
-    clash = sorted(set(facilities["site_id"]) & set(candidates["site_id"]))
-    if clash:
+def _check_site_ids(
+    facilities: gpd.GeoDataFrame, candidates: gpd.GeoDataFrame, label: str, id_column: str
+):
+    clash = candidates["site_id"].isin(set(facilities["site_id"])).to_numpy()
+    if clash.any():
+        rows = tuple(f"{i + 1} (id {candidates['site_id'].iloc[i]})" for i in np.flatnonzero(clash))
         raise InputValidationError(
             [
                 Problem(
                     "candidate ids also name existing facilities; site ids must be unique "
                     "across facilities and candidates",
                     source=label,
-                    rows=tuple(clash),
+                    column=id_column,
+                    rows=rows,
                 )
             ],
             what="candidates",
@@ -529,7 +536,12 @@ def _solve_location(scenario, inputs, od, candidates, log):
         )
     if spec.objective == "p_median":
         return median.p_median(
-            od[od["minutes"] <= catchment], demand, candidates, p=spec.max_new_sites, **common
+            od[od["minutes"] <= catchment],
+            demand,
+            candidates,
+            p=spec.max_new_sites,
+            unassigned_minutes=spec.unassigned_minutes,
+            **common,
         )
     model = {
         "max_min_access": equity.maximize_min_access,
@@ -634,11 +646,11 @@ def run_plan(scenario: Scenario, *, progress: bool = True, log: Log = _quiet) ->
     router = Router(scenario, inputs, progress=progress, log=log)
     if scenario.generate_candidates is not None:
         candidates = _generate_candidates(scenario, inputs, router, log)
-        label = "generated candidates"
+        label, id_column = "generated candidates", "site_id"
     else:
         candidates = inputs.candidates
-        label = scenario.candidates.label
-    _check_site_ids(inputs.facilities, candidates, label)
+        label, id_column = scenario.candidates.label, scenario.candidates.id
+    _check_site_ids(inputs.facilities, candidates, label, id_column)
     spec = scenario.location
     location_catchment = spec.catchment_minutes or scenario.catchment_minutes
     bound = max(scenario.catchment_minutes, location_catchment)

@@ -31,6 +31,11 @@ Example
     # place = "Chicago, Illinois, USA"
     # od_table = { path = "times.csv", origin = "from", site = "to", minutes = "min" }
     # straight_line = { speed_kph = 40 }
+    network_type = "drive"      # OSM tag filter: drive, walk, bike, all
+    fallback_speed_kph = 30     # optional: speed of highway types with no known limit
+    # speed_kph = 4.5           # optional: one constant speed on every edge instead
+    access_speed_kph = 5        # walk between a point and its nearest node
+    max_snap_meters = 5000      # farther points are an error (half of it: a warning)
 
     [access]
     method = "e2sfca"
@@ -103,6 +108,7 @@ SCHEMA: dict[str, dict[str, Any]] = {
         "access_speed_kph": _NUMBER,
         "max_snap_meters": _NUMBER,
         "fallback_speed_kph": _NUMBER,
+        "speed_kph": _NUMBER,
     },
     "access": {
         "method": str,
@@ -122,6 +128,7 @@ SCHEMA: dict[str, dict[str, Any]] = {
         "time_limit_s": _NUMBER,
         "gap_rel": _NUMBER,
         "threads": int,
+        "unassigned_minutes": _NUMBER,
     },
     "ventilators": {
         "patients_per_100k_day": _NUMBER,
@@ -205,6 +212,7 @@ class NetworkSpec:
     access_speed_kph: float = 5.0
     max_snap_meters: float = 5000.0
     fallback_speed_kph: float | None = None
+    speed_kph: float | None = None
 
     @property
     def is_set(self) -> bool:
@@ -256,6 +264,7 @@ class LocationSpec:
     time_limit_s: float | None = None
     gap_rel: float | None = None
     threads: int | None = None
+    unassigned_minutes: float | None = None
 
 
 @dataclass(frozen=True)
@@ -354,6 +363,8 @@ class Scenario:
             network["straight_line"] = {"speed_kph": net.straight_line_speed_kph}
         if net.fallback_speed_kph is not None:
             network["fallback_speed_kph"] = net.fallback_speed_kph
+        if net.speed_kph is not None:
+            network["speed_kph"] = net.speed_kph
         return {
             "scenario_file": str(self.source),
             "project": {"name": self.name, "crs": self.crs},
@@ -566,7 +577,7 @@ def _network(body: Mapping[str, Any], base: Path, add) -> NetworkSpec:
         add(f"give exactly one network source of {list(NETWORK_SOURCES)}; {found}", "network")
         return NetworkSpec()
     options: dict[str, Any] = {}
-    for key in ("access_speed_kph", "max_snap_meters", "fallback_speed_kph"):
+    for key in ("access_speed_kph", "max_snap_meters", "fallback_speed_kph", "speed_kph"):
         if key in body:
             value = body[key]
             if isinstance(value, _NUMBER) and not (math.isfinite(value) and value > 0):
@@ -687,6 +698,11 @@ def _location(body: Mapping[str, Any] | None, add) -> LocationSpec | None:
         value = body.get(key)
         if isinstance(value, int) and value < 1:
             add(f"must be a whole number >= 1, got {value!r}", f"location.{key}")
+    unassigned = body.get("unassigned_minutes")
+    if isinstance(unassigned, _NUMBER) and not (math.isfinite(unassigned) and unassigned >= 0):
+        add(f"must be a number of minutes >= 0, got {unassigned!r}", "location.unassigned_minutes")
+    if unassigned is not None and objective != "p_median":
+        add("unassigned_minutes is used by objective 'p_median' only", "location.unassigned_minutes")
     solver = body.get("solver", "cbc")
     if solver not in ("cbc", "highs"):
         add(f"unknown solver {solver!r}; choose 'cbc' or 'highs'", "location.solver")

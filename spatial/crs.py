@@ -339,10 +339,14 @@ def coordinate_problems(
         if not far.any():
             continue
         hint = "check the layer's CRS"
-        if _horizontal(crs).is_geographic:
-            swapped = per_row(~_outside(lat, lon, box, AREA_OF_USE_MARGIN_DEGREES)) & far
-            if swapped.all():
-                hint = "x and y look swapped (x must be longitude, y latitude)"
+        # where would the features be with x and y exchanged?
+        slon = np.full(2 * n, np.nan)
+        slat = np.full(2 * n, np.nan)
+        with np.errstate(all="ignore"):
+            slon[sound], slat[sound] = to_deg.transform(y[sound], x[sound], errcheck=False)
+            inside = ~_outside(slon, slat, box, AREA_OF_USE_MARGIN_DEGREES) & np.isfinite(slon)
+        if (inside[:n] & inside[n:])[far].all():
+            hint = "x and y look swapped (x must be the easting or longitude, y the northing or latitude)"
         west, south, east, north = box
         problems.add(
             f"lies far outside the area of use of {_describe(target)} (longitude "
