@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import gzip
 import itertools
+import json
 import math
 import re
 import shutil
@@ -467,3 +469,82 @@ def test_negative_ids_of_unpublished_data(tmp_path):
     assert report.ways_dropped_missing_nodes == 1
     for *_, d in G.edges(data=True):
         assert d["travel_time"] == pytest.approx(d["length"] / 10.0, rel=1e-12)
+
+
+# --------------------------------------------------------------------------
+# where speeds come from (the data-quality report)
+# --------------------------------------------------------------------------
+
+
+def _speed_ring():
+    """A two-way ring of six 1 km streets in UTM 35N; speed clues differ per street.
+
+    residential 30 and 50 km/h, residential without limit, residential with the
+    unparsable limit 'signals' (osmnx: no limit), tertiary without limit, and
+    ['tertiary', 'residential'] (osmnx uses the first type) without limit.
+    """
+    G = nx.MultiDiGraph(crs="EPSG:32635")
+    for i in range(6):
+        G.add_node(i, x=385_000.0 + 1000.0 * i, y=6_672_000.0 + 100.0 * (i % 2))
+    streets = [
+        {"highway": "residential", "maxspeed": "30"},
+        {"highway": "residential", "maxspeed": "50"},
+        {"highway": "residential"},
+        {"highway": "residential", "maxspeed": "signals"},
+        {"highway": "tertiary"},
+        {"highway": ["tertiary", "residential"]},
+    ]
+    for i, tags in enumerate(streets):
+        for u, v in ((i, (i + 1) % 6), ((i + 1) % 6, i)):
+            G.add_edge(u, v, length=1000.0, street=i, **tags)
+    return G
+
+
+@pytest.mark.parametrize(
+    ("fallback", "last_resort", "last_kph"),
+    [(25.0, "fallback_speed_kph", 25.0), (None, "mean of all highway types", 40.0)],
+)
+def test_speed_sources_are_counted(fallback, last_resort, last_kph):
+    """Streets 0-1 use their maxspeed; 2-3 the residential mean (30 + 50) / 2 = 40;
+    4-5 (tertiary, no limit on any tertiary edge) the fallback or, without one,
+    osmnx's mean over highway types (only residential has one: 40)."""
+    H, report = prepare_network(_speed_ring(), fallback_speed_kph=fallback, source="ring")
+    expected_kph = {0: 30.0, 1: 50.0, 2: 40.0, 3: 40.0, 4: last_kph, 5: last_kph}
+    for *_, d in H.edges(data=True):
+        assert d["speed_kph"] == pytest.approx(expected_kph[d["street"]], rel=1e-12)
+        assert d["travel_time"] == pytest.approx(3600.0 / expected_kph[d["street"]], rel=1e-12)
+    assert report.speeds == "maxspeed"
+    assert report.speeds_imputed == {"maxspeed": 4, "highway type mean": 4, last_resort: 4}
+    assert sum(report.speeds_imputed.values()) == report.edges_kept == 12
+    # 'signals' is a maxspeed tag osmnx cannot read: that edge's speed is imputed too
+    assert report.edges_speed_imputed == 8
+    items = {i["item"]: i for i in report.quality_items()}
+    assert items["edge speeds imputed (highway type mean)"]["count"] == 4
+    assert items[f"edge speeds imputed ({last_resort})"]["count"] == 4
+    assert "edge speeds imputed (maxspeed)" not in items
+    assert "road components dropped" not in items  # the ring is strongly connected
+    assert report.components_dropped == 0
+
+
+def test_speed_sources_of_kept_and_constant_speeds(shared_data):
+    path = shared_data / "helsinki" / "helsinki_drive.graphml"
+    _, report = load_network(path)
+    assert report.speeds_imputed == {"graph attribute": 1540}
+    assert report.quality_items() == []  # used as read: nothing to report
+    _, report = prepare_network(_toy_graph(), speed_kph=36.0, source="toy")
+    assert report.speeds_imputed == {"constant speed_kph": 3}
+    assert report.components_dropped == 1  # {8, 9}
+    items = {i["item"]: i["count"] for i in report.quality_items()}
+    assert items == {"road components dropped": 1, "edge speeds imputed (constant speed_kph)": 3}
+
+
+def test_report_is_plain_json_data(shared_data):
+    """The planner writes dataclasses.asdict(report) into JSON: plain types only."""
+    _, report = load_network(shared_data / "osmnx_tests" / "aguascalientes.osm.pbf")
+    data = json.loads(json.dumps(dataclasses.asdict(report)))
+    assert data["speeds_imputed"] == report.speeds_imputed
+    assert sum(data["speeds_imputed"].values()) == report.edges_kept
+    assert data["ways_truncated"] == 0 and data["components_dropped"] >= 1
+    assert "\n" not in report.summary()
+    for item in report.quality_items():
+        assert set(item) == {"item", "count", "detail"} and item["count"] > 0
