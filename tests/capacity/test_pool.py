@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import itertools
+import math
 
 import numpy as np
 import pandas as pd
@@ -272,3 +273,25 @@ def test_many_facilities_without_upper_bounds():
     # each greedy wins on its own objective
     assert by_sum.mean_wait_after <= by_max.mean_wait_after
     assert by_max.max_wait_after <= by_sum.max_wait_after
+
+
+def test_waits_match_the_forward_functions_across_anchors_bit_for_bit():
+    # stepping one unit at a time crosses multiples of 64 (where B is computed
+    # directly): the reported waits are exactly mean_wait at the final counts
+    rate = np.array([950.0, 2_990.0, 60.0])
+    split = split_pool(300, arrival_rate=rate, mean_service_time=1.0, current=[940, 2_950, 50])
+    table = split.facilities
+    assert table["wait_after"].tolist() == [
+        float(mean_wait(int(n), a, mean_service_time=1.0))
+        for n, a in zip(table["final"], rate, strict=True)
+    ]
+    crossed = table["current"] // 64 != table["final"] // 64
+    assert crossed.any()
+
+
+def test_a_load_equal_to_the_units_is_unstable_and_absurd_loads_are_refused():
+    # 13/24 patients an hour for 216 hours: 116.99999999999999 Erlangs on 117 units
+    split = split_pool(0, arrival_rate=[13 / 24], mean_service_time=9 * 24, current=[117])
+    assert split.unstable_before == 1 and math.isinf(split.max_wait_before)
+    with pytest.raises(QueueInputError, match="1e\\+08"):
+        split_pool(0, arrival_rate=[1e7], mean_service_time=100.0, current=[0])
