@@ -208,6 +208,15 @@ def _outside(lon, lat, box, margin: float) -> np.ndarray:
     )
 
 
+def _transform(transformer: pyproj.Transformer, x, y, mask) -> tuple[np.ndarray, np.ndarray]:
+    """Transform the masked coordinates; NaN elsewhere (and wherever PROJ fails)."""
+    tx = np.full(len(x), np.nan)
+    ty = np.full(len(y), np.nan)
+    with np.errstate(all="ignore"):
+        tx[mask], ty[mask] = transformer.transform(x[mask], y[mask], errcheck=False)
+    return tx, ty
+
+
 def coordinate_problems(
     geometry: gpd.GeoSeries,
     *,
@@ -294,28 +303,21 @@ def coordinate_problems(
             )
             ok &= ~out
     sound = np.concatenate([ok, ok]) & np.concatenate([present, present])
-    with np.errstate(all="ignore"):
-        to_deg = pyproj.Transformer.from_crs(crs, _WGS84, always_xy=True)
-        lon = np.full(2 * n, np.nan)
-        lat = np.full(2 * n, np.nan)
-        lon[sound], lat[sound] = to_deg.transform(x[sound], y[sound], errcheck=False)
-        if run_crs is not None:
-            run = pyproj.CRS.from_user_input(run_crs)
-            px = np.full(2 * n, np.nan)
-            py = np.full(2 * n, np.nan)
-            px[sound], py[sound] = pyproj.Transformer.from_crs(crs, run, always_xy=True).transform(
-                x[sound], y[sound], errcheck=False
+    to_deg = pyproj.Transformer.from_crs(crs, _WGS84, always_xy=True)
+    lon, lat = _transform(to_deg, x, y, sound)
+    if run_crs is not None:
+        run = pyproj.CRS.from_user_input(run_crs)
+        px, py = _transform(pyproj.Transformer.from_crs(crs, run, always_xy=True), x, y, sound)
+        lost = per_row(~(np.isfinite(px) & np.isfinite(py)) & sound)
+        if lost.any():
+            problems.add(
+                f"coordinates cannot be projected to {_describe(run)} (not finite after "
+                f"projection from {_describe(crs)}); check the layer's CRS and x/y order",
+                source=source,
+                column=column,
+                rows=rows(lost),
             )
-            lost = per_row(~(np.isfinite(px) & np.isfinite(py)) & sound)
-            if lost.any():
-                problems.add(
-                    f"coordinates cannot be projected to {_describe(run)} (not finite after "
-                    f"projection from {_describe(crs)}); check the layer's CRS and x/y order",
-                    source=source,
-                    column=column,
-                    rows=rows(lost),
-                )
-                ok &= ~lost
+            ok &= ~lost
     lost = per_row(~(np.isfinite(lon) & np.isfinite(lat)) & sound) & ok
     if lost.any():
         problems.add(
@@ -340,10 +342,8 @@ def coordinate_problems(
             continue
         hint = "check the layer's CRS"
         # where would the features be with x and y exchanged?
-        slon = np.full(2 * n, np.nan)
-        slat = np.full(2 * n, np.nan)
-        with np.errstate(all="ignore"):
-            slon[sound], slat[sound] = to_deg.transform(y[sound], x[sound], errcheck=False)
+        slon, slat = _transform(to_deg, y, x, sound)
+        with np.errstate(invalid="ignore"):
             inside = ~_outside(slon, slat, box, AREA_OF_USE_MARGIN_DEGREES) & np.isfinite(slon)
         if (inside[:n] & inside[n:])[far].all():
             hint = "x and y look swapped (x must be the easting or longitude, y the northing or latitude)"
