@@ -300,7 +300,8 @@ def _erlang_b_flat(servers: np.ndarray, loads: np.ndarray) -> np.ndarray:
     Each ``B(N, A)`` is computed the same way whatever else is in the call:
     directly at the anchor ``N0 = 64 floor(N / 64)`` (``B(0, A) = 1``), then
     ``N - N0 < 64`` steps of the recursion. Equal ``(N0, A)`` pairs share one
-    direct evaluation, and the steps run numpy across all pairs.
+    chain (one direct evaluation, then the steps up to the deepest ``N`` asked
+    of it), and the steps run numpy across the chains.
     """
     size = servers.size
     if size == 0:
@@ -314,30 +315,39 @@ def _erlang_b_flat(servers: np.ndarray, loads: np.ndarray) -> np.ndarray:
             b = ab / (k + ab)
         return np.array([b])
     anchor = servers - servers % _ANCHOR
-    if size > 1:
-        keys = np.stack([anchor.astype(float), loads], axis=1)
-        pairs, slot = np.unique(keys, axis=0, return_inverse=True)
-        slot = slot.ravel()
-        anchor_n, anchor_a = pairs[:, 0].astype(np.int64), pairs[:, 1]
-    else:
-        slot = np.zeros(1, dtype=np.int64)
-        anchor_n, anchor_a = anchor, loads
-    at_anchor = np.ones(anchor_n.size)
-    far = anchor_n > 0
-    if far.any():
-        at_anchor[far] = erlang_b_direct(anchor_n[far], anchor_a[far])
-    b = at_anchor[slot]
     steps = servers - anchor
-    order = np.argsort(-steps, kind="stable")
-    b, a_sorted, base = b[order], loads[order], anchor[order]
-    remaining = np.searchsorted(-steps[order], -np.arange(_ANCHOR + 1), side="right")
-    ab = np.empty_like(b)
-    for k in range(1, int(steps.max()) + 1):
-        m = remaining[k]
-        np.multiply(a_sorted[:m], b[:m], out=ab[:m])
-        np.divide(ab[:m], (base[:m] + k) + ab[:m], out=b[:m])
+    # one chain per distinct (anchor, load): the direct value, then its steps
+    by_pair = np.lexsort((anchor, loads))
+    a_sorted, n_sorted = loads[by_pair], anchor[by_pair]
+    new_chain = np.ones(size, dtype=bool)
+    new_chain[1:] = (a_sorted[1:] != a_sorted[:-1]) | (n_sorted[1:] != n_sorted[:-1])
+    chain = np.empty(size, dtype=np.int64)
+    chain[by_pair] = np.cumsum(new_chain) - 1
+    chain_n, chain_a = n_sorted[new_chain], a_sorted[new_chain]
+    depth = np.zeros(chain_n.size, dtype=np.int64)
+    np.maximum.at(depth, chain, steps)
+    b = np.ones(chain_n.size)
+    far = chain_n > 0
+    if far.any():
+        b[far] = erlang_b_direct(chain_n[far], chain_a[far])
+    # chains deepest first, so those still stepping at step k are a prefix
+    deep = np.argsort(-depth, kind="stable")
+    rank = np.empty_like(deep)
+    rank[deep] = np.arange(deep.size)
+    b, chain_n, chain_a, depth = b[deep], chain_n[deep], chain_a[deep], depth[deep]
+    chain = rank[chain]
+    stepping = np.searchsorted(-depth, -np.arange(_ANCHOR + 1), side="right")
+    by_steps = np.argsort(steps, kind="stable")
+    handed = np.searchsorted(steps[by_steps], np.arange(_ANCHOR + 1), side="left")
     out = np.empty(size)
-    out[order] = b
+    ab = np.empty_like(b)
+    for k in range(int(depth[0]) + 1):
+        if k:
+            m = stepping[k]
+            np.multiply(chain_a[:m], b[:m], out=ab[:m])
+            np.divide(ab[:m], (chain_n[:m] + k) + ab[:m], out=b[:m])
+        here = by_steps[handed[k] : handed[k + 1]]  # the pairs N0 + k of these chains
+        out[here] = b[chain[here]]
     return out
 
 
