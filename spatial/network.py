@@ -15,8 +15,10 @@ nodes missing from the file (clipped extracts) keep the runs of nodes the file
 does hold, as osmium's extract strategies do; ways with fewer than two present
 nodes are dropped.  Both are counted.
 
-:func:`prepare_network` then checks the graph's CRS and node coordinates,
-keeps the largest strongly connected component, adds ``speed_kph`` and
+:func:`prepare_network` then checks the graph's CRS and node coordinates
+(:mod:`accessplan.spatial.network_crs`: invalid CRS text, metres labelled
+EPSG:4326, non-finite or far-off coordinates are each one clear error), keeps
+the largest strongly connected component, adds ``speed_kph`` and
 ``travel_time`` (seconds) edge attributes and projects the graph to a
 metre-based CRS, so that points can be snapped in metres.  Every step is
 summed up in a :class:`NetworkReport`, whose :meth:`NetworkReport.quality_items`
@@ -31,12 +33,18 @@ from pathlib import Path
 from typing import Any
 
 import networkx as nx
-import numpy as np
 import osmnx as ox
-import pyproj
 
 from accessplan.data.errors import InputFileError
-from accessplan.spatial.errors import NetworkCRSError, NetworkError
+from accessplan.spatial.errors import NetworkError
+from accessplan.spatial.network_crs import (
+    check_graph_coordinates,
+    check_projected_coordinates,
+    crs_string,
+    metre_target_crs,
+    parse_crs,
+    project_to_metres,
+)
 from accessplan.spatial.osm_extract import (
     NETWORK_TYPES,
     OsmReadCounts,
@@ -72,18 +80,31 @@ SPEED_SOURCES: tuple[str, ...] = (
     "constant speed_kph",
     "graph attribute",
 )
-_IMPUTED_DETAIL = {
-    "highway type mean": "no usable maxspeed: the mean maxspeed of edges of the same highway type",
-    "fallback_speed_kph": "no maxspeed on any edge of their highway type: fallback_speed_kph",
-    "mean of all highway types": (
-        "no maxspeed on any edge of their highway type and no fallback_speed_kph: "
-        "the mean of the highway-type speeds"
+#: Quality items for imputed speeds: source -> (item, severity, sentence after the count).
+_IMPUTED_ITEMS = {
+    "highway type mean": (
+        "speeds_imputed_highway_type_mean",
+        "info",
+        "edge(s) without a usable maxspeed of their own: speed set to the mean maxspeed of "
+        "the edges of their highway type",
     ),
-    "constant speed_kph": "one constant speed for every edge (speed_kph)",
+    "fallback_speed_kph": (
+        "speeds_imputed_fallback_speed_kph",
+        "warning",
+        "edge(s) of a highway type without any maxspeed: speed set to fallback_speed_kph",
+    ),
+    "mean of all highway types": (
+        "speeds_imputed_mean_of_all_highway_types",
+        "warning",
+        "edge(s) of a highway type without any maxspeed, and no fallback_speed_kph: speed "
+        "set to osmnx's mean of the highway-type speeds",
+    ),
+    "constant speed_kph": (
+        "speeds_constant",
+        "info",
+        "edge(s) at one constant speed (speed_kph) instead of road speeds",
+    ),
 }
-
-#: Projected coordinates beyond this many metres from the CRS origin are no place on Earth.
-_MAX_ABS_METRES = 1e8
 
 
 # --------------------------------------------------------------------------
@@ -215,46 +236,60 @@ class NetworkReport:
         Returns
         -------
         list of dict
-            Each ``{"item": str, "count": int, "detail": str}``; the items are
-            ``"OSM ways truncated at the extract edge"``, ``"OSM ways dropped:
-            missing nodes"``, ``"OSM ways outside the network type"``,
-            ``"road components dropped"`` and, per imputed speed source,
-            ``"edge speeds imputed (<source>)"``.
+            Each ``{"item": str, "count": int, "detail": str, "severity": str}``:
+            ``item`` is a key (``"ways_truncated"``, ``"ways_dropped_missing_nodes"``,
+            ``"ways_dropped_by_filter"``, ``"components_dropped"``,
+            ``"speeds_imputed_highway_type_mean"``,
+            ``"speeds_imputed_fallback_speed_kph"``,
+            ``"speeds_imputed_mean_of_all_highway_types"``, ``"speeds_constant"``),
+            ``count`` the ways, components or edges concerned, ``detail`` one
+            sentence for a reader (it repeats the count), ``severity``
+            ``"warning"`` when it may change travel times or reach (roads cut
+            at the extract edge or dropped, speeds guessed without any limit of
+            their road type) and ``"info"`` otherwise.
         """
         kind = f"the {self.network_type} network" if self.network_type else "the network"
         items = [
             (
-                "OSM ways truncated at the extract edge",
+                "ways_truncated",
                 self.ways_truncated,
-                f"ways referencing {self.nodes_missing:,} nodes absent from {self.source}: "
-                f"their {self.way_pieces:,} runs of nodes inside the file were kept",
+                "warning",
+                f"{self.ways_truncated:,} OSM way(s) run beyond the extract {self.source} "
+                f"({self.nodes_missing:,} of their nodes are absent): their "
+                f"{self.way_pieces:,} piece(s) inside the file are kept, the roads beyond are "
+                "missing",
             ),
             (
-                "OSM ways dropped: missing nodes",
+                "ways_dropped_missing_nodes",
                 self.ways_dropped_missing_nodes,
-                f"ways of {kind} with fewer than 2 of their nodes in {self.source}",
+                "warning",
+                f"{self.ways_dropped_missing_nodes:,} OSM way(s) of {kind} dropped: fewer than "
+                f"2 of their nodes are in {self.source}",
             ),
             (
-                "OSM ways outside the network type",
+                "ways_dropped_by_filter",
                 self.ways_dropped_by_filter,
-                f"ways whose tags exclude them from {kind}",
+                "info",
+                f"{self.ways_dropped_by_filter:,} OSM way(s) left out: their tags exclude them "
+                f"from {kind}",
             ),
             (
-                "road components dropped",
+                "components_dropped",
                 self.components_dropped,
-                f"strongly connected components outside the largest: {self.nodes_dropped:,} "
-                f"nodes / {self.edges_dropped:,} edges dropped, {self.nodes_kept:,} nodes / "
-                f"{self.edges_kept:,} edges kept",
+                "warning",
+                f"{self.components_dropped:,} road network part(s) dropped: not connected both "
+                f"ways with the largest ({self.nodes_dropped:,} nodes / {self.edges_dropped:,} "
+                f"edges dropped, {self.nodes_kept:,} nodes / {self.edges_kept:,} edges kept)",
             ),
         ]
-        for source, detail in _IMPUTED_DETAIL.items():
+        for source, (item, severity, what) in _IMPUTED_ITEMS.items():
             count = self.speeds_imputed.get(source, 0)
             if source == "fallback_speed_kph" and self.fallback_speed_kph is not None:
-                detail += f" = {self.fallback_speed_kph:g} km/h"
-            items.append((f"edge speeds imputed ({source})", count, f"edges with {detail}"))
+                what += f" = {self.fallback_speed_kph:g} km/h"
+            items.append((item, count, severity, f"{count:,} {what}"))
         return [
-            {"item": item, "count": int(count), "detail": detail}
-            for item, count, detail in items
+            {"item": item, "count": int(count), "detail": detail, "severity": severity}
+            for item, count, severity, detail in items
             if count > 0
         ]
 
@@ -279,125 +314,6 @@ def _read_graphml(path: Path) -> nx.MultiDiGraph:
     if not isinstance(G, nx.MultiDiGraph):
         G = nx.MultiDiGraph(G)
     return G
-
-
-# --------------------------------------------------------------------------
-# CRS and coordinates
-# --------------------------------------------------------------------------
-
-
-def _crs_string(crs: Any) -> str:
-    parsed = pyproj.CRS.from_user_input(crs)
-    auth = parsed.to_authority()
-    return f"{auth[0]}:{auth[1]}" if auth else parsed.to_string()
-
-
-def _parse_crs(crs: Any, source: str, what: str) -> pyproj.CRS:
-    try:
-        return pyproj.CRS.from_user_input(crs)
-    except (pyproj.exceptions.CRSError, TypeError, ValueError) as exc:
-        raise NetworkCRSError(f"{source}: {what} {crs!r} is not a valid CRS ({exc})") from exc
-
-
-def _axis_unit(crs: pyproj.CRS) -> str | None:
-    """The unit of the horizontal axes, or None when the CRS does not say."""
-    axes = crs.axis_info[:2]
-    return axes[0].unit_name if axes else None
-
-
-def _is_metre(crs: pyproj.CRS) -> bool:
-    return _axis_unit(crs) in (None, "metre", "meter")
-
-
-def _target_crs(to_crs: Any, source: str) -> pyproj.CRS | None:
-    if to_crs is None:
-        return None
-    target = _parse_crs(to_crs, source, "to_crs")
-    if not target.is_projected:
-        raise NetworkCRSError(f"{source}: to_crs {to_crs!r} is not a projected CRS")
-    if not _is_metre(target):
-        raise NetworkCRSError(
-            f"{source}: to_crs {_crs_string(target)} ({target.name}) has its axes in "
-            f"{_axis_unit(target)}, not metres; accessplan computes distances in metres: "
-            "give a metre-based projected CRS (for example the region's UTM zone)"
-        )
-    return target
-
-
-def _node_xy(G: nx.MultiDiGraph, source: str) -> tuple[list[Any], np.ndarray, np.ndarray]:
-    no_xy = sum(1 for _, d in G.nodes(data=True) if "x" not in d or "y" not in d)
-    if no_xy:
-        raise NetworkError(f"{source}: {no_xy} nodes have no x/y coordinates")
-    nodes, xs, ys, bad = [], [], [], []
-    for n, d in G.nodes(data=True):
-        try:
-            x, y = float(d["x"]), float(d["y"])
-        except (TypeError, ValueError):
-            bad.append((n, d["x"], d["y"]))
-            continue
-        nodes.append(n)
-        xs.append(x)
-        ys.append(y)
-    if bad:
-        n, x, y = bad[0]
-        raise NetworkCRSError(
-            f"{source}: {len(bad)} nodes have x/y that are not numbers "
-            f"(e.g. node {n}: x={x!r}, y={y!r})"
-        )
-    return nodes, np.asarray(xs, dtype=float), np.asarray(ys, dtype=float)
-
-
-def _first_bad(nodes: list[Any], x: np.ndarray, y: np.ndarray, bad: np.ndarray) -> str:
-    i = int(np.flatnonzero(bad)[0])
-    return f"node {nodes[i]}: x={float(x[i]):.10g}, y={float(y[i]):.10g}"
-
-
-def _check_source_coordinates(G: nx.MultiDiGraph, crs: pyproj.CRS, source: str) -> None:
-    """Node x/y must be finite numbers that fit the graph's own CRS."""
-    nodes, x, y = _node_xy(G, source)
-    bad = ~(np.isfinite(x) & np.isfinite(y))
-    if bad.any():
-        raise NetworkCRSError(
-            f"{source}: {int(bad.sum())} of {len(nodes)} nodes have coordinates that are not "
-            f"finite numbers (e.g. {_first_bad(nodes, x, y, bad)})"
-        )
-    if crs.is_geographic:
-        bad = (np.abs(x) > 180) | (np.abs(y) > 90)
-        if bad.any():
-            raise NetworkCRSError(
-                f"{source}: the graph's crs {_crs_string(crs)} is in degrees, but "
-                f"{int(bad.sum())} of {len(nodes)} nodes lie outside longitude -180..180 / "
-                f"latitude -90..90 (e.g. {_first_bad(nodes, x, y, bad)}); if these are metres "
-                "of a projected CRS, set the graph's 'crs' attribute to that CRS"
-            )
-    else:
-        _check_far(nodes, x, y, crs, source, "in the graph's crs")
-
-
-def _check_far(
-    nodes: list[Any], x: np.ndarray, y: np.ndarray, crs: pyproj.CRS, source: str, where: str
-) -> None:
-    factor = crs.axis_info[0].unit_conversion_factor if crs.axis_info else 1.0
-    bad = ~(np.isfinite(x) & np.isfinite(y))
-    bad |= np.maximum(np.abs(x), np.abs(y)) * factor > _MAX_ABS_METRES
-    if bad.any():
-        raise NetworkCRSError(
-            f"{source}: {int(bad.sum())} of {len(nodes)} nodes have coordinates {where} "
-            f"({_crs_string(crs)}) that are not finite or lie beyond any place on Earth "
-            f"(e.g. {_first_bad(nodes, x, y, bad)}); check the node coordinates and the "
-            "graph's 'crs' attribute"
-        )
-
-
-def _project(H: nx.MultiDiGraph, to_crs: Any, target: pyproj.CRS | None) -> nx.MultiDiGraph:
-    """Project to ``to_crs``, or a geographic or non-metre graph to its UTM zone."""
-    current = pyproj.CRS.from_user_input(H.graph["crs"])
-    if target is not None:
-        if not current.equals(target):
-            H = ox.project_graph(H, to_crs=to_crs)
-    elif not current.is_projected or not _is_metre(current):
-        H = ox.project_graph(H)
-    return H
 
 
 # --------------------------------------------------------------------------
@@ -526,9 +442,9 @@ def prepare_network(
     crs = G.graph.get("crs")
     if crs is None:
         raise NetworkError(f"{source}: the graph has no 'crs' attribute")
-    graph_crs = _parse_crs(crs, source, "the graph's crs")
-    target = _target_crs(to_crs, source)
-    _check_source_coordinates(G, graph_crs, source)
+    graph_crs = parse_crs(crs, source=source, what="the graph's crs")
+    target = metre_target_crs(to_crs, source=source)
+    check_graph_coordinates(G, graph_crs, source=source)
     if speed_kph is not None and not (math.isfinite(speed_kph) and speed_kph > 0):
         raise NetworkError(f"{source}: speed_kph must be a positive number, got {speed_kph!r}")
     if fallback_speed_kph is not None and not (
@@ -584,10 +500,8 @@ def prepare_network(
             "speeds); pass fallback_speed_kph or speed_kph"
         )
 
-    H = _project(H, to_crs, target)
-    projected = pyproj.CRS.from_user_input(H.graph["crs"])
-    nodes, x, y = _node_xy(H, source)
-    _check_far(nodes, x, y, projected, source, "after projecting")
+    H = project_to_metres(H, to_crs, target)
+    check_projected_coordinates(H, source=source)
 
     sources = {key: n for key, n in sources.items() if n}
     counts = osm_counts or OsmReadCounts(0, 0, 0, 0)
@@ -608,7 +522,7 @@ def prepare_network(
             H.number_of_edges() - sources.get("maxspeed", 0) if speeds == "maxspeed" else 0
         ),
         fallback_speed_kph=fallback_speed_kph if speeds == "maxspeed" else None,
-        crs=_crs_string(H.graph["crs"]),
+        crs=crs_string(H.graph["crs"]),
         ways_truncated=counts.ways_truncated,
         way_pieces=counts.way_pieces,
         nodes_missing=counts.nodes_missing,

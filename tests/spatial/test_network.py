@@ -255,8 +255,8 @@ def test_helsinki_pbf_drive_network(shared_data):
     # the largest component and its siblings: counted, and listed for the quality report
     assert report.components_dropped == nx.number_strongly_connected_components(raw) - 1 > 0
     items = {i["item"]: i for i in report.quality_items()}
-    assert items["OSM ways truncated at the extract edge"]["count"] == 16
-    assert items["road components dropped"]["count"] == report.components_dropped
+    assert items["ways_truncated"]["count"] == 16
+    assert items["components_dropped"]["count"] == report.components_dropped
 
 
 def test_west_oakland_xml_matches_graph_from_xml(shared_data):
@@ -501,10 +501,13 @@ def _speed_ring():
 
 
 @pytest.mark.parametrize(
-    ("fallback", "last_resort", "last_kph"),
-    [(25.0, "fallback_speed_kph", 25.0), (None, "mean of all highway types", 40.0)],
+    ("fallback", "last_resort", "last_kph", "last_item"),
+    [
+        (25.0, "fallback_speed_kph", 25.0, "speeds_imputed_fallback_speed_kph"),
+        (None, "mean of all highway types", 40.0, "speeds_imputed_mean_of_all_highway_types"),
+    ],
 )
-def test_speed_sources_are_counted(fallback, last_resort, last_kph):
+def test_speed_sources_are_counted(fallback, last_resort, last_kph, last_item):
     """Streets 0-1 use their maxspeed; 2-3 the residential mean (30 + 50) / 2 = 40;
     4-5 (tertiary, no limit on any tertiary edge) the fallback or, without one,
     osmnx's mean over highway types (only residential has one: 40)."""
@@ -519,11 +522,12 @@ def test_speed_sources_are_counted(fallback, last_resort, last_kph):
     # 'signals' is a maxspeed tag osmnx cannot read: that edge's speed is imputed too
     assert report.edges_speed_imputed == 8
     items = {i["item"]: i for i in report.quality_items()}
-    assert items["edge speeds imputed (highway type mean)"]["count"] == 4
-    assert items[f"edge speeds imputed ({last_resort})"]["count"] == 4
-    assert "edge speeds imputed (maxspeed)" not in items
-    assert "road components dropped" not in items  # the ring is strongly connected
-    assert report.components_dropped == 0
+    assert items["speeds_imputed_highway_type_mean"]["count"] == 4
+    assert items[last_item]["count"] == 4
+    assert items[last_item]["severity"] == "warning"
+    assert items["speeds_imputed_highway_type_mean"]["severity"] == "info"
+    assert set(items) == {"speeds_imputed_highway_type_mean", last_item}
+    assert report.components_dropped == 0  # the ring is strongly connected
 
 
 def test_speed_sources_of_kept_and_constant_speeds(shared_data):
@@ -535,7 +539,7 @@ def test_speed_sources_of_kept_and_constant_speeds(shared_data):
     assert report.speeds_imputed == {"constant speed_kph": 3}
     assert report.components_dropped == 1  # {8, 9}
     items = {i["item"]: i["count"] for i in report.quality_items()}
-    assert items == {"road components dropped": 1, "edge speeds imputed (constant speed_kph)": 3}
+    assert items == {"components_dropped": 1, "speeds_constant": 3}
 
 
 def test_report_is_plain_json_data(shared_data):
@@ -547,4 +551,5 @@ def test_report_is_plain_json_data(shared_data):
     assert data["ways_truncated"] == 0 and data["components_dropped"] >= 1
     assert "\n" not in report.summary()
     for item in report.quality_items():
-        assert set(item) == {"item", "count", "detail"} and item["count"] > 0
+        assert set(item) == {"item", "count", "detail", "severity"} and item["count"] > 0
+        assert f"{item['count']:,}" in item["detail"]

@@ -90,22 +90,25 @@ def test_way_with_a_missing_middle_node_becomes_two_pieces(tmp_path):
         assert d["travel_time"] == pytest.approx(STEP_M / 10.0, rel=1e-9)  # 36 km/h = 10 m/s
     assert report.quality_items() == [
         {
-            "item": "OSM ways truncated at the extract edge",
+            "item": "ways_truncated",
             "count": 1,
-            "detail": f"ways referencing 1 nodes absent from {path}: "
-            "their 2 runs of nodes inside the file were kept",
+            "detail": f"1 OSM way(s) run beyond the extract {path} (1 of their nodes are "
+            "absent): their 2 piece(s) inside the file are kept, the roads beyond are missing",
+            "severity": "warning",
         },
         {
-            "item": "road components dropped",
+            "item": "components_dropped",
             "count": 1,
-            "detail": "strongly connected components outside the largest: 2 nodes / 2 edges "
-            "dropped, 2 nodes / 2 edges kept",
+            "detail": "1 road network part(s) dropped: not connected both ways with the largest "
+            "(2 nodes / 2 edges dropped, 2 nodes / 2 edges kept)",
+            "severity": "warning",
         },
         {
-            "item": "edge speeds imputed (fallback_speed_kph)",
+            "item": "speeds_imputed_fallback_speed_kph",
             "count": 2,
-            "detail": "edges with no maxspeed on any edge of their highway type: "
+            "detail": "2 edge(s) of a highway type without any maxspeed: speed set to "
             "fallback_speed_kph = 36 km/h",
+            "severity": "warning",
         },
     ]
 
