@@ -64,9 +64,10 @@ __all__ = [
 #: existing non-empty folder is only replaced when it holds a valid marker.
 MARKER = ".accessplan-run.json"
 
-#: A temporary folder of a killed run is removed by a later run only when it is
-#: empty and older than this (a folder with a marker is judged by its process).
-_EMPTY_STALE_SECONDS = 3600.0
+#: A temporary folder without a readable marker is removed by a later run only when
+#: it is empty and older than this (it may be a run that is starting right now; a
+#: folder with a marker is judged by its process).
+_EMPTY_STALE_SECONDS = 600.0
 #: A temporary folder written from another machine (shared drive) is stale after this.
 _OTHER_HOST_STALE_SECONDS = 24 * 3600.0
 
@@ -232,6 +233,13 @@ def _disk_full(folder: Path) -> bool:
     return stats.f_bavail * stats.f_frsize < 1024 * 1024
 
 
+def _on_read_only_file_system(path: Path) -> bool:
+    try:
+        return bool(os.statvfs(path).f_flag & os.ST_RDONLY)
+    except (OSError, AttributeError):
+        return False
+
+
 def _file_name(exc: BaseException) -> str:
     name = getattr(exc, "filename", None)
     return f", writing {Path(os.fsdecode(name)).name}" if name else ""
@@ -279,6 +287,11 @@ def _check_replaceable(target: Path) -> None:
             f"accessplan leaves it untouched: {_HOW_TO_PROCEED}"
         )
     if not os.access(target, os.W_OK | os.X_OK):
+        if _on_read_only_file_system(target):
+            raise OutputError(
+                f"output folder {target} is on a read-only file system; "
+                "choose another folder with --out"
+            )
         raise OutputError(
             f"output folder {target} is read-only (permission denied); accessplan will not "
             f"replace it: make it writable, or choose another folder with --out"
@@ -379,7 +392,8 @@ def _stale_tmp(path: Path) -> bool:
     if marker is not None:
         return _process_gone(marker, _age_seconds(path))
     try:
-        empty = not os.listdir(path)
+        # empty, or only a marker cut short (a run killed while creating its folder)
+        empty = set(os.listdir(path)) <= {MARKER}
     except OSError:
         return False
     return empty and _age_seconds(path) > _EMPTY_STALE_SECONDS

@@ -410,6 +410,36 @@ def test_only_our_dead_temporary_folders_are_removed(previous, tiny):
     assert snapshot(tiny.out) == previous
 
 
+def test_a_folder_killed_while_writing_its_marker_is_removed_once_old(previous, tiny):
+    cut = tiny.folder / ".out.cut00001.tmp"
+    cut.mkdir()
+    (cut / MARKER).write_text("")  # SIGKILL during the marker's write (seen in a stress run)
+    check_output_target(tiny.out)
+    assert cut.is_dir()  # as young as a run that is starting right now: left alone
+    hour_ago = cut.stat().st_mtime - 3600
+    os.utime(cut, (hour_ago, hour_ago))
+    check_output_target(tiny.out)
+    assert not cut.exists() and snapshot(tiny.out) == previous
+
+
+def test_output_folder_on_a_read_only_file_system(previous, tiny, capsys, monkeypatch):
+    target, real_access, real_statvfs = tiny.out.resolve(), os.access, os.statvfs
+
+    def access(path, mode, **kwargs):
+        return False if Path(path) == target else real_access(path, mode, **kwargs)
+
+    def statvfs(path):
+        if Path(path) == target:
+            return os.statvfs_result((4096,) * 8 + (os.ST_RDONLY, 255))
+        return real_statvfs(path)
+
+    monkeypatch.setattr(os, "access", access)
+    monkeypatch.setattr(os, "statvfs", statvfs)
+    code, err = run_access(tiny, capsys)
+    assert code == 2 and f"{target} is on a read-only file system" in err
+    assert snapshot(tiny.out) == previous
+
+
 def test_a_leftover_old_folder_beside_a_finished_output_is_removed(previous, tiny):
     old = tiny.folder / ".out.old-gone0001"
     old.mkdir()
