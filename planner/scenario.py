@@ -158,6 +158,7 @@ SCHEMA: dict[str, dict[str, Any]] = {
         "unmet_cap": _NUMBER,
         "solver": str,
         "time_limit_s": _NUMBER,
+        "fill": str,
     },
     "output": {"dir": str},
 }
@@ -310,6 +311,7 @@ class RedeploySpec:
     unmet_cap: float | None = None
     solver: str = "cbc"
     time_limit_s: float | None = None
+    fill: str | None = None
 
 
 @dataclass(frozen=True)
@@ -702,7 +704,9 @@ def _location(body: Mapping[str, Any] | None, add) -> LocationSpec | None:
     if isinstance(unassigned, _NUMBER) and not (math.isfinite(unassigned) and unassigned >= 0):
         add(f"must be a number of minutes >= 0, got {unassigned!r}", "location.unassigned_minutes")
     if unassigned is not None and objective != "p_median":
-        add("unassigned_minutes is used by objective 'p_median' only", "location.unassigned_minutes")
+        add(
+            "unassigned_minutes is used by objective 'p_median' only", "location.unassigned_minutes"
+        )
     solver = body.get("solver", "cbc")
     if solver not in ("cbc", "highs"):
         add(f"unknown solver {solver!r}; choose 'cbc' or 'highs'", "location.solver")
@@ -806,6 +810,12 @@ def _redeploy(body: Mapping[str, Any] | None, base: Path, add) -> RedeploySpec |
         ok = False
     if body.get("solver", "cbc") not in ("cbc", "highs"):
         add(f"unknown solver {body['solver']!r}; choose 'cbc' or 'highs'", "redeploy.solver")
+        ok = False
+    if "fill" in body and body["fill"] != "zero":
+        add(
+            f'must be "zero" (missing trace rows mean no demand), got {body["fill"]!r}',
+            "redeploy.fill",
+        )
         ok = False
     if not ok:
         return None

@@ -434,6 +434,11 @@ REDEPLOY_CASES = [
     ),
     # without [redeploy], the scenario is an access scenario and misses its sections
     ("no [redeploy] section", drop("redeploy"), ["scenario.toml", "missing section [areas]"]),
+    (
+        "fill is not zero",
+        both(edit("trace.csv", "H2,ventilators,1,4\n", ""), key("redeploy", "fill", "mean")),
+        ["column 'redeploy.fill'", 'must be "zero"', "'mean'"],
+    ),
 ]
 
 CASES = [("size", *case) for case in SIZE_CASES] + [("redeploy", *case) for case in REDEPLOY_CASES]
@@ -485,3 +490,22 @@ def test_bad_input(command, name, breaks, fragments, tiny, capsys, valid_outputs
     assert snapshot(tiny.out) == before
     leftovers = [p.name for p in tiny.folder.iterdir() if p.name != "out" and "out" in p.name]
     assert leftovers == []
+
+
+def test_fill_zero_reads_missing_trace_rows_as_no_demand(tiny, capsys):
+    """The same trace without H2's period-1 row runs with fill = "zero", and equals the
+    full trace whose H2 period-1 demand is 0."""
+    setup_redeploy(tiny)
+    (tiny.folder / "trace.csv").write_text(TRACE.replace("H2,ventilators,1,4\n", ""))
+    tiny.sections["redeploy"]["fill"] = "zero"
+    assert main(["redeploy", str(tiny.write()), "--quiet"]) == 0, capsys.readouterr().err
+    filled = snapshot(tiny.out)
+    shutil.rmtree(tiny.out)
+    (tiny.folder / "trace.csv").write_text(
+        TRACE.replace("H2,ventilators,1,4", "H2,ventilators,1,0")
+    )
+    del tiny.sections["redeploy"]["fill"]
+    assert main(["redeploy", str(tiny.write()), "--quiet"]) == 0, capsys.readouterr().err
+    explicit = snapshot(tiny.out)
+    for name in ("unmet.csv", "commands.csv"):
+        assert filled[name] == explicit[name], name
