@@ -81,6 +81,28 @@ class Tiny:
         write_toml(self.toml, self.sections)
         return self.toml
 
+    def save_candidates(self, **overrides) -> gpd.GeoDataFrame:
+        """Two candidate sites C1, C2 (columns overridable) as ``[candidates]``."""
+        frame = gpd.GeoDataFrame(
+            {
+                "cid": ["C1", "C2"],
+                "site_cost": [100.0, 120.0],
+                "unit_cost": [10.0, 10.0],
+                "max_units": [20, 20],
+                "min_units": [5, 5],
+            },
+            geometry=[Point(X0 + 2500, Y0 + 500), Point(X0 + 500, Y0 + 2500)],
+            crs=CRS,
+        )
+        for column, value in overrides.items():
+            if column == "geometry":
+                frame = frame.set_geometry(value)
+            else:
+                frame[column] = value
+        frame.to_file(self.folder / "candidates.gpkg", engine="pyogrio")
+        self.sections["candidates"] = {"path": "candidates.gpkg", "id": "cid"}
+        return frame
+
     def save_grid_graph(self, name: str = "roads.graphml", **options) -> Path:
         """Save :func:`grid_graph` (``options`` passed on) beside the scenario."""
         path = self.folder / name

@@ -40,24 +40,7 @@ def _snapshot(folder):
 
 
 def _candidates(tiny, **overrides):
-    frame = gpd.GeoDataFrame(
-        {
-            "cid": ["C1", "C2"],
-            "site_cost": [100.0, 120.0],
-            "unit_cost": [10.0, 10.0],
-            "max_units": [20, 20],
-            "min_units": [5, 5],
-        },
-        geometry=[Point(tiny.x0 + 2500, tiny.y0 + 500), Point(tiny.x0 + 500, tiny.y0 + 2500)],
-        crs=tiny.crs,
-    )
-    for column, value in overrides.items():
-        if column == "geometry":
-            frame = frame.set_geometry(value)
-        else:
-            frame[column] = value
-    frame.to_file(tiny.folder / "candidates.gpkg", engine="pyogrio")
-    tiny.sections["candidates"] = {"path": "candidates.gpkg", "id": "cid"}
+    tiny.save_candidates(**overrides)
 
 
 def _with_location(tiny):

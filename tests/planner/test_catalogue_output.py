@@ -28,7 +28,6 @@ from pathlib import Path
 import geopandas as gpd
 import pandas as pd
 import pytest
-from shapely.geometry import Point
 
 from accessplan.planner import pipeline
 from accessplan.planner import redeploy as redeploy_module
@@ -56,18 +55,7 @@ RUN_STEP = {
 def prepare(tiny, command: str) -> None:
     """Give the tiny scenario what ``command`` needs (as in test_locate/size/redeploy)."""
     if command in ("locate", "plan"):
-        gpd.GeoDataFrame(
-            {
-                "cid": ["C1", "C2"],
-                "site_cost": [100.0, 120.0],
-                "unit_cost": [10.0, 10.0],
-                "max_units": [20, 20],
-                "min_units": [5, 5],
-            },
-            geometry=[Point(tiny.x0 + 2500, tiny.y0 + 500), Point(tiny.x0 + 500, tiny.y0 + 2500)],
-            crs=tiny.crs,
-        ).to_file(tiny.folder / "candidates.gpkg", engine="pyogrio")
-        tiny.sections["candidates"] = {"path": "candidates.gpkg", "id": "cid"}
+        tiny.save_candidates()
         tiny.sections["location"] = {"objective": "coverage", "budget": 260.0}
     if command == "size":
         tiny.sections["ventilators"] = {
