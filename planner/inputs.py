@@ -454,17 +454,22 @@ def _check_weighted_points(
     px, py = points.x.to_numpy(), points.y.to_numpy()
     with np.errstate(invalid="ignore"):
         outside = ~((px >= lo_x) & (px <= hi_x) & (py >= lo_y) & (py <= hi_y))
+        swapped = (py >= lo_x) & (py <= hi_x) & (px >= lo_y) & (px <= hi_y)
     if not outside.any():
         return
     columns = f"{spec.columns.get('point_x', 'point_x')}/{spec.columns.get('point_y', 'point_y')}"
-    shown = tuple(labels[i] for i in np.flatnonzero(outside))
-    problems.add(
-        "the population-weighted point lies outside its area; point_x/point_y are in the "
-        "layer's CRS (or [areas] crs) with x = easting/longitude and y = northing/latitude",
-        source=spec.label,
-        column=columns,
-        rows=shown,
-    )
+    for mask, what in (
+        (outside & swapped, "x and y look swapped"),
+        (outside & ~swapped, "the population-weighted point lies outside its area"),
+    ):
+        if mask.any():
+            problems.add(
+                f"{what}; point_x/point_y are in the layer's CRS (or [areas] crs) with "
+                "x = easting/longitude and y = northing/latitude",
+                source=spec.label,
+                column=columns,
+                rows=tuple(labels[i] for i in np.flatnonzero(mask)),
+            )
 
 
 def read_areas(spec: LayerSpec, *, crs=None) -> gpd.GeoDataFrame:

@@ -147,3 +147,32 @@ def test_multipart_point_is_taken_after_projecting(runs):
 def test_ids_keep_leading_zeros_in_every_output(runs):
     table, _ = runs["feet"]
     assert sorted(table.index) == [f"0{k:02d}" for k in range(12)]
+
+
+def test_swapped_weighted_point_inside_the_crs_is_named(tmp_path):
+    """A weighted point whose (y, x) lies in its area is refused as swapped axes, even where
+    the swapped point stays inside the CRS's area of use."""
+    from accessplan.data.errors import InputValidationError
+    from accessplan.planner.inputs import LayerSpec, read_areas
+
+    area = box(1_000_000, 1_010_000, 1_001_000, 1_011_000)
+    gpd.GeoDataFrame(
+        {
+            "id": ["A", "B"],
+            "pop": [1.0, 2.0],
+            "px": [1_010_500.0, 1_000_500.0],
+            "py": [1_000_500.0, 1_010_500.0],
+        },
+        geometry=[area, area],
+        crs="EPSG:3857",
+    ).to_file(tmp_path / "a.gpkg", engine="pyogrio")
+    spec = LayerSpec(
+        path=tmp_path / "a.gpkg",
+        id="id",
+        columns={"population": "pop", "point_x": "px", "point_y": "py"},
+    )
+    with pytest.raises(InputValidationError) as info:
+        read_areas(spec)
+    (problem,) = info.value.problems
+    assert problem.column == "px/py" and problem.rows == ("1 (id A)",)
+    assert problem.message.startswith("x and y look swapped")
