@@ -29,6 +29,7 @@ from accessplan.planner.output import atomic_output_dir, write_json
 from accessplan.planner.quality import counts as quality_counts
 from accessplan.planner.quality import quality_items, rated_areas, warnings_text
 from accessplan.planner.scenario import Scenario
+from accessplan.spatial.inequity import compare_inequity, inequity_summary
 
 __all__ = [
     "AccessRun",
@@ -298,8 +299,21 @@ def run_access(scenario: Scenario, *, progress: bool = True, log: Log = _quiet) 
     )
     log(f"{len(travel.od):,} area-site pairs within {scenario.catchment_minutes:g} minutes")
     supply = inputs.facilities.set_index("site_id")["capacity"]
-    run = _access(scenario, inputs, travel, supply, router.network_report)
-    warn_quality(run.quality)
+    access = _access_scores(scenario, inputs, travel, supply)
+    areas, rated = _rated(inputs, access)
+    run = AccessRun(
+        scenario=scenario,
+        inputs=inputs,
+        travel=travel,
+        network_report=router.network_report,
+        access=access,
+        inequity=inequity_summary(
+            access.access.reindex(areas.index)[rated],
+            areas.loc[rated, "population"],
+            groups=areas.loc[rated, "group"] if "group" in areas.columns else None,
+        ),
+        quality=_data_quality(scenario, inputs, travel, access, router.network_report),
+    )
     log(
         f"access ({scenario.access_method}): Gini {run.inequity['gini']:.3f}, "
         f"population with zero access {run.inequity['share_zero']:.1%}"
@@ -560,27 +574,38 @@ def _solve_location(scenario, inputs, od, candidates, log):
     )
 
 
-def _access(scenario, inputs, travel, supply, report) -> AccessRun:
+def _access_scores(scenario, inputs, travel, supply):
+    """The access scores of the areas for ``supply`` (an AccessResult)."""
     from accessplan.spatial.fca import access_scores
-    from accessplan.spatial.inequity import inequity_summary
 
-    areas = inputs.areas.set_index("area_id")
-    access = access_scores(
+    return access_scores(
         travel.od,
-        areas["need"],
+        inputs.areas.set_index("area_id")["need"],
         supply,
         method=scenario.access_method,
         catchment_minutes=scenario.catchment_minutes,
         decay=scenario.decay,
         normalize=scenario.normalize,
     )
-    # a zero demand weight is not zero access: areas it leaves unrated are not measured
-    rated = rated_areas(areas["need"], access.access.reindex(areas.index))
-    groups = areas.loc[rated, "group"] if "group" in areas.columns else None
-    inequity = inequity_summary(
-        access.access.reindex(areas.index)[rated], areas.loc[rated, "population"], groups=groups
-    )
-    quality = quality_items(
+
+
+def _rated(inputs: Inputs, *results) -> tuple[pd.DataFrame, pd.Series]:
+    """The areas (indexed by id) and which of them the inequity measures count.
+
+    A zero demand weight is not zero access: an area with zero weight and zero
+    access in every one of ``results`` is not measured (see
+    :func:`accessplan.planner.quality.rated_areas`).
+    """
+    areas = inputs.areas.set_index("area_id")
+    rated = pd.Series(False, index=areas.index)
+    for result in results:
+        rated |= rated_areas(areas["need"], result.access.reindex(areas.index))
+    return areas, rated
+
+
+def _data_quality(scenario, inputs, travel, access, report) -> tuple:
+    """The run's data-quality items, printed as warnings once."""
+    items = quality_items(
         areas=inputs.areas,
         facilities=inputs.facilities,
         travel=travel,
@@ -589,15 +614,8 @@ def _access(scenario, inputs, travel, supply, report) -> AccessRun:
         max_snap_meters=scenario.network.max_snap_meters,
         demand_label=_demand_label(scenario),
     )
-    return AccessRun(
-        scenario=scenario,
-        inputs=inputs,
-        travel=travel,
-        network_report=report,
-        access=access,
-        inequity=inequity,
-        quality=tuple(quality),
-    )
+    warn_quality(items)
+    return tuple(items)
 
 
 def _demand_label(scenario: Scenario) -> str:
@@ -635,8 +653,6 @@ def run_plan(scenario: Scenario, *, progress: bool = True, log: Log = _quiet) ->
     -------
     PlanRun
     """
-    from accessplan.spatial.inequity import compare_inequity
-
     if scenario.location is None:
         raise InputValidationError(
             [Problem("the scenario has no [location] section", source=str(scenario.source))],
@@ -666,14 +682,9 @@ def run_plan(scenario: Scenario, *, progress: bool = True, log: Log = _quiet) ->
 
     existing_ids = list(inputs.facilities["site_id"])
     supply_before = inputs.facilities.set_index("site_id")["capacity"]
-    before = _access(
-        scenario,
-        inputs,
-        _subset(travel, existing_ids, scenario.catchment_minutes),
-        supply_before,
-        report,
-    )
-    warn_quality(before.quality)
+    travel_before = _subset(travel, existing_ids, scenario.catchment_minutes)
+    access_before = _access_scores(scenario, inputs, travel_before, supply_before)
+    quality = _data_quality(scenario, inputs, travel_before, access_before, report)
     result = _solve_location(
         scenario, inputs, _subset(travel, sites["site_id"], location_catchment).od, candidates, log
     )
@@ -687,20 +698,30 @@ def run_plan(scenario: Scenario, *, progress: bool = True, log: Log = _quiet) ->
     new = added[~added.index.isin(supply_before.index)]
     supply_after = supply_before.add(expanded, fill_value=0.0)
     supply_after = pd.concat([supply_after, new])
-    after = _access(
-        scenario,
-        inputs,
-        _subset(travel, list(supply_after.index), scenario.catchment_minutes),
-        supply_after,
-        report,
-    )
-    areas = inputs.areas.set_index("area_id")
-    acc_before = before.access.access.reindex(areas.index)
-    acc_after = after.access.access.reindex(areas.index)
-    rated = rated_areas(areas["need"], acc_before) | rated_areas(areas["need"], acc_after)
-    groups = areas.loc[rated, "group"] if "group" in areas.columns else None
+    travel_after = _subset(travel, list(supply_after.index), scenario.catchment_minutes)
+    access_after = _access_scores(scenario, inputs, travel_after, supply_after)
+    # one set of measured areas for both states, so before and after compare like with like
+    areas, rated = _rated(inputs, access_before, access_after)
     comparison = compare_inequity(
-        acc_before[rated], acc_after[rated], areas.loc[rated, "population"], groups=groups
+        access_before.access.reindex(areas.index)[rated],
+        access_after.access.reindex(areas.index)[rated],
+        areas.loc[rated, "population"],
+        groups=areas.loc[rated, "group"] if "group" in areas.columns else None,
+    )
+    before, after = (
+        AccessRun(
+            scenario=scenario,
+            inputs=inputs,
+            travel=state_travel,
+            network_report=report,
+            access=state_access,
+            inequity=comparison[state].to_dict(),
+            quality=quality,
+        )
+        for state, state_travel, state_access in (
+            ("before", travel_before, access_before),
+            ("after", travel_after, access_after),
+        )
     )
     log(
         f"{len(chosen)} new site(s); Gini {before.inequity['gini']:.3f} -> "

@@ -109,3 +109,24 @@ def test_clean_run_has_no_quality_items(tiny, capsys):
     assert main(["access", str(tiny.write()), "--quiet"]) == 0
     assert _items(tiny) == {}
     assert "warning" not in capsys.readouterr().err
+
+
+def test_plan_inequity_before_after_is_one_measured_set(tiny, capsys):
+    """summary.json's inequity equals the before/after table, and an area with zero demand
+    weight is left out of both states alike."""
+    _add_far_area_and_hospital(tiny)
+    tiny.sections["areas"]["need"] = "Over65"
+    tiny.save_candidates()
+    tiny.sections["location"] = {"objective": "coverage", "budget": 300.0}
+    assert main(["locate", str(tiny.write()), "--quiet"]) == 0, capsys.readouterr().err
+    summary = json.loads((tiny.out / "summary.json").read_text())
+    table = gpd.pd.read_csv(tiny.out / "inequity_before_after.csv", index_col=0)
+    for measure, value in summary["inequity"].items():
+        assert table.loc[measure, "before"] == pytest.approx(value, rel=1e-12)
+    for measure, value in summary["inequity_after"].items():
+        assert table.loc[measure, "after"] == pytest.approx(value, rel=1e-12)
+    # Z (500 people, no one aged 65+) is measured in neither state
+    assert summary["inequity"]["population"] == summary["inequity_after"]["population"] == 4500.0
+    assert summary["inequity"]["share_zero"] == 0.0
+    # quality is computed once, for the data, and printed once
+    assert capsys.readouterr().err.count("reach only areas with zero") == 1
