@@ -18,7 +18,7 @@ import hashlib
 import json
 import math
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -50,6 +50,7 @@ figure{margin:1em 0}figure img{max-width:100%;height:auto;border:1px solid #eee}
 iframe{width:100%;height:520px;border:1px solid #ccc}
 pre{background:#f7f7f7;padding:1em;overflow:auto;font-size:.85em}
 .muted{color:#666;font-size:.9em}
+tr.warning td:nth-child(2){color:#b00020;font-weight:bold}
 """
 
 
@@ -291,6 +292,44 @@ def _ventilators(ventilators) -> str:
     )
 
 
+def _quality(quality) -> str:
+    """The data-quality items (``accessplan.planner.quality``): what the data did to the result."""
+    if quality is None:
+        return ""
+    if len(quality) == 0:
+        return (
+            '<h2>Data quality</h2>\n<p id="quality">The inputs were used as read: no point far '
+            "from the network, nothing dropped or imputed, every facility reaches demand.</p>\n"
+        )
+    head = (
+        "<tr><th>check</th><th>severity</th><th>count</th><th>share of population</th>"
+        "<th>what it means</th><th>ids (first 10)</th></tr>"
+    )
+    rows = []
+    for item in quality:
+        check = html_text(item.get("check", ""))
+        ids = list(item.get("ids", []))
+        shown = ", ".join(map(str, ids[:10])) + (" ..." if item.get("count", 0) > 10 else "")
+        share = item.get("share_population")
+        count_id = f"quality-{_slug(item.get('check', ''))}-count"
+        severity = html_text(item.get("severity", ""))
+        rows.append(
+            f'<tr data-check="{check}" class="{severity}">'
+            f"<td>{check}</td><td>{severity}</td>"
+            f"{_cell(item.get('count'), 'int', count_id)}"
+            f"<td>{'' if share is None else html_text(_fmt(share, 'share'))}</td>"
+            f"<td>{html_text(item.get('message', ''))}</td><td>{html_text(shown)}</td></tr>"
+        )
+    return (
+        '<h2>Data quality</h2>\n<p class="muted">What the inputs did to the result; the full '
+        'list is in quality.json.</p>\n<table id="quality">'
+        + head
+        + "\n"
+        + "\n".join(rows)
+        + "</table>\n"
+    )
+
+
 def _png_bytes(fig, title: str, problems: ProblemCollector) -> bytes | None:
     if isinstance(fig, bytes | bytearray):
         data = bytes(fig)
@@ -389,6 +428,7 @@ def write_report(
     figures: Mapping[str, object] | None = None,
     title: str | None = None,
     dpi: float = 110,
+    quality: Sequence[Mapping] | None = None,
 ) -> Path:
     """Write one self-contained HTML report of a plan.
 
@@ -429,6 +469,11 @@ def write_report(
         Report title; default from ``summary["scenario"]``.
     dpi : float, default 110
         Resolution of the default figures.
+    quality : sequence of mapping, optional
+        The run's data-quality items (:mod:`accessplan.planner.quality`):
+        ``check``, ``severity``, ``count``, ``share_population``, ``message``,
+        ``ids``; shown as a "Data quality" table (an empty list says the
+        inputs were used as read; None leaves the section out).
 
     Returns
     -------
@@ -470,6 +515,7 @@ def write_report(
         + _solver(summary)
         + _chosen(new_sites)
         + _ventilators(ventilators)
+        + _quality(quality)
         + figures_html
         + _maps(maps)
         + _scenario(scenario)

@@ -1052,6 +1052,7 @@ def write_full_outputs(run: PlanRun | SizeRun, out_dir: str | Path, *, log: Log 
             else None,
             maps=maps,
             figures=figures,
+            quality=plan.before.quality,
         )
         write_json(tmp / "summary.json", summary)
     return out_dir.resolve()

@@ -130,3 +130,25 @@ def test_plan_inequity_before_after_is_one_measured_set(tiny, capsys):
     assert summary["inequity"]["share_zero"] == 0.0
     # quality is computed once, for the data, and printed once
     assert capsys.readouterr().err.count("reach only areas with zero") == 1
+
+
+def test_quality_items_reach_the_report(tiny, capsys):
+    """The counts and shares of quality.json are the ones report.html shows."""
+    import re
+
+    _add_far_area_and_hospital(tiny)
+    tiny.sections["areas"]["need"] = "Over65"
+    tiny.save_candidates()
+    tiny.sections["location"] = {"objective": "coverage", "budget": 300.0}
+    assert main(["plan", str(tiny.write()), "--quiet"]) == 0, capsys.readouterr().err
+    items = _items(tiny)
+    html = (tiny.out / "report.html").read_text()
+    assert '<table id="quality">' in html
+    for check, item in items.items():
+        cell = re.search(rf'id="quality-{check}-count" data-value="([^"]*)"', html)
+        assert cell is not None, check
+        assert float(cell.group(1)) == item["count"]
+    row = re.search(r'<tr data-check="areas_zero_demand".*?</tr>', html).group(0)
+    assert "<td>10.0%</td>" in row and "<td>Z</td>" in row
+    row = re.search(r'<tr data-check="facilities_without_demand" class="warning">.*?</tr>', html)
+    assert row is not None and "<td>H3</td>" in row.group(0)
