@@ -196,14 +196,19 @@ def quality_items(
     if len(zero):
         rated = rated_areas(need, access.access.reindex(need.index).fillna(0.0))
         unrated = zero.index[~rated.reindex(zero.index).to_numpy()]
+        left_out = (
+            f"; {len(unrated):,} of them, reached by no site with demand, are left out of the "
+            "inequity measures"
+            if len(unrated)
+            else ""
+        )
         items.append(
             _item(
                 "areas_zero_demand",
                 "info",
                 f"{len(zero):,} area(s) have a {demand_label} of zero (population "
                 f"{float(pop.reindex(zero.index).sum()):,.0f}); they are not counted as zero "
-                f"access, and {len(unrated):,} of them that no site with demand reaches are "
-                "left out of the inequity measures",
+                f"access{left_out}",
                 zero.index,
                 population=float(pop.reindex(zero.index).sum()),
                 total=total,
