@@ -29,7 +29,13 @@ from matplotlib.patches import Patch
 
 from accessplan.data.errors import ProblemCollector
 from accessplan.data.files import atomic_file
-from accessplan.maps.classes import NO_ACCESS_COLOR, AccessClasses, classify, shared_classes
+from accessplan.maps.classes import (
+    NO_ACCESS_COLOR,
+    NO_DATA,
+    AccessClasses,
+    classify,
+    shared_classes,
+)
 from accessplan.spatial.inequity import lorenz_points, weighted_gini
 
 __all__ = [
@@ -46,7 +52,6 @@ _SCHEMES = {
     "fisher_jenks": "FisherJenks",
     "natural_breaks": "NaturalBreaks",
 }
-_NO_DATA = "#d9d9d9"
 _BEFORE_COLOR = "#1f77b4"
 _AFTER_COLOR = "#d62728"
 BINS_KEY = "accessplan:bins"
@@ -194,7 +199,7 @@ def _access_maps(
     axes = fig.subplots(1, 2, sharex=True, sharey=True)
     for ax, values, title in zip(axes, (b, a), titles, strict=True):
         cls = classify(values, bins)
-        face = [colors[c] if c >= 0 else _NO_DATA for c in cls]
+        face = [colors[c] if c >= 0 else to_rgba(NO_DATA) for c in cls]
         areas.plot(ax=ax, color=face, edgecolor="white", linewidth=0.2)
         ax.set_title(title)
         ax.set_axis_off()
@@ -205,7 +210,7 @@ def _access_maps(
         for i, lab in enumerate(classes.labels(value_format))
     ]
     if np.isnan(b).any() or np.isnan(a).any():
-        handles.append(Patch(facecolor=_NO_DATA, label="no data"))
+        handles.append(Patch(facecolor=NO_DATA, label="no data"))
     if sites is not None and len(sites):
         is_new = sites[new_column].fillna(False).astype(bool).to_numpy()
         old = sites[~is_new]
@@ -261,8 +266,10 @@ def _lorenz(areas, *, before: str, after: str, weights, figsize_inches) -> tuple
     ginis = {}
     for col, name, color in ((before, "before", _BEFORE_COLOR), (after, "after", _AFTER_COLOR)):
         values = np.asarray(areas[col], dtype=float)
-        pts = lorenz_points(values, w)
-        g = weighted_gini(values, w)
+        # areas without a score (NaN: not rated) are left out, as in the inequity measures
+        scored = ~np.isnan(values)
+        pts = lorenz_points(values[scored], w[scored])
+        g = weighted_gini(values[scored], w[scored])
         ginis[name] = g
         ax.plot(
             pts["population_share"],

@@ -358,7 +358,8 @@ def _area_layer(frame, colors, name, fields, aliases) -> folium.GeoJson:
     data = frame[[*fields, "geometry"]].copy()
     for col in fields:
         if col.startswith("access"):
-            data[col] = data[col].round(6)
+            # an area without a score (NaN: zero demand weight, not rated) says so
+            data[col] = [round(float(v), 6) if np.isfinite(v) else "no score" for v in data[col]]
         elif not pd.api.types.is_numeric_dtype(data[col]):
             data[col] = [html_text(v) for v in data[col]]
     data["_fill"] = list(colors)

@@ -81,9 +81,15 @@ class AccessRun:
     access: Any  # accessplan.spatial.fca.AccessResult
     inequity: dict[str, float]
     quality: tuple = ()  # accessplan.planner.quality items (dicts)
+    rated: Any = None  # pandas.Series of bool by area id: areas the measures count
 
     def areas_frame(self) -> gpd.GeoDataFrame:
-        """Areas with their access score, flags and nearest site time."""
+        """Areas with their access score, flags and nearest site time.
+
+        An area that is not rated (zero demand weight and no access, see
+        :func:`accessplan.planner.quality.rated_areas`) has no access score
+        (NaN, "no data" on the maps), never a zero.
+        """
         areas = self.inputs.areas.drop(columns="origin")
         acc = self.access
         scores = pd.DataFrame(
@@ -96,7 +102,10 @@ class AccessRun:
         nearest = od.groupby("origin_id")["minutes"].min().rename("nearest_minutes")
         out = areas.merge(scores, left_on="area_id", right_index=True, how="left")
         out = out.merge(nearest, left_on="area_id", right_index=True, how="left")
-        mean = (out["access"] * out["population"]).sum() / out["population"].sum()
+        if self.rated is not None:
+            out["access"] = out["access"].where(out["area_id"].map(self.rated).to_numpy())
+        measured = out["access"].notna()
+        mean = (out["access"] * out["population"]).sum() / out.loc[measured, "population"].sum()
         out["spar"] = out["access"] / mean if mean > 0 else float("nan")
         return out
 
@@ -313,6 +322,7 @@ def run_access(scenario: Scenario, *, progress: bool = True, log: Log = _quiet) 
             groups=areas.loc[rated, "group"] if "group" in areas.columns else None,
         ),
         quality=_data_quality(scenario, inputs, travel, access, router.network_report),
+        rated=rated,
     )
     log(
         f"access ({scenario.access_method}): Gini {run.inequity['gini']:.3f}, "
@@ -717,6 +727,7 @@ def run_plan(scenario: Scenario, *, progress: bool = True, log: Log = _quiet) ->
             access=state_access,
             inequity=comparison[state].to_dict(),
             quality=quality,
+            rated=rated,
         )
         for state, state_travel, state_access in (
             ("before", travel_before, access_before),

@@ -152,3 +152,22 @@ def test_quality_items_reach_the_report(tiny, capsys):
     assert "<td>10.0%</td>" in row and "<td>Z</td>" in row
     row = re.search(r'<tr data-check="facilities_without_demand" class="warning">.*?</tr>', html)
     assert row is not None and "<td>H3</td>" in row.group(0)
+
+
+def test_unrated_areas_have_no_score_not_a_zero(tiny, capsys):
+    """Z (zero demand weight, reached only by a site without demand) has no access score in
+    the tables and is drawn as "no data" in the maps, never in the "no access" class."""
+    import numpy as np
+
+    _add_far_area_and_hospital(tiny)
+    tiny.sections["areas"]["need"] = "Over65"
+    tiny.save_candidates()
+    tiny.sections["location"] = {"objective": "coverage", "budget": 300.0}
+    assert main(["plan", str(tiny.write()), "--quiet"]) == 0, capsys.readouterr().err
+    plan = gpd.pd.read_csv(tiny.out / "areas_plan.csv", dtype={"area_id": str})
+    plan = plan.set_index("area_id")
+    assert np.isnan(plan.loc["Z", "access_before"]) and np.isnan(plan.loc["Z", "access_after"])
+    assert plan.drop(index="Z")[["access_before", "access_after"]].notna().all().all()
+    layers = (tiny.out / "maps" / "layers.html").read_text()
+    assert layers.count('"_fill": "#bdbdbd"') == 2  # Z, before and after: the no-data grey
+    assert '"access_after": "no score", "access_before": "no score", "area_id": "Z"' in layers
