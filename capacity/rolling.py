@@ -43,6 +43,7 @@ from accessplan.capacity.redeploy import (
     _val,
 )
 from accessplan.data.errors import InputFileError, InputValidationError, Problem, ProblemCollector
+from accessplan.data.ids import label_hint
 from accessplan.location.solver import SolveReport, SolverOptions
 
 __all__ = [
@@ -421,18 +422,6 @@ def _periods_text(periods) -> str:
     return ", ".join(shown) + more
 
 
-def _label_hint(label: str, others) -> str:
-    """`` (the layer has '01'; ids are compared as written)`` when only the spelling differs."""
-
-    def bare(text: str) -> str:
-        return text.strip().lstrip("0") or "0"
-
-    near = [o for o in others if o != label and bare(o) == bare(label)]
-    if not near:
-        return ""
-    return f" (the facility layer has {near[0]!r}: ids are labels, compared exactly as written)"
-
-
 def read_demand_trace(path, *, facilities=None, fill: str | None = None) -> pd.DataFrame:
     """Read a demand trace CSV with columns ``facility, resource, period, demand``.
 
@@ -527,7 +516,7 @@ def _complete(trace: pd.DataFrame, layer: list, *, fill, source: str) -> pd.Data
     for name, group in trace.groupby("facility", sort=False):
         if name not in known:
             problems.add(
-                f"facility {name!r} is not in the facility layer{_label_hint(name, layer)}",
+                f"facility {name!r} is not in the facility layer{label_hint(name, layer)}",
                 source=source,
                 column="facility",
                 rows=rows[group.index],

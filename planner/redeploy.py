@@ -24,6 +24,7 @@ from accessplan.data.errors import (
     Problem,
     ProblemCollector,
 )
+from accessplan.data.ids import label_hint
 from accessplan.planner.inputs import read_facilities
 from accessplan.planner.output import atomic_output_dir, write_json
 from accessplan.planner.scenario import Scenario
@@ -81,21 +82,11 @@ def _unknown_facilities(frame, columns, layer: list[str], source: str, problems)
         for name in dict.fromkeys(ids[unknown]):
             rows = tuple(int(i) + 1 for i in np.flatnonzero((ids == name).to_numpy()))
             problems.add(
-                f"facility {name!r} is not in the facility layer{_label_hint(name, layer)}",
+                f"facility {name!r} is not in the facility layer{label_hint(name, layer)}",
                 source=source,
                 column=column,
                 rows=rows,
             )
-
-
-def _label_hint(name: str, layer: list[str]) -> str:
-    def bare(text: str) -> str:
-        return text.strip().lstrip("0") or "0"
-
-    near = [f for f in layer if f != name and bare(f) == bare(str(name))]
-    if not near:
-        return ""
-    return f" (the facility layer has {near[0]!r}: ids are labels, compared exactly as written)"
 
 
 def table_sources(scenario: Scenario) -> dict[str, str]:

@@ -39,6 +39,7 @@ from sklearn.neighbors import KDTree
 from tqdm.auto import tqdm
 
 from accessplan.data.errors import InputFileError, ProblemCollector
+from accessplan.data.ids import loose_id
 from accessplan.spatial.crs import coordinate_problems, metre_crs, require_metre_crs
 from accessplan.spatial.errors import CRSError, NetworkError, NoPathError
 
@@ -628,13 +629,6 @@ def _id_key(value: Any, *, numeric: bool = False) -> Any:
     return text
 
 
-def _loose_key(key: str) -> str:
-    """``key`` without leading zeros or a trailing ``.0`` (to diagnose mismatches only)."""
-    if _INTEGRAL_FLOAT_TEXT.fullmatch(key):
-        key = key.split(".")[0]
-    return key.lstrip("0") or "0"
-
-
 def _is_number(value: Any) -> bool:
     return isinstance(value, int | float | np.integer | np.floating) and not isinstance(
         value, bool | np.bool_
@@ -643,8 +637,8 @@ def _is_number(value: Any) -> bool:
 
 def _mismatch_hint(unknown_keys, known: list, column: pd.Series, what: str, layer: str) -> str:
     """Say when unknown ids differ from known ones only by type, leading zeros or '.0'."""
-    loose = {_loose_key(str(_id_key(v))): v for v in known}
-    near = [(k, loose[_loose_key(k)]) for k in unknown_keys if _loose_key(k) in loose]
+    loose = {loose_id(str(_id_key(v))): v for v in known}
+    near = [(k, loose[loose_id(k)]) for k in unknown_keys if loose_id(k) in loose]
     if not near:
         return ""
     file_kind = "numbers" if pd.api.types.is_numeric_dtype(column) else "text"
