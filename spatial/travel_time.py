@@ -21,7 +21,6 @@ holds only pairs within ``max_minutes`` and is sorted by ``origin_id`` then
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -39,7 +38,7 @@ from sklearn.neighbors import KDTree
 from tqdm.auto import tqdm
 
 from accessplan.data.errors import InputFileError, ProblemCollector
-from accessplan.data.ids import loose_id
+from accessplan.data.ids import id_key, is_number_id, mismatch_hint
 from accessplan.spatial.crs import coordinate_problems, metre_crs, require_metre_crs
 from accessplan.spatial.errors import CRSError, NetworkError, NoPathError
 
@@ -606,60 +605,6 @@ def straight_line_travel_times(
 # --------------------------------------------------------------------------
 
 
-_INTEGRAL_FLOAT_TEXT = re.compile(r"[+-]?\d+\.0*")
-
-
-def _id_key(value: Any, *, numeric: bool = False) -> Any:
-    """A text key under which ids read from files and ids given in memory meet.
-
-    Text is kept as written (``"01000"`` and ``"1000"`` differ, ``"1"`` and
-    ``"01"`` differ) but for surrounding blanks; numbers become their integer
-    text when whole (``12.0`` -> ``"12"``).  With ``numeric`` (the known ids
-    are numbers, not labels) a text such as ``"12.0"`` is read as that number.
-    """
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return None
-    if isinstance(value, float | np.floating) and float(value).is_integer():
-        return str(int(value))
-    if isinstance(value, bytes):
-        value = value.decode()
-    text = str(value).strip()
-    if numeric and _INTEGRAL_FLOAT_TEXT.fullmatch(text):  # "12.0" as a float column writes it
-        text = text.split(".")[0].lstrip("+")
-    return text
-
-
-def _is_number(value: Any) -> bool:
-    return isinstance(value, int | float | np.integer | np.floating) and not isinstance(
-        value, bool | np.bool_
-    )
-
-
-def _mismatch_hint(unknown_keys, known: list, column: pd.Series, what: str, layer: str) -> str:
-    """Say when unknown ids differ from known ones only by type, leading zeros or '.0'."""
-    loose = {loose_id(str(_id_key(v))): v for v in known}
-    near = [(k, loose[loose_id(k)]) for k in unknown_keys if loose_id(k) in loose]
-    if not near:
-        return ""
-    file_kind = "numbers" if pd.api.types.is_numeric_dtype(column) else "text"
-    known_kind = "numbers" if all(_is_number(v) for v in known) else "text"
-    example = ", ".join(f"{k!r} here vs {str(v)!r} in the {layer}" for k, v in near[:3])
-    kinds = (
-        f"the file's {what} ids are {file_kind} and the {layer}'s ids are {known_kind}; "
-        if file_kind != known_kind
-        else ""
-    )
-    return (
-        f" -- {len(near)} of them differ from known ids only in leading zeros or a '.0' "
-        f"({example}); {kinds}ids are labels and must be written the same in both files "
-        "(store them as text)"
-    )
-
-
-def _key_lookup(ids: Iterable[Any]) -> dict[Any, Any]:
-    return {_id_key(v): v for v in ids}
-
-
 def _read_table(path: Path) -> tuple[pd.DataFrame, int]:
     """The raw table and the offset from 0-based position to reported row number."""
     name = path.name.lower()
@@ -771,9 +716,9 @@ def read_od_table(
         (origin_col, list(origin_ids), "origin", "areas layer"),
         (site_col, list(site_ids), "site", "facility and candidate layers"),
     ):
-        lookup = _key_lookup(known)
-        numeric = bool(known) and all(_is_number(v) for v in known)
-        keys = table[col].map(lambda v, numeric=numeric: _id_key(v, numeric=numeric))
+        numeric = bool(known) and all(is_number_id(v) for v in known)
+        lookup = {id_key(v, numeric=numeric): v for v in known}
+        keys = table[col].map(lambda v, numeric=numeric: id_key(v, numeric=numeric))
         no_id = keys.isna().to_numpy()
         if no_id.any():
             problems.add(f"{what} id is missing", source=source, column=col, rows=rows(no_id))
@@ -782,7 +727,13 @@ def read_od_table(
         if unknown.any():
             names = pd.unique(keys[unknown])
             shown = ", ".join(map(repr, names[:5])) + (" ..." if len(names) > 5 else "")
-            hint = _mismatch_hint(names, known, table[col], what, layer)
+            hint = mismatch_hint(
+                names,
+                known,
+                file_numeric=pd.api.types.is_numeric_dtype(table[col]),
+                what=what,
+                layer=layer,
+            )
             problems.add(
                 f"{len(names)} unknown {what} id(s): {shown}{hint}",
                 source=source,
