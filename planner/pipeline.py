@@ -1037,9 +1037,10 @@ def write_full_outputs(run: PlanRun | SizeRun, out_dir: str | Path, *, log: Log 
             ("Access before and after (layers)", "layers", layered_map),
             ("Change in access", "change", change_map),
         ):
-            figure = builder(areas, sites, new_sites, inequity=plan.comparison)
-            save_offline(figure, tmp / "maps" / f"{name}.html")
-            maps[title] = render_offline_html(figure)
+            # rendered once: the saved page and the report's embedded copy are the same
+            page = render_offline_html(builder(areas, sites, new_sites, inequity=plan.comparison))
+            save_offline(page, tmp / "maps" / f"{name}.html")
+            maps[title] = page
         log("drawing figures")
         figures = {
             "Access before and after": access_maps_figure(
