@@ -445,9 +445,15 @@ class PlanRun:
         return areas
 
     def sites_after_frame(self) -> gpd.GeoDataFrame:
-        """Existing and new sites with capacity, ratio and population in reach after the plan."""
-        existing = self.before.inputs.facilities[["site_id", "geometry"]].assign(new=False)
-        new = self.new_sites_frame()[["site_id", "geometry"]].assign(new=True)
+        """Existing and new sites with capacity, ratio and population in reach after the plan
+        (and their ``name`` where the layers have one, for the map tooltips)."""
+
+        def named(frame):
+            columns = ["site_id", "geometry"] + (["name"] if "name" in frame.columns else [])
+            return frame[columns]
+
+        existing = named(self.before.inputs.facilities).assign(new=False)
+        new = named(self.new_sites_frame()).assign(new=True)
         sites = pd.concat([existing, new[~new["site_id"].isin(existing["site_id"])]])
         acc = self.after.access
         extra = pd.DataFrame(
