@@ -65,7 +65,7 @@ _INEQUITY_ROWS = (
 
 
 # --------------------------------------------------------------------------- classes
-def class_legend(classes: AccessClasses, caption: str) -> MacroElement:
+def class_legend(classes: AccessClasses, caption: str, *, no_data: bool = False) -> MacroElement:
     """A Leaflet legend control with one equal-sized swatch per class.
 
     Parameters
@@ -75,13 +75,24 @@ def class_legend(classes: AccessClasses, caption: str) -> MacroElement:
         with its own grey swatch).
     caption : str
         Legend title.
+    no_data : bool, default False
+        Add the grey "no score" swatch of areas without a value (NaN: e.g. a
+        zero demand weight that nothing rates).
 
     Returns
     -------
     branca.element.MacroElement
         Add it to a folium Map (``class_legend(classes, "Access").add_to(m)``).
     """
-    return _class_legend(caption, classes.colors, classes.labels())
+    colors, labels = list(classes.colors), list(classes.labels())
+    if no_data:
+        colors.append(NO_DATA)
+        labels.append("no score")
+    return _class_legend(caption, colors, labels)
+
+
+def _has_missing(frame) -> bool:
+    return bool(frame[["access_before", "access_after"]].isna().to_numpy().any())
 
 
 def change_colormap(change, *, caption="Change in access (after - before)"):
@@ -363,14 +374,18 @@ def _area_layer(frame, colors, name, fields, aliases) -> folium.GeoJson:
         elif not pd.api.types.is_numeric_dtype(data[col]):
             data[col] = [html_text(v) for v in data[col]]
     data["_fill"] = list(colors)
+    # point areas (CSV x/y, population grids as points) draw as coloured circles, not as
+    # Leaflet's default image markers, which an offline page cannot load
+    points = bool(len(data)) and data.geom_type.isin(["Point", "MultiPoint"]).all()
     return folium.GeoJson(
         data,
         name=name,
+        marker=folium.CircleMarker(radius=7, fill=True) if points else None,
         style_function=lambda feature: {
             "fillColor": feature["properties"]["_fill"],
             "fillOpacity": 0.8,
             "color": "#555555",
-            "weight": 0.4,
+            "weight": 1.0 if points else 0.4,
         },
         highlight_function=lambda feature: {"weight": 2, "color": "#000000"},
         tooltip=folium.GeoJsonTooltip(
@@ -525,7 +540,7 @@ def before_after_map(
             _add_sites(m, shown, max_capacity=max_cap, max_radius_px=max_radius_px)
         m.add_child(_map_title(f"Access {when}"))
         panels.append(m)
-    class_legend(classes, caption).add_to(panels[1])
+    class_legend(classes, caption, no_data=_has_missing(frame)).add_to(panels[1])
     fig.add_child(_SyncViews(*panels))
     if inequity is not None:
         fig.html.add_child(Element(_inequity_html(inequity)), name="accessplan_inequity")
@@ -574,7 +589,7 @@ def layered_map(
         _add_sites(
             m, site_frame, max_capacity=_max_capacity(site_frame), max_radius_px=max_radius_px
         )
-    class_legend(classes, caption).add_to(m)
+    class_legend(classes, caption, no_data=_has_missing(frame)).add_to(m)
     folium.LayerControl(collapsed=False).add_to(m)
     if inequity is not None:
         m.get_root().html.add_child(Element(_inequity_html(inequity)), name="accessplan_inequity")

@@ -171,3 +171,5 @@ def test_unrated_areas_have_no_score_not_a_zero(tiny, capsys):
     layers = (tiny.out / "maps" / "layers.html").read_text()
     assert layers.count('"_fill": "#bdbdbd"') == 2  # Z, before and after: the no-data grey
     assert '"access_after": "no score", "access_before": "no score", "area_id": "Z"' in layers
+    # the legend (HTML inside a JS string) has the grey "no score" swatch
+    assert 'background:#bdbdbd\\"\\u003e\\u003c/i\\u003eno score' in layers

@@ -35,3 +35,37 @@ def test_hospital_names_reach_the_map_tooltips(tiny, capsys):
     layers = (tiny.out / "maps" / "layers.html").read_text()
     assert "St Mary&#x27;s &lt;North&gt;" in layers and "Harbour &amp; Bay" in layers
     assert "<North>" not in layers
+
+
+def test_point_areas_draw_as_coloured_circles(tiny, capsys):
+    """Areas given as points (a CSV with x/y) are circle markers coloured by class,
+    never Leaflet's default image markers (which an offline page shows as broken images)."""
+    import re
+
+    import geopandas as gpd
+    import pandas as pd
+
+    cells = gpd.read_file(tiny.folder / "areas.gpkg", layer="tracts")
+    points = cells.geometry.representative_point()
+    pd.DataFrame(
+        {"Tract ID": [f"0{k}" for k in range(9)], "Pop": cells["Pop"], "X": points.x, "Y": points.y}
+    ).to_csv(tiny.folder / "points.csv", index=False)
+    tiny.sections["areas"] = {
+        "path": "points.csv",
+        "id": "Tract ID",
+        "population": "Pop",
+        "x": "X",
+        "y": "Y",
+        "crs": tiny.crs,
+    }
+    tiny.save_candidates()
+    tiny.sections["location"] = {"objective": "coverage", "budget": 300.0}
+    assert main(["plan", str(tiny.write()), "--quiet"]) == 0, capsys.readouterr().err
+    for name in ("before_after", "layers", "change"):
+        page = (tiny.out / "maps" / f"{name}.html").read_text()
+        assert "L.marker(" not in page, name
+        layers = re.findall(r"_pointToLayer\(feature, latlng\) \{(.*?)\n        \}", page, re.S)
+        assert layers and all("new L.CircleMarker(latlng" in body for body in layers), name
+    # the areas' fill colours are set per feature by the style function
+    page = (tiny.out / "maps" / "layers.html").read_text()
+    assert page.count('"_fill": "#') >= 18
