@@ -27,7 +27,9 @@ from accessplan.data.errors import ProblemCollector
 from accessplan.maps.errors import UnknownSchemeError
 
 __all__ = [
+    "CHANGE_RAMP",
     "NO_ACCESS_COLOR",
+    "NO_ACCESS_HATCH",
     "NO_ACCESS_LABEL",
     "NO_DATA",
     "AccessClasses",
@@ -37,6 +39,12 @@ __all__ = [
 
 NO_DATA = "#bdbdbd"
 NO_ACCESS_COLOR = "#f0f0f0"
+#: colour of the diagonal hatching drawn over the "no access" class on every
+#: output (web maps, PNG figures, QGIS styles), so it survives grayscale printing
+NO_ACCESS_HATCH = "#525252"
+#: the one diverging ramp of change maps and figures (branca / matplotlib name):
+#: red = loss, white = no change, blue = gain
+CHANGE_RAMP = "RdBu"
 NO_ACCESS_LABEL = "0 (no access)"
 
 
