@@ -51,7 +51,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -335,6 +335,7 @@ class Scenario:
     normalize: bool = False
     output_dir: Path = Path("accessplan-out")
     raw: Mapping[str, Any] = field(default_factory=dict)
+    overrides: tuple = ()
 
     def resolved(self) -> dict[str, Any]:
         """The scenario as run, with absolute paths and defaults filled in (JSON-ready)."""
@@ -394,16 +395,21 @@ class Scenario:
                 for k, v in dataclasses.asdict(self.redeploy).items()
             },
             "output": {"dir": str(self.output_dir)},
+            "overrides": list(self.overrides),
         }
 
 
-def load_scenario(path: str | Path) -> Scenario:
+def load_scenario(path: str | Path, *, overrides: Sequence[str] = ()) -> Scenario:
     """Read and validate a scenario TOML file.
 
     Parameters
     ----------
     path : str or Path
         The scenario file. Relative paths inside it are taken from its folder.
+    overrides : sequence of str, optional
+        ``"section.key=value"`` settings applied on top of the file for this
+        run (the CLI's ``--set``; see :mod:`accessplan.planner.overrides`);
+        recorded in :meth:`Scenario.resolved` under ``"overrides"``.
 
     Returns
     -------
@@ -429,7 +435,14 @@ def load_scenario(path: str | Path) -> Scenario:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ScenarioError(f"file {path}: not valid TOML: {exc}") from exc
-    return parse_scenario(data, source=path)
+    if overrides:
+        from accessplan.planner.overrides import apply_overrides
+
+        data = apply_overrides(data, overrides, source=path)
+    scenario = parse_scenario(data, source=path)
+    if overrides:
+        scenario = dataclasses.replace(scenario, overrides=tuple(overrides))
+    return scenario
 
 
 def parse_scenario(data: Mapping[str, Any], *, source: str | Path) -> Scenario:
