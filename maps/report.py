@@ -27,6 +27,7 @@ import pandas as pd
 
 from accessplan.data.errors import ProblemCollector
 from accessplan.data.files import atomic_file
+from accessplan.maps.embed import embed_maps
 from accessplan.maps.escaping import html_text
 from accessplan.maps.figures import (
     access_distribution_figure,
@@ -362,20 +363,6 @@ def _figures(figures: Mapping[str, bytes], problems: ProblemCollector) -> str:
     return "\n".join(parts) + "\n"
 
 
-def _maps(maps: Mapping[str, str] | None) -> str:
-    if not maps:
-        return ""
-    parts = ["<h2>Maps</h2>"]
-    for i, (title, doc) in enumerate(maps.items()):
-        t = html_text(title)
-        parts.append(
-            f'<section id="map-{i}"><h3>{t}</h3>'
-            f'<iframe title="{t}" sandbox="allow-scripts" '
-            f'srcdoc="{html_text(doc)}"></iframe></section>'
-        )
-    return "\n".join(parts) + "\n"
-
-
 def _scenario(scenario) -> str:
     text = json.dumps(scenario, indent=2, sort_keys=False, default=str, ensure_ascii=False)
     return f'<h2>Scenario used</h2>\n<pre id="scenario">{html_text(text)}</pre>\n'
@@ -517,7 +504,7 @@ def write_report(
         + _ventilators(ventilators)
         + _quality(quality)
         + figures_html
-        + _maps(maps)
+        + embed_maps(maps)
         + _scenario(scenario)
         + "</body>\n</html>\n"
     )
