@@ -35,23 +35,49 @@ from accessplan.maps.figures import (
     lorenz_figure,
 )
 
-__all__ = ["default_figures", "write_report"]
+__all__ = ["REPORT_CSS", "default_figures", "report_page", "write_report"]
 
 _PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
-_CSS = """
+REPORT_CSS = """
 body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,Helvetica,Arial,sans-serif;
 margin:2em auto;max-width:1200px;padding:0 1em;color:#222;line-height:1.4}
+header.report-header{border-bottom:2px solid #2c7fb8;margin-bottom:1em;padding-bottom:.4em}
+header.report-header h1{font-size:1.6em;margin:0 0 .2em 0}
+header.report-header p{margin:0}
 h1{font-size:1.6em;margin-bottom:.2em}h2{font-size:1.25em;margin-top:1.6em;
-border-bottom:1px solid #ccc;padding-bottom:.2em}
+border-bottom:1px solid #ccc;padding-bottom:.2em}h3{font-size:1.05em;margin-top:1.2em}
 table{border-collapse:collapse;margin:.5em 0}th,td{border:1px solid #ccc;padding:.25em .6em}
-th{background:#f3f3f3;text-align:left}td.num{text-align:right;font-variant-numeric:tabular-nums}
+th{background:#f3f3f3;text-align:left;font-weight:600}
+td.num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
+tr.total td,tr.total th{font-weight:bold;border-top:2px solid #888}
 .bad{color:#b00020;font-weight:bold}.good{color:#1b7f3b;font-weight:bold}
+.notice{border-left:4px solid #e6a100;background:#fff8e6;padding:.5em .8em;margin:.8em 0}
+.flag{color:#8a4b00;font-weight:bold;white-space:nowrap}
 figure{margin:1em 0}figure img{max-width:100%;height:auto;border:1px solid #eee}
 iframe{width:100%;height:520px;border:1px solid #ccc}
 pre{background:#f7f7f7;padding:1em;overflow:auto;font-size:.85em}
+dl.methods{display:grid;grid-template-columns:max-content 1fr;gap:.3em 1.2em;margin:.5em 0}
+dl.methods dt{font-weight:600}dl.methods dd{margin:0}
 .muted{color:#666;font-size:.9em}
 tr.warning td:nth-child(2){color:#b00020;font-weight:bold}
+@page{size:A4;margin:16mm 14mm 18mm 14mm}
+@media print{
+body{max-width:none;margin:0;padding:0;font-size:10pt;line-height:1.3}
+header.report-header{border-bottom:1.5pt solid #000}
+h1,h2,h3,h4,caption,figcaption{break-after:avoid;page-break-after:avoid}
+h2{margin-top:1.2em}
+table,tr,figure,dl.methods,.notice,.keep{break-inside:avoid;page-break-inside:avoid}
+thead{display:table-header-group}
+table{width:auto;max-width:100%;font-size:9pt}
+th{background:#eee !important;-webkit-print-color-adjust:exact;print-color-adjust:exact}
+figure img{max-height:230mm;max-width:100%;border:none}
+iframe{width:100%;height:125mm;break-inside:avoid;page-break-inside:avoid}
+section.map{break-inside:avoid;page-break-inside:avoid}
+pre{white-space:pre-wrap;word-break:break-word;overflow:visible;font-size:7.5pt}
+a{color:inherit;text-decoration:none}
+.no-print{display:none}
+}
 """
 
 
@@ -370,6 +396,38 @@ def _scenario(scenario) -> str:
 
 # --------------------------------------------------------------------------
 # public API
+def report_page(title: str, body_html: str, *, subtitle: str | None = None) -> str:
+    """A whole self-contained HTML document around a report body.
+
+    The page carries :data:`REPORT_CSS` (screen and A4 print rules) inline and
+    a header with the title and an optional subtitle; nothing is fetched.
+
+    Parameters
+    ----------
+    title : str
+        Plain text (escaped here), shown as the page title and the ``<h1>``.
+    body_html : str
+        Markup placed after the header, as is: every user string in it must
+        already be escaped (:func:`accessplan.maps.escaping.html_text`).
+    subtitle : str, optional
+        Plain text (escaped here) shown under the title, e.g. the run date.
+
+    Returns
+    -------
+    str
+        The document, starting with ``<!DOCTYPE html>``.
+    """
+    sub = "" if subtitle is None else f'<p class="muted" id="subtitle">{html_text(subtitle)}</p>'
+    return (
+        '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
+        f"<title>{html_text(title)}</title>\n<style>{REPORT_CSS}</style>\n</head>\n<body>\n"
+        f'<header class="report-header"><h1>{html_text(title)}</h1>{sub}</header>\n'
+        f"{body_html}"
+        "</body>\n</html>\n"
+    )
+
+
 def default_figures(areas, sites, folder, *, dpi: float = 110) -> dict[str, Path]:
     """Draw the standard figures of a plan into ``folder``.
 
@@ -492,21 +550,17 @@ def write_report(
 
     name = title if title is not None else summary.get("scenario") or "accessplan report"
     stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
-    document = (
-        '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
-        '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
-        f"<title>{html_text(name)}</title>\n<style>{_CSS}</style>\n</head>\n<body>\n"
-        f"<h1>{html_text(name)}</h1>\n"
-        f'<p class="muted">Access plan report, written {html_text(stamp)}.</p>\n'
-        + _metrics(comparison, areas, summary)
+    document = report_page(
+        str(name),
+        _metrics(comparison, areas, summary)
         + _solver(summary)
         + _chosen(new_sites)
         + _ventilators(ventilators)
         + _quality(quality)
         + figures_html
         + embed_maps(maps)
-        + _scenario(scenario)
-        + "</body>\n</html>\n"
+        + _scenario(scenario),
+        subtitle=f"Access plan report, written {stamp}.",
     )
     with atomic_file(path) as fh:
         fh.write(document)
