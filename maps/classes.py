@@ -34,6 +34,7 @@ __all__ = [
     "NO_DATA",
     "AccessClasses",
     "classify",
+    "format_bounds",
     "shared_classes",
 ]
 
@@ -113,16 +114,86 @@ class AccessClasses:
         """Colour of each value (:data:`NO_DATA` grey for missing values)."""
         return [NO_DATA if i < 0 else self.colors[i] for i in self.classify(values)]
 
-    def labels(self, fmt: str = "{:.3g}") -> list:
-        """One ``"low - high"`` label per class (``"0 (no access)"`` for the zero class)."""
-        edges = [self.lower, *self.bins]
-        out = [f"{fmt.format(edges[i])} \u2013 {fmt.format(edges[i + 1])}" for i in range(self.k)]
+    def labels(self, fmt: str | None = None, *, scale: float = 1.0) -> list:
+        """One ``"low – high"`` label per class (``"0 (no access)"`` for the zero class).
+
+        Parameters
+        ----------
+        fmt : str, optional
+            A ``str.format`` pattern for one bound (e.g. ``"{:.3g}"``). Default:
+            the fewest significant digits (at least 3) that tell every pair of
+            different bounds apart, with thousands separators. If ``fmt`` would
+            print two different bounds the same (e.g. ``"0.00431 – 0.00431"``),
+            the default is used instead.
+        scale : float, default 1.0
+            Display multiplier of the bounds (e.g. ``1000`` for "per 1,000
+            people"); the classes themselves are unchanged.
+
+        Returns
+        -------
+        list of str
+        """
+        edges = [float(e) * float(scale) for e in (self.lower, *self.bins)]
+        texts = _format_edges(edges, fmt)
+        out = [f"{texts[i]} \u2013 {texts[i + 1]}" for i in range(self.k)]
         if self.zero_class:
             out[0] = NO_ACCESS_LABEL
             if self.k > 1:
                 # the first positive class starts above 0
-                out[1] = f">{fmt.format(0.0)} \u2013 {fmt.format(self.bins[1])}"
+                out[1] = f">0 \u2013 {texts[2]}"
         return out
+
+
+def _distinct(edges, texts) -> bool:
+    """Whether different edges always print differently."""
+    seen: dict[str, float] = {}
+    for value, text in zip(edges, texts, strict=True):
+        if text in seen and seen[text] != value:
+            return False
+        seen[text] = value
+    return True
+
+
+def format_bounds(values, *, min_digits: int = 3, max_digits: int = 15) -> list:
+    """Print numbers with the fewest significant digits that keep them apart.
+
+    Parameters
+    ----------
+    values : sequence of float
+        Numbers to print (e.g. class bounds, colour bar ticks).
+    min_digits, max_digits : int
+        Range of significant digits tried.
+
+    Returns
+    -------
+    list of str
+        ``values`` printed with thousands separators and the smallest number of
+        significant digits (at least ``min_digits``) for which two different
+        values never print the same.
+    """
+    edges = [float(v) for v in values]
+    for digits in range(int(min_digits), int(max_digits) + 1):
+        texts = [_fmt_number(v, digits) for v in edges]
+        if _distinct(edges, texts):
+            return texts
+    return [repr(v) for v in edges]
+
+
+def _fmt_number(value: float, digits: int) -> str:
+    if value == 0:
+        return "0"
+    text = format(value, f",.{digits}g")
+    if "e" in text and abs(value) >= 1:  # large: whole numbers with separators
+        text = format(float(format(value, f".{digits}g")), ",.0f")
+    return text
+
+
+def _format_edges(edges, fmt) -> list:
+    if fmt is not None:
+        texts = [fmt.format(e) for e in edges]
+        if _distinct(edges, texts):
+            return texts
+    return format_bounds(edges)
 
 
 def _weighted_quantile_breaks(y: np.ndarray, w: np.ndarray, k: int) -> np.ndarray:

@@ -113,3 +113,42 @@ def test_figures_do_not_need_folium():
         "import sys; import accessplan.maps.figures; sys.exit(1 if 'folium' in sys.modules else 0)"
     )
     assert subprocess.run([sys.executable, "-c", code], check=False).returncode == 0
+
+
+def test_labels_never_print_two_different_bounds_the_same():
+    # bounds that agree to 3 significant digits: the old "{:.3g}" printed
+    # "0.00431 – 0.00431"; the labels take as many digits as needed
+    before = [0.0043101, 0.0043149]
+    after = [0.0043120, 0.0043140]
+    classes = shared_classes(before, after, k=3)
+    labels = classes.labels()
+    assert labels == [
+        "0.00431 \u2013 0.004312",
+        "0.004312 \u2013 0.004314",
+        "0.004314 \u2013 0.004315",
+    ]
+    # an explicit format that would collapse the bounds falls back to the same
+    assert classes.labels("{:.3g}") == labels
+    for label in labels:
+        low, high = label.split(" \u2013 ")
+        assert low != high
+
+
+def test_labels_scale_for_display():
+    classes = AccessClasses(
+        scheme="quantiles",
+        population_weighted=False,
+        lower=0.0,
+        bins=(0.0, 0.00125, 0.0031),
+        colors=(NO_ACCESS_COLOR, "#aaaaaa", "#555555"),
+        zero_class=True,
+    )
+    assert classes.labels(scale=1000) == ["0 (no access)", ">0 \u2013 1.25", "1.25 \u2013 3.1"]
+    assert classes.labels() == ["0 (no access)", ">0 \u2013 0.00125", "0.00125 \u2013 0.0031"]
+
+
+def test_format_bounds_hand_examples():
+    from accessplan.maps.classes import format_bounds
+
+    assert format_bounds([1234567.0, 2.5, 0.0]) == ["1,230,000", "2.5", "0"]
+    assert format_bounds([1.0001, 1.0002]) == ["1.0001", "1.0002"]
