@@ -1,0 +1,282 @@
+"""Offline context layers for the web maps: region outline, districts, roads.
+
+A planner reads an access map against the places they know: the edge of the
+region, the districts they report on and the main roads. These layers are
+built here from the plan's own inputs (no tile server is needed):
+
+- :func:`region_outline`: the union of every area (one row);
+- :func:`district_boundaries`: the areas dissolved by a ``group`` column, one
+  row per district with its name;
+- :func:`network_lines`: the road network actually used (an osmnx-style
+  :class:`networkx.MultiDiGraph`), both directions merged into one line,
+  simplified for display, lighter for big graphs.
+
+Each returns a GeoDataFrame in the CRS of its input. :class:`MapContext`
+carries them to the builders of :mod:`accessplan.maps.webmap`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from shapely.geometry import LineString
+
+from accessplan.data.errors import ProblemCollector
+
+__all__ = [
+    "MAJOR_ROADS",
+    "MapContext",
+    "district_boundaries",
+    "map_context",
+    "network_lines",
+    "region_outline",
+]
+
+#: OSM highway classes kept when a network is too big to draw every street
+MAJOR_ROADS = frozenset(
+    {
+        "motorway",
+        "motorway_link",
+        "trunk",
+        "trunk_link",
+        "primary",
+        "primary_link",
+        "secondary",
+        "secondary_link",
+        "tertiary",
+        "tertiary_link",
+    }
+)
+
+
+@dataclass(frozen=True)
+class MapContext:
+    """Context layers drawn under and over the access areas of a web map.
+
+    Attributes
+    ----------
+    outline : geopandas.GeoDataFrame, optional
+        The region outline (:func:`region_outline`).
+    districts : geopandas.GeoDataFrame, optional
+        District boundaries with a ``name`` column (:func:`district_boundaries`).
+    roads : geopandas.GeoDataFrame, optional
+        Road lines (:func:`network_lines`).
+    """
+
+    outline: gpd.GeoDataFrame | None = None
+    districts: gpd.GeoDataFrame | None = None
+    roads: gpd.GeoDataFrame | None = None
+
+
+def _check_frame(frame, what: str, columns=()) -> None:
+    problems = ProblemCollector(what=what)
+    if not isinstance(frame, gpd.GeoDataFrame):
+        problems.add(f"expected a GeoDataFrame, got {type(frame).__name__}")
+        problems.raise_if_any()
+    if frame.crs is None:
+        problems.add("has no CRS; set one (e.g. areas.set_crs(...))", source=what)
+    if len(frame) == 0:
+        problems.add("has no rows", source=what)
+    for col in columns:
+        if col not in frame.columns:
+            problems.add("column is missing", source=what, column=col)
+    problems.raise_if_any()
+
+
+def _outline_of(geoms) -> shapely.Geometry:
+    """Union of polygons; for points, the convex hull of the points."""
+    geoms = [g for g in geoms if g is not None and not g.is_empty]
+    if not geoms:
+        return shapely.Polygon()
+    arr = np.asarray(geoms, dtype=object)
+    if all(g.geom_type in ("Point", "MultiPoint") for g in geoms):
+        return shapely.union_all(arr).convex_hull
+    polys = [g for g in geoms if g.geom_type in ("Polygon", "MultiPolygon")]
+    return shapely.union_all(np.asarray(polys, dtype=object))
+
+
+def region_outline(areas) -> gpd.GeoDataFrame:
+    """The outline of the whole region: the union of every area.
+
+    Parameters
+    ----------
+    areas : geopandas.GeoDataFrame
+        Areas (polygons, or points: then the convex hull of the points).
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        One row (``name = "region"``) in the CRS of ``areas``.
+
+    Raises
+    ------
+    accessplan.data.errors.InputValidationError
+        If ``areas`` is not a GeoDataFrame, has no CRS or no rows.
+    """
+    _check_frame(areas, "areas")
+    geom = _outline_of(areas.geometry.to_numpy())
+    return gpd.GeoDataFrame({"name": ["region"]}, geometry=[geom], crs=areas.crs)
+
+
+def district_boundaries(areas, *, group: str) -> gpd.GeoDataFrame:
+    """Districts: the areas dissolved by their ``group`` column.
+
+    Parameters
+    ----------
+    areas : geopandas.GeoDataFrame
+        Areas with a ``group`` column (district, county, health board ...).
+    group : str
+        Column naming each area's district. Areas with a missing value belong
+        to no district.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        One row per distinct group value, sorted by name: ``name`` (str),
+        ``n_areas`` (int) and the dissolved geometry, in the CRS of ``areas``.
+
+    Raises
+    ------
+    accessplan.data.errors.InputValidationError
+        If the column is missing, the frame has no CRS or no rows, or no area
+        has a group value.
+    """
+    _check_frame(areas, "areas", (group,))
+    keys = areas[group]
+    known = keys.notna().to_numpy()
+    if not known.any():
+        problems = ProblemCollector(what="areas")
+        problems.add("every value is missing; no district to draw", source="areas", column=group)
+        problems.raise_if_any()
+    names = keys[known].astype(str).to_numpy()
+    geoms = areas.geometry.to_numpy()[known]
+    rows = []
+    for name in sorted(set(names)):
+        mine = geoms[names == name]
+        rows.append((name, int(mine.size), _outline_of(mine)))
+    frame = pd.DataFrame(rows, columns=["name", "n_areas", "geometry"])
+    return gpd.GeoDataFrame(frame, geometry="geometry", crs=areas.crs)
+
+
+def _edge_line(data, nodes, u, v) -> LineString | None:
+    geom = data.get("geometry")
+    if geom is not None and not getattr(geom, "is_empty", True):
+        return geom
+    a, b = nodes.get(u), nodes.get(v)
+    if a is None or b is None:
+        return None
+    return LineString([a, b])
+
+
+def _highway(data) -> str:
+    value = data.get("highway", "")
+    if isinstance(value, list | tuple):  # osmnx keeps several classes of a merged edge
+        value = value[0] if value else ""
+    return str(value)
+
+
+def network_lines(graph, *, simplify_m: float = 25.0, max_edges: int = 20_000) -> gpd.GeoDataFrame:
+    """The road network as display lines: both directions merged, simplified.
+
+    Parameters
+    ----------
+    graph : networkx.MultiDiGraph
+        An osmnx-style graph: nodes with ``x``/``y``, ``graph.graph["crs"]``,
+        edges optionally with a ``geometry`` (used when present) and a
+        ``highway`` class.
+    simplify_m : float, default 25
+        Douglas-Peucker tolerance in metres (applied in a metre CRS; a
+        geographic graph is projected to its UTM zone for this step).
+        ``0`` keeps every vertex.
+    max_edges : int, default 20000
+        When the graph has more street segments than this (both directions
+        counted once) and knows the ``highway`` class of its edges, only the
+        major roads (:data:`MAJOR_ROADS`) are kept so the map stays light.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        One row per highway class (``highway``; ``""`` when unknown), each a
+        (Multi)LineString of that class's merged segments, in the graph's CRS.
+        ``attrs["n_segments"]`` is the number of segments drawn and
+        ``attrs["major_only"]`` whether minor roads were dropped.
+
+    Raises
+    ------
+    accessplan.data.errors.InputValidationError
+        If the graph has no CRS, no edges, or nodes without coordinates.
+    """
+    problems = ProblemCollector(what="road network")
+    crs = getattr(graph, "graph", {}).get("crs")
+    if crs is None:
+        problems.add('has no CRS (graph.graph["crs"])', source="network")
+    if graph.number_of_edges() == 0:
+        problems.add("has no edges", source="network")
+    missing = [n for n, d in graph.nodes(data=True) if "x" not in d or "y" not in d]
+    if missing:
+        problems.add("nodes without x/y coordinates", source="network", rows=tuple(missing))
+    if float(simplify_m) < 0:
+        problems.add(f"simplify_m must be >= 0, got {simplify_m}")
+    problems.raise_if_any()
+
+    nodes = {n: (float(d["x"]), float(d["y"])) for n, d in graph.nodes(data=True)}
+    seen: set = set()
+    lines, classes = [], []
+    for u, v, data in graph.edges(data=True):
+        # a two-way street is two edges (u, v) and (v, u) with the same line
+        key = (min(u, v, key=str), max(u, v, key=str), round(float(data.get("length", 0.0)), 1))
+        if key in seen:
+            continue
+        seen.add(key)
+        line = _edge_line(data, nodes, u, v)
+        if line is not None and line.length > 0:
+            lines.append(line)
+            classes.append(_highway(data))
+    classes_arr = np.asarray(classes, dtype=object)
+    major_only = False
+    if len(lines) > int(max_edges) and any(c for c in classes):
+        keep = np.isin(classes_arr, list(MAJOR_ROADS))
+        if keep.any():
+            lines = [line for line, k in zip(lines, keep, strict=True) if k]
+            classes_arr = classes_arr[keep]
+            major_only = True
+    frame = gpd.GeoDataFrame({"highway": classes_arr}, geometry=lines, crs=crs)
+    if float(simplify_m) > 0:
+        metric = frame if frame.crs.is_projected else frame.to_crs(frame.estimate_utm_crs())
+        simple = metric.geometry.simplify(float(simplify_m), preserve_topology=False)
+        frame = frame.set_geometry(simple.to_crs(crs).to_numpy())
+    n_segments = len(frame)
+    merged = frame.dissolve(by="highway", as_index=False)
+    merged["geometry"] = [shapely.line_merge(g) if g is not None else g for g in merged.geometry]
+    merged = gpd.GeoDataFrame(merged, geometry="geometry", crs=crs)
+    merged.attrs["n_segments"] = n_segments
+    merged.attrs["major_only"] = major_only
+    return merged
+
+
+def map_context(areas=None, *, group: str | None = None, graph=None, **road_options) -> MapContext:
+    """Build the usual context layers from the plan's inputs.
+
+    Parameters
+    ----------
+    areas : geopandas.GeoDataFrame, optional
+        The areas; gives the region outline (and the districts with ``group``).
+    group : str, optional
+        District column of ``areas``.
+    graph : networkx.MultiDiGraph, optional
+        The road network used for travel times.
+    **road_options
+        Passed to :func:`network_lines` (``simplify_m``, ``max_edges``).
+
+    Returns
+    -------
+    MapContext
+    """
+    outline = region_outline(areas) if areas is not None else None
+    districts = district_boundaries(areas, group=group) if areas is not None and group else None
+    roads = network_lines(graph, **road_options) if graph is not None else None
+    return MapContext(outline=outline, districts=districts, roads=roads)

@@ -1,0 +1,147 @@
+"""Tests of accessplan.maps.context: outline, districts and road lines for the web maps."""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import networkx as nx
+import pytest
+from shapely.geometry import LineString, Point, box
+
+from accessplan.data.errors import AccessplanError, InputValidationError
+from accessplan.maps.context import (
+    MapContext,
+    district_boundaries,
+    map_context,
+    network_lines,
+    region_outline,
+)
+
+CRS = "EPSG:32631"
+X0, Y0 = 500_000.0, 5_000_000.0
+
+
+def squares() -> gpd.GeoDataFrame:
+    """A 3 x 2 block of 1 km squares in two districts (west: 4 squares, east: 2)."""
+    cells = [(i, j) for i in range(3) for j in range(2)]
+    return gpd.GeoDataFrame(
+        {
+            "area_id": [f"a{i}{j}" for i, j in cells],
+            "district": ["west" if i < 2 else "east" for i, _ in cells],
+        },
+        geometry=[
+            box(X0 + i * 1000, Y0 + j * 1000, X0 + (i + 1) * 1000, Y0 + (j + 1) * 1000)
+            for i, j in cells
+        ],
+        crs=CRS,
+    )
+
+
+def grid(n=4, spacing=1000.0, highway="residential") -> nx.MultiDiGraph:
+    g = nx.MultiDiGraph(crs=CRS)
+    for i in range(n):
+        for j in range(n):
+            g.add_node(i * n + j, x=X0 + i * spacing, y=Y0 + j * spacing)
+    for i in range(n):
+        for j in range(n):
+            for di, dj in ((1, 0), (0, 1)):
+                if i + di < n and j + dj < n:
+                    a, b = i * n + j, (i + di) * n + j + dj
+                    for u, v in ((a, b), (b, a)):
+                        g.add_edge(u, v, length=spacing, highway=highway)
+    return g
+
+
+def test_outline_is_the_union_of_the_areas():
+    areas = squares()
+    outline = region_outline(areas)
+    assert len(outline) == 1 and outline.crs == areas.crs
+    assert outline.area.iloc[0] == pytest.approx(6e6)
+    assert outline.geometry.iloc[0].equals(box(X0, Y0, X0 + 3000, Y0 + 2000))
+
+
+def test_outline_of_point_areas_is_their_hull():
+    pts = gpd.GeoDataFrame(
+        {"area_id": list("abcd")},
+        geometry=[Point(X0, Y0), Point(X0 + 10, Y0), Point(X0, Y0 + 10), Point(X0 + 2, Y0 + 2)],
+        crs=CRS,
+    )
+    assert region_outline(pts).area.iloc[0] == pytest.approx(50.0)
+
+
+def test_districts_dissolve_by_group_with_their_names():
+    areas = squares()
+    districts = district_boundaries(areas, group="district")
+    assert list(districts["name"]) == ["east", "west"]
+    assert list(districts["n_areas"]) == [2, 4]
+    assert len(districts) == areas["district"].nunique()
+    assert districts.area.tolist() == pytest.approx([2e6, 4e6])
+    assert districts.crs == areas.crs
+    # dissolved: the west district is one rectangle, no inner edges
+    assert districts.geometry.iloc[1].equals(box(X0, Y0, X0 + 2000, Y0 + 2000))
+
+
+def test_district_problems_are_reported():
+    areas = squares()
+    with pytest.raises(InputValidationError) as info:
+        district_boundaries(areas, group="county")
+    assert "county" in str(info.value)
+    with pytest.raises(InputValidationError):
+        district_boundaries(areas.assign(district=None), group="district")
+
+
+def test_network_lines_merge_both_directions():
+    g = grid(4)  # 4 x 4 nodes: 2 * 4 * 3 = 24 streets, each in both directions
+    assert g.number_of_edges() == 48
+    roads = network_lines(g, simplify_m=0)
+    assert roads.attrs["n_segments"] == 24
+    assert roads.length.sum() == pytest.approx(24 * 1000.0)
+    assert roads.crs == CRS
+    assert list(roads["highway"]) == ["residential"]
+    # straight streets lose nothing by simplification
+    assert network_lines(g, simplify_m=25).length.sum() == pytest.approx(24 * 1000.0)
+
+
+def test_network_lines_use_edge_geometry_and_simplify_in_metres():
+    g = nx.MultiDiGraph(crs=CRS)
+    g.add_node(1, x=X0, y=Y0)
+    g.add_node(2, x=X0 + 1000, y=Y0)
+    # a bent street: 500 m out to a 10 m kink, then back; its own geometry is used
+    bent = LineString([(X0, Y0), (X0 + 500, Y0 + 10), (X0 + 1000, Y0)])
+    g.add_edge(1, 2, length=bent.length, geometry=bent)
+    g.add_edge(2, 1, length=bent.length, geometry=LineString(bent.coords[::-1]))
+    kept = network_lines(g, simplify_m=5)
+    assert kept.attrs["n_segments"] == 1
+    assert kept.length.iloc[0] == pytest.approx(bent.length)
+    # a 25 m tolerance removes the 10 m kink
+    assert network_lines(g, simplify_m=25).length.iloc[0] == pytest.approx(1000.0)
+
+
+def test_big_networks_keep_major_roads_only():
+    g = grid(4)
+    g.add_node(99, x=X0 - 1000, y=Y0)
+    g.add_edge(99, 0, length=1000.0, highway="primary")
+    g.add_edge(0, 99, length=1000.0, highway="primary")
+    light = network_lines(g, simplify_m=0, max_edges=10)
+    assert light.attrs["major_only"] and light.attrs["n_segments"] == 1
+    assert list(light["highway"]) == ["primary"]
+    full = network_lines(g, simplify_m=0)
+    assert not full.attrs["major_only"] and full.attrs["n_segments"] == 25
+
+
+def test_network_without_crs_is_an_input_error():
+    g = grid(2)
+    del g.graph["crs"]
+    with pytest.raises(AccessplanError) as info:
+        network_lines(g)
+    assert isinstance(info.value, ValueError) and "CRS" in str(info.value)
+
+
+def test_map_context_builds_every_layer():
+    areas = squares()
+    ctx = map_context(areas, group="district", graph=grid(3), simplify_m=0)
+    assert isinstance(ctx, MapContext)
+    assert len(ctx.outline) == 1 and len(ctx.districts) == 2
+    assert ctx.roads.attrs["n_segments"] == 12
+    assert map_context(areas).districts is None
+    with pytest.raises(AttributeError):
+        ctx.outline = None  # frozen
