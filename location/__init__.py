@@ -5,14 +5,19 @@ per area and the candidate / existing site frames, and solves through
 :func:`accessplan.location.solver.solve`, which reports honestly whether the
 optimum was proven (``SolveReport.status``), with the bound and gap.
 
-Coverage family (:mod:`accessplan.location.coverage`): :func:`maximize_coverage`
+Coverage family (:mod:`accessplan.location.coverage`, with
+:mod:`~accessplan.location.capacitated` and the shared
+:mod:`~accessplan.location.coverage_base`): :func:`maximize_coverage`
 (MCLP), :func:`greedy_coverage`, :func:`capacitated_coverage`,
 :func:`min_cost_cover` and :func:`set_cover` (LSCP), all returning a
 :class:`LocationResult`. Median and center (:mod:`accessplan.location.median`):
 :func:`p_median`, :func:`p_center`. Equity on access scores
-(:mod:`accessplan.location.equity`): :func:`maximize_min_access`,
+(:mod:`accessplan.location.equity`, the QP in
+:mod:`~accessplan.location.equity_qp`, the access model in
+:mod:`~accessplan.location.equity_access`): :func:`maximize_min_access`,
 :func:`minimize_access_deviation`, :func:`reallocate_capacity_qp` (a continuous
-QP solved by HiGHS) and :func:`round_and_repair`. Candidate sites:
+QP solved by HiGHS) and :func:`round_and_repair`. Shared input checks:
+:mod:`~accessplan.location.checks`. Candidate sites:
 :func:`kmeans_candidates`.
 """
 

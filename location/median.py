@@ -60,15 +60,25 @@ import pandas as pd
 import pulp
 
 from accessplan.data.errors import ProblemCollector
+from accessplan.location.checks import (
+    check_demand,
+    check_od,
+    check_options,
+    check_sites,
+    count_noun,
+    first_labels,
+    first_per_group,
+    group_positions,
+    raise_if_unsolved,
+)
 from accessplan.location.errors import InfeasibleModelError, SolverError
 from accessplan.location.result import LocationResult
 from accessplan.location.solver import SolveReport, SolverOptions, solve
-from accessplan.spatial.fca import check_od_frame
 
 __all__ = ["MedianResult", "p_center", "p_median"]
 
 OD_COLUMNS = ("origin_id", "site_id", "minutes")
-_SHOWN = 10
+SHOWN = 10
 
 
 # ====================================================================== result
@@ -112,9 +122,9 @@ class MedianResult(LocationResult):
     def summary(self) -> str:
         """A few lines: model, solver report, objective and the chosen sites."""
         t = self.totals
-        sites = ", ".join(str(s) for s in t["chosen_sites"][:_SHOWN])
-        if len(t["chosen_sites"]) > _SHOWN:
-            sites += f" (+{len(t['chosen_sites']) - _SHOWN} more)"
+        sites = ", ".join(str(s) for s in t["chosen_sites"][:SHOWN])
+        if len(t["chosen_sites"]) > SHOWN:
+            sites += f" (+{len(t['chosen_sites']) - SHOWN} more)"
         lines = [
             f"{self.model} (p={t['p']}, {len(t['existing_sites'])} existing sites fixed open)",
             f"  solver: {self.report.summary()}",
@@ -136,192 +146,6 @@ class MedianResult(LocationResult):
         return "\n".join(lines)
 
 
-# ============================================================ shared validation
-# (also used by accessplan.location.equity)
-
-
-def _count(n: int, noun: str) -> str:
-    return f"{n} {noun}{'s' if n != 1 else ''}"
-
-
-def _labels(index, mask) -> tuple:
-    return tuple(pd.Index(index)[np.asarray(mask, dtype=bool)][:_SHOWN])
-
-
-def _numbers(
-    values: pd.Series,
-    *,
-    source: str,
-    column,
-    problems: ProblemCollector,
-    integer: bool = False,
-    allow_inf: bool = False,
-) -> np.ndarray:
-    """Float array of ``values``; records non-numbers, NaN, negatives, infinities, fractions."""
-    numeric = pd.to_numeric(values, errors="coerce")
-    out = np.asarray(numeric, dtype=float)
-    missing = np.asarray(values.isna(), dtype=bool)
-    bad = np.isnan(out) & ~missing
-    for mask, text in ((bad, "not a number"), (missing, "missing (NaN)")):
-        if mask.any():
-            problems.add(
-                f"{_count(int(mask.sum()), 'value')} {text}",
-                source=source,
-                column=column,
-                rows=_labels(values.index, mask),
-            )
-    with np.errstate(invalid="ignore"):
-        negative = out < 0
-        infinite = np.isposinf(out)
-        fraction = np.isfinite(out) & (out != np.round(out))
-    if negative.any():
-        problems.add(
-            f"{_count(int(negative.sum()), 'value')} negative (must be >= 0)",
-            source=source,
-            column=column,
-            rows=_labels(values.index, negative),
-        )
-    if infinite.any() and not allow_inf:
-        problems.add(
-            f"{_count(int(infinite.sum()), 'value')} infinite",
-            source=source,
-            column=column,
-            rows=_labels(values.index, infinite),
-        )
-    if integer and fraction.any():
-        problems.add(
-            f"{_count(int(fraction.sum()), 'value')} not a whole number",
-            source=source,
-            column=column,
-            rows=_labels(values.index, fraction),
-        )
-    return out
-
-
-def _check_demand(demand, problems: ProblemCollector) -> np.ndarray | None:
-    if not isinstance(demand, pd.Series):
-        problems.add(
-            f"demand must be a pandas Series indexed by area id, got {type(demand).__name__}"
-        )
-        return None
-    dup = demand.index.duplicated(keep=False)
-    if dup.any():
-        problems.add(
-            f"{_count(int(dup.sum()), 'row')} with a repeated area id",
-            source="demand",
-            rows=_labels(demand.index, dup),
-        )
-    return _numbers(demand, source="demand", column=demand.name, problems=problems)
-
-
-def _check_sites(frame, name: str, problems: ProblemCollector, columns=()) -> pd.Index | None:
-    """Site ids of a candidates/existing frame; checks the columns it must have."""
-    if not isinstance(frame, pd.DataFrame):
-        problems.add(f"{name} must be a (Geo)DataFrame, got {type(frame).__name__}")
-        return None
-    missing = [c for c in ("site_id", *columns) if c not in frame.columns]
-    if missing:
-        problems.add(
-            f"missing column{'s' if len(missing) > 1 else ''} {', '.join(missing)}", source=name
-        )
-    if "site_id" not in frame.columns:
-        return None
-    ids = pd.Index(frame["site_id"])
-    null = np.asarray(ids.isna(), dtype=bool)
-    if null.any():
-        problems.add(
-            f"{_count(int(null.sum()), 'row')} without a site_id",
-            source=name,
-            column="site_id",
-            rows=_labels(frame.index, null),
-        )
-    dup = ids.duplicated(keep=False)
-    if dup.any():
-        problems.add(
-            f"{_count(int(dup.sum()), 'row')} with a repeated site_id",
-            source=name,
-            column="site_id",
-            rows=_labels(ids, dup),
-        )
-    return ids
-
-
-def _check_od(
-    od, area_ids: pd.Index | None, site_ids: pd.Index | None, problems: ProblemCollector
-) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
-    """Positions of each OD row's area and site, and its minutes (infinite rows dropped)."""
-    if not check_od_frame(od, problems):
-        return None
-    minutes = _numbers(
-        od["minutes"], source="OD table", column="minutes", problems=problems, allow_inf=True
-    )
-    if area_ids is None or site_ids is None or not area_ids.is_unique or not site_ids.is_unique:
-        return None
-    rows = area_ids.get_indexer(od["origin_id"])
-    cols = site_ids.get_indexer(od["site_id"])
-    for codes, column, what in ((rows, "origin_id", "demand"), (cols, "site_id", "site")):
-        unknown = codes < 0
-        if unknown.any():
-            problems.add(
-                f"{_count(int(unknown.sum()), 'row')} with an id not among the {what} ids",
-                source="OD table",
-                column=column,
-                rows=_labels(od.index, unknown),
-            )
-    if (rows < 0).any() or (cols < 0).any():
-        return None
-    keys = rows.astype(np.int64) * max(len(site_ids), 1) + cols
-    dup = pd.Series(keys).duplicated(keep=False).to_numpy()
-    if dup.any():
-        problems.add(
-            f"{_count(int(dup.sum()), 'row')} repeating an (origin_id, site_id) pair",
-            source="OD table",
-            rows=_labels(od.index, dup),
-        )
-    keep = np.isfinite(minutes)
-    return rows[keep], cols[keep], minutes[keep]
-
-
-def _check_options(solver_options) -> SolverOptions:
-    if solver_options is None:
-        return SolverOptions()
-    if not isinstance(solver_options, SolverOptions):
-        raise TypeError(
-            f"solver_options must be a SolverOptions, got {type(solver_options).__name__}"
-        )
-    return solver_options
-
-
-def _first_per_group(groups: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """For each distinct group, the position of its smallest value (first row on ties)."""
-    order = np.lexsort((np.arange(len(values)), values, groups))
-    sorted_groups = groups[order]
-    first = np.ones(len(order), dtype=bool)
-    first[1:] = sorted_groups[1:] != sorted_groups[:-1]
-    return sorted_groups[first], order[first]
-
-
-def _groups(keys: np.ndarray) -> tuple[np.ndarray, list[np.ndarray]]:
-    """Distinct keys and, for each, the positions holding it (one argsort, no dense loop)."""
-    if len(keys) == 0:
-        return keys, []
-    order = np.argsort(keys, kind="stable")
-    sorted_keys = keys[order]
-    cuts = np.flatnonzero(sorted_keys[1:] != sorted_keys[:-1]) + 1
-    return sorted_keys[np.r_[0, cuts]], np.split(order, cuts)
-
-
-def _raise_if_unsolved(report: SolveReport, model: str, hint: str) -> None:
-    if report.status == "infeasible":
-        raise InfeasibleModelError(f"the {model} model is infeasible: {hint}", report)
-    if not report.has_solution:
-        raise SolverError(
-            f"the {model} model was not solved ({report.summary()}); "
-            "raise the time limit or simplify the instance",
-            report,
-        )
-
-
 # ======================================================================= models
 
 
@@ -339,25 +163,25 @@ class _Instance:
 
 def _validate(od, demand, candidates, existing, p, unassigned_minutes, model) -> _Instance:
     problems = ProblemCollector(what=f"{model} inputs")
-    population = _check_demand(demand, problems)
-    cand_ids = _check_sites(candidates, "candidates", problems)
+    population = check_demand(demand, problems)
+    cand_ids = check_sites(candidates, "candidates", problems)
     exist_ids = pd.Index([])
     if existing is not None:
-        exist_ids = _check_sites(existing, "existing", problems)
+        exist_ids = check_sites(existing, "existing", problems)
     if cand_ids is not None and exist_ids is not None:
         both = cand_ids.isin(exist_ids)
         if both.any():
             problems.add(
-                f"{_count(int(both.sum()), 'candidate')} already an existing site "
+                f"{count_noun(int(both.sum()), 'candidate')} already an existing site "
                 "(existing sites are open anyway)",
                 source="candidates",
                 column="site_id",
-                rows=_labels(cand_ids, both),
+                rows=first_labels(cand_ids, both),
             )
     site_ids = None
     if cand_ids is not None and exist_ids is not None:
         site_ids = cand_ids.append(exist_ids)
-    od_arrays = _check_od(od, demand.index if population is not None else None, site_ids, problems)
+    od_arrays = check_od(od, demand.index if population is not None else None, site_ids, problems)
     if not isinstance(p, Integral) or isinstance(p, bool):
         problems.add(f"p must be a whole number, got {p!r}")
     elif cand_ids is not None and not 0 <= p <= len(cand_ids):
@@ -403,7 +227,7 @@ def _options(inst: _Instance, unassigned_minutes):
     fallback_site = np.full(n_areas, -1, dtype=np.int64)
     is_existing = cols >= inst.n_candidates
     if is_existing.any():
-        areas, first = _first_per_group(rows[is_existing], minutes[is_existing])
+        areas, first = first_per_group(rows[is_existing], minutes[is_existing])
         fallback_minutes[areas] = minutes[is_existing][first]
         fallback_site[areas] = cols[is_existing][first]
     if unassigned_minutes is not None:
@@ -427,7 +251,7 @@ def _median_model(n_candidates, p, demand, opt_area, opt_site, opt_minutes) -> t
     x = [prob.add_variable(f"x_{k}", lowBound=0, upBound=1) for k in range(len(opt_area))]
     weight = demand[opt_area] * opt_minutes
     prob.setObjective(pulp.LpAffineExpression(zip(x, weight.tolist(), strict=True)))
-    areas, members = _groups(opt_area)
+    areas, members = group_positions(opt_area)
     for area, idx in zip(areas.tolist(), members, strict=True):
         prob.addConstraint(
             pulp.LpConstraint(
@@ -471,7 +295,7 @@ def _solve_median(inst: _Instance, p: int, unassigned_minutes, options: SolverOp
     modelled, opt_area, opt_site, opt_minutes = _options(inst, unassigned_minutes)
     prob, y = _median_model(inst.n_candidates, p, inst.demand, opt_area, opt_site, opt_minutes)
     report = solve(prob, options)
-    _raise_if_unsolved(report, "p-median", _infeasible_hint(p, len(modelled)))
+    raise_if_unsolved(report, "p-median", _infeasible_hint(p, len(modelled)))
     return report, _chosen(y)
 
 
@@ -490,7 +314,7 @@ def _cover_count(n_candidates, need, opt_area, opt_site, options: SolverOptions)
     prob = pulp.LpProblem("cover", pulp.LpMinimize)
     y = [prob.add_variable(f"y_{j}", cat=pulp.LpBinary) for j in range(n_candidates)]
     prob.setObjective(pulp.LpAffineExpression([(v, 1.0) for v in y]))
-    areas, members = _groups(opt_area)
+    areas, members = group_positions(opt_area)
     for area, idx in zip(areas.tolist(), members, strict=True):
         sites = np.unique(opt_site[idx]).tolist()
         prob.addConstraint(
@@ -617,7 +441,7 @@ def _assemble(
     nearest_site = np.full(n_areas, -1, dtype=np.int64)
     nearest_minutes = np.full(n_areas, np.nan)
     if use.any():
-        areas, first = _first_per_group(inst.rows[use], inst.minutes[use])
+        areas, first = first_per_group(inst.rows[use], inst.minutes[use])
         nearest_site[areas] = inst.cols[use][first]
         nearest_minutes[areas] = inst.minutes[use][first]
 
@@ -705,7 +529,7 @@ def _assemble(
 
 
 def _run(kind, od, demand, candidates, p, existing, unassigned_minutes, solver_options):
-    options = _check_options(solver_options)
+    options = check_options(solver_options)
     inst = _validate(od, demand, candidates, existing, p, unassigned_minutes, kind)
     solver = _solve_median if kind == "p-median" else _solve_center
     report, chosen = solver(inst, int(p), unassigned_minutes, options)
