@@ -1,0 +1,318 @@
+"""The location step of the pipeline: choose new sites, then access after the plan.
+
+Travel times are computed once, to existing and candidate sites together; the
+location model reads the OD table (never the network) and the access after
+the plan reuses the same times (see DESIGN.md, "Data flows one way").
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from accessplan.data.errors import InputValidationError, Problem
+from accessplan.planner.runs import (
+    AccessRun,
+    Log,
+    Router,
+    access_scores_for,
+    data_quality,
+    load_inputs,
+    quiet,
+    rated_mask,
+    subset_travel,
+)
+from accessplan.planner.scenario import Scenario
+from accessplan.spatial.inequity import compare_inequity
+
+__all__ = ["PlanRun", "run_plan"]
+
+
+@dataclass(frozen=True)
+class PlanRun:
+    """The access step before, the location model, and access after the plan."""
+
+    before: AccessRun
+    candidates: gpd.GeoDataFrame
+    location: Any  # LocationResult, MedianResult or EquityResult
+    after: AccessRun
+    comparison: pd.DataFrame
+    supply_after: pd.Series
+
+    def new_sites_frame(self) -> gpd.GeoDataFrame:
+        """The chosen new sites with units, capacity added, cost and reasons."""
+        chosen = self.location.chosen.copy()
+        if not isinstance(chosen, gpd.GeoDataFrame):
+            chosen = self.candidates[["site_id", "geometry"]].merge(chosen, on="site_id")
+        return chosen
+
+    def areas_frame(self) -> gpd.GeoDataFrame:
+        """Areas with access, flags, nearest time and SPAR before and after, and the change."""
+        before = self.before.areas_frame()
+        after = self.after.areas_frame()
+        columns = ("access", "reaches_supply", "nearest_minutes", "spar")
+        areas = before.rename(columns={c: f"{c}_before" for c in columns})
+        for column in columns:
+            areas[f"{column}_after"] = after[column].to_numpy()
+        areas["access_change"] = areas["access_after"] - areas["access_before"]
+        loc_areas = self.location.areas
+        for column in ("covered_before", "covered_after", "served", "site_id", "minutes"):
+            if column in loc_areas.columns:
+                areas[f"plan_{column}"] = areas["area_id"].map(loc_areas[column]).to_numpy()
+        return areas
+
+    def sites_after_frame(self) -> gpd.GeoDataFrame:
+        """Existing and new sites with capacity, ratio and population in reach after the plan
+        (and their ``name`` where the layers have one, for the map tooltips)."""
+
+        def named(frame):
+            columns = ["site_id", "geometry"] + (["name"] if "name" in frame.columns else [])
+            return frame[columns]
+
+        existing = named(self.before.inputs.facilities).assign(new=False)
+        new = named(self.new_sites_frame()).assign(new=True)
+        sites = pd.concat([existing, new[~new["site_id"].isin(existing["site_id"])]])
+        acc = self.after.access
+        extra = pd.DataFrame(
+            {
+                "capacity": self.supply_after,
+                "site_ratio": acc.site_ratio,
+                "population_in_reach": acc.site_population,
+            }
+        )
+        out = sites.merge(extra, left_on="site_id", right_index=True, how="left")
+        return gpd.GeoDataFrame(out.reset_index(drop=True), crs=self.before.inputs.crs)
+
+
+def _solver_options(spec):
+    from accessplan.location.solver import SolverOptions
+
+    return SolverOptions(
+        solver=spec.solver,
+        time_limit_s=spec.time_limit_s,
+        gap_rel=spec.gap_rel,
+        threads=spec.threads,
+    )
+
+
+def _check_site_ids(
+    facilities: gpd.GeoDataFrame, candidates: gpd.GeoDataFrame, label: str, id_column: str
+):
+    clash = candidates["site_id"].isin(set(facilities["site_id"])).to_numpy()
+    if clash.any():
+        rows = tuple(f"{i + 1} (id {candidates['site_id'].iloc[i]})" for i in np.flatnonzero(clash))
+        raise InputValidationError(
+            [
+                Problem(
+                    "candidate ids also name existing facilities; site ids must be unique "
+                    "across facilities and candidates",
+                    source=label,
+                    column=id_column,
+                    rows=rows,
+                )
+            ],
+            what="candidates",
+        )
+
+
+def _generate_candidates(scenario, inputs, router, log) -> gpd.GeoDataFrame:
+    from accessplan.location.candidates import kmeans_candidates
+
+    gen = scenario.generate_candidates
+    od = None
+    if gen.exclude_within_minutes is not None:
+        od = router.travel_times(
+            inputs.facilities,
+            max_minutes=gen.exclude_within_minutes,
+            sites_label=scenario.facilities.label,
+        ).od
+    log(f"generating {gen.n} candidate sites by k-means on need-weighted area points")
+    areas = inputs.areas.set_geometry("origin")
+    return kmeans_candidates(
+        areas,
+        n=gen.n,
+        weight="need",
+        exclude_within_minutes=gen.exclude_within_minutes,
+        od=od,
+        area_id="area_id",
+        site_cost=gen.site_cost,
+        unit_cost=gen.unit_cost,
+        max_units=gen.max_units,
+        min_units=gen.min_units,
+    ).drop(columns="population_in_cluster")
+
+
+def _solve_location(scenario, inputs, od, candidates, log):
+    from accessplan.location import coverage, equity, median
+
+    spec = scenario.location
+    catchment = spec.catchment_minutes or scenario.catchment_minutes
+    demand = inputs.areas.set_index("area_id")["need"]
+    existing = inputs.facilities[["site_id", "capacity"]]
+    options = _solver_options(spec)
+    log(f"location model {spec.objective!r} with {options.solver}")
+    common = {"existing": existing, "solver_options": options}
+    if spec.objective == "coverage":
+        return coverage.maximize_coverage(
+            od,
+            demand,
+            candidates,
+            catchment_minutes=catchment,
+            budget=spec.budget,
+            max_new_sites=spec.max_new_sites,
+            **common,
+        )
+    if spec.objective == "capacitated_coverage":
+        return coverage.capacitated_coverage(
+            od,
+            demand,
+            candidates,
+            catchment_minutes=catchment,
+            people_per_unit=spec.people_per_unit,
+            budget=spec.budget,
+            **common,
+        )
+    if spec.objective == "min_cost_cover":
+        return coverage.min_cost_cover(
+            od,
+            demand,
+            candidates,
+            catchment_minutes=catchment,
+            target_share=spec.target_share,
+            **common,
+        )
+    if spec.objective == "p_median":
+        return median.p_median(
+            od[od["minutes"] <= catchment],
+            demand,
+            candidates,
+            p=spec.max_new_sites,
+            unassigned_minutes=spec.unassigned_minutes,
+            **common,
+        )
+    model = {
+        "max_min_access": equity.maximize_min_access,
+        "min_access_deviation": equity.minimize_access_deviation,
+    }[spec.objective]
+    return model(
+        od,
+        demand,
+        candidates,
+        catchment_minutes=scenario.catchment_minutes,
+        budget=spec.budget,
+        method=scenario.access_method,
+        decay=scenario.decay,
+        capacity_per_unit=spec.capacity_per_unit,
+        **common,
+    )
+
+
+def run_plan(scenario: Scenario, *, progress: bool = True, log: Log = quiet) -> PlanRun:
+    """Access before, the location model, and access after the plan.
+
+    Travel times are computed once, to existing and candidate sites together,
+    within the larger of the access and location catchments.
+
+    Parameters
+    ----------
+    scenario : Scenario
+        Must have a ``[location]`` section and candidates (a file or ``generate``).
+    progress : bool, default True
+    log : callable, optional
+
+    Returns
+    -------
+    PlanRun
+    """
+    if scenario.location is None:
+        raise InputValidationError(
+            [Problem("the scenario has no [location] section", source=str(scenario.source))],
+            what="scenario",
+        )
+    inputs = load_inputs(scenario, with_candidates=True, log=log)
+    router = Router(scenario, inputs, progress=progress, log=log)
+    if scenario.generate_candidates is not None:
+        candidates = _generate_candidates(scenario, inputs, router, log)
+        label, id_column = "generated candidates", "site_id"
+    else:
+        candidates = inputs.candidates
+        label, id_column = scenario.candidates.label, scenario.candidates.id
+    _check_site_ids(inputs.facilities, candidates, label, id_column)
+    spec = scenario.location
+    location_catchment = spec.catchment_minutes or scenario.catchment_minutes
+    bound = max(scenario.catchment_minutes, location_catchment)
+    sites = pd.concat(
+        [inputs.facilities[["site_id", "geometry"]], candidates[["site_id", "geometry"]]],
+        ignore_index=True,
+    )
+    travel = router.travel_times(
+        gpd.GeoDataFrame(sites, crs=inputs.crs), max_minutes=bound, sites_label=label
+    )
+    report = router.network_report
+    log(f"{len(travel.od):,} area-site pairs within {bound:g} minutes")
+
+    existing_ids = list(inputs.facilities["site_id"])
+    supply_before = inputs.facilities.set_index("site_id")["capacity"]
+    travel_before = subset_travel(travel, existing_ids, scenario.catchment_minutes)
+    access_before = access_scores_for(scenario, inputs, travel_before, supply_before)
+    quality = data_quality(scenario, inputs, travel_before, access_before, report)
+    result = _solve_location(
+        scenario,
+        inputs,
+        subset_travel(travel, sites["site_id"], location_catchment).od,
+        candidates,
+        log,
+    )
+    log(result.report.summary())
+    chosen = result.chosen
+    units = chosen["units"] if "units" in chosen.columns else chosen["min_units"]
+    added = pd.Series(
+        units.to_numpy(dtype=float) * spec.capacity_per_unit, index=chosen["site_id"].to_numpy()
+    )
+    expanded = added[added.index.isin(supply_before.index)]
+    new = added[~added.index.isin(supply_before.index)]
+    supply_after = supply_before.add(expanded, fill_value=0.0)
+    supply_after = pd.concat([supply_after, new])
+    travel_after = subset_travel(travel, list(supply_after.index), scenario.catchment_minutes)
+    access_after = access_scores_for(scenario, inputs, travel_after, supply_after)
+    # one set of measured areas for both states, so before and after compare like with like
+    areas, rated = rated_mask(inputs, access_before, access_after)
+    comparison = compare_inequity(
+        access_before.access.reindex(areas.index)[rated],
+        access_after.access.reindex(areas.index)[rated],
+        areas.loc[rated, "population"],
+        groups=areas.loc[rated, "group"] if "group" in areas.columns else None,
+    )
+    before, after = (
+        AccessRun(
+            scenario=scenario,
+            inputs=inputs,
+            travel=state_travel,
+            network_report=report,
+            access=state_access,
+            inequity=comparison[state].to_dict(),
+            quality=quality,
+            rated=rated,
+        )
+        for state, state_travel, state_access in (
+            ("before", travel_before, access_before),
+            ("after", travel_after, access_after),
+        )
+    )
+    log(
+        f"{len(chosen)} new site(s); Gini {before.inequity['gini']:.3f} -> "
+        f"{after.inequity['gini']:.3f}; zero access {before.inequity['share_zero']:.1%} -> "
+        f"{after.inequity['share_zero']:.1%}"
+    )
+    return PlanRun(
+        before=before,
+        candidates=candidates,
+        location=result,
+        after=after,
+        comparison=comparison,
+        supply_after=supply_after,
+    )

@@ -1,0 +1,391 @@
+"""The access step of the pipeline: read the inputs, route, score access.
+
+:func:`load_inputs` checks every layer at the edge and returns them in one
+metre-based CRS; :class:`Router` loads the network once and gives travel
+times to any set of sites; :func:`run_access` scores the existing facilities.
+The helpers here (:func:`access_scores_for`, :func:`rated_mask`,
+:func:`subset_travel`) are shared by the plan and sizing steps.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import geopandas as gpd
+import pandas as pd
+import pyproj
+
+from accessplan.data.errors import (
+    InputFileError,
+    InputValidationError,
+    Problem,
+    ProblemCollector,
+)
+from accessplan.planner.inputs import read_areas, read_candidates, read_facilities
+from accessplan.planner.labels import demand_label
+from accessplan.planner.quality import quality_items, rated_areas, warnings_text
+from accessplan.planner.scenario import Scenario
+from accessplan.spatial.inequity import inequity_summary
+
+__all__ = [
+    "AccessRun",
+    "Inputs",
+    "Log",
+    "Router",
+    "access_scores_for",
+    "data_quality",
+    "load_inputs",
+    "quiet",
+    "rated_mask",
+    "run_access",
+    "subset_travel",
+    "warn_quality",
+]
+
+Log = Callable[[str], None]
+
+
+def quiet(_: str) -> None:
+    return None
+
+
+def warn_quality(items, *, warn: Log | None = None) -> None:
+    """Print the data-quality warnings, one line each (stderr by default, even when quiet)."""
+    if warn is None:
+
+        def warn(line: str) -> None:
+            print(f"accessplan: warning: {line}", file=sys.stderr, flush=True)
+
+    for line in warnings_text(list(items)):
+        warn(line)
+
+
+@dataclass(frozen=True)
+class Inputs:
+    """The user's layers, checked and in one projected CRS."""
+
+    areas: gpd.GeoDataFrame
+    facilities: gpd.GeoDataFrame
+    candidates: gpd.GeoDataFrame | None
+    crs: pyproj.CRS
+
+
+@dataclass(frozen=True)
+class AccessRun:
+    """Everything the access step produced."""
+
+    scenario: Scenario
+    inputs: Inputs
+    travel: Any  # accessplan.spatial.travel_time.TravelTimes
+    network_report: Any  # accessplan.spatial.network.NetworkReport or None
+    access: Any  # accessplan.spatial.fca.AccessResult
+    inequity: dict[str, float]
+    quality: tuple = ()  # accessplan.planner.quality items (dicts)
+    rated: Any = None  # pandas.Series of bool by area id: areas the measures count
+
+    def areas_frame(self) -> gpd.GeoDataFrame:
+        """Areas with their access score, flags and nearest site time.
+
+        An area that is not rated (zero demand weight and no access, see
+        :func:`accessplan.planner.quality.rated_areas`) has no access score
+        (NaN, "no data" on the maps), never a zero.
+        """
+        areas = self.inputs.areas.drop(columns="origin")
+        acc = self.access
+        scores = pd.DataFrame(
+            {
+                "access": acc.access,
+                "reaches_supply": acc.reaches_supply,
+            }
+        )
+        od = self.travel.od
+        nearest = od.groupby("origin_id")["minutes"].min().rename("nearest_minutes")
+        out = areas.merge(scores, left_on="area_id", right_index=True, how="left")
+        out = out.merge(nearest, left_on="area_id", right_index=True, how="left")
+        if self.rated is not None:
+            out["access"] = out["access"].where(out["area_id"].map(self.rated).to_numpy())
+        measured = out["access"].notna()
+        mean = (out["access"] * out["population"]).sum() / out.loc[measured, "population"].sum()
+        out["spar"] = out["access"] / mean if mean > 0 else float("nan")
+        return out
+
+    def facilities_frame(self) -> gpd.GeoDataFrame:
+        """Facilities with their supply-to-demand ratio and population in reach."""
+        acc = self.access
+        extra = pd.DataFrame(
+            {"site_ratio": acc.site_ratio, "population_in_reach": acc.site_population}
+        )
+        out = self.inputs.facilities.merge(extra, left_on="site_id", right_index=True, how="left")
+        out["has_population"] = ~out["site_id"].isin(acc.sites_without_population)
+        return out
+
+
+def load_inputs(scenario: Scenario, *, with_candidates: bool = False, log: Log = quiet) -> Inputs:
+    """Read and check every layer, reporting the problems of all files at once.
+
+    Parameters
+    ----------
+    scenario : Scenario
+        The validated scenario.
+    with_candidates : bool, default False
+        Also read the candidate sites (the location step needs them).
+    log : callable, optional
+        Receives one line per step.
+
+    Returns
+    -------
+    Inputs
+        Layers in one projected CRS (see :func:`choose_crs`).
+    """
+    missing = [
+        name
+        for name, present in (
+            ("areas", scenario.areas is not None),
+            ("network", scenario.network.is_set),
+        )
+        if not present
+    ]
+    if missing:
+        raise InputValidationError(
+            [
+                Problem(
+                    f"this command needs the section(s) {', '.join(f'[{m}]' for m in missing)}",
+                    source=str(scenario.source),
+                )
+            ],
+            what="scenario",
+        )
+    frames: dict[str, gpd.GeoDataFrame] = {}
+    problems = ProblemCollector(what="inputs")
+
+    def read(name: str, reader: Callable, spec, crs) -> None:
+        log(f"reading {name}: {spec.label}")
+        try:
+            frames[name] = reader(spec, crs=crs)
+        except InputValidationError as exc:
+            problems.extend(exc.problems)
+        except InputFileError as exc:
+            problems.add(exc.reason, source=exc.path)
+
+    # the areas fix the run's metre CRS; the other layers are checked against it
+    # (or, when the areas failed, against their own, so all problems show at once)
+    read("areas", read_areas, scenario.areas, scenario.crs)
+    run_crs = frames["areas"].crs if "areas" in frames else scenario.crs
+    read("facilities", read_facilities, scenario.facilities, run_crs)
+    if with_candidates and scenario.candidates is not None:
+        read("candidates", read_candidates, scenario.candidates, run_crs)
+    problems.raise_if_any()
+    crs = pyproj.CRS.from_user_input(frames["areas"].crs)
+    areas, facilities = frames["areas"], frames["facilities"]
+    candidates = frames.get("candidates")
+    log(
+        f"{len(areas)} areas (population {areas['population'].sum():,.0f}), "
+        f"{len(facilities)} facilities, CRS {crs.to_string()}"
+    )
+    return Inputs(areas=areas, facilities=facilities, candidates=candidates, crs=crs)
+
+
+class Router:
+    """Travel times from the areas to any set of sites, loading the network once.
+
+    Parameters
+    ----------
+    scenario : Scenario
+    inputs : Inputs
+    progress : bool, default True
+        Show progress bars.
+    log : callable, optional
+    """
+
+    def __init__(
+        self, scenario: Scenario, inputs: Inputs, *, progress: bool = True, log: Log = quiet
+    ) -> None:
+        self.scenario = scenario
+        self.inputs = inputs
+        self.progress = progress
+        self.log = log
+        self.origins = gpd.GeoDataFrame(
+            {"area_id": inputs.areas["area_id"].to_numpy()},
+            geometry=inputs.areas["origin"].to_numpy(),
+            crs=inputs.crs,
+        )
+        self._graph = None
+        self.network_report = None
+
+    def _network(self):
+        if self._graph is None:
+            from accessplan.spatial import network as net
+
+            spec = self.scenario.network
+            if spec.kind == "place":
+                self.log(f"downloading the {spec.network_type} network of {spec.place!r} (osmnx)")
+                self._graph, self.network_report = net.network_from_place(
+                    spec.place,
+                    network_type=spec.network_type,
+                    to_crs=self.inputs.crs,
+                    fallback_speed_kph=spec.fallback_speed_kph,
+                    speed_kph=spec.speed_kph,
+                )
+            else:
+                self.log(f"loading the road network {spec.path}")
+                self._graph, self.network_report = net.load_network(
+                    spec.path,
+                    network_type=spec.network_type,
+                    to_crs=self.inputs.crs,
+                    fallback_speed_kph=spec.fallback_speed_kph,
+                    speed_kph=spec.speed_kph,
+                    progress=self.progress,
+                )
+            self.log(self.network_report.summary())
+        return self._graph
+
+    def travel_times(self, sites: gpd.GeoDataFrame, *, max_minutes: float, sites_label: str):
+        """Travel times to ``sites`` (points with ``site_id``) within ``max_minutes``.
+
+        Returns
+        -------
+        accessplan.spatial.travel_time.TravelTimes
+        """
+        from accessplan.spatial import travel_time as tt
+
+        spec = self.scenario.network
+        sites = sites[["site_id", "geometry"]]
+        if spec.kind == "straight_line":
+            self.log(f"straight-line travel times at {spec.straight_line_speed_kph:g} km/h")
+            return tt.straight_line_travel_times(
+                self.origins,
+                sites,
+                origin_id="area_id",
+                site_id="site_id",
+                speed_kph=spec.straight_line_speed_kph,
+                max_minutes=max_minutes,
+            )
+        if spec.kind == "od_table":
+            self.log(f"reading travel times from {spec.od_table}")
+            return tt.od_table_travel_times(
+                spec.od_table,
+                origin_ids=self.origins["area_id"],
+                site_ids=sites["site_id"],
+                origin_col=spec.od_columns.get("origin", "origin_id"),
+                site_col=spec.od_columns.get("site", "site_id"),
+                minutes_col=spec.od_columns.get("minutes", "minutes"),
+                max_minutes=max_minutes,
+            )
+        return tt.network_travel_times(
+            self._network(),
+            self.origins,
+            sites,
+            origin_id="area_id",
+            site_id="site_id",
+            max_minutes=max_minutes,
+            access_speed_kph=spec.access_speed_kph,
+            max_snap_meters=spec.max_snap_meters,
+            origins_label=self.scenario.areas.label,
+            sites_label=sites_label,
+            progress=self.progress,
+        )
+
+
+def run_access(scenario: Scenario, *, progress: bool = True, log: Log = quiet) -> AccessRun:
+    """Access scores and inequity for the existing facilities.
+
+    Parameters
+    ----------
+    scenario : Scenario
+    progress : bool, default True
+    log : callable, optional
+
+    Returns
+    -------
+    AccessRun
+    """
+    inputs = load_inputs(scenario, log=log)
+    router = Router(scenario, inputs, progress=progress, log=log)
+    travel = router.travel_times(
+        inputs.facilities,
+        max_minutes=scenario.catchment_minutes,
+        sites_label=scenario.facilities.label,
+    )
+    log(f"{len(travel.od):,} area-site pairs within {scenario.catchment_minutes:g} minutes")
+    supply = inputs.facilities.set_index("site_id")["capacity"]
+    access = access_scores_for(scenario, inputs, travel, supply)
+    areas, rated = rated_mask(inputs, access)
+    run = AccessRun(
+        scenario=scenario,
+        inputs=inputs,
+        travel=travel,
+        network_report=router.network_report,
+        access=access,
+        inequity=inequity_summary(
+            access.access.reindex(areas.index)[rated],
+            areas.loc[rated, "population"],
+            groups=areas.loc[rated, "group"] if "group" in areas.columns else None,
+        ),
+        quality=data_quality(scenario, inputs, travel, access, router.network_report),
+        rated=rated,
+    )
+    log(
+        f"access ({scenario.access_method}): Gini {run.inequity['gini']:.3f}, "
+        f"population with zero access {run.inequity['share_zero']:.1%}"
+    )
+    return run
+
+
+def access_scores_for(scenario, inputs, travel, supply):
+    """The access scores of the areas for ``supply`` (an AccessResult)."""
+    from accessplan.spatial.fca import access_scores
+
+    return access_scores(
+        travel.od,
+        inputs.areas.set_index("area_id")["need"],
+        supply,
+        method=scenario.access_method,
+        catchment_minutes=scenario.catchment_minutes,
+        decay=scenario.decay,
+        normalize=scenario.normalize,
+    )
+
+
+def rated_mask(inputs: Inputs, *results) -> tuple[pd.DataFrame, pd.Series]:
+    """The areas (indexed by id) and which of them the inequity measures count.
+
+    A zero demand weight is not zero access: an area with zero weight and zero
+    access in every one of ``results`` is not measured (see
+    :func:`accessplan.planner.quality.rated_areas`).
+    """
+    areas = inputs.areas.set_index("area_id")
+    rated = pd.Series(False, index=areas.index)
+    for result in results:
+        rated |= rated_areas(areas["need"], result.access.reindex(areas.index))
+    return areas, rated
+
+
+def data_quality(scenario, inputs, travel, access, report) -> tuple:
+    """The run's data-quality items, printed as warnings once."""
+    items = quality_items(
+        areas=inputs.areas,
+        facilities=inputs.facilities,
+        travel=travel,
+        access=access,
+        network_report=report,
+        max_snap_meters=scenario.network.max_snap_meters,
+        demand_label=demand_label(scenario),
+    )
+    warn_quality(items)
+    return tuple(items)
+
+
+def subset_travel(travel, site_ids, max_minutes):
+    """The same travel times restricted to some sites and a shorter bound."""
+    od = travel.od
+    keep = od["site_id"].isin(set(site_ids)) & (od["minutes"] <= max_minutes)
+    return dataclasses.replace(
+        travel,
+        od=od[keep].reset_index(drop=True),
+        site_snap=travel.site_snap[travel.site_snap["site_id"].isin(set(site_ids))],
+        max_minutes=float(max_minutes),
+    )

@@ -1,0 +1,280 @@
+"""The writers of the pipeline: tables, layers, summary, maps, figures and report.
+
+Every writer puts its files in a temporary folder that replaces the output
+folder only when everything was written (:func:`accessplan.planner.output.atomic_output_dir`).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+from typing import Any
+
+from accessplan.planner.output import atomic_output_dir, write_json
+from accessplan.planner.plan import PlanRun
+from accessplan.planner.quality import counts as quality_counts
+from accessplan.planner.runs import AccessRun, Log, quiet
+from accessplan.planner.sizing import SizeRun
+
+__all__ = [
+    "access_summary",
+    "write_access_outputs",
+    "write_full_outputs",
+    "write_plan_outputs",
+    "write_size_outputs",
+]
+
+
+def access_summary(run: AccessRun) -> dict[str, Any]:
+    areas = run.areas_frame()
+    acc = run.access
+    no_supply = ~areas["reaches_supply"] & (areas["need"] > 0)
+    zero = areas.loc[no_supply, "population"].sum()
+    summary: dict[str, Any] = {
+        "scenario": run.scenario.name,
+        "crs": run.inputs.crs.to_string(),
+        "areas": len(areas),
+        "population": float(areas["population"].sum()),
+        "facilities": len(run.inputs.facilities),
+        "travel_times": {
+            "method": run.travel.method,
+            "max_minutes": run.travel.max_minutes,
+            "pairs": len(run.travel.od),
+        },
+        "access": {
+            "method": acc.method,
+            "catchment_minutes": acc.catchment_minutes,
+            "normalized": acc.normalized,
+            "areas_without_supply": int(no_supply.sum()),
+            "population_without_supply": float(zero),
+            "sites_without_population": list(acc.sites_without_population),
+        },
+        "inequity": run.inequity,
+        "quality": quality_counts(list(run.quality)),
+    }
+    if run.network_report is not None:
+        summary["network"] = dataclasses.asdict(run.network_report)
+    snap = run.travel.origin_snap
+    if snap is not None and len(snap):
+        summary["travel_times"]["snap_meters_max_areas"] = float(snap["snap_meters"].max())
+        summary["travel_times"]["snap_meters_max_sites"] = float(
+            run.travel.site_snap["snap_meters"].max()
+        )
+    return summary
+
+
+def write_access_files(run: AccessRun, folder: Path) -> dict[str, Any]:
+    """Write the access files into ``folder``; return the summary (not yet written)."""
+    areas = run.areas_frame()
+    facilities = run.facilities_frame()
+    areas.to_file(folder / "access.gpkg", layer="areas", engine="pyogrio")
+    facilities.to_file(folder / "access.gpkg", layer="facilities", engine="pyogrio")
+    areas.drop(columns="geometry").to_csv(folder / "areas_access.csv", index=False)
+    facilities.drop(columns="geometry").to_csv(folder / "facilities_access.csv", index=False)
+    run.travel.od.to_csv(folder / "travel_times.csv", index=False)
+    write_json(folder / "scenario.json", run.scenario.resolved())
+    write_json(folder / "quality.json", {"items": list(run.quality)})
+    return access_summary(run)
+
+
+def write_access_outputs(run: AccessRun, out_dir: str | Path) -> Path:
+    """Write the access results atomically.
+
+    Writes ``access.gpkg`` (layers ``areas`` and ``facilities``),
+    ``areas_access.csv``, ``facilities_access.csv``, ``travel_times.csv``,
+    ``summary.json`` and ``scenario.json`` (the scenario as run).
+
+    Parameters
+    ----------
+    run : AccessRun
+    out_dir : str or Path
+
+    Returns
+    -------
+    Path
+        The output folder.
+    """
+    out_dir = Path(out_dir)
+    with atomic_output_dir(out_dir) as tmp:
+        write_json(tmp / "summary.json", write_access_files(run, tmp))
+    return out_dir.resolve()
+
+
+def write_plan_files(run: PlanRun, folder: Path) -> dict[str, Any]:
+    """Write the plan files into ``folder``; return the summary (not yet written)."""
+    areas = run.areas_frame()
+    new_sites = run.new_sites_frame()
+    summary = access_summary(run.before)
+    summary["location"] = {
+        "model": run.location.model,
+        "objective_name": run.location.objective_name,
+        "solver": run.location.report.as_dict(),
+        "totals": run.location.totals,
+        "budget_dual": run.location.budget_dual,
+        "new_sites": list(new_sites["site_id"]),
+    }
+    summary["inequity_after"] = run.after.inequity
+    areas.to_file(folder / "plan.gpkg", layer="areas", engine="pyogrio")
+    sites_after = run.sites_after_frame()
+    sites_after.to_file(folder / "plan.gpkg", layer="sites_after", engine="pyogrio")
+    sites_after.drop(columns="geometry").to_csv(folder / "sites_after.csv", index=False)
+    if len(new_sites):
+        new_sites.to_file(folder / "plan.gpkg", layer="new_sites", engine="pyogrio")
+    new_sites.drop(columns="geometry").to_csv(folder / "new_sites.csv", index=False)
+    areas.drop(columns="geometry").to_csv(folder / "areas_plan.csv", index=False)
+    run.comparison.to_csv(folder / "inequity_before_after.csv")
+    run.before.travel.od.to_csv(folder / "travel_times.csv", index=False)
+    write_json(folder / "scenario.json", run.before.scenario.resolved())
+    write_json(folder / "quality.json", {"items": list(run.before.quality)})
+    return summary
+
+
+def write_plan_outputs(run: PlanRun, out_dir: str | Path) -> Path:
+    """Write the plan atomically.
+
+    Writes ``plan.gpkg`` (layers ``areas`` with access before and after,
+    ``sites_after``, ``new_sites``), ``new_sites.csv``, ``sites_after.csv``,
+    ``areas_plan.csv``, ``inequity_before_after.csv``, ``travel_times.csv``,
+    ``scenario.json`` and ``summary.json`` (with a ``location`` block holding
+    the solver report).
+
+    Parameters
+    ----------
+    run : PlanRun
+    out_dir : str or Path
+
+    Returns
+    -------
+    Path
+    """
+    out_dir = Path(out_dir)
+    with atomic_output_dir(out_dir) as tmp:
+        write_json(tmp / "summary.json", write_plan_files(run, tmp))
+    return out_dir.resolve()
+
+
+def write_size_outputs(run: SizeRun, out_dir: str | Path) -> Path:
+    """Write access (and plan) outputs plus ``ventilators.csv`` atomically.
+
+    ``ventilators.csv`` has one row per site: arrivals per day, mean stay,
+    offered load, ventilators needed for the target wait, the wait and
+    probability of waiting at that count, current count, shortfall, wait with
+    the current count, and therapists; ``ventilator_pool.csv`` the split of a
+    given pool when the scenario asks for one. ``summary.json`` gains a
+    ``ventilators`` block.
+
+    Parameters
+    ----------
+    run : SizeRun
+    out_dir : str or Path
+
+    Returns
+    -------
+    Path
+    """
+    out_dir = Path(out_dir)
+    with atomic_output_dir(out_dir) as tmp:
+        if isinstance(run.base, PlanRun):
+            summary = write_plan_files(run.base, tmp)
+        else:
+            summary = write_access_files(run.base, tmp)
+        write_ventilator_files(run, tmp, summary)
+        write_json(tmp / "summary.json", summary)
+    return out_dir.resolve()
+
+
+def write_ventilator_files(run: SizeRun, folder: Path, summary: dict[str, Any]) -> None:
+    """Write ``ventilators.csv`` (and the pool split) and add a block to ``summary``."""
+    base = run.base.after if isinstance(run.base, PlanRun) else run.base
+    spec = base.scenario.ventilators
+    run.sizing.rename_axis("site_id").to_csv(folder / "ventilators.csv")
+    if run.pool_split is not None:
+        run.pool_split.rename_axis("site_id").to_csv(folder / "ventilator_pool.csv")
+    summary["ventilators"] = {
+        "target_wait_hours": spec.target_wait_hours,
+        "patients_per_day": run.demand.total_patients_per_day,
+        "unserved_patients_per_day": run.demand.unserved_patients_per_day,
+        "needed": int(run.sizing["ventilators_needed"].sum()),
+        "current": float(run.sizing["current"].sum()),
+        "shortfall": float(run.sizing["shortfall"].sum()),
+        "therapists": int(run.sizing["therapists"].sum()),
+        "pool": None if run.pool_split is None else dict(run.pool_split.attrs),
+    }
+
+
+def write_full_outputs(run: PlanRun | SizeRun, out_dir: str | Path, *, log: Log = quiet) -> Path:
+    """Write everything atomically: tables, layers, offline maps, figures and the report.
+
+    Adds to the files of :func:`write_plan_outputs` (and ``ventilators.csv``):
+    ``maps/before_after.html`` (side by side, synchronised),
+    ``maps/layers.html`` (toggleable layers), ``maps/change.html`` (after -
+    before), ``figures/*.png`` and ``report.html`` (self-contained).
+
+    Parameters
+    ----------
+    run : PlanRun or SizeRun
+    out_dir : str or Path
+    log : callable, optional
+
+    Returns
+    -------
+    Path
+    """
+    from accessplan.maps.figures import (
+        access_distribution_figure,
+        access_maps_figure,
+        lorenz_figure,
+    )
+    from accessplan.maps.offline import render_offline_html, save_offline
+    from accessplan.maps.report import write_report
+    from accessplan.maps.webmap import before_after_map, change_map, layered_map
+
+    plan = run.base if isinstance(run, SizeRun) else run
+    out_dir = Path(out_dir)
+    with atomic_output_dir(out_dir) as tmp:
+        summary = write_plan_files(plan, tmp)
+        if isinstance(run, SizeRun):
+            write_ventilator_files(run, tmp, summary)
+        areas = plan.areas_frame()
+        sites = plan.sites_after_frame()
+        new_sites = plan.new_sites_frame()
+        (tmp / "maps").mkdir()
+        (tmp / "figures").mkdir()
+        log("drawing maps")
+        maps = {}
+        for title, name, builder in (
+            ("Access before and after (synchronised)", "before_after", before_after_map),
+            ("Access before and after (layers)", "layers", layered_map),
+            ("Change in access", "change", change_map),
+        ):
+            # rendered once: the saved page and the report's embedded copy are the same
+            page = render_offline_html(builder(areas, sites, new_sites, inequity=plan.comparison))
+            save_offline(page, tmp / "maps" / f"{name}.html")
+            maps[title] = page
+        log("drawing figures")
+        figures = {
+            "Access before and after": access_maps_figure(
+                areas, sites, tmp / "figures" / "access_maps.png"
+            ),
+            "Lorenz curves": lorenz_figure(areas, tmp / "figures" / "lorenz.png"),
+            "Distribution of access": access_distribution_figure(
+                areas, tmp / "figures" / "access_distribution.png"
+            ),
+        }
+        write_report(
+            tmp / "report.html",
+            areas=areas,
+            sites=sites,
+            new_sites=new_sites,
+            comparison=plan.comparison,
+            summary=summary,
+            scenario=plan.before.scenario.resolved(),
+            ventilators=run.sizing.rename_axis("site_id").reset_index()
+            if isinstance(run, SizeRun)
+            else None,
+            maps=maps,
+            figures=figures,
+            quality=plan.before.quality,
+        )
+        write_json(tmp / "summary.json", summary)
+    return out_dir.resolve()
