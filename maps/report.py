@@ -14,9 +14,7 @@ report can be read back by a program.
 from __future__ import annotations
 
 import base64
-import hashlib
 import json
-import math
 import tempfile
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
@@ -33,6 +31,22 @@ from accessplan.maps.figures import (
     access_distribution_figure,
     access_maps_figure,
     lorenz_figure,
+)
+from accessplan.maps.report_format import (
+    as_number,
+    format_value,
+    get_path,
+    id_slug,
+    number_cell,
+)
+from accessplan.maps.report_sections import (
+    access_scale,
+    cost_section,
+    demand_label,
+    districts_section,
+    headline_section,
+    methods_section,
+    site_only_ids,
 )
 
 __all__ = ["REPORT_CSS", "default_figures", "report_page", "write_report"]
@@ -82,64 +96,12 @@ a{color:inherit;text-decoration:none}
 
 
 # --------------------------------------------------------------------------
-# formatting
-def _num(value) -> float | None:
-    """A float, or None for missing / non-numeric / non-finite values."""
-    if value is None:
-        return None
-    try:
-        v = float(value)
-    except (TypeError, ValueError):
-        return None
-    return v if math.isfinite(v) else None
-
-
-def _fmt(value, kind: str) -> str:
-    v = _num(value)
-    if v is None:
-        return "–"
-    if kind == "int":
-        return f"{v:,.0f}"
-    if kind == "share":
-        return f"{100 * v:.1f}%"
-    if kind == "money":
-        return f"{v:,.0f}"
-    if kind == "hours":
-        return f"{v:.2f}"
-    if kind == "general":
-        return f"{v:,.6g}"
-    if kind == "seconds":
-        return f"{v:.2f} s"
-    return f"{v:.4g}"
-
-
-def _cell(value, kind: str, cell_id: str | None = None) -> str:
-    """A numeric ``<td>`` showing ``value`` formatted, with its exact value in ``data-value``."""
-    v = _num(value)
-    ident = f' id="{html_text(cell_id)}"' if cell_id else ""
-    data = f' data-value="{v!r}"' if v is not None else ' data-value=""'
-    return f'<td class="num"{ident}{data}>{html_text(_fmt(value, kind))}</td>'
-
-
-def _slug(text) -> str:
-    """An element-id fragment for a site id: the id itself when it is plain
-    (letters, digits, ``-``, ``_``), otherwise a readable form plus a short hash
-    of the id, so two ids never share an element id (``a<b`` and ``a>b``)."""
-    text = str(text)
-    out = "".join(c if c.isalnum() or c in "-_" else "-" for c in text).strip("-")
-    if out == text and out:
-        return out
-    digest = hashlib.sha256(text.encode("utf-8")).hexdigest()[:10]
-    return f"{out}-{digest}" if out else digest
-
-
-def _get(mapping, *keys):
-    cur = mapping
-    for key in keys:
-        if not isinstance(cur, Mapping) or key not in cur:
-            return None
-        cur = cur[key]
-    return cur
+# formatting (the report's own short names for the shared helpers)
+_num = as_number
+_fmt = format_value
+_cell = number_cell
+_slug = id_slug
+_get = get_path
 
 
 # --------------------------------------------------------------------------
@@ -157,69 +119,98 @@ def _metrics(comparison: pd.DataFrame, areas, summary: Mapping) -> str:
             pop = float(np.nansum(np.asarray(areas["population"], dtype=float)))
         return pop
 
-    rows = []
-    for measure, label in (
-        ("gini", "Gini index of access (0 = equal)"),
-        ("theil", "Theil index of access (0 = equal)"),
-    ):
-        b = _comparison_value(comparison, measure, "before")
-        a = _comparison_value(comparison, measure, "after")
-        rows.append((measure, label, b, a, "ratio"))
+    label = demand_label(summary)
+    scale = access_scale(summary)
+    units = _get(summary, "access", "units")
+    catch = _num(_get(summary, "access", "catchment_minutes"))
+    reach = f"within {catch:g} min of a site" if catch is not None else "within reach of a site"
+
+    def scaled(value):
+        v = _num(value)
+        return None if v is None else v * scale
+
+    # key, label, before, after, kind, kind of the change
+    rows = [
+        (
+            "mean-access",
+            "Mean access, population-weighted" + (f" ({units})" if units else ""),
+            scaled(_comparison_value(comparison, "mean", "before")),
+            scaled(_comparison_value(comparison, "mean", "after")),
+            "access",
+            "access",
+        ),
+        (
+            "gini",
+            "Gini index of access (0 = equal)",
+            _comparison_value(comparison, "gini", "before"),
+            _comparison_value(comparison, "gini", "after"),
+            "ratio",
+            "ratio",
+        ),
+        (
+            "theil",
+            "Theil index of access (0 = equal)",
+            _comparison_value(comparison, "theil", "before"),
+            _comparison_value(comparison, "theil", "after"),
+            "ratio",
+            "ratio",
+        ),
+    ]
     zero = {}
     for column in ("before", "after"):
         share = _comparison_value(comparison, "share_zero", column)
         pop = total_population(column)
         zero[column] = None if _num(share) is None or _num(pop) is None else share * pop
     rows.append(
-        ("zero-access", "Population with zero access", zero["before"], zero["after"], "int")
+        ("zero-access", "Population with zero access", zero["before"], zero["after"], "int", "int")
+    )
+    rows.append(
+        (
+            "zero-share",
+            "Share of the population with zero access",
+            _comparison_value(comparison, "share_zero", "before"),
+            _comparison_value(comparison, "share_zero", "after"),
+            "share",
+            "pp",
+        )
     )
     totals = _get(summary, "location", "totals") or {}
     rows.append(
         (
             "covered",
-            "Demand covered (within the catchment of a site)",
+            f"{label[:1].upper()}{label[1:]} {reach}",
             totals.get("covered_before"),
             totals.get("covered_after"),
+            "int",
             "int",
         )
     )
     rows.append(
         (
             "coverage-share",
-            "Share of demand covered",
+            f"Share of {label} {reach}",
             totals.get("share_before"),
             totals.get("share_after"),
             "share",
+            "pp",
         )
     )
 
     body = []
-    for key, label, b, a, kind in rows:
+    for key, text, b, a, kind, change_kind in rows:
+        if _num(b) is None and _num(a) is None:
+            continue
         change = None if _num(b) is None or _num(a) is None else _num(a) - _num(b)
         body.append(
-            f"<tr><th>{html_text(label)}</th>{_cell(b, kind, f'{key}-before')}"
-            f"{_cell(a, kind, f'{key}-after')}{_cell(change, kind, f'{key}-change')}</tr>"
+            f"<tr><th>{html_text(text)}</th>{_cell(b, kind, f'{key}-before')}"
+            f"{_cell(a, kind, f'{key}-after')}"
+            f"{_cell(change, change_kind, f'{key}-change', signed=True)}</tr>"
         )
-    cost, budget = totals.get("cost"), totals.get("budget")
-    within = None
-    if _num(cost) is not None and _num(budget) is not None:
-        within = _num(cost) <= _num(budget) + 1e-6 * max(1.0, abs(_num(budget)))
-    verdict = (
-        ""
-        if within is None
-        else '<span class="good">within budget</span>'
-        if within
-        else '<span class="bad">OVER budget</span>'
-    )
     return (
         '<h2>Key figures</h2>\n<table id="metrics">'
-        "<tr><th>measure</th><th>before</th><th>after</th><th>change</th></tr>\n"
-        + "\n".join(body)
-        + '</table>\n<table id="cost-vs-budget"><tr><th>cost of the plan</th>'
-        + _cell(cost, "money", "cost")
-        + "</tr><tr><th>budget</th>"
-        + _cell(budget, "money", "budget")
-        + f'</tr><tr><th>verdict</th><td id="budget-verdict">{verdict}</td></tr></table>\n'
+        "<thead><tr><th>measure</th><th>before</th><th>after</th><th>change</th></tr></thead>"
+        "<tbody>\n" + "\n".join(body) + "</tbody></table>\n"
+        '<p class="muted">Changes of shares are in percentage points (pp).</p>\n'
     )
 
 
@@ -251,48 +242,78 @@ def _solver(summary: Mapping) -> str:
     )
 
 
-def _reason(row) -> str:
+def _reason(row, label: str) -> str:
     parts = []
     newly, gain = _num(row.get("newly_covered")), _num(row.get("marginal_gain"))
     if newly is not None:
-        parts.append(f"brings {newly:,.0f} people within reach of a site for the first time")
+        parts.append(f"brings {newly:,.0f} {label} within reach of a site for the first time")
     if gain is not None:
         parts.append(f"the plan would lose {gain:,.0f} of its objective without it")
     return "; ".join(parts) if parts else "chosen by the optimiser"
 
 
-def _chosen(new_sites) -> str:
+def _chosen(new_sites, summary: Mapping) -> str:
     if new_sites is None or len(new_sites) == 0:
-        return '<h2>Chosen sites</h2>\n<p id="chosen">No new site was chosen.</p>\n'
+        explanation = _get(summary, "plan", "explanation")
+        why = ""
+        if isinstance(explanation, Mapping) and explanation.get("text"):
+            why = " " + html_text(explanation["text"])
+        return f'<h2>Chosen sites</h2>\n<p id="chosen">No new site was chosen.{why}</p>\n'
+    label = demand_label(summary)
+    currency = _get(summary, "plan", "currency")
+    unit_label = _get(summary, "plan", "unit_label") or "units"
+    site_only = site_only_ids(summary, new_sites)
     has_name = "name" in new_sites.columns
     head = (
-        "<tr><th>site</th>"
+        "<thead><tr><th>site</th>"
         + ("<th>name</th>" if has_name else "")
-        + (
-            "<th>units</th><th>cost</th><th>newly covered</th><th>marginal gain</th><th>why</th></tr>"
-        )
+        + f"<th>{html_text(unit_label)}</th>"
+        + f"<th>cost{f' ({html_text(currency)})' if currency else ''}</th>"
+        + f"<th>{html_text(label)} newly within reach</th><th>marginal gain</th><th>why</th>"
+        + "</tr></thead>"
     )
     rows = []
     for _, row in new_sites.iterrows():
         sid = html_text(row.get("site_id", ""))
         key = _slug(row.get("site_id", ""))
         name = f"<td>{html_text(row.get('name'))}</td>" if has_name else ""
+        why = html_text(_reason(row, label))
+        css = ""
+        if str(row.get("site_id", "")) in site_only:
+            css = ' class="site-only"'
+            why = (
+                f'<span class="flag" id="site-{html_text(key)}-site-only">'
+                "site only, no capacity</span>: it opens with no "
+                f"{html_text(unit_label)}, so it adds no supply until some are bought. " + why
+            )
         rows.append(
-            f'<tr data-site-id="{sid}"><td>{sid}</td>{name}'
+            f'<tr data-site-id="{sid}"{css}><td>{sid}</td>{name}'
             f"{_cell(row.get('units'), 'int', f'site-{key}-units')}"
             f"{_cell(row.get('cost'), 'money', f'site-{key}-cost')}"
             f"{_cell(row.get('newly_covered'), 'int', f'site-{key}-newly_covered')}"
             f"{_cell(row.get('marginal_gain'), 'int', f'site-{key}-marginal_gain')}"
-            f"<td>{html_text(_reason(row))}</td></tr>"
+            f"<td>{why}</td></tr>"
         )
     return (
-        '<h2>Chosen sites</h2>\n<table id="chosen">' + head + "\n" + "\n".join(rows) + "</table>\n"
+        '<h2>Chosen sites</h2>\n<table id="chosen">'
+        + head
+        + "<tbody>\n"
+        + "\n".join(rows)
+        + "</tbody></table>\n"
     )
 
 
-def _ventilators(ventilators) -> str:
+def _ventilators(ventilators, summary: Mapping) -> str:
     if ventilators is None or len(ventilators) == 0:
         return ""
+    credited = _num(_get(summary, "ventilators", "credited_units"))
+    note = ""
+    if credited is not None:
+        note = (
+            '<p class="muted">\u201ccurrent\u201d counts the '
+            f'<span id="vent-credited" data-value="{credited!r}">{credited:,.0f}</span> '
+            "ventilators the plan buys at its new and expanded sites.</p>\n"
+        )
     cols = [
         ("ventilators_needed", "needed", "int"),
         ("current", "current", "int"),
@@ -301,7 +322,11 @@ def _ventilators(ventilators) -> str:
         ("current_mean_wait_hours", "mean wait now (h)", "hours"),
     ]
     cols = [c for c in cols if c[0] in ventilators.columns]
-    head = "<tr><th>site</th><th>new</th>" + "".join(f"<th>{html_text(t)}</th>" for _, t, _ in cols)
+    head = (
+        "<thead><tr><th>site</th><th>new</th>"
+        + "".join(f"<th>{html_text(t)}</th>" for _, t, _ in cols)
+        + "</tr></thead><tbody>"
+    )
     rows = []
     for _, row in ventilators.iterrows():
         sid = html_text(row.get("site_id", ""))
@@ -311,11 +336,13 @@ def _ventilators(ventilators) -> str:
         cells = "".join(_cell(row.get(c), kind, f"vent-{key}-{c}") for c, _, kind in cols)
         rows.append(f'<tr data-site-id="{sid}"><td>{sid}</td><td>{new_text}</td>{cells}</tr>')
     return (
-        '<h2>Ventilators and waits per site</h2>\n<table id="ventilators">'
+        "<h2>Ventilators and waits per site</h2>\n"
+        + note
+        + '<table id="ventilators">'
         + head
-        + "</tr>\n"
+        + "\n"
         + "\n".join(rows)
-        + "</table>\n"
+        + "</tbody></table>\n"
     )
 
 
@@ -392,6 +419,27 @@ def _figures(figures: Mapping[str, bytes], problems: ProblemCollector) -> str:
 def _scenario(scenario) -> str:
     text = json.dumps(scenario, indent=2, sort_keys=False, default=str, ensure_ascii=False)
     return f'<h2>Scenario used</h2>\n<pre id="scenario">{html_text(text)}</pre>\n'
+
+
+def _subtitle(summary: Mapping) -> str:
+    """ "Access plan report · run 2026-12-02 06:05 UTC · accessplan 0.4"."""
+    started = _get(summary, "run", "started_utc")
+    when = None
+    if isinstance(started, str) and started:
+        try:
+            stamp = datetime.fromisoformat(started.replace("Z", "+00:00"))
+        except ValueError:
+            when = started
+        else:
+            when = stamp.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    parts = ["Access plan report"]
+    parts.append(
+        f"run {when}" if when else "written " + datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    )
+    version = _get(summary, "run", "version")
+    if version:
+        parts.append(f"accessplan {version}")
+    return " \u00b7 ".join(parts)
 
 
 # --------------------------------------------------------------------------
@@ -474,6 +522,7 @@ def write_report(
     title: str | None = None,
     dpi: float = 110,
     quality: Sequence[Mapping] | None = None,
+    districts: pd.DataFrame | None = None,
 ) -> Path:
     """Write one self-contained HTML report of a plan.
 
@@ -494,12 +543,23 @@ def write_report(
         measures (``gini``, ``theil``, ``share_zero``, ``population``, ...),
         columns ``before`` and ``after``.
     summary : mapping
-        The run summary; ``summary["location"]["solver"]`` (``solver``,
-        ``status``, ``objective``, ``best_bound``, ``gap``, ``seconds``,
-        ``proven_optimal``) and ``summary["location"]["totals"]`` (``cost``,
-        ``budget``, ``covered_before/after``, ``share_before/after``) are read.
+        The run summary (``summary.json``). Read when present, each may be
+        missing: ``run`` (version, start, command), ``demand`` (``label``:
+        what the demand weight counts, used wherever the report speaks of
+        demand), ``access`` (``method_label``, ``catchment_minutes``,
+        ``decay_label``, ``units``, ``scale``: access numbers are shown
+        multiplied by it), ``travel_times.model_label``, ``plan`` (objective,
+        cost, site and unit cost, budget, currency, verdict, new sites, units,
+        ``site_only``, ``newly_covered``, cost per person, ``explanation``,
+        ``uniqueness``), ``ventilators.credited_units``,
+        ``location.solver`` (``solver``, ``status``, ``objective``,
+        ``best_bound``, ``gap``, ``seconds``, ``proven_optimal``) and
+        ``location.totals`` (``cost``, ``budget``, ``covered_before/after``,
+        ``share_before/after``; the fallback for cost and budget).
     scenario : mapping
-        The scenario as run; shown as JSON.
+        The scenario as run (``Scenario.resolved()``); its file names, speeds
+        and ventilator inputs feed "Methods and assumptions"; shown whole as
+        JSON at the end.
     ventilators : pandas.DataFrame, optional
         :func:`accessplan.capacity` sizing table: ``site_id``, ``new_site``,
         ``ventilators_needed``, ``current``, ``shortfall``, ``mean_wait_hours``,
@@ -519,6 +579,10 @@ def write_report(
         ``check``, ``severity``, ``count``, ``share_population``, ``message``,
         ``ids``; shown as a "Data quality" table (an empty list says the
         inputs were used as read; None leaves the section out).
+    districts : pandas.DataFrame, optional
+        :func:`accessplan.spatial.districts.district_table` of the run (one
+        row per district and a total row), shown as "Access by district";
+        None leaves the section out.
 
     Returns
     -------
@@ -549,18 +613,21 @@ def write_report(
     problems.raise_if_any()
 
     name = title if title is not None else summary.get("scenario") or "accessplan report"
-    stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     document = report_page(
         str(name),
-        _metrics(comparison, areas, summary)
-        + _solver(summary)
-        + _chosen(new_sites)
-        + _ventilators(ventilators)
-        + _quality(quality)
+        headline_section(summary, comparison, new_sites)
+        + _metrics(comparison, areas, summary)
+        + cost_section(summary)
+        + _chosen(new_sites, summary)
+        + districts_section(districts, summary)
+        + _ventilators(ventilators, summary)
         + figures_html
         + embed_maps(maps)
+        + methods_section(summary, scenario)
+        + _quality(quality)
+        + _solver(summary)
         + _scenario(scenario),
-        subtitle=f"Access plan report, written {stamp}.",
+        subtitle=_subtitle(summary),
     )
     with atomic_file(path) as fh:
         fh.write(document)
