@@ -39,40 +39,40 @@ objective is ``sum_t beta^t (transfer cost + operating costs + penalty * u +
 smoothing)`` with ``beta`` = ``discount``; transfer cost is paid in the period
 of departure.
 
-Explanations
-------------
-After the solve the model is re-solved as an LP with the integer shipments
-fixed at their values and the integer units in use relaxed to continuous (so an
-extra unit on hand can be put to use; had they been fixed too, every supply
-price would be 0). With whole demands that LP has the MIP's optimum; with
-fractional demands of integer resources it may be lower. Then:
-
-- ``demand_price`` (dual of the cover row of ``(i, j, t)``) is the rise of the
-  optimal (discounted) objective per extra unit of demand at ``i`` in ``t``;
-- ``supply_value`` (minus the dual of the conservation row of ``(i, j, t)``)
-  is the fall of the optimal objective per extra mobile unit of ``j`` placed
-  on hand at ``i`` in period ``t`` (and kept from then on) -- the shadow price
-  of supply. ``supply_prices`` gives, per resource and period, the largest
-  such value and where it is.
-- ``equity_price`` is the objective with the band minus the objective of the
-  same model without it (a second solve); ``band_duals`` holds, per critical
-  resource and period, minus the dual of the band row: the fall of the
-  objective per unit the band ``gamma`` is widened there.
-
-The duals of the fixed-integer LP are local prices: they hold for small
-changes that leave the integer decisions where they are.
+Prices
+------
+After the solve the model is re-solved as an LP (integer shipments held at
+least at their values, integer units relaxed) and its prices are checked by
+re-solving with one more and one less unit: see
+:mod:`accessplan.capacity.redeploy_prices`. ``demand_price`` is the rise of the
+optimal (discounted) objective per extra unit of demand at ``i`` in ``t`` (the
+LP dual); ``supply_value`` is the fall of the optimal objective when one more
+mobile unit of ``j`` is on hand at ``i`` from period ``t`` on, measured by a
+re-solve. ``supply_prices`` gives, per resource and period, the largest such
+value and where it is. ``equity_price`` is the objective with the band minus
+the objective of the same model without it (a second solve); ``band_duals``
+holds, per critical resource and period, minus the dual of the band row: the
+fall of the objective per unit the band ``gamma`` is widened there.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 import pulp
 
+from accessplan.capacity.redeploy_inputs import Instance as _Instance
+from accessplan.capacity.redeploy_inputs import check_options, read_instance
+from accessplan.capacity.redeploy_prices import (
+    PRICE_COLUMNS,
+    PriceCheck,
+    price_lp,
+    supply_prices_checked,
+)
 from accessplan.data.errors import ProblemCollector
 from accessplan.location.errors import InfeasibleModelError, SolverError
 from accessplan.location.solver import SolveReport, SolverOptions, solve
@@ -80,18 +80,6 @@ from accessplan.location.solver import SolveReport, SolverOptions, solve
 __all__ = ["CostBreakdown", "RedeployPlan", "redeploy"]
 
 _TOL = 1e-7
-
-_DEMAND_COLUMNS = ("facility", "resource", "period", "demand")
-_STOCK_COLUMNS = ("facility", "resource", "fixed_units", "mobile_units")
-_TRANSFER_COLUMNS = ("from_facility", "to_facility", "delay_periods", "cost_per_unit")
-_RESOURCE_COLUMNS = (
-    "resource",
-    "integer",
-    "unmet_penalty",
-    "operating_cost_mobile",
-    "operating_cost_fixed",
-    "critical",
-)
 
 
 @dataclass(frozen=True)
@@ -141,8 +129,10 @@ class RedeployPlan:
     totals : CostBreakdown
         Discounted cost parts and the total unmet demand.
     shadow_prices : DataFrame
-        ``facility, resource, period, demand_price, supply_value`` (see the
-        module docstring); empty when no duals could be read.
+        The columns of :data:`accessplan.capacity.redeploy_prices.PRICE_COLUMNS`
+        (``lp_dual``, ``value_of_one_more_unit``, ``value_of_one_less_unit``,
+        ``unique``, ``supply_value``, ``price_note`` ...); empty when the price
+        LP could not be solved.
     supply_prices : DataFrame
         ``resource, period, supply_value, facility``: the largest supply value
         per resource and period and the facility where it is.
@@ -152,6 +142,8 @@ class RedeployPlan:
         ``resource, period, band_dual`` (minus the dual of the band row).
     unbanded_report : SolveReport or None
         The solve without the band used for ``equity_price``.
+    price_check : PriceCheck or None
+        How many re-solves checked the prices and how long they took.
     """
 
     report: SolveReport
@@ -164,243 +156,7 @@ class RedeployPlan:
     equity_price: float | None = None
     band_duals: pd.DataFrame = field(default_factory=pd.DataFrame)
     unbanded_report: SolveReport | None = None
-
-
-# --------------------------------------------------------------------------- inputs
-
-
-@dataclass(frozen=True)
-class _Instance:
-    facilities: tuple
-    resources: tuple
-    periods: int
-    demand: dict  # (i, j, t) -> float
-    fixed: dict  # (i, j) -> float
-    mobile: dict  # (i, j) -> float
-    arcs: tuple  # (i, k, delay, cost)
-    integer: dict
-    penalty: dict
-    op_mobile: dict
-    op_fixed: dict
-    ramp: dict  # j -> float or None
-    critical: dict
-
-
-def _missing_columns(frame, columns, name, problems) -> None:
-    if not isinstance(frame, pd.DataFrame):
-        problems.add(f"expected a DataFrame, got {type(frame).__name__}", source=name)
-        return
-    for c in columns:
-        if c not in frame.columns:
-            problems.add("column is missing", source=name, column=c)
-
-
-def _numeric(frame, column, name, problems, *, minimum=0.0, strict=False, whole=False):
-    """The column as floats, recording rows that are not numbers >= minimum."""
-    values = pd.to_numeric(frame[column], errors="coerce").to_numpy(dtype=float)
-    bad = ~np.isfinite(values)
-    if bad.any():
-        problems.add("not a finite number", source=name, column=column, rows=frame.index[bad])
-    ok = np.where(bad, minimum if not strict else minimum + 1, values)
-    low = ok <= minimum if strict else ok < minimum
-    if low.any():
-        sign = ">" if strict else ">="
-        problems.add(
-            f"must be {sign} {minimum:g}", source=name, column=column, rows=frame.index[low]
-        )
-    if whole:
-        frac = np.isfinite(values) & (values != np.round(values))
-        if frac.any():
-            problems.add(
-                "must be a whole number", source=name, column=column, rows=frame.index[frac]
-            )
-    return values
-
-
-def _bools(frame, column, name, problems):
-    values = frame[column]
-    ok = values.map(lambda v: isinstance(v, bool | np.bool_) or v in (0, 1))
-    if not ok.all():
-        problems.add(
-            "must be true/false", source=name, column=column, rows=frame.index[~ok.to_numpy()]
-        )
-    return {k: bool(v) if ok_ else False for k, v, ok_ in zip(frame.index, values, ok, strict=True)}
-
-
-def _one_based(frame: pd.DataFrame) -> pd.DataFrame:
-    """The frame with rows labelled 1, 2, ... (the data rows of its file, header not counted)."""
-    out = frame.reset_index(drop=True)
-    out.index = pd.RangeIndex(1, len(out) + 1)
-    return out
-
-
-def _instance(demand, stock, transfer, resources, sources=None) -> _Instance:
-    problems = ProblemCollector(what="redeployment inputs")
-    names_of = {
-        "demand": "demand",
-        "stock": "stock",
-        "transfer": "transfer",
-        "resources": "resources",
-    }
-    names_of.update(sources or {})
-    for frame, columns, label in (
-        (demand, _DEMAND_COLUMNS, "demand"),
-        (stock, _STOCK_COLUMNS, "stock"),
-        (transfer, _TRANSFER_COLUMNS, "transfer"),
-        (resources, _RESOURCE_COLUMNS, "resources"),
-    ):
-        _missing_columns(frame, columns, names_of[label], problems)
-    problems.raise_if_any()
-
-    res = _one_based(resources)
-    names = res["resource"].tolist()
-    dup = res["resource"].duplicated().to_numpy()
-    if dup.any():
-        problems.add(
-            "duplicate resource",
-            source=names_of["resources"],
-            column="resource",
-            rows=res.index[dup],
-        )
-    integer = _bools(res, "integer", names_of["resources"], problems)
-    critical = _bools(res, "critical", names_of["resources"], problems)
-    penalty = _numeric(res, "unmet_penalty", names_of["resources"], problems)
-    op_m = _numeric(res, "operating_cost_mobile", names_of["resources"], problems)
-    op_f = _numeric(res, "operating_cost_fixed", names_of["resources"], problems)
-    if "ramp_limit" in res.columns:
-        ramp_raw = pd.to_numeric(res["ramp_limit"], errors="coerce").to_numpy(dtype=float)
-        given = res["ramp_limit"].notna().to_numpy()
-        neg = given & ~(ramp_raw >= 0)
-        if neg.any():
-            problems.add(
-                "must be a number >= 0 (or empty for no limit)",
-                source=names_of["resources"],
-                column="ramp_limit",
-                rows=res.index[neg],
-            )
-        ramp = [float(r) if g and r >= 0 else None for r, g in zip(ramp_raw, given, strict=True)]
-    else:
-        ramp = [None] * len(res)
-    known = set(names)
-
-    dem = _one_based(demand)
-    d_vals = _numeric(dem, "demand", names_of["demand"], problems)
-    periods = _numeric(dem, "period", names_of["demand"], problems, whole=True)
-    unknown = ~dem["resource"].isin(known).to_numpy()
-    if unknown.any():
-        problems.add(
-            "resource not in the resources table",
-            source=names_of["demand"],
-            column="resource",
-            rows=dem.index[unknown],
-        )
-    dup = dem.duplicated(["facility", "resource", "period"]).to_numpy()
-    if dup.any():
-        problems.add(
-            "duplicate (facility, resource, period)", source=names_of["demand"], rows=dem.index[dup]
-        )
-
-    st = _one_based(stock)
-    fixed = _numeric(st, "fixed_units", names_of["stock"], problems)
-    mobile = _numeric(st, "mobile_units", names_of["stock"], problems)
-    unknown = ~st["resource"].isin(known).to_numpy()
-    if unknown.any():
-        problems.add(
-            "resource not in the resources table",
-            source=names_of["stock"],
-            column="resource",
-            rows=st.index[unknown],
-        )
-    dup = st.duplicated(["facility", "resource"]).to_numpy()
-    if dup.any():
-        problems.add("duplicate (facility, resource)", source=names_of["stock"], rows=st.index[dup])
-    int_res = {n for n, flag in zip(names, integer.values(), strict=True) if flag}
-    is_int = st["resource"].isin(int_res).to_numpy()
-    for column, values in (("fixed_units", fixed), ("mobile_units", mobile)):
-        frac = is_int & np.isfinite(values) & (values != np.round(values))
-        if frac.any():
-            problems.add(
-                "must be whole for an integer resource",
-                source=names_of["stock"],
-                column=column,
-                rows=st.index[frac],
-            )
-
-    tr = _one_based(transfer)
-    delay = _numeric(tr, "delay_periods", names_of["transfer"], problems, minimum=1, whole=True)
-    cost = _numeric(tr, "cost_per_unit", names_of["transfer"], problems)
-    loop = (tr["from_facility"] == tr["to_facility"]).to_numpy()
-    if loop.any():
-        problems.add(
-            "a facility cannot transfer to itself", source=names_of["transfer"], rows=tr.index[loop]
-        )
-    dup = tr.duplicated(["from_facility", "to_facility"]).to_numpy()
-    if dup.any():
-        problems.add(
-            "duplicate (from_facility, to_facility)",
-            source=names_of["transfer"],
-            rows=tr.index[dup],
-        )
-    facilities = list(dict.fromkeys([*st["facility"].tolist(), *dem["facility"].tolist()]))
-    for column in ("from_facility", "to_facility"):
-        unknown = ~tr[column].isin(set(facilities)).to_numpy()
-        if unknown.any():
-            problems.add(
-                "facility not in stock or demand",
-                source=names_of["transfer"],
-                column=column,
-                rows=tr.index[unknown],
-            )
-    if len(dem) == 0:
-        problems.add("no demand rows", source=names_of["demand"])
-    problems.raise_if_any()
-
-    return _Instance(
-        facilities=tuple(facilities),
-        resources=tuple(names),
-        periods=int(periods.max()) + 1,
-        demand={
-            (f, r, int(p)): float(v)
-            for f, r, p, v in zip(dem["facility"], dem["resource"], periods, d_vals, strict=True)
-        },
-        fixed={
-            (f, r): float(v) for f, r, v in zip(st["facility"], st["resource"], fixed, strict=True)
-        },
-        mobile={
-            (f, r): float(v) for f, r, v in zip(st["facility"], st["resource"], mobile, strict=True)
-        },
-        arcs=tuple(
-            (a, b, int(d), float(c))
-            for a, b, d, c in zip(tr["from_facility"], tr["to_facility"], delay, cost, strict=True)
-        ),
-        integer=dict(zip(names, integer.values(), strict=True)),
-        penalty=dict(zip(names, penalty.tolist(), strict=True)),
-        op_mobile=dict(zip(names, op_m.tolist(), strict=True)),
-        op_fixed=dict(zip(names, op_f.tolist(), strict=True)),
-        ramp=dict(zip(names, ramp, strict=True)),
-        critical=dict(zip(names, critical.values(), strict=True)),
-    )
-
-
-def _check_options(*, buffer_eta, discount, smoothing_penalty, unmet_cap, equity_gamma) -> None:
-    problems = ProblemCollector(what="redeployment options")
-
-    def bad(x, low, strict=False):
-        if isinstance(x, bool) or not isinstance(x, int | float) or not math.isfinite(x):
-            return True
-        return x <= low if strict else x < low
-
-    if bad(buffer_eta, 0):
-        problems.add(f"buffer_eta must be a number >= 0, got {buffer_eta!r}")
-    if bad(discount, 0, strict=True) or (not bad(discount, 0, strict=True) and discount > 1):
-        problems.add(f"discount must be in (0, 1], got {discount!r}")
-    if bad(smoothing_penalty, 0):
-        problems.add(f"smoothing_penalty must be a number >= 0, got {smoothing_penalty!r}")
-    if unmet_cap is not None and bad(unmet_cap, 0):
-        problems.add(f"unmet_cap must be None or a number >= 0, got {unmet_cap!r}")
-    if equity_gamma is not None and bad(equity_gamma, 0):
-        problems.add(f"equity_gamma must be None or a number >= 0, got {equity_gamma!r}")
-    problems.raise_if_any()
+    price_check: PriceCheck | None = None
 
 
 # --------------------------------------------------------------------------- model
@@ -686,28 +442,34 @@ def _unmet_and_inventory(model: _Model) -> tuple[pd.DataFrame, pd.DataFrame]:
     return unmet, inventory
 
 
-def _fixed_lp_duals(model: _Model, options: SolverOptions) -> tuple[dict, dict, dict] | None:
-    """Fix integer shipments at their values, relax the rest, re-solve as an LP, return duals."""
-    shipments = {id(v) for v in model.s.values()}
-    for var in model.prob.variables():
-        if var.cat == pulp.LpInteger:
-            var.cat = pulp.LpContinuous
-            if id(var) in shipments:
-                value = round(_val(var))
-                var.lowBound = value
-                var.upBound = value
-    report = solve(model.prob, replace(options, warm_start=False, gap_rel=None))
-    if report.status != "optimal":
-        return None
-
-    def pi(c):
-        return float(c.pi) + 0.0 if c.pi is not None else np.nan
-
-    return (
-        {k: pi(c) for k, c in model.cover.items()},
-        {k: pi(c) for k, c in model.conserve.items()},
-        {k: pi(c) for k, c in model.band.items()},
+def _prices(model: _Model, options: SolverOptions, *, max_resolves, time_budget_s):
+    """Shadow prices (checked by re-solving), band duals and the check, from the price LP."""
+    empty = (
+        pd.DataFrame(columns=list(PRICE_COLUMNS)),
+        pd.DataFrame(columns=["resource", "period", "band_dual"]),
+        None,
     )
+    if price_lp(model.prob, model.s.values(), options).status != "optimal":
+        return empty
+    band = pd.DataFrame(
+        [
+            (j, model.t0 + t, -float(c.pi) + 0.0 if c.pi is not None else np.nan)
+            for (j, t), c in model.band.items()
+        ],
+        columns=["resource", "period", "band_dual"],
+    )
+    on_hand = {k: _val(v) for k, v in model.m.items()}
+    shadow, check = supply_prices_checked(
+        model.prob,
+        model.conserve,
+        model.cover,
+        on_hand,
+        options,
+        max_resolves=max_resolves,
+        time_budget_s=time_budget_s,
+    )
+    shadow["period"] = shadow["period"] + model.t0
+    return shadow, band, check
 
 
 # --------------------------------------------------------------------------- public
@@ -726,6 +488,8 @@ def redeploy(
     equity_gamma: float | None = None,
     solver_options: SolverOptions | None = None,
     sources: Mapping[str, str] | None = None,
+    price_resolves: int = 200,
+    price_time_budget_s: float = 20.0,
 ) -> RedeployPlan:
     """Plan transfers of mobile units between facilities over a horizon of periods.
 
@@ -761,6 +525,11 @@ def redeploy(
         ``{"demand": "trace.csv", "stock": "stock.csv", "transfer": ..., "resources": ...}``
         (default: ``demand``, ``stock``, ``transfer``, ``resources``). Rows
         are numbered from 1 in table order (a file's data rows, header not counted).
+    price_resolves : int, default 200
+        Most LP re-solves spent checking the supply prices (0: none; every
+        positive dual is then reported as not checked).
+    price_time_budget_s : float, default 20
+        Re-solving prices stops once this much time has passed.
 
     Returns
     -------
@@ -775,14 +544,29 @@ def redeploy(
     SolverError
         The solver stopped without a solution.
     """
-    _check_options(
+    check_options(
         buffer_eta=buffer_eta,
         discount=discount,
         smoothing_penalty=smoothing_penalty,
         unmet_cap=unmet_cap,
         equity_gamma=equity_gamma,
     )
-    inst = _instance(demand, stock, transfer, resources, sources)
+    problems = ProblemCollector(what="redeployment options")
+    if (
+        isinstance(price_resolves, bool)
+        or not isinstance(price_resolves, int)
+        or price_resolves < 0
+    ):
+        problems.add(f"price_resolves must be a whole number >= 0, got {price_resolves!r}")
+    if (
+        isinstance(price_time_budget_s, bool)
+        or not isinstance(price_time_budget_s, int | float)
+        or not math.isfinite(price_time_budget_s)
+        or price_time_budget_s < 0
+    ):
+        problems.add(f"price_time_budget_s must be a number >= 0, got {price_time_budget_s!r}")
+    problems.raise_if_any()
+    inst = read_instance(demand, stock, transfer, resources, sources)
     options = solver_options or SolverOptions()
     common = dict(
         demand=inst.demand,
@@ -808,23 +592,12 @@ def redeploy(
         unbanded = _solve_or_raise(free, options, "redeployment model without the band")
         equity_price = report.objective - unbanded.objective
 
-    duals = _fixed_lp_duals(model, options)
-    shadow_cols = ["facility", "resource", "period", "demand_price", "supply_value"]
-    if duals is None:
-        shadow = pd.DataFrame(columns=shadow_cols)
-        band = pd.DataFrame(columns=["resource", "period", "band_dual"])
-    else:
-        cover, conserve, band_pi = duals
-        shadow = pd.DataFrame(
-            [(i, j, t, cover[(i, j, t)], -conserve[(i, j, t)] + 0.0) for (i, j, t) in model.cover],
-            columns=shadow_cols,
-        )
-        band = pd.DataFrame(
-            [(j, t, -v + 0.0) for (j, t), v in band_pi.items()],
-            columns=["resource", "period", "band_dual"],
-        )
+    shadow, band, check = _prices(
+        model, options, max_resolves=price_resolves, time_budget_s=price_time_budget_s
+    )
     if len(shadow):
-        best = shadow.loc[shadow.groupby(["resource", "period"])["supply_value"].idxmax()]
+        known = shadow.dropna(subset=["supply_value"])
+        best = known.loc[known.groupby(["resource", "period"])["supply_value"].idxmax()]
         supply = best[["resource", "period", "supply_value", "facility"]].reset_index(drop=True)
     else:
         supply = pd.DataFrame(columns=["resource", "period", "supply_value", "facility"])
@@ -839,4 +612,5 @@ def redeploy(
         equity_price=equity_price,
         band_duals=band,
         unbanded_report=unbanded,
+        price_check=check,
     )

@@ -32,16 +32,14 @@ import pandas as pd
 
 from accessplan.capacity.errors import LookaheadWarning
 from accessplan.capacity.redeploy import (
-    _DEMAND_COLUMNS,
     _build,
-    _check_options,
-    _instance,
     _moves,
     _period_costs,
     _solve_or_raise,
     _unmet_and_inventory,
     _val,
 )
+from accessplan.capacity.redeploy_inputs import DEMAND_COLUMNS, check_options, read_instance
 from accessplan.data.errors import InputFileError, InputValidationError, Problem, ProblemCollector
 from accessplan.data.ids import label_hint
 from accessplan.location.solver import SolveReport, SolverOptions
@@ -87,10 +85,10 @@ class RollingResult:
 
 
 def _forecast_frame(frame, tau: int, window: range, problems: ProblemCollector) -> dict:
-    if not isinstance(frame, pd.DataFrame) or any(c not in frame.columns for c in _DEMAND_COLUMNS):
+    if not isinstance(frame, pd.DataFrame) or any(c not in frame.columns for c in DEMAND_COLUMNS):
         problems.add(
             f"forecast issued at period {tau} must be a DataFrame with columns "
-            f"{list(_DEMAND_COLUMNS)}",
+            f"{list(DEMAND_COLUMNS)}",
             source="forecast",
         )
         return {}
@@ -174,7 +172,7 @@ def rolling_horizon(
     InfeasibleModelError, SolverError
         A window could not be solved.
     """
-    _check_options(
+    check_options(
         buffer_eta=buffer_eta,
         discount=discount,
         smoothing_penalty=smoothing_penalty,
@@ -187,7 +185,7 @@ def rolling_horizon(
     if forecast is not None and not callable(forecast):
         problems.add("forecast must be None or a callable (issued_period, periods) -> DataFrame")
     problems.raise_if_any()
-    inst = _instance(demand_trace, stock, transfer, resources, sources)
+    inst = read_instance(demand_trace, stock, transfer, resources, sources)
     longest = max((d for _a, _b, d, _c in inst.arcs), default=0)
     if inst.arcs and lookahead < longest + 1:
         warnings.warn(
@@ -469,7 +467,7 @@ def read_demand_trace(path, *, facilities=None, fill: str | None = None) -> pd.D
         raise InputFileError(path, f"cannot be read as CSV: {exc}") from exc
     source = str(path)
     problems = ProblemCollector(what="demand trace")
-    missing = [c for c in _DEMAND_COLUMNS if c not in raw.columns]
+    missing = [c for c in DEMAND_COLUMNS if c not in raw.columns]
     for c in missing:
         problems.add("column is missing", source=source, column=c)
     problems.raise_if_any()
