@@ -9,9 +9,11 @@ The before/after maps share ONE classification: the class bins are computed
 from the pooled before and after values by
 :func:`accessplan.maps.classes.shared_classes` (the same code and defaults as
 the folium maps, so both outputs use identical bins), and a colour means the
-same access in both panels. Areas with zero access form their own light-grey
-"0 (no access)" class. The bins used are also written into the
-PNG as the text chunk ``accessplan:bins`` (JSON list of upper bounds).
+same access in both panels. The styling is the one of every output: the
+classes' YlGnBu colours (dark = high access), "0 (no access)" hatched, "no
+score" solid grey, and a diverging red-blue change map with symmetric limits.
+The bins used are also written into the PNG as the text chunk
+``accessplan:bins`` (JSON list of upper bounds).
 """
 
 from __future__ import annotations
@@ -21,16 +23,21 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from matplotlib import colormaps
-from matplotlib.colors import to_rgba
+from matplotlib import colormaps, patheffects
+from matplotlib.cm import ScalarMappable
+from matplotlib.colors import Normalize, to_rgba
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
 from accessplan.data.errors import ProblemCollector
 from accessplan.data.files import atomic_file
+from accessplan.maps.class_labels import class_labels, distinct_digits, format_number, scale_label
 from accessplan.maps.classes import (
+    CHANGE_RAMP,
     NO_ACCESS_COLOR,
+    NO_ACCESS_HATCH,
+    NO_ACCESS_LABEL,
     NO_DATA,
     AccessClasses,
     classify,
@@ -39,8 +46,10 @@ from accessplan.maps.classes import (
 from accessplan.spatial.inequity import lorenz_points, weighted_gini
 
 __all__ = [
+    "access_change_figure",
     "access_distribution_figure",
     "access_maps_figure",
+    "change_limit",
     "classify",
     "lorenz_figure",
     "shared_bins",
@@ -52,9 +61,19 @@ _SCHEMES = {
     "fisher_jenks": "FisherJenks",
     "natural_breaks": "NaturalBreaks",
 }
-_BEFORE_COLOR = "#1f77b4"
-_AFTER_COLOR = "#d62728"
+# before: mid grey, dashed; after: the dark end of the access ramp (YlGnBu), solid,
+# so the two curves differ in grayscale too
+_BEFORE_COLOR = "#737373"
+_BEFORE_STYLE = "--"
+_AFTER_COLOR = "#225ea8"
+_AFTER_STYLE = "-"
+_NEW_SITE_COLOR = "#e6007e"
+#: matplotlib hatch of the "no access" class (diagonal lines in NO_ACCESS_HATCH)
+_HATCH = "////"
+_POINT_SIZE = 36
+NO_SCORE_LABEL = "no score"
 BINS_KEY = "accessplan:bins"
+CHANGE_LIMIT_KEY = "accessplan:change_limit"
 
 
 # --------------------------------------------------------------------------
@@ -90,6 +109,15 @@ def _save(fig: Figure, path, dpi: float, metadata: dict | None = None) -> Path:
     finally:
         fig.clear()
     return path
+
+
+def _check_scale(access_scale, problems: ProblemCollector) -> None:
+    try:
+        ok = np.isfinite(float(access_scale)) and float(access_scale) > 0
+    except (TypeError, ValueError):
+        ok = False
+    if not ok:
+        problems.add(f"access_scale must be a finite number > 0, got {access_scale!r}")
 
 
 def _weights(areas, weights, problems: ProblemCollector) -> np.ndarray | None:
@@ -160,6 +188,100 @@ def shared_bins(
 
 # --------------------------------------------------------------------------
 # builders (return the Figure; the public functions save it)
+def _legend_title(access_units: str | None, access_scale: float) -> str:
+    if access_units:
+        return f"access ({access_units})"
+    per = scale_label(access_scale)
+    return f"access ({per})" if per else "access"
+
+
+def _no_access_patch(label: str = NO_ACCESS_LABEL) -> Patch:
+    return Patch(
+        facecolor=NO_ACCESS_COLOR, edgecolor=NO_ACCESS_HATCH, hatch=_HATCH, lw=0.6, label=label
+    )
+
+
+def _is_points(areas) -> bool:
+    kinds = set(areas.geometry.geom_type.dropna())
+    return bool(kinds) and kinds <= {"Point", "MultiPoint"}
+
+
+def _draw_areas(ax, areas, face, hatched: np.ndarray) -> None:
+    """Fill every area (one collection), then hatch the ``hatched`` ones over it."""
+    points = _is_points(areas)
+    if points:
+        areas.plot(ax=ax, color=face, markersize=_POINT_SIZE, edgecolor="#636363", linewidth=0.4)
+    else:
+        areas.plot(ax=ax, color=face, edgecolor="white", linewidth=0.2)
+    if hatched.any():
+        extra = {"markersize": _POINT_SIZE} if points else {}
+        areas[hatched].plot(
+            ax=ax,
+            facecolor="none",
+            edgecolor=NO_ACCESS_HATCH,
+            hatch=_HATCH,
+            linewidth=0.4 if points else 0.0,
+            **extra,
+        )
+
+
+def _label_sites(ax, sites) -> None:
+    names = sites["name"] if "name" in sites.columns else sites.get("site_id")
+    if names is None:
+        return
+    halo = [patheffects.withStroke(linewidth=2.5, foreground="white")]
+    for geom, name in zip(sites.geometry, names, strict=True):
+        if geom is None or geom.is_empty or name is None or pd.isna(name):
+            continue
+        ax.annotate(
+            str(name),
+            (geom.x, geom.y),
+            xytext=(5, 5),
+            textcoords="offset points",
+            fontsize=7,
+            path_effects=halo,
+            zorder=5,
+        )
+
+
+def _draw_sites(axes, sites, new_column: str, handles: list, *, label_new: bool) -> None:
+    if sites is None or not len(sites):
+        return
+    is_new = sites[new_column].fillna(False).astype(bool).to_numpy()
+    old = sites[~is_new]
+    new = sites[is_new]
+    for ax in axes:
+        if len(old):
+            old.plot(ax=ax, color="black", marker="^", markersize=18, zorder=3)
+    if len(new):
+        new.plot(
+            ax=axes[-1],
+            color=_NEW_SITE_COLOR,
+            marker="*",
+            markersize=140,
+            zorder=4,
+            edgecolor="black",
+            linewidth=0.5,
+        )
+        if label_new:
+            _label_sites(axes[-1], new)
+    if len(old):
+        handles.append(Line2D([], [], color="black", marker="^", ls="", label="existing site"))
+    if len(new):
+        handles.append(
+            Line2D(
+                [],
+                [],
+                color=_NEW_SITE_COLOR,
+                marker="*",
+                ms=12,
+                ls="",
+                markeredgecolor="black",
+                label="new site",
+            )
+        )
+
+
 def _access_maps(
     areas,
     sites,
@@ -169,12 +291,13 @@ def _access_maps(
     k: int,
     scheme: str,
     new_column: str,
-    cmap: str,
     population="population",
     figsize_inches: tuple[float, float],
     titles: tuple[str, str],
-    value_format: str,
-) -> tuple[Figure, np.ndarray]:
+    access_scale: float = 1.0,
+    access_units: str | None = None,
+    label_new_sites: bool = True,
+) -> tuple[Figure, AccessClasses]:
     problems = ProblemCollector(what="map inputs")
     _require(
         areas,
@@ -184,76 +307,116 @@ def _access_maps(
     )
     if sites is not None:
         _require(sites, [new_column], "sites", problems)
+    _check_scale(access_scale, problems)
     problems.raise_if_any()
     b = np.asarray(areas[before], dtype=float)
     a = np.asarray(areas[after], dtype=float)
     pop = _weights(areas, population, problems)
     classes = _shared_classes(b, a, k=k, scheme=scheme, population=pop)
-    bins = np.asarray(classes.bins, dtype=float)
-    n_ramp = classes.k - int(classes.zero_class)
-    palette = colormaps[cmap].resampled(max(n_ramp, 1))
-    colors = [to_rgba(NO_ACCESS_COLOR)] if classes.zero_class else []
-    colors += [palette(i) for i in range(n_ramp)]
+    colors = [to_rgba(c) for c in classes.colors]
 
     fig = Figure(figsize=figsize_inches, layout="constrained")
     axes = fig.subplots(1, 2, sharex=True, sharey=True)
     for ax, values, title in zip(axes, (b, a), titles, strict=True):
-        cls = classify(values, bins)
+        cls = classes.classify(values)
         face = [colors[c] if c >= 0 else to_rgba(NO_DATA) for c in cls]
-        areas.plot(ax=ax, color=face, edgecolor="white", linewidth=0.2)
+        hatched = (cls == 0) if classes.zero_class else np.zeros(len(cls), dtype=bool)
+        _draw_areas(ax, areas, face, hatched)
         ax.set_title(title)
         ax.set_axis_off()
         ax.set_aspect("equal")
 
-    handles = [
-        Patch(facecolor=colors[i], edgecolor="none", label=lab)
-        for i, lab in enumerate(classes.labels(value_format))
-    ]
+    labels = class_labels(classes, scale=access_scale)
+    handles = []
+    for i, lab in enumerate(labels):
+        if classes.zero_class and i == 0:
+            handles.append(_no_access_patch(lab))
+        else:
+            handles.append(Patch(facecolor=colors[i], edgecolor="none", label=lab))
     if np.isnan(b).any() or np.isnan(a).any():
-        handles.append(Patch(facecolor=NO_DATA, label="no data"))
-    if sites is not None and len(sites):
-        is_new = sites[new_column].fillna(False).astype(bool).to_numpy()
-        old = sites[~is_new]
-        new = sites[is_new]
-        for ax in axes:
-            if len(old):
-                old.plot(ax=ax, color="black", marker="^", markersize=18, zorder=3)
-        if len(new):
-            new.plot(
-                ax=axes[1],
-                color="#e6007e",
-                marker="*",
-                markersize=140,
-                zorder=4,
-                edgecolor="black",
-                linewidth=0.5,
-            )
-        if len(old):
-            handles.append(Line2D([], [], color="black", marker="^", ls="", label="existing site"))
-        if len(new):
-            handles.append(
-                Line2D(
-                    [],
-                    [],
-                    color="#e6007e",
-                    marker="*",
-                    ms=12,
-                    ls="",
-                    markeredgecolor="black",
-                    label="new site",
-                )
-            )
+        handles.append(Patch(facecolor=NO_DATA, edgecolor="none", label=NO_SCORE_LABEL))
+    _draw_sites(axes, sites, new_column, handles, label_new=label_new_sites)
     fig.legend(
         handles=handles,
         loc="outside lower center",
         ncol=min(len(handles), 4),
-        title="access (shared classes)",
+        title=f"{_legend_title(access_units, access_scale)}, same classes in both panels",
         frameon=False,
     )
-    return fig, bins
+    return fig, classes
 
 
-def _lorenz(areas, *, before: str, after: str, weights, figsize_inches) -> tuple[Figure, dict]:
+def _change_map(
+    areas,
+    sites,
+    *,
+    change: str,
+    new_column: str,
+    figsize_inches: tuple[float, float],
+    title: str,
+    access_scale: float = 1.0,
+    access_units: str | None = None,
+    label_new_sites: bool = True,
+) -> tuple[Figure, float]:
+    problems = ProblemCollector(what="change map inputs")
+    _require(areas, [change], "areas", problems)
+    if sites is not None:
+        _require(sites, [new_column], "sites", problems)
+    _check_scale(access_scale, problems)
+    if change in getattr(areas, "columns", ()):
+        _finite(areas[change], change, problems)
+    problems.raise_if_any()
+    values = np.asarray(areas[change], dtype=float) * float(access_scale)
+    limit = change_limit(values)
+    norm = Normalize(vmin=-limit, vmax=limit)
+    cmap = colormaps[CHANGE_RAMP]
+    face = [to_rgba(NO_DATA) if np.isnan(v) else cmap(norm(v)) for v in values]
+
+    fig = Figure(figsize=figsize_inches, layout="constrained")
+    ax = fig.subplots()
+    _draw_areas(ax, areas, face, np.zeros(len(values), dtype=bool))
+    ax.set_title(title)
+    ax.set_axis_off()
+    ax.set_aspect("equal")
+    handles = []
+    if np.isnan(values).any():
+        handles.append(Patch(facecolor=NO_DATA, edgecolor="none", label=NO_SCORE_LABEL))
+    _draw_sites([ax], sites, new_column, handles, label_new=label_new_sites)
+    bar = fig.colorbar(
+        ScalarMappable(norm=norm, cmap=cmap),
+        ax=ax,
+        orientation="horizontal",
+        location="bottom",
+        shrink=0.8,
+        aspect=35,
+        pad=0.02,
+    )
+    ticks = np.linspace(-limit, limit, 5)
+    digits = distinct_digits(ticks, min_digits=2)
+    bar.set_ticks(ticks, labels=[_signed(t, digits) for t in ticks])
+    units = _legend_title(access_units, access_scale).replace("access", "change in access", 1)
+    bar.set_label(f"{units}: red = loss, blue = gain")
+    if handles:  # outside the map, under the colour bar: it never covers an area
+        fig.legend(handles=handles, loc="outside lower center", ncol=len(handles), frameon=False)
+    return fig, limit
+
+
+def change_limit(values) -> float:
+    """The symmetric limit of a change ramp: ``max |change|`` (1 when every change is 0 or NaN)."""
+    v = np.abs(np.asarray(values, dtype=float))
+    v = v[np.isfinite(v)]
+    top = float(v.max()) if v.size else 0.0
+    return top if top > 0 else 1.0
+
+
+def _signed(value: float, digits: int) -> str:
+    text = format_number(value, digits)
+    return f"+{text}" if value > 0 else text.replace("-", "\u2212")
+
+
+def _lorenz(
+    areas, *, before: str, after: str, weights, figsize_inches, weights_label: str = "population"
+) -> tuple[Figure, dict]:
     problems = ProblemCollector(what="Lorenz inputs")
     _require(
         areas, [before, after] + ([weights] if isinstance(weights, str) else []), "areas", problems
@@ -262,9 +425,12 @@ def _lorenz(areas, *, before: str, after: str, weights, figsize_inches) -> tuple
     w = _weights(areas, weights, problems)
     fig = Figure(figsize=figsize_inches, layout="constrained")
     ax = fig.subplots()
-    ax.plot([0, 1], [0, 1], color="grey", ls="--", lw=1, label="equality")
+    ax.plot([0, 1], [0, 1], color="#bdbdbd", ls=":", lw=1, label="equality")
     ginis = {}
-    for col, name, color in ((before, "before", _BEFORE_COLOR), (after, "after", _AFTER_COLOR)):
+    for col, name, color, style in (
+        (before, "before", _BEFORE_COLOR, _BEFORE_STYLE),
+        (after, "after", _AFTER_COLOR, _AFTER_STYLE),
+    ):
         values = np.asarray(areas[col], dtype=float)
         # areas without a score (NaN: not rated) are left out, as in the inequity measures
         scored = ~np.isnan(values)
@@ -275,13 +441,14 @@ def _lorenz(areas, *, before: str, after: str, weights, figsize_inches) -> tuple
             pts["population_share"],
             pts["access_share"],
             color=color,
+            ls=style,
             lw=2,
             label=f"{name} (Gini {g:.3f})",
         )
     ax.set_xlim(0, 1)
     ax.set_ylim(0, 1)
     ax.set_aspect("equal")
-    ax.set_xlabel("cumulative share of population (lowest access first)")
+    ax.set_xlabel(f"cumulative share of {weights_label} (lowest access first)")
     ax.set_ylabel("cumulative share of access")
     ax.set_title("Lorenz curves of access")
     ax.legend(loc="upper left", frameon=False)
@@ -298,7 +465,16 @@ def _weighted_ecdf(values: np.ndarray, w: np.ndarray) -> tuple[np.ndarray, np.nd
 
 
 def _distribution(
-    areas, *, before: str, after: str, weights, bins: int, figsize_inches
+    areas,
+    *,
+    before: str,
+    after: str,
+    weights,
+    bins: int,
+    figsize_inches,
+    access_scale: float = 1.0,
+    access_units: str | None = None,
+    weights_label: str = "population",
 ) -> tuple[Figure, np.ndarray]:
     problems = ProblemCollector(what="distribution inputs")
     _require(
@@ -306,9 +482,10 @@ def _distribution(
     )
     if not isinstance(bins, int | np.integer) or bins < 1:
         problems.add(f"bins must be an integer >= 1, got {bins!r}")
+    _check_scale(access_scale, problems)
     problems.raise_if_any()
-    b = np.asarray(areas[before], dtype=float)
-    a = np.asarray(areas[after], dtype=float)
+    b = np.asarray(areas[before], dtype=float) * float(access_scale)
+    a = np.asarray(areas[after], dtype=float) * float(access_scale)
     w = _weights(areas, weights, problems)
     w = np.ones_like(b) if w is None else w
     if not (np.isfinite(w).all() and (w >= 0).all() and w.sum() > 0):
@@ -322,9 +499,9 @@ def _distribution(
 
     fig = Figure(figsize=figsize_inches, layout="constrained")
     ax_hist, ax_ecdf = fig.subplots(1, 2)
-    for values, keep, name, color in (
-        (b, keep_b, "before", _BEFORE_COLOR),
-        (a, keep_a, "after", _AFTER_COLOR),
+    for values, keep, name, color, style in (
+        (b, keep_b, "before", _BEFORE_COLOR, _BEFORE_STYLE),
+        (a, keep_a, "after", _AFTER_COLOR, _AFTER_STYLE),
     ):
         ax_hist.hist(
             values[keep],
@@ -332,17 +509,21 @@ def _distribution(
             weights=w[keep],
             histtype="step",
             lw=2,
+            ls=style,
             color=color,
             label=name,
         )
         x, y = _weighted_ecdf(values[keep], w[keep])
-        ax_ecdf.step(np.r_[x[0], x], np.r_[0.0, y], where="post", color=color, lw=2, label=name)
-    ax_hist.set_xlabel("access")
-    ax_hist.set_ylabel("population")
-    ax_hist.set_title("Population by access")
+        ax_ecdf.step(
+            np.r_[x[0], x], np.r_[0.0, y], where="post", color=color, ls=style, lw=2, label=name
+        )
+    xlabel = _legend_title(access_units, access_scale)
+    ax_hist.set_xlabel(xlabel)
+    ax_hist.set_ylabel(weights_label)
+    ax_hist.set_title(f"{weights_label[:1].upper()}{weights_label[1:]} by access")
     ax_hist.legend(frameon=False)
-    ax_ecdf.set_xlabel("access")
-    ax_ecdf.set_ylabel("share of population with access ≤ x")
+    ax_ecdf.set_xlabel(xlabel)
+    ax_ecdf.set_ylabel(f"share of {weights_label} with access \u2264 x")
     ax_ecdf.set_ylim(0, 1.02)
     ax_ecdf.set_title("Cumulative distribution")
     ax_ecdf.legend(frameon=False, loc="lower right")
@@ -361,14 +542,24 @@ def access_maps_figure(
     k: int = 5,
     scheme: str = "quantiles",
     new_column: str = "new",
-    cmap: str = "viridis",
     population="population",
+    access_scale: float = 1.0,
+    access_units: str | None = None,
+    label_new_sites: bool = True,
     dpi: float = 150,
     figsize_inches: tuple[float, float] = (12.0, 5.5),
     titles: tuple[str, str] = ("Access before the plan", "Access after the plan"),
-    value_format: str = "{:.3g}",
 ) -> Path:
     """Before/after choropleths side by side with one shared classification.
+
+    Colours are those of the web maps: the classes of
+    :func:`accessplan.maps.classes.shared_classes` and their ``colors``
+    (YlGnBu, light = low access, dark = high access); "0 (no access)" is
+    :data:`~accessplan.maps.classes.NO_ACCESS_COLOR` with diagonal hatching
+    in :data:`~accessplan.maps.classes.NO_ACCESS_HATCH` (the legend swatch too),
+    so it stays distinct in grayscale; areas with no score (NaN) are solid
+    :data:`~accessplan.maps.classes.NO_DATA` grey ("no score"). Point areas
+    are drawn as filled circles.
 
     Parameters
     ----------
@@ -376,44 +567,47 @@ def access_maps_figure(
         Areas (polygons or points) with the ``before`` and ``after`` columns.
     sites : geopandas.GeoDataFrame or None
         Sites after the plan (points) with a boolean ``new_column``; existing
-        sites are drawn on both panels, new ones (stars) on the "after" panel.
+        sites are drawn on both panels, new ones (stars, labelled with their
+        ``name`` or ``site_id``) on the "after" panel.
     path : str or os.PathLike
         The PNG to write.
     before, after : str
-        Access columns of ``areas``.
+        Access columns of ``areas`` (raw values).
     k : int, default 5
         Classes asked for (see :func:`accessplan.maps.classes.shared_classes`).
     scheme : str, default "quantiles"
         mapclassify scheme applied to the pooled before+after values.
     new_column : str, default "new"
         Boolean column of ``sites`` marking the chosen new sites.
-    cmap : str, default "viridis"
-        Matplotlib colormap name for the positive classes; the "0 (no access)"
-        class, when present, is light grey.
     population : str, array-like or None, default "population"
         Column of ``areas`` (or values) weighting the quantile breaks, as the
         folium maps do, so both outputs use identical bins; None for
         unweighted breaks.
+    access_scale : float, default 1.0
+        Display multiplier of the legend numbers (e.g. 1000: "per 1,000").
+    access_units : str, optional
+        Units shown in the legend title, e.g. ``"beds per 1,000 people aged 65+"``.
+    label_new_sites : bool, default True
+        Write the new sites' names beside their stars.
     dpi : float, default 150
         Resolution; the PNG is ``figsize_inches * dpi`` pixels.
     figsize_inches : (float, float)
         Figure width and height in inches.
     titles : (str, str)
         Panel titles.
-    value_format : str
-        Format of the class bounds in the legend.
 
     Returns
     -------
     pathlib.Path
-        ``path``. The bins used are stored in the PNG text chunk ``accessplan:bins``.
+        ``path``. The raw (unscaled) class bounds are stored in the PNG text
+        chunk ``accessplan:bins``.
 
     Raises
     ------
     accessplan.data.errors.InputValidationError
         Listing every missing column or bad value.
     """
-    fig, bins = _access_maps(
+    fig, classes = _access_maps(
         areas,
         sites,
         before=before,
@@ -421,13 +615,80 @@ def access_maps_figure(
         k=k,
         scheme=scheme,
         new_column=new_column,
-        cmap=cmap,
         population=population,
         figsize_inches=figsize_inches,
         titles=titles,
-        value_format=value_format,
+        access_scale=access_scale,
+        access_units=access_units,
+        label_new_sites=label_new_sites,
     )
-    return _save(fig, path, dpi, {BINS_KEY: json.dumps([float(x) for x in bins])})
+    return _save(fig, path, dpi, {BINS_KEY: json.dumps([float(x) for x in classes.bins])})
+
+
+def access_change_figure(
+    areas,
+    sites,
+    path,
+    *,
+    change: str = "access_change",
+    new_column: str = "new",
+    access_scale: float = 1.0,
+    access_units: str | None = None,
+    label_new_sites: bool = True,
+    dpi: float = 150,
+    figsize_inches: tuple[float, float] = (7.0, 6.5),
+    title: str = "Change in access (after \u2212 before)",
+) -> Path:
+    """Map of the change in access on a diverging ramp with symmetric limits.
+
+    The ramp is :data:`~accessplan.maps.classes.CHANGE_RAMP` (red = loss,
+    white = no change, blue = gain) from ``-m`` to ``+m`` with
+    ``m = max |change|``, so the whole ramp is used and 0 is white; areas with
+    no score are :data:`~accessplan.maps.classes.NO_DATA` grey.
+
+    Parameters
+    ----------
+    areas : geopandas.GeoDataFrame
+        Areas with the ``change`` column (after - before, raw values).
+    sites : geopandas.GeoDataFrame or None
+        Sites after the plan with a boolean ``new_column``.
+    path : str or os.PathLike
+        The PNG to write.
+    change : str, default "access_change"
+        Column of ``areas``.
+    new_column : str, default "new"
+    access_scale : float, default 1.0
+        Display multiplier (e.g. 1000: "per 1,000").
+    access_units : str, optional
+        Units of access, shown under the colour bar.
+    label_new_sites : bool, default True
+    dpi : float, default 150
+    figsize_inches : (float, float)
+    title : str
+
+    Returns
+    -------
+    pathlib.Path
+        ``path``. The limit ``m`` (in displayed units, i.e. times
+        ``access_scale``) is stored in the PNG text chunk ``accessplan:change_limit``.
+
+    Raises
+    ------
+    accessplan.data.errors.InputValidationError
+        Listing every missing column or bad value.
+    """
+    fig, limit = _change_map(
+        areas,
+        sites,
+        change=change,
+        new_column=new_column,
+        figsize_inches=figsize_inches,
+        title=title,
+        access_scale=access_scale,
+        access_units=access_units,
+        label_new_sites=label_new_sites,
+    )
+    return _save(fig, path, dpi, {CHANGE_LIMIT_KEY: json.dumps(limit)})
 
 
 def lorenz_figure(
@@ -435,6 +696,7 @@ def lorenz_figure(
     path,
     *,
     weights="population",
+    weights_label: str = "population",
     before: str = "access_before",
     after: str = "access_after",
     dpi: float = 150,
@@ -450,6 +712,8 @@ def lorenz_figure(
         The PNG to write.
     weights : str, array-like or None, default "population"
         Column of ``areas`` (or values) weighting each area; None for 1 each.
+    weights_label : str, default "population"
+        What the weights count, for the axis label (e.g. ``"people aged 65+"``).
     before, after : str
         Access columns.
     dpi : float, default 150
@@ -470,7 +734,12 @@ def lorenz_figure(
         Listing every missing column or bad value.
     """
     fig, ginis = _lorenz(
-        areas, before=before, after=after, weights=weights, figsize_inches=figsize_inches
+        areas,
+        before=before,
+        after=after,
+        weights=weights,
+        figsize_inches=figsize_inches,
+        weights_label=weights_label,
     )
     return _save(fig, path, dpi, {"accessplan:gini": json.dumps(ginis)})
 
@@ -480,8 +749,11 @@ def access_distribution_figure(
     path,
     *,
     weights="population",
+    weights_label: str = "population",
     before: str = "access_before",
     after: str = "access_after",
+    access_scale: float = 1.0,
+    access_units: str | None = None,
     bins: int = 30,
     dpi: float = 150,
     figsize_inches: tuple[float, float] = (11.0, 4.5),
@@ -496,8 +768,14 @@ def access_distribution_figure(
         The PNG to write.
     weights : str, array-like or None, default "population"
         Column of ``areas`` (or values) weighting each area; None for 1 each.
+    weights_label : str, default "population"
+        What the weights count, for the axis labels (e.g. ``"people aged 65+"``).
     before, after : str
         Access columns. NaN values are left out.
+    access_scale : float, default 1.0
+        Display multiplier of the access axis (e.g. 1000: "per 1,000").
+    access_units : str, optional
+        Units of the access axis, e.g. ``"beds per 1,000 people aged 65+"``.
     bins : int, default 30
         Histogram bins, shared by both curves (edges from the pooled values).
     dpi : float, default 150
@@ -516,6 +794,14 @@ def access_distribution_figure(
         Listing every missing column or bad value.
     """
     fig, _ = _distribution(
-        areas, before=before, after=after, weights=weights, bins=bins, figsize_inches=figsize_inches
+        areas,
+        before=before,
+        after=after,
+        weights=weights,
+        bins=bins,
+        figsize_inches=figsize_inches,
+        access_scale=access_scale,
+        access_units=access_units,
+        weights_label=weights_label,
     )
     return _save(fig, path, dpi)
