@@ -19,6 +19,7 @@ from accessplan.location.coverage_base import (
     check_scalar,
     chosen_frame,
     coverage_areas_frame,
+    coverage_explanation,
     coverage_parts,
     coverage_totals,
     merge_rows,
@@ -32,6 +33,7 @@ from accessplan.location.coverage_base import (
 )
 from accessplan.location.result import LocationResult
 from accessplan.location.solver import SolverOptions, solve
+from accessplan.location.uniqueness import check_other_plan, not_checked
 
 __all__ = [
     "capacitated_coverage",
@@ -100,6 +102,7 @@ def capacitated_coverage(
     budget: float,
     solver_options: SolverOptions | Mapping | None = None,
     merge_demand: bool = True,
+    check_unique: bool = False,
 ) -> LocationResult:
     """Capacitated coverage: choose sites and units so the most demand is served within reach.
 
@@ -240,6 +243,41 @@ def capacitated_coverage(
     # ---- service of the final plan: a maximum flow with its capacities fixed
     caps_after = np.concatenate([ex_people, ppu * n_units])
     served, xv = _flow_solve(f"{model}_after", m, w, caps_after, options)
+    uniqueness = None
+    if check_unique and m.nnz == 0:
+        uniqueness = {
+            "unique": True,
+            "alternative": None,
+            "text": "No candidate can serve anyone within the limits, so the plan opens nothing.",
+        }
+    elif check_unique and not report.proven_optimal:
+        uniqueness = not_checked("Uniqueness not checked: the optimum was not proven.")
+    elif check_unique:
+        cost = float((sc * is_open + uc * n_units).sum())
+        cost_tol = 1e-9 * max(1.0, cost)
+        tol = 0.5 if integral else 1e-7 * max(1.0, served)
+        keep = [([(v, 1.0) for v in x], pulp.LpConstraintGE, served - tol)]
+        if spend:
+            keep.append((spend, pulp.LpConstraintLE, cost + cost_tol))
+
+        def verify(mask):
+            alt = np.array([round(v.varValue or 0.0) for v in units], dtype=float) * mask
+            caps = np.concatenate([ex_people, ppu * alt])
+            again = _flow_solve(f"{model}_alternative", m, w, caps, options)[0]
+            alt_cost = float((sc * mask + uc * alt).sum())
+            return again >= served - 1e-9 * max(1.0, served) and alt_cost <= cost + cost_tol
+
+        uniqueness = check_other_plan(
+            problem,
+            opened,
+            is_open,
+            list(inst.candidates["site_id"].to_numpy()[cand_pos]),
+            keep=keep,
+            options=options,
+            verify=verify,
+            objective_name="served demand",
+            tie_break="the lowest cost",
+        )
     if m.nnz:
         report = rescore(report, served, report.best_bound)
     group_of_nz = np.repeat(np.arange(m.shape[0]), np.diff(m.indptr))
@@ -271,16 +309,15 @@ def capacitated_coverage(
         np.asarray(marginal, dtype=float)[order],
         extra={"served": site_served[n_ex + open_local][order], "capacity_people": ppu * unit_vals},
     )
-    cost = float((inst.site_cost[picks] + inst.unit_cost[picks] * unit_vals).sum())
     pop = inst.population
     served_total = served
     totals = coverage_totals(
         inst,
         before,
         after,
-        cost,
+        picks,
+        unit_vals,
         budget,
-        len(picks),
         served=served_total,
         served_before=served_before,
         served_share=served_total / pop if pop > 0 else 0.0,
@@ -294,6 +331,12 @@ def capacitated_coverage(
         totals=totals,
         budget_dual=dual,
         objective_name="served demand",
+        explanation=None
+        if len(picks)
+        else coverage_explanation(
+            inst, money, budget, objective_name="the served demand", uncovered=False
+        ),
+        uniqueness=uniqueness,
     )
 
 

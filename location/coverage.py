@@ -62,6 +62,7 @@ from accessplan.location.coverage_base import (
     all_integral,
     binary_values,
     check_scalar,
+    coverage_explanation,
     coverage_result,
     covered_groups,
     is_number,
@@ -77,6 +78,7 @@ from accessplan.location.coverage_base import (
 from accessplan.location.errors import InfeasibleModelError
 from accessplan.location.result import LocationResult
 from accessplan.location.solver import SolveReport, SolverOptions, solve
+from accessplan.location.uniqueness import check_other_plan, not_checked
 
 __all__ = [
     "OD_COLUMNS",
@@ -206,7 +208,19 @@ def greedy_coverage(
         seconds=seconds,
         sense="maximize",
     )
-    return coverage_result("greedy_coverage", inst, picks, units, report, "covered demand", budget)
+    why = coverage_explanation(
+        inst, money, budget, objective_name="the covered demand", requested_sites=max_new_sites
+    )
+    return coverage_result(
+        "greedy_coverage",
+        inst,
+        picks,
+        units,
+        report,
+        "covered demand",
+        budget,
+        explanation=why,
+    )
 
 
 def _build_mclp(red: MclpReduction, max_new_sites, eps: float):
@@ -245,6 +259,7 @@ def maximize_coverage(
     solver_options: SolverOptions | Mapping | None = None,
     merge_demand: bool = True,
     warm_start: bool = True,
+    check_unique: bool = False,
 ) -> LocationResult:
     """Maximal covering location (MCLP): open sites so the most demand is within reach.
 
@@ -330,6 +345,13 @@ def maximize_coverage(
     red = reduce_mclp(inst, money, max_new_sites, merge=merge_demand)
     model = "maximize_coverage"
     n_groups, n_sites = red.matrix.shape
+    why = coverage_explanation(
+        inst,
+        money,
+        budget,
+        objective_name="the covered demand",
+        requested_sites=max_new_sites,
+    )
     if n_groups == 0 or n_sites == 0:
         report = trivial_report(options, red.constant, "maximize")
         return coverage_result(
@@ -340,6 +362,8 @@ def maximize_coverage(
             report,
             "covered demand",
             budget,
+            explanation=why,
+            uniqueness=_nothing_to_choose() if check_unique else None,
             unaffordable=int(_unaffordable(inst, money)),
         )
     plan_max = float(red.cost.sum()) if money is None else min(float(red.cost.sum()), money)
@@ -375,6 +399,11 @@ def maximize_coverage(
         report = rescore(report, covered, report.best_bound)
         if report.proven_optimal and plan_max > 0:
             report, is_open = _cheapest_keeping(problem, x, y, red, covered, report, run_options)
+    uniqueness = None
+    if check_unique:
+        uniqueness = _mclp_uniqueness(
+            problem, x, y, red, is_open, covered, report, options, _ids(inst, red.keep)
+        )
     picks = np.sort(red.keep[np.flatnonzero(is_open)]).astype(int)
     units = inst.min_units[picks]
     return coverage_result(
@@ -385,7 +414,61 @@ def maximize_coverage(
         report,
         "covered demand",
         budget,
+        explanation=why,
+        uniqueness=uniqueness,
         unaffordable=int(_unaffordable(inst, money)),
+    )
+
+
+def _ids(inst: CoverageInstance, positions) -> list:
+    return list(inst.candidates["site_id"].to_numpy()[np.asarray(positions, dtype=int)])
+
+
+def _nothing_to_choose() -> dict:
+    return {
+        "unique": True,
+        "alternative": None,
+        "text": "No candidate can add to the objective within the limits, so the plan opens "
+        "nothing; any site would only add cost (tie-break: the lowest cost).",
+    }
+
+
+def _mclp_uniqueness(problem, x, y, red: MclpReduction, is_open, covered, report, options, ids):
+    """No-good re-solve: another set of sites covering as much at no higher cost?"""
+    if not report.proven_optimal:
+        return not_checked("Uniqueness not checked: the optimum was not proven.")
+    cost = float(red.cost[is_open].sum())
+    integral = all_integral(red.weight)
+    tol = 0.5 if integral else 1e-7 * max(1.0, abs(covered))
+    cost_tol = 1e-9 * max(1.0, cost)
+    keep = [
+        (
+            list(zip(y, red.weight.tolist(), strict=True)),
+            pulp.LpConstraintGE,
+            covered - red.constant - tol,
+        )
+    ]
+    spend = [(x[k], c) for k, c in enumerate(red.cost.tolist()) if c > 0]
+    if spend:
+        keep.append((spend, pulp.LpConstraintLE, cost + cost_tol))
+
+    def verify(mask):
+        again = red.constant + float(
+            red.weight[covered_groups(red.matrix, np.flatnonzero(mask))].sum()
+        )
+        exact = 1e-9 * max(1.0, abs(covered))
+        return again >= covered - exact and float(red.cost[mask].sum()) <= cost + cost_tol
+
+    return check_other_plan(
+        problem,
+        x,
+        is_open,
+        ids,
+        keep=keep,
+        options=options,
+        verify=verify,
+        objective_name="covered demand",
+        tie_break="the lowest cost",
     )
 
 
@@ -445,6 +528,7 @@ def min_cost_cover(
     target_share: float,
     solver_options: SolverOptions | Mapping | None = None,
     merge_demand: bool = True,
+    check_unique: bool = False,
 ) -> LocationResult:
     """Cheapest set of new sites covering at least ``target_share`` of the demand.
 
@@ -504,8 +588,20 @@ def min_cost_cover(
     extra = {"target_share": float(target_share), "target": target}
     if required <= 0 or red.matrix.shape[1] == 0:
         report = trivial_report(options, 0.0, "minimize")
+        why = coverage_explanation(
+            inst, None, None, objective_name="the cost", target=(red.constant, target)
+        )
         return coverage_result(
-            model, inst, np.array([], dtype=int), np.array([]), report, "cost", None, **extra
+            model,
+            inst,
+            np.array([], dtype=int),
+            np.array([]),
+            report,
+            "cost",
+            None,
+            explanation=why,
+            uniqueness=_nothing_to_choose() if check_unique else None,
+            **extra,
         )
     n_groups, n_sites = red.matrix.shape
     problem = pulp.LpProblem(model, pulp.LpMinimize)
@@ -530,7 +626,33 @@ def min_cost_cover(
     units = inst.min_units[picks]
     cost = float(inst.min_cost[picks].sum())
     report = rescore(report, cost, report.best_bound)
-    return coverage_result(model, inst, picks, units, report, "cost", None, **extra)
+    uniqueness = None
+    if check_unique and not report.proven_optimal:
+        uniqueness = not_checked("Uniqueness not checked: the optimum was not proven.")
+    elif check_unique:
+        cost_tol = 1e-9 * max(1.0, cost)
+
+        def verify(mask):
+            again = red.constant + float(
+                red.weight[covered_groups(red.matrix, np.flatnonzero(mask))].sum()
+            )
+            return again >= target - tol and float(red.cost[mask].sum()) <= cost + cost_tol
+
+        uniqueness = check_other_plan(
+            problem,
+            x,
+            is_open,
+            _ids(inst, red.keep),
+            keep=[
+                (list(zip(x, red.cost.tolist(), strict=True)), pulp.LpConstraintLE, cost + cost_tol)
+            ],
+            options=options,
+            verify=verify,
+            objective_name="cost (reaching the target)",
+        )
+    return coverage_result(
+        model, inst, picks, units, report, "cost", None, uniqueness=uniqueness, **extra
+    )
 
 
 # ============================================================ set cover (LSCP)
@@ -545,6 +667,7 @@ def set_cover(
     existing: pd.DataFrame | None = None,
     allow_uncovered: bool = False,
     solver_options: SolverOptions | Mapping | None = None,
+    check_unique: bool = False,
 ) -> LocationResult:
     """Location set covering (LSCP): the fewest new sites covering every reachable area.
 
@@ -596,9 +719,12 @@ def set_cover(
     extra = {"uncoverable_areas": int(lost.sum()), "uncoverable_demand": float(d[lost].sum())}
     red = reduce_mclp(inst, None, None, merge=True)
     n_groups, n_sites = red.matrix.shape
+    uniqueness = None
     if n_groups == 0:
         report = trivial_report(options, 0.0, "minimize")
         picks = np.array([], dtype=int)
+        if check_unique:
+            uniqueness = _nothing_to_choose()
     else:
         problem = pulp.LpProblem(model, pulp.LpMinimize)
         x = [pulp.LpVariable(f"open_{k}", cat=pulp.LpBinary) for k in range(n_sites)]
@@ -623,8 +749,53 @@ def set_cover(
         report = rescore(
             report, n_sites, penalty_bound(report, 0.5 if eps else 0.0, False, objective=n_sites)
         )
+        if check_unique and not report.proven_optimal:
+            uniqueness = not_checked("Uniqueness not checked: the optimum was not proven.")
+        elif check_unique:
+            uniqueness = _set_cover_uniqueness(
+                problem, x, red, is_open, options, _ids(inst, red.keep)
+            )
+    why = coverage_explanation(inst, None, None, objective_name="the number of new sites")
     result = coverage_result(
-        model, inst, picks, inst.min_units[picks], report, "number of new sites", None, **extra
+        model,
+        inst,
+        picks,
+        inst.min_units[picks],
+        report,
+        "number of new sites",
+        None,
+        explanation=why,
+        uniqueness=uniqueness,
+        **extra,
     )
     areas = result.areas.assign(coverable=coverable)
     return dataclasses.replace(result, areas=areas)
+
+
+def _set_cover_uniqueness(problem, x, red: MclpReduction, is_open, options, ids) -> dict:
+    """No-good re-solve: another cover with as few sites and no higher cost?"""
+    n_open = int(is_open.sum())
+    cost = float(red.cost[is_open].sum())
+    cost_tol = 1e-9 * max(1.0, cost)
+    keep = [([(v, 1.0) for v in x], pulp.LpConstraintLE, n_open + 0.5)]
+    spend = [(x[k], c) for k, c in enumerate(red.cost.tolist()) if c > 0]
+    if spend:
+        keep.append((spend, pulp.LpConstraintLE, cost + cost_tol))
+
+    def verify(mask):
+        covers = covered_groups(red.matrix, np.flatnonzero(mask)).all()
+        return (
+            bool(covers) and mask.sum() <= n_open and float(red.cost[mask].sum()) <= cost + cost_tol
+        )
+
+    return check_other_plan(
+        problem,
+        x,
+        is_open,
+        ids,
+        keep=keep,
+        options=options,
+        verify=verify,
+        objective_name="number of new sites",
+        tie_break="the lowest cost",
+    )

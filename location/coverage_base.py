@@ -19,7 +19,8 @@ import scipy.sparse as sp
 
 from accessplan.data.errors import ProblemCollector
 from accessplan.location.errors import InfeasibleModelError, SolverError
-from accessplan.location.result import LocationResult
+from accessplan.location.explain import explain_empty_plan
+from accessplan.location.result import LocationResult, money_totals
 from accessplan.location.solver import SolveReport, SolverOptions, solve
 
 __all__ = [
@@ -34,6 +35,7 @@ __all__ = [
     "check_scalar",
     "chosen_frame",
     "coverage_areas_frame",
+    "coverage_explanation",
     "coverage_parts",
     "coverage_result",
     "coverage_totals",
@@ -53,7 +55,7 @@ __all__ = [
 ]
 
 OD_COLUMNS = ("origin_id", "site_id", "minutes")
-CHOSEN_FRONT = ["site_id", "units", "cost", "newly_covered", "marginal_gain"]
+CHOSEN_FRONT = ["site_id", "units", "cost", "newly_covered", "marginal_gain", "site_only"]
 
 
 # ============================================================ inputs
@@ -75,6 +77,8 @@ class CoverageInstance:
     committed: float
     cover: sp.csr_matrix  # areas x candidates, 1 where within the catchment
     cover_existing: sp.csr_matrix  # areas x existing sites
+    in_od: np.ndarray  # per candidate: the OD table has a row for it (any minutes)
+    catchment: float
 
     @property
     def min_cost(self) -> np.ndarray:
@@ -306,6 +310,8 @@ def prepare_instance(
         committed=float(committed.sum()),
         cover=cover,
         cover_existing=cover_existing,
+        in_od=np.asarray(cand_ids.isin(pd.Index(od["site_id"].unique())), dtype=bool),
+        catchment=catchment,
     )
 
 
@@ -422,6 +428,7 @@ def chosen_frame(
     frame["cost"] = inst.site_cost[picks] + inst.unit_cost[picks] * units
     frame["newly_covered"] = newly
     frame["marginal_gain"] = marginal
+    frame["site_only"] = np.asarray(units, dtype=float) == 0
     front = list(CHOSEN_FRONT)
     for name, col in (extra or {}).items():
         frame[name] = col
@@ -442,21 +449,30 @@ def coverage_parts(inst: CoverageInstance, picks: np.ndarray):
     return before, after, np.asarray(newly).ravel(), np.asarray(marginal).ravel()
 
 
-def coverage_totals(inst: CoverageInstance, before, after, cost, budget, n_new, **extra) -> dict:
+def coverage_totals(inst: CoverageInstance, before, after, picks, units, budget, **extra) -> dict:
+    """Totals of a coverage plan: money keys (:func:`money_totals`), ``site_only``, coverage."""
     pop = inst.population
     cb = float(inst.demand[before].sum())
     ca = float(inst.demand[after].sum())
-    out = {
-        "cost": float(cost),
-        "budget": None if budget is None else float(budget),
-        "committed_cost": inst.committed,
-        "covered_before": cb,
-        "covered_after": ca,
-        "share_before": cb / pop if pop > 0 else 0.0,
-        "share_after": ca / pop if pop > 0 else 0.0,
-        "population": pop,
-        "n_new_sites": int(n_new),
-    }
+    units = np.asarray(units, dtype=float)
+    out = money_totals(
+        site_cost=float(inst.site_cost[picks].sum()),
+        unit_cost=float((inst.unit_cost[picks] * units).sum()),
+        budget=budget,
+        committed=inst.committed,
+    )
+    out.update(
+        {
+            "site_only": list(inst.candidates["site_id"].to_numpy()[picks][units == 0]),
+            "committed_cost": inst.committed,
+            "covered_before": cb,
+            "covered_after": ca,
+            "share_before": cb / pop if pop > 0 else 0.0,
+            "share_after": ca / pop if pop > 0 else 0.0,
+            "population": pop,
+            "n_new_sites": len(picks),
+        }
+    )
     out.update(extra)
     return out
 
@@ -575,19 +591,68 @@ def money_left(model: str, inst: CoverageInstance, budget) -> float | None:
     return money
 
 
-def coverage_result(model, inst, picks, units, report, objective_name, budget, **extra_totals):
+def coverage_result(
+    model,
+    inst,
+    picks,
+    units,
+    report,
+    objective_name,
+    budget,
+    *,
+    explanation=None,
+    uniqueness=None,
+    **extra_totals,
+):
+    """A :class:`LocationResult` for a plan that opens ``picks`` with ``units``."""
     before, after, newly, marginal = coverage_parts(inst, picks)
-    cost = float((inst.site_cost[picks] + inst.unit_cost[picks] * units).sum())
     chosen = chosen_frame(inst, picks, units, newly, marginal)
     return LocationResult(
         model=model,
         report=report,
         chosen=chosen,
         areas=coverage_areas_frame(inst, before, after),
-        totals=coverage_totals(inst, before, after, cost, budget, len(picks), **extra_totals),
+        totals=coverage_totals(inst, before, after, picks, units, budget, **extra_totals),
         budget_dual=None,
         objective_name=objective_name,
+        explanation=explanation if len(picks) == 0 else None,
+        uniqueness=uniqueness,
     )
+
+
+def coverage_explanation(
+    inst: CoverageInstance,
+    money: float | None,
+    budget: float | None,
+    *,
+    objective_name: str,
+    uncovered: bool = True,
+    requested_sites: int | None = None,
+    target: tuple[float, float] | None = None,
+) -> dict:
+    """Why a coverage plan opened nothing (:func:`explain_empty_plan` on this instance), as a dict.
+
+    With ``uncovered`` (coverage objectives) a candidate is in reach when it
+    covers an area with demand that no existing site covers.
+    """
+    free = inst.demand > 0
+    if uncovered:
+        free &= ~inst.covered_before
+    in_reach = np.asarray(inst.cover[free].sum(axis=0)).ravel() > 0
+    return explain_empty_plan(
+        candidate_ids=list(inst.candidates["site_id"]),
+        candidate_cost=inst.min_cost,
+        in_od=inst.in_od,
+        in_reach=in_reach,
+        money=money,
+        budget=budget,
+        uncovered_demand=float(inst.demand[free].sum()) if uncovered else None,
+        total_demand=inst.population,
+        catchment_minutes=inst.catchment,
+        requested_sites=requested_sites,
+        target=target,
+        objective_name=objective_name,
+    ).as_dict()
 
 
 def covered_groups(matrix: sp.csr_matrix, local_picks) -> np.ndarray:
