@@ -48,7 +48,7 @@ def _access(v: float) -> str:
     a = abs(v)
     if a >= 100:
         return f"{v:,.0f}"
-    if a >= 1:
+    if a >= 0.1:
         return f"{v:.2f}"
     if a == 0:
         return "0"
@@ -66,8 +66,8 @@ def format_value(value, kind: str, *, signed: bool = False) -> str:
         ``"int"`` (thousands separators), ``"share"`` (a fraction as ``12.3%``),
         ``"pp"`` (a difference of fractions as percentage points, always
         signed), ``"money"`` (whole units), ``"hours"``, ``"seconds"``,
-        ``"general"`` (6 significant digits), ``"access"`` (2 decimals from 1
-        to 100, 3 significant digits below 1) or ``"ratio"`` (4 significant digits).
+        ``"general"`` (6 significant digits), ``"access"`` (2 decimals from
+        0.1 to 100, 3 significant digits below 0.1) or ``"ratio"`` (4 significant digits).
     signed : bool, default False
         Write ``+`` before positive values (changes). Negative values always
         get the minus sign :data:`MINUS`.

@@ -463,7 +463,7 @@ def methods_section(summary: Mapping, scenario: Mapping) -> str:
         (
             "demand",
             "Demand",
-            demand + "; each area's people are placed at one point of the area",
+            demand + "; each area's demand is placed at one point of the area",
         )
     )
     sources = []
@@ -511,7 +511,7 @@ def methods_section(summary: Mapping, scenario: Mapping) -> str:
         for key, fmt in (
             (
                 "patients_per_100k_day",
-                "{:g} patients needing a ventilator per 100,000 people a day",
+                "{:g} patients needing a ventilator per 100,000 population a day",
             ),
             ("mean_stay_days", "{:g} days on a ventilator on average"),
             ("target_wait_hours", "a target mean wait of {:g} hours"),
