@@ -458,12 +458,14 @@ def _prices(model: _Model, options: SolverOptions, *, max_resolves, time_budget_
         ],
         columns=["resource", "period", "band_dual"],
     )
-    on_hand = {k: _val(v) for k, v in model.m.items()}
+    present = {k: _val(v) for k, v in model.m.items()}
+    for (a, _b, j, t), var in model.s.items():
+        present[(a, j, t)] += _val(var)
     shadow, check = supply_prices_checked(
         model.prob,
         model.conserve,
         model.cover,
-        on_hand,
+        present,
         options,
         max_resolves=max_resolves,
         time_budget_s=time_budget_s,

@@ -47,8 +47,8 @@ are spent in this order, until ``max_resolves`` LPs have been solved or
 ``time_budget_s`` seconds have passed (defaults 200 and 20 s):
 
 1. cells with a positive dual, largest first: one more unit, then one less;
-2. cells with a zero dual and a unit on hand for the rest of the horizon: one
-   less unit (to see whether the zero is only the right-hand slope).
+2. cells with a zero dual and a unit there (on hand or leaving): one less unit
+   (to see whether the zero is only the right-hand slope).
 
 Cells left over keep their dual: a zero dual is still the proven value of one
 more unit; a positive one is reported as not checked (``supply_value`` NaN).
@@ -214,7 +214,7 @@ def supply_prices_checked(
     prob: pulp.LpProblem,
     conserve: dict,
     cover: dict,
-    on_hand: dict,
+    present: dict,
     options: SolverOptions,
     *,
     max_resolves: int = 200,
@@ -229,8 +229,9 @@ def supply_prices_checked(
     conserve, cover : dict
         ``(facility, resource, local period) -> constraint``: conservation and
         cover rows.
-    on_hand : dict
-        ``(facility, resource, local period) -> units on hand`` in the LP solution.
+    present : dict
+        ``(facility, resource, local period) -> units there`` in the LP solution
+        (on hand at the end of the period plus units leaving in it).
     options : SolverOptions
         Solver for the re-solves (run as LPs).
     max_resolves : int, default 200
@@ -249,13 +250,9 @@ def supply_prices_checked(
     keys = list(cover)
     demand_price = {k: _pi(cover[k]) for k in keys}
     dual = {k: -_pi(conserve[k]) + 0.0 for k in keys}
-    # a unit can be taken away from (i, j, t) when one is on hand from t to the end
-    periods = max((k[2] for k in keys), default=-1) + 1
-    removable = {}
-    for i, j, t in keys:
-        removable[(i, j, t)] = all(
-            on_hand.get((i, j, s), 0.0) >= 1.0 - 1e-6 for s in range(t, periods)
-        )
+    # a unit can be taken away from (i, j, t) only when one is there in period t (on hand
+    # or leaving); whether the rest of the plan can do without it is the re-solve's answer
+    removable = {k: present.get(k, 0.0) >= 1.0 - 1e-6 for k in keys}
     more = {k: 0.0 if abs(dual[k]) <= _ZERO else math.nan for k in keys}
     less = dict.fromkeys(keys, math.nan)
     tried_less = dict.fromkeys(keys, False)
