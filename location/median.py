@@ -69,11 +69,14 @@ from accessplan.location.checks import (
     first_labels,
     first_per_group,
     group_positions,
+    numeric_values,
     raise_if_unsolved,
 )
 from accessplan.location.errors import InfeasibleModelError, SolverError
-from accessplan.location.result import LocationResult
+from accessplan.location.explain import explain_empty_plan
+from accessplan.location.result import LocationResult, money_totals, site_only_ids
 from accessplan.location.solver import SolveReport, SolverOptions, solve
+from accessplan.location.uniqueness import check_other_plan, not_checked, same_for_every_plan
 
 __all__ = ["MedianResult", "p_center", "p_median"]
 
@@ -159,9 +162,46 @@ class _Instance:
     rows: np.ndarray
     cols: np.ndarray
     minutes: np.ndarray
+    site_cost: np.ndarray  # per candidate (0 when the column is absent)
+    unit_cost: np.ndarray
+    min_units: np.ndarray
+    budget: float | None
+
+    @property
+    def min_cost(self) -> np.ndarray:
+        """Each candidate's opening cost: ``site_cost + unit_cost * min_units``."""
+        return self.site_cost + self.unit_cost * self.min_units
 
 
-def _validate(od, demand, candidates, existing, p, unassigned_minutes, model) -> _Instance:
+def _costs(candidates, cand_ids, budget, problems) -> dict:
+    """Cost columns of the candidates (0 when absent) and the budget, checked."""
+    out = {}
+    for column, integer in (("site_cost", False), ("unit_cost", False), ("min_units", True)):
+        if cand_ids is not None and column in candidates.columns:
+            values = pd.Series(candidates[column].to_numpy(), index=cand_ids)
+            out[column] = numeric_values(
+                values, source="candidates", column=column, problems=problems, integer=integer
+            )
+        else:
+            out[column] = np.zeros(0 if cand_ids is None else len(cand_ids))
+    if budget is not None:
+        if not (
+            isinstance(budget, Real)
+            and not isinstance(budget, bool)
+            and math.isfinite(budget)
+            and budget >= 0
+        ):
+            problems.add(f"budget must be a finite number >= 0 or None, got {budget!r}")
+        elif cand_ids is not None and not {"site_cost", "unit_cost"} & set(candidates.columns):
+            problems.add(
+                "a budget needs 'site_cost' and/or 'unit_cost' columns", source="candidates"
+            )
+    return out
+
+
+def _validate(
+    od, demand, candidates, existing, p, unassigned_minutes, model, budget=None
+) -> _Instance:
     problems = ProblemCollector(what=f"{model} inputs")
     population = check_demand(demand, problems)
     cand_ids = check_sites(candidates, "candidates", problems)
@@ -195,9 +235,14 @@ def _validate(od, demand, candidates, existing, p, unassigned_minutes, model) ->
         problems.add(
             f"unassigned_minutes must be a finite number >= 0 or None, got {unassigned_minutes!r}"
         )
+    costs = _costs(candidates, cand_ids, budget, problems)
     problems.raise_if_any()
     rows, cols, minutes = od_arrays
     return _Instance(
+        site_cost=np.nan_to_num(costs["site_cost"]),
+        unit_cost=np.nan_to_num(costs["unit_cost"]),
+        min_units=np.nan_to_num(costs["min_units"]),
+        budget=None if budget is None else float(budget),
         area_ids=demand.index,
         demand=population,
         candidates=candidates,
@@ -244,8 +289,10 @@ def _options(inst: _Instance, unassigned_minutes):
     return np.flatnonzero(modelled), opt_area, opt_site, opt_minutes
 
 
-def _median_model(n_candidates, p, demand, opt_area, opt_site, opt_minutes) -> tuple:
-    """The strong p-median model over the given assignment options."""
+def _median_model(
+    n_candidates, p, demand, opt_area, opt_site, opt_minutes, cost=None, money=None
+) -> tuple:
+    """The strong p-median model over the given assignment options (budget row when ``money``)."""
     prob = pulp.LpProblem("p_median", pulp.LpMinimize)
     y = [prob.add_variable(f"y_{j}", cat=pulp.LpBinary) for j in range(n_candidates)]
     x = [prob.add_variable(f"x_{k}", lowBound=0, upBound=1) for k in range(len(opt_area))]
@@ -276,6 +323,13 @@ def _median_model(n_candidates, p, demand, opt_area, opt_site, opt_minutes) -> t
         ),
         name="p_sites",
     )
+    if money is not None and cost is not None:
+        spend = [(y[j], float(c)) for j, c in enumerate(cost.tolist()) if c > 0]
+        if spend:
+            prob.addConstraint(
+                pulp.LpConstraint(pulp.LpAffineExpression(spend), pulp.LpConstraintLE, rhs=money),
+                name="budget",
+            )
     return prob, y
 
 
@@ -291,12 +345,76 @@ def _infeasible_hint(p: int, n_modelled: int) -> str:
     )
 
 
-def _solve_median(inst: _Instance, p: int, unassigned_minutes, options: SolverOptions):
+_MEDIAN_NAME = "demand-weighted travel minutes (sum of demand x minutes)"
+_CHEAPEST = "the p cheapest candidates (site_cost + unit_cost * min_units), then candidate order"
+
+
+def _median_value(inst: _Instance, opt_area, opt_site, opt_minutes, open_mask) -> float:
+    """The p-median objective of a plan, exactly: each area's nearest open option."""
+    is_cand = (opt_site >= 0) & (opt_site < inst.n_candidates)
+    usable = ~is_cand
+    usable[is_cand] = np.asarray(open_mask, dtype=bool)[opt_site[is_cand]]
+    best = np.full(len(inst.area_ids), np.inf)
+    np.minimum.at(best, opt_area[usable], opt_minutes[usable])
+    areas = np.unique(opt_area)
+    return float(np.sum(inst.demand[areas] * best[areas]))
+
+
+def _solve_median(
+    inst: _Instance, p: int, unassigned_minutes, options: SolverOptions, check_unique=False
+):
     modelled, opt_area, opt_site, opt_minutes = _options(inst, unassigned_minutes)
-    prob, y = _median_model(inst.n_candidates, p, inst.demand, opt_area, opt_site, opt_minutes)
+    cost = inst.min_cost
+    prob, y = _median_model(
+        inst.n_candidates, p, inst.demand, opt_area, opt_site, opt_minutes, cost, inst.budget
+    )
+    helps = (opt_site >= 0) & (opt_site < inst.n_candidates)
+    every_same = not helps.any() and 0 < p < inst.n_candidates
+    if every_same:
+        # no candidate is nearer than an area's fallback: every plan of p sites scores the same;
+        # open the p cheapest rather than leave the choice to the solver
+        for j in np.argsort(cost, kind="stable")[:p].tolist():
+            y[j].lowBound = 1
+    hint = _infeasible_hint(p, len(modelled))
+    if inst.budget is not None:
+        hint += f"; or the budget {inst.budget:,.6g} cannot pay for {p} sites"
     report = solve(prob, options)
-    raise_if_unsolved(report, "p-median", _infeasible_hint(p, len(modelled)))
-    return report, _chosen(y)
+    raise_if_unsolved(report, "p-median", hint)
+    chosen = _chosen(y)
+    uniqueness = None
+    if every_same:
+        uniqueness = same_for_every_plan(_MEDIAN_NAME, float(report.objective), _CHEAPEST)
+    elif p in (0, inst.n_candidates):
+        uniqueness = {
+            "unique": True,
+            "alternative": None,
+            "text": f"Only one plan exists: p = {p} of {inst.n_candidates} candidates.",
+        }
+    elif check_unique and not report.proven_optimal:
+        uniqueness = not_checked("Uniqueness not checked: the optimum was not proven.")
+    elif check_unique:
+        best = _median_value(inst, opt_area, opt_site, opt_minutes, chosen)
+        tol = 1e-7 * max(1.0, abs(best))
+        weight = inst.demand[opt_area] * opt_minutes
+        by_name = {v.name: v for v in prob.variables()}
+        pairs = [(by_name[f"x_{k}"], float(w)) for k, w in enumerate(weight.tolist()) if w]
+
+        def verify(mask):
+            again = _median_value(inst, opt_area, opt_site, opt_minutes, mask)
+            return again <= best + 1e-9 * max(1.0, abs(best))
+
+        uniqueness = check_other_plan(
+            prob,
+            y,
+            chosen,
+            list(inst.candidates["site_id"]),
+            keep=[(pairs, pulp.LpConstraintLE, best + tol)],
+            options=options,
+            verify=verify,
+            objective_name=_MEDIAN_NAME,
+            tie_break=None,
+        )
+    return report, chosen, uniqueness
 
 
 def _cover_count(n_candidates, need, opt_area, opt_site, options: SolverOptions):
@@ -432,7 +550,7 @@ def _center_report(options, status, objective, bound, seconds) -> SolveReport:
 
 
 def _assemble(
-    kind: str, inst: _Instance, p: int, unassigned_minutes, report, chosen_mask
+    kind: str, inst: _Instance, p: int, unassigned_minutes, report, chosen_mask, uniqueness=None
 ) -> MedianResult:
     n_areas = len(inst.area_ids)
     n_c = inst.n_candidates
@@ -482,6 +600,10 @@ def _assemble(
     chosen = inst.candidates.loc[chosen_mask].copy()
     chosen["assigned_demand"] = per_site_demand[:n_c][chosen_mask]
     chosen["assigned_areas"] = per_site_areas[:n_c][chosen_mask]
+    units = inst.min_units[chosen_mask]
+    chosen["units"] = units.astype(int)
+    chosen["cost"] = inst.min_cost[chosen_mask]
+    chosen["site_only"] = units == 0
 
     weighted = float(np.sum(demand[modelled] * charged[modelled]))
     demand_assigned = float(demand[assigned].sum())
@@ -496,7 +618,14 @@ def _assemble(
         if kind == "p-median"
         else (float(charged[modelled].max()) if modelled.any() else 0.0)
     )
-    totals = {
+    totals = money_totals(
+        site_cost=float(inst.site_cost[chosen_mask].sum()),
+        unit_cost=float((inst.unit_cost * inst.min_units)[chosen_mask].sum()),
+        budget=inst.budget,
+    )
+    totals["site_only"] = site_only_ids(chosen)
+    totals["n_new_sites"] = int(chosen_mask.sum())
+    totals |= {
         "objective": objective,
         "mean_minutes": mean_minutes,
         "max_minutes": max_assigned,
@@ -518,6 +647,17 @@ def _assemble(
         if kind == "p-median"
         else "largest travel minutes over areas with demand"
     )
+    explanation = None
+    if not chosen_mask.any():
+        explanation = explain_empty_plan(
+            candidate_ids=list(inst.candidates["site_id"]),
+            candidate_cost=inst.min_cost,
+            in_od=np.isin(np.arange(n_c), inst.cols),
+            in_reach=np.isin(np.arange(n_c), inst.cols[demand[inst.rows] > 0]),
+            money=inst.budget,
+            requested_sites=p,
+            objective_name=name,
+        ).as_dict()
     return MedianResult(
         model=kind,
         report=report,
@@ -525,15 +665,33 @@ def _assemble(
         areas=areas_frame,
         totals=totals,
         objective_name=name,
+        explanation=explanation,
+        uniqueness=uniqueness,
     )
 
 
-def _run(kind, od, demand, candidates, p, existing, unassigned_minutes, solver_options):
+def _run(
+    kind,
+    od,
+    demand,
+    candidates,
+    p,
+    existing,
+    unassigned_minutes,
+    solver_options,
+    budget=None,
+    check_unique=False,
+):
     options = check_options(solver_options)
-    inst = _validate(od, demand, candidates, existing, p, unassigned_minutes, kind)
-    solver = _solve_median if kind == "p-median" else _solve_center
-    report, chosen = solver(inst, int(p), unassigned_minutes, options)
-    return _assemble(kind, inst, int(p), unassigned_minutes, report, chosen)
+    inst = _validate(od, demand, candidates, existing, p, unassigned_minutes, kind, budget)
+    if kind == "p-median":
+        report, chosen, uniqueness = _solve_median(
+            inst, int(p), unassigned_minutes, options, check_unique
+        )
+    else:
+        report, chosen = _solve_center(inst, int(p), unassigned_minutes, options)
+        uniqueness = None
+    return _assemble(kind, inst, int(p), unassigned_minutes, report, chosen, uniqueness)
 
 
 def p_median(
@@ -545,6 +703,8 @@ def p_median(
     existing: pd.DataFrame | None = None,
     unassigned_minutes: float | None = None,
     solver_options: SolverOptions | None = None,
+    budget: float | None = None,
+    check_unique: bool = False,
 ) -> MedianResult:
     """Choose ``p`` new sites minimising the demand-weighted travel time.
 
@@ -571,11 +731,26 @@ def p_median(
         docstring). Default: every modelled area must be assigned.
     solver_options : SolverOptions, optional
         Solver and limits (default CBC, no limit).
+    budget : float, optional
+        Money for the new sites: the ``p`` sites opened, each at
+        ``site_cost + unit_cost * min_units`` (columns of ``candidates``, 0
+        when absent; the p-median chooses sites, not units, so each opens
+        with its ``min_units``), cost at most this. No limit when None.
+    check_unique : bool, default False
+        After a proven optimum, solve once more (time limit at most
+        :data:`accessplan.location.uniqueness.UNIQUE_TIME_LIMIT_S`) with a
+        no-good cut excluding the chosen set and the objective kept within
+        a relative 1e-7: ``result.uniqueness["unique"]`` says whether
+        another set of sites scores the same. The p-median has no
+        tie-break between equal plans (the solver's choice), except when
+        no candidate is nearer to any area than its fallback: then every
+        plan scores the same and the ``p`` cheapest candidates are opened
+        (``result.uniqueness`` says so, checked or not).
 
     Returns
     -------
     MedianResult
-        ``totals["objective"]`` is ``sum_i P_i minutes_i`` over the modelled
+        ``totals["objective"] is ``sum_i P_i minutes_i`` over the modelled
         areas; ``totals["mean_minutes"]`` the demand-weighted mean over the
         assigned areas (the p-median "mean distance").
 
@@ -601,7 +776,18 @@ def p_median(
     >>> result.totals["chosen_sites"], result.totals["objective"]
     (('t',), 145.0)
     """
-    return _run("p-median", od, demand, candidates, p, existing, unassigned_minutes, solver_options)
+    return _run(
+        "p-median",
+        od,
+        demand,
+        candidates,
+        p,
+        existing,
+        unassigned_minutes,
+        solver_options,
+        budget,
+        check_unique,
+    )
 
 
 def p_center(
