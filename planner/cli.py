@@ -1,5 +1,15 @@
 """The ``accessplan`` command.
 
+``accessplan`` alone prints the list of commands (to stdout, exit 0, as git
+and pip do). Every command takes ``-q/--quiet`` (no step messages or
+progress bars), ``-v/--verbose`` (debug detail and step timings) and
+``--log-file PATH`` (every message with a UTC timestamp, also under ``-q``).
+Step messages go to stderr; a run's last lines on stdout are its headline
+numbers (read back from the ``summary.json`` it wrote) and the path of its
+report, so ``accessplan plan s.toml | tail -n 1`` is the report's path.
+``--set section.key=value`` changes one scenario value for one run (see
+:mod:`accessplan.planner.overrides`); it is recorded in ``scenario.json``.
+
 Exit codes: 0 success, 2 bad input or an output folder that cannot be written
 (a readable message, no traceback, no partial outputs), 130 interrupted by
 SIGINT (Ctrl-C), 143 stopped by SIGTERM. Any other failure is a bug and shows
@@ -14,6 +24,8 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import dataclasses
+import platform
 import signal
 import sys
 import threading
@@ -22,6 +34,8 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
 from accessplan.data.errors import AccessplanError
+from accessplan.planner.console import Console
+from accessplan.planner.headline import headline_lines, read_summary
 from accessplan.planner.output import RunRecord, check_output_target, recording
 
 __all__ = ["Terminated", "main"]
@@ -55,41 +69,115 @@ def _version() -> str:
         return "unknown"
 
 
+#: commands that run a scenario and write an output folder
+_RUN_COMMANDS = ("demo", "access", "locate", "size", "plan", "redeploy")
+
+
+def _messages(p: argparse.ArgumentParser) -> None:
+    """``-q``, ``-v`` and ``--log-file``: on every command."""
+    group = p.add_argument_group("messages")
+    level = group.add_mutually_exclusive_group()
+    level.add_argument(
+        "-q",
+        "--quiet",
+        action="store_true",
+        help="no step messages or progress bars (results, warnings and errors still show)",
+    )
+    level.add_argument(
+        "-v", "--verbose", action="store_true", help="debug detail and the time each step took"
+    )
+    group.add_argument(
+        "--log-file",
+        type=Path,
+        metavar="PATH",
+        help="append every message to PATH with a UTC timestamp (also with -q)",
+    )
+
+
+def _sets(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--set",
+        dest="sets",
+        action="append",
+        default=[],
+        metavar="SECTION.KEY=VALUE",
+        help=(
+            "change one scenario value for this run, e.g. --set location.budget=2e8 "
+            "(a TOML value, or a bare string); repeatable; recorded in scenario.json"
+        ),
+    )
+
+
+def _run_options(p: argparse.ArgumentParser, *, pdf: bool = False) -> None:
+    p.add_argument("--out", type=Path, help="output folder (default: the scenario's [output] dir)")
+    _sets(p)
+    if pdf:
+        p.add_argument(
+            "--pdf",
+            action="store_true",
+            help="also print report.pdf beside report.html (needs Chromium or Chrome)",
+        )
+    _messages(p)
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="accessplan",
         description=(
             "Plan regional health-care access: travel times, access scores, inequity, "
-            "new sites under a budget, ventilator sizing."
+            "new sites under a budget, ventilator sizing, maps and a report."
+        ),
+        epilog=(
+            "Start with 'accessplan init' (a commented scenario on the demo data) or "
+            "'accessplan demo'. 'accessplan COMMAND --help' shows a command's options."
         ),
     )
     parser.add_argument("--version", action="version", version=f"accessplan {_version()}")
-    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", title="commands")
 
-    def common(p: argparse.ArgumentParser) -> None:
-        p.add_argument(
-            "--out", type=Path, help="output folder (default: the scenario's [output] dir)"
-        )
-        p.add_argument("-q", "--quiet", action="store_true", help="no progress or step messages")
-
+    init = sub.add_parser(
+        "init",
+        help="write a commented scenario.toml (and the demo data) to start from",
+        description=(
+            "Write DIR/scenario.toml, a commented template with every section and key "
+            "explained, and copy the synthetic demo region into DIR/data/ so the template "
+            "runs as written. Existing files are kept unless --force."
+        ),
+    )
+    init.add_argument(
+        "dir", nargs="?", type=Path, default=Path("."), help="folder (default: current)"
+    )
+    init.add_argument("--force", action="store_true", help="replace existing files")
+    _messages(init)
+    validate = sub.add_parser(
+        "validate",
+        help="check a scenario and every input it names, computing nothing",
+        description=(
+            "Check the scenario file and every input (layers, network file, OD table, "
+            "redeployment tables); report all problems at once. No travel times, no solve."
+        ),
+    )
+    validate.add_argument("scenario", type=Path, help="scenario file (TOML)")
+    _sets(validate)
+    _messages(validate)
     demo = sub.add_parser(
         "demo",
         help="run the bundled synthetic demo region",
-        description="Run access and inequity on the bundled synthetic demo region.",
+        description="Run the whole plan on the bundled synthetic demo region.",
     )
-    common(demo)
     demo.add_argument(
         "--redeploy",
         action="store_true",
         help="run the demo surge redeployment instead of the plan",
     )
+    _run_options(demo, pdf=True)
     access = sub.add_parser(
         "access",
         help="access scores and inequity for a scenario",
         description="Travel times, access scores and inequity measures for a scenario TOML file.",
     )
     access.add_argument("scenario", type=Path, help="scenario file (TOML)")
-    common(access)
+    _run_options(access)
     locate = sub.add_parser(
         "locate",
         help="choose new sites and capacity, then access before and after",
@@ -101,7 +189,7 @@ def _parser() -> argparse.ArgumentParser:
     locate.add_argument(
         "scenario", type=Path, help="scenario file (TOML) with a [location] section"
     )
-    common(locate)
+    _run_options(locate)
     size = sub.add_parser(
         "size",
         help="ventilators per site by Erlang C from the demand each site serves",
@@ -113,7 +201,7 @@ def _parser() -> argparse.ArgumentParser:
     size.add_argument(
         "scenario", type=Path, help="scenario file (TOML) with a [ventilators] section"
     )
-    common(size)
+    _run_options(size)
     plan = sub.add_parser(
         "plan",
         help="the whole plan: access, new sites, ventilators, maps and report",
@@ -123,7 +211,7 @@ def _parser() -> argparse.ArgumentParser:
         ),
     )
     plan.add_argument("scenario", type=Path, help="scenario file (TOML) with a [location] section")
-    common(plan)
+    _run_options(plan, pdf=True)
     redeploy = sub.add_parser(
         "redeploy",
         help="move mobile units (ventilators, staff) between facilities as demand surges",
@@ -136,89 +224,153 @@ def _parser() -> argparse.ArgumentParser:
     redeploy.add_argument(
         "scenario", type=Path, help="scenario file (TOML) with a [redeploy] section"
     )
-    common(redeploy)
+    _run_options(redeploy)
+    report = sub.add_parser(
+        "report",
+        help="show a finished run's headline; --pdf prints its report to PDF",
+        description=(
+            "Print the headline numbers of the run in OUT_DIR (from its summary.json) and the "
+            "path of its report; with --pdf, write OUT_DIR/report.pdf from report.html "
+            "through headless Chromium (or ACCESSPLAN_CHROMIUM)."
+        ),
+    )
+    report.add_argument("out_dir", type=Path, metavar="OUT_DIR", help="a run's output folder")
+    report.add_argument("--pdf", action="store_true", help="write OUT_DIR/report.pdf")
+    report.add_argument(
+        "--timeout-s",
+        type=float,
+        default=180.0,
+        help="give up printing after this many seconds (default 180)",
+    )
+    _messages(report)
     return parser
 
 
-def _log(quiet: bool):
-    if quiet:
-        return lambda _msg: None
-    return lambda msg: print(f"accessplan: {msg}", file=sys.stderr, flush=True)
+def _print_pdf(folder: Path, console: Console, *, timeout_s: float = 180.0) -> Path:
+    from accessplan.maps.pdf import write_pdf
+
+    console.info(f"printing {folder / 'report.html'} to PDF (headless Chromium)")
+    pdf = write_pdf(folder / "report.html", timeout_s=timeout_s)
+    console.info(f"wrote {pdf}")
+    return pdf
 
 
 def _run(
     command: str,
     scenario_path: Path,
-    out: Path | None,
-    quiet: bool,
+    args: argparse.Namespace,
     *,
     record: RunRecord,
+    console: Console,
     default_out=None,
-) -> Path:
+) -> list[str]:
     from accessplan.planner import pipeline
     from accessplan.planner.scenario import load_scenario
 
-    log = _log(quiet)
+    quiet = args.quiet
+    pdf = getattr(args, "pdf", False)
+    if pdf:
+        from accessplan.maps.pdf import find_browser
+
+        console.debug(f"PDF printer: {find_browser()}")  # no browser: fail before computing
     # before any computation: a folder we may not replace fails in seconds, not after the
     # solve (and what a killed run left half done there is repaired first)
-    if out is not None:
-        check_output_target(out, log=log)
-    scenario = load_scenario(scenario_path)
-    target = check_output_target(out or default_out or scenario.output_dir, log=log)
+    if args.out is not None:
+        check_output_target(args.out, log=console)
+    scenario = load_scenario(scenario_path, overrides=args.sets)
+    console.debug(f"scenario {scenario.source}")
+    for item in args.sets:
+        console.debug(f"--set {item}")
+    target = check_output_target(args.out or default_out or scenario.output_dir, log=console)
     record.target = target
+    # scenario.json records where the outputs really went (--out, the demo's folder)
+    scenario = dataclasses.replace(scenario, output_dir=target)
+    console.debug(f"output folder {target}")
     if command == "redeploy":
         from accessplan.planner.redeploy import run_redeploy, write_redeploy_outputs
 
-        run = run_redeploy(scenario, log=log)
+        run = run_redeploy(scenario, log=console)
         folder = write_redeploy_outputs(run, target)
     elif command == "plan" or (command == "demo" and scenario.location is not None):
-        run = pipeline.run_full_plan(scenario, progress=not quiet, log=log)
-        folder = pipeline.write_full_outputs(run, target, log=log)
+        run = pipeline.run_full_plan(scenario, progress=not quiet, log=console)
+        folder = pipeline.write_full_outputs(run, target, log=console)
     elif command == "size":
-        run = pipeline.run_size(scenario, progress=not quiet, log=log)
+        run = pipeline.run_size(scenario, progress=not quiet, log=console)
         folder = pipeline.write_size_outputs(run, target)
     elif command == "locate":
-        run = pipeline.run_plan(scenario, progress=not quiet, log=log)
+        run = pipeline.run_plan(scenario, progress=not quiet, log=console)
         folder = pipeline.write_plan_outputs(run, target)
     else:
-        run = pipeline.run_access(scenario, progress=not quiet, log=log)
+        run = pipeline.run_access(scenario, progress=not quiet, log=console)
         folder = pipeline.write_access_outputs(run, target)
-    log(f"wrote {folder}")
-    return folder
+    console.info(f"wrote {folder}")
+    folder = Path(folder)
+    if pdf:
+        if (folder / "report.html").is_file():
+            from accessplan.maps.pdf import PdfError
 
-
-def main(argv: Sequence[str] | None = None) -> int:
-    """Run the ``accessplan`` command; returns the exit code."""
-    args = _parser().parse_args(argv)
-    redeploy_demo = args.command == "demo" and args.redeploy
-    record = RunRecord(command="demo --redeploy" if redeploy_demo else args.command)
-    try:
-        with _sigterm_unwinds(), recording(record):
-            _dispatch(args, record)
-    except AccessplanError as exc:
-        print(f"accessplan: error: {exc}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt as exc:
-        name, code = ("SIGTERM", 143) if isinstance(exc, Terminated) else ("SIGINT", 130)
-        if record.written:
-            where = ", ".join(str(p) for p in record.written)
-            print(
-                f"accessplan: interrupted ({name}) after the outputs were written to {where}",
-                file=sys.stderr,
-            )
+            try:
+                _print_pdf(folder, console)
+            except PdfError as exc:
+                raise PdfError(f"{exc}; the other outputs were written to {folder}") from exc
         else:
-            where = f" to {record.target}" if record.target is not None else ""
-            print(
-                f"accessplan: interrupted ({name}); no outputs were written{where} "
-                "(a previous output, if any, is unchanged)",
-                file=sys.stderr,
+            console.warning(f"this run wrote no report.html to print to PDF ({folder})")
+    return headline_lines(read_summary(folder), folder=folder)
+
+
+def _init(args: argparse.Namespace, console: Console) -> list[str]:
+    from accessplan.planner.template import write_template
+
+    written = write_template(args.dir, force=args.force)
+    for path in written:
+        console.info(f"wrote {path}")
+    scenario = written[0]
+    return [
+        f"Wrote {scenario} (a commented template on the demo data in {scenario.parent / 'data'})",
+        f"Next: accessplan validate {scenario}",
+        f"      accessplan plan {scenario}",
+    ]
+
+
+def _validate(args: argparse.Namespace, console: Console) -> list[str]:
+    from accessplan.planner.validate import validate_scenario
+
+    result = validate_scenario(args.scenario, overrides=args.sets, log=console)
+    for note in result.notes:
+        console.info(f"note: {note}")
+    return [result.line(args.scenario)]
+
+
+def _report(args: argparse.Namespace, console: Console) -> list[str]:
+    from accessplan.data.errors import InputFileError
+
+    folder = args.out_dir
+    if not folder.is_dir():
+        raise InputFileError(folder, "does not exist" if not folder.exists() else "is not a folder")
+    summary = read_summary(folder)
+    if args.pdf:
+        if not (folder / "report.html").is_file():
+            raise InputFileError(
+                folder / "report.html",
+                "does not exist; 'accessplan plan' (or 'demo') writes the report",
             )
-        return code
-    return 0
+        pdf = _print_pdf(folder.resolve(), console, timeout_s=args.timeout_s)
+    elif not summary:
+        raise InputFileError(folder / "summary.json", "missing or unreadable: not a finished run")
+    lines = headline_lines(summary, folder=folder.resolve()) if summary else []
+    if args.pdf:
+        lines.append(f"PDF: {pdf}")
+    return lines
 
 
-def _dispatch(args: argparse.Namespace, record: RunRecord) -> None:
-    """Run the parsed command."""
+def _dispatch(args: argparse.Namespace, record: RunRecord, console: Console) -> list[str]:
+    """Run the parsed command; return the lines for stdout."""
+    if args.command == "init":
+        return _init(args, console)
+    if args.command == "validate":
+        return _validate(args, console)
+    if args.command == "report":
+        return _report(args, console)
     if args.command == "demo":
         from importlib.resources import as_file
 
@@ -229,16 +381,82 @@ def _dispatch(args: argparse.Namespace, record: RunRecord) -> None:
         else:
             name, command, default = "scenario.toml", "demo", "accessplan-demo"
         with as_file(demo_path(name)) as scenario_path:
-            _run(
+            return _run(
                 command,
                 scenario_path,
-                args.out,
-                args.quiet,
+                args,
                 record=record,
+                console=console,
                 default_out=Path(default),
             )
+    return _run(args.command, args.scenario, args, record=record, console=console)
+
+
+def _interrupted(exc: KeyboardInterrupt, record: RunRecord, console: Console) -> int:
+    name, code = ("SIGTERM", 143) if isinstance(exc, Terminated) else ("SIGINT", 130)
+    if record.written:
+        where = ", ".join(str(p) for p in record.written)
+        text = f"accessplan: interrupted ({name}) after the outputs were written to {where}"
     else:
-        _run(args.command, args.scenario, args.out, args.quiet, record=record)
+        where = f" to {record.target}" if record.target is not None else ""
+        text = (
+            f"accessplan: interrupted ({name}); no outputs were written{where} "
+            "(a previous output, if any, is unchanged)"
+        )
+    console.to_file(text)
+    print(text, file=console.stream, flush=True)
+    return code
+
+
+def _execute(args: argparse.Namespace, argv: list[str], console: Console) -> int:
+    redeploy_demo = args.command == "demo" and getattr(args, "redeploy", False)
+    record = RunRecord(command="demo --redeploy" if redeploy_demo else args.command)
+    console.debug(
+        f"accessplan {_version()} (Python {platform.python_version()}); "
+        f"command: accessplan {' '.join(argv)}"
+    )
+    try:
+        with _sigterm_unwinds(), recording(record):
+            lines = _dispatch(args, record, console)
+    except AccessplanError as exc:
+        console.error(str(exc))
+        return 2
+    except KeyboardInterrupt as exc:
+        return _interrupted(exc, record, console)
+    console.report_timings()
+    for line in lines:
+        console.to_file(line)
+        print(line, flush=True)
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the ``accessplan`` command; returns the exit code.
+
+    Without arguments, the list of commands is printed to stdout (exit 0).
+    """
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parser = _parser()
+    if not argv:
+        parser.print_help(sys.stdout)
+        return 0
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # --help, --version (0) and usage errors (2)
+        return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 2)
+    if args.command is None:
+        parser.print_help(sys.stdout)
+        return 0
+    try:
+        console = Console(quiet=args.quiet, verbose=args.verbose, log_file=args.log_file)
+    except AccessplanError as exc:
+        print(f"accessplan: error: {exc}", file=sys.stderr, flush=True)
+        return 2
+    try:
+        with console.capturing_stderr():
+            return _execute(args, argv, console)
+    finally:
+        console.close()
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -150,6 +150,8 @@ class Console:
 
     def step_times(self) -> list[tuple[str, float]]:
         """Each step message with the seconds until the next one (or until now)."""
+        if not self._steps:
+            return []
         now = time.monotonic()
         ends = [t for _, t in self._steps[1:]] + [now]
         return [(msg, end - start) for (msg, start), end in zip(self._steps, ends, strict=True)]
