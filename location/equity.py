@@ -83,6 +83,7 @@ from accessplan.location.equity_access import (
     LINEAR_METHODS,
     AccessModel,
     EquityResult,
+    access_stats,
     build_access_model,
     common_totals,
     equity_areas_frame,
@@ -90,7 +91,10 @@ from accessplan.location.equity_access import (
 )
 from accessplan.location.equity_qp import reallocate_capacity_qp, round_and_repair
 from accessplan.location.errors import InfeasibleModelError
+from accessplan.location.explain import explain_empty_plan
+from accessplan.location.result import money_totals, site_only_ids
 from accessplan.location.solver import SolveReport, SolverOptions, solve
+from accessplan.location.uniqueness import check_other_plan, not_checked, same_for_every_plan
 from accessplan.spatial.decay import Decay
 
 __all__ = [
@@ -121,6 +125,7 @@ class _Plan:
     budget: float
     access: AccessModel
     in_f: np.ndarray
+    cand_in_od: np.ndarray  # per candidate: the OD table has a row for it
     method: str
     catchment: float
     decay: Decay
@@ -235,6 +240,7 @@ def _validate_plan(
         budget=float(budget),
         access=access,
         in_f=in_f,
+        cand_in_od=np.isin(cand_pos, cols),
         method=method,
         catchment=float(catchment_minutes),
         decay=decay,
@@ -321,6 +327,7 @@ def _assemble_plan(plan: _Plan, model, report, opened, units, objective_name, ke
     chosen["added_capacity"] = added[opened]
     chosen["capacity_after"] = capacity[plan.cand_pos][opened]
     chosen["cost"] = (plan.site_cost + plan.unit_cost * units)[opened]
+    chosen["site_only"] = units[opened] == 0
     totals = common_totals(
         plan.area_ids,
         plan.population,
@@ -333,8 +340,19 @@ def _assemble_plan(plan: _Plan, model, report, opened, units, objective_name, ke
     )
     totals["objective"] = totals[key]
     totals.update(
+        money_totals(
+            site_cost=float(plan.site_cost[opened].sum()),
+            unit_cost=float((plan.unit_cost * units)[opened].sum()),
+            budget=plan.budget,
+        )
+    )
+    totals["site_only"] = site_only_ids(chosen)
+    totals["n_new_sites"] = int(opened.sum())
+    explanation = None
+    if not opened.any():
+        explanation = _explain(plan, objective_name)
+    totals.update(
         {
-            "budget": plan.budget,
             "spent": float(chosen["cost"].sum()),
             "site_cost_spent": float(plan.site_cost[opened].sum()),
             "unit_cost_spent": float((plan.unit_cost * units)[opened].sum()),
@@ -352,7 +370,36 @@ def _assemble_plan(plan: _Plan, model, report, opened, units, objective_name, ke
         areas=equity_areas_frame(plan.area_ids, plan.population, plan.in_f, before, after),
         totals=totals,
         objective_name=objective_name,
+        explanation=explanation,
     )
+
+
+def _explain(plan: _Plan, objective_name: str) -> dict:
+    """Why an equity plan opened nothing (:func:`explain_empty_plan`)."""
+    weights = sparse.csr_array(plan.access.weights)
+    in_f_rows = sparse.csr_array(weights[np.flatnonzero(plan.in_f)])
+    reach = np.asarray(abs(in_f_rows).sum(axis=0)).reshape(weights.shape[1])[plan.cand_pos] > 0
+    return explain_empty_plan(
+        candidate_ids=list(plan.candidates["site_id"]),
+        candidate_cost=plan.site_cost + plan.unit_cost * np.maximum(plan.min_units, 1.0),
+        in_od=plan.cand_in_od,
+        in_reach=reach,
+        money=plan.budget,
+        catchment_minutes=plan.catchment,
+        objective_name=f"the {objective_name}",
+        cost_label="site cost plus at least one unit",
+    ).as_dict()
+
+
+def _access_after(plan: _Plan, units) -> np.ndarray:
+    capacity = plan.existing_capacity.copy()
+    capacity[plan.cand_pos] += plan.capacity_per_unit * units
+    return plan.access(capacity)
+
+
+def _close(value: float) -> float:
+    """Tolerance for comparing two access numbers recomputed exactly."""
+    return 1e-7 * abs(value) + 1e-15
 
 
 def maximize_min_access(
@@ -369,6 +416,7 @@ def maximize_min_access(
     capacity_column: str = "capacity",
     tie_break: bool = True,
     solver_options: SolverOptions | None = None,
+    check_unique: bool = False,
 ) -> EquityResult:
     """Open sites and buy units within a budget to raise the lowest access.
 
@@ -466,10 +514,10 @@ def maximize_min_access(
     raise_if_unsolved(report, "max-min access", "check the budget and unit bounds")
     opened, units = _values(y, u)
     extra = {}
+    best = float(floor.varValue or 0.0)
+    pop_f = plan.population[f_idx]
+    gain = np.asarray(a_f.T @ pop_f).reshape(a_f.shape[1]) * scale / pop_f.sum()
     if tie_break:
-        best = float(floor.varValue or 0.0)
-        pop_f = plan.population[f_idx]
-        gain = np.asarray(a_f.T @ pop_f).reshape(a_f.shape[1]) * scale / pop_f.sum()
         prob.addConstraint(
             pulp.LpConstraint(
                 pulp.LpAffineExpression([(floor, 1.0)]),
@@ -485,16 +533,56 @@ def maximize_min_access(
         extra["tie_break_report"] = second.as_dict()
         if second.has_solution:
             opened, units = _values(y, u)
-    return _assemble_plan(
+    name = "lowest access over populated, reachable areas"
+    result = _assemble_plan(
         plan,
         "max-min access (MIP)",
         _rescale(report, 1.0 / scale),
         opened,
         units,
-        "lowest access over populated, reachable areas",
+        name,
         "floor_after",
         extra,
     )
+    t = result.totals
+    tie = (
+        "the highest population-weighted mean access, a second solve"
+        if tie_break
+        else "none: the solver's choice"
+    )
+    uniqueness = None
+    if t["floor_after"] <= t["floor_before"] + _close(t["floor_before"]):
+        # access only grows with units: a plan that cannot raise the floor means none can
+        uniqueness = same_for_every_plan(name, t["floor_after"], tie)
+    elif check_unique and not report.proven_optimal:
+        uniqueness = not_checked("Uniqueness not checked: the optimum was not proven.")
+    elif check_unique:
+        chosen_mean = float(t["mean_after"])
+        keep = [([(floor, 1.0)], pulp.LpConstraintGE, best - 1e-7 * max(abs(best), 1.0))]
+        if tie_break:
+            mean_terms = [(u[j], float(g)) for j, g in enumerate(gain) if g]
+            kept = float(sum(g * units[j] for j, g in enumerate(gain) if g))
+            keep.append((mean_terms, pulp.LpConstraintGE, kept - 1e-7 * max(abs(kept), 1.0)))
+
+        def verify(mask):
+            alt_units = _values(y, u)[1] * mask
+            access = _access_after(plan, alt_units)[plan.in_f]
+            floor_ok = access.min() >= t["floor_after"] - _close(t["floor_after"])
+            mean = float(plan.population[plan.in_f] @ access) / float(pop_f.sum())
+            return bool(floor_ok) and (not tie_break or mean >= chosen_mean - _close(chosen_mean))
+
+        uniqueness = check_other_plan(
+            prob,
+            y,
+            opened,
+            list(plan.candidates["site_id"]),
+            keep=keep,
+            options=options,
+            verify=verify,
+            objective_name=name,
+            tie_break=tie if tie_break else None,
+        )
+    return replace(result, uniqueness=uniqueness)
 
 
 def minimize_access_deviation(
@@ -510,6 +598,7 @@ def minimize_access_deviation(
     capacity_per_unit: float = 1.0,
     capacity_column: str = "capacity",
     solver_options: SolverOptions | None = None,
+    check_unique: bool = False,
 ) -> EquityResult:
     """Open sites and buy units within a budget to make access as even as possible.
 
@@ -597,4 +686,34 @@ def minimize_access_deviation(
     total = result.totals["demand_in_objective"]
     result.totals["mean_abs_deviation_before"] = result.totals["l1_deviation_before"] / total
     result.totals["mean_abs_deviation_after"] = result.totals["l1_deviation_after"] / total
+    if check_unique and not report.proven_optimal:
+        return replace(
+            result, uniqueness=not_checked("Uniqueness not checked: the optimum was not proven.")
+        )
+    if check_unique:
+        chosen_l1 = float(result.totals["l1_deviation_after"])
+        opt = float(report.objective)
+
+        def verify(mask):
+            access = _access_after(plan, _values(y, u)[1] * mask)
+            l1 = access_stats(access, plan.population, plan.in_f)["l1"]
+            return l1 <= chosen_l1 + _close(chosen_l1)
+
+        uniqueness = check_other_plan(
+            prob,
+            y,
+            opened,
+            list(plan.candidates["site_id"]),
+            keep=[
+                (
+                    list(zip(dev, share.tolist(), strict=True)),
+                    pulp.LpConstraintLE,
+                    opt + 1e-7 * max(abs(opt), 1.0),
+                )
+            ],
+            options=options,
+            verify=verify,
+            objective_name="absolute access deviation (no tie-break: the solver's choice)",
+        )
+        return replace(result, uniqueness=uniqueness)
     return result

@@ -32,6 +32,7 @@ from accessplan.location.equity_access import (
     resolve_method,
 )
 from accessplan.location.errors import InfeasibleModelError, SolverError
+from accessplan.location.result import money_totals
 from accessplan.location.solver import SolveReport, new_highs
 from accessplan.spatial.decay import Decay
 
@@ -390,6 +391,9 @@ def _qp_result(quad: _Quadratic, capacity, report, model, heuristic, extra) -> E
     totals["variance_after"] = totals["squared_deviation_after"] / pop
     totals["total_capacity"] = quad.total
     totals["total_capacity_after"] = float(capacity.sum())
+    # nothing is bought: capacity is moved between the given sites
+    totals.update(money_totals(site_cost=0.0, unit_cost=0.0, budget=None))
+    totals["site_only"] = []
     totals.update(extra)
     return EquityResult(
         model=model,

@@ -84,6 +84,7 @@ def explain_empty_plan(
     objective_name: str = "the objective",
     demand_label: str = "people",
     currency: str | None = None,
+    cost_label: str = "site cost plus its minimum units",
 ) -> PlanExplanation:
     """The reason a plan opened no new site (see the module notes for the codes and order).
 
@@ -122,6 +123,8 @@ def explain_empty_plan(
         What the demand counts, e.g. "people aged 65+".
     currency : str, optional
         Appended to money amounts in the text, e.g. "EUR".
+    cost_label : str, default "site cost plus its minimum units"
+        What ``candidate_cost`` counts, for the text.
 
     Returns
     -------
@@ -184,7 +187,7 @@ def explain_empty_plan(
             return PlanExplanation(
                 "nothing_affordable",
                 lead + f"the cheapest candidate in reach, {ids[cheapest]}, costs "
-                f"{_number(cost[cheapest])}{unit} (site cost plus its minimum units), more "
+                f"{_number(cost[cheapest])}{unit} ({cost_label}), more "
                 f"than the budget of {_number(shown)}{unit}{left}.",
             )
     return PlanExplanation(
