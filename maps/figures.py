@@ -29,6 +29,7 @@ from matplotlib.colors import Normalize, to_rgba
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
+from matplotlib.ticker import MaxNLocator, StrMethodFormatter
 
 from accessplan.data.errors import ProblemCollector
 from accessplan.data.files import atomic_file
@@ -391,8 +392,12 @@ def _change_map(
         aspect=35,
         pad=0.02,
     )
-    ticks = np.linspace(-limit, limit, 5)
-    digits = distinct_digits(ticks, min_digits=2)
+    # round ticks inside the symmetric limits (0 always among them)
+    ticks = MaxNLocator(nbins=6, symmetric=True, steps=[1, 2, 2.5, 5, 10]).tick_values(
+        -limit, limit
+    )
+    ticks = ticks[np.abs(ticks) <= limit * (1 + 1e-9)]
+    digits = distinct_digits(ticks, min_digits=1)
     bar.set_ticks(ticks, labels=[_signed(t, digits) for t in ticks])
     units = _legend_title(access_units, access_scale).replace("access", "change in access", 1)
     bar.set_label(f"{units}: red = loss, blue = gain")
@@ -503,6 +508,8 @@ def _distribution(
         (b, keep_b, "before", _BEFORE_COLOR, _BEFORE_STYLE),
         (a, keep_a, "after", _AFTER_COLOR, _AFTER_STYLE),
     ):
+        # "before" dashed on top: where the curves coincide, both stay visible
+        z = 3 if name == "before" else 2
         ax_hist.hist(
             values[keep],
             bins=edges,
@@ -512,14 +519,23 @@ def _distribution(
             ls=style,
             color=color,
             label=name,
+            zorder=z,
         )
         x, y = _weighted_ecdf(values[keep], w[keep])
         ax_ecdf.step(
-            np.r_[x[0], x], np.r_[0.0, y], where="post", color=color, ls=style, lw=2, label=name
+            np.r_[x[0], x],
+            np.r_[0.0, y],
+            where="post",
+            color=color,
+            ls=style,
+            lw=2,
+            label=name,
+            zorder=z,
         )
     xlabel = _legend_title(access_units, access_scale)
     ax_hist.set_xlabel(xlabel)
     ax_hist.set_ylabel(weights_label)
+    ax_hist.yaxis.set_major_formatter(StrMethodFormatter("{x:,.0f}"))
     ax_hist.set_title(f"{weights_label[:1].upper()}{weights_label[1:]} by access")
     ax_hist.legend(frameon=False)
     ax_ecdf.set_xlabel(xlabel)

@@ -401,7 +401,7 @@ def test_change_figure_symmetric_full_ramp(tmp_path, grid, sites):
     bar = fig.axes[1]
     assert bar.get_xlim() == pytest.approx((-4.0, 4.0))
     ticks = [t.get_text() for t in bar.get_xticklabels()]
-    assert ticks == ["\u22124.0", "\u22122.0", "0", "+2.0", "+4.0"]
+    assert ticks == ["\u22124", "\u22122", "0", "+2", "+4"]  # round, symmetric, 0 in the middle
     assert "per 1,000" in bar.get_xlabel()
 
     out = F.access_change_figure(areas, sites, tmp_path / "c.png", dpi=40, figsize_inches=(6, 5))
