@@ -75,7 +75,8 @@ dl.methods{display:grid;grid-template-columns:max-content 1fr;gap:.3em 1.2em;mar
 dl.methods dt{font-weight:600}dl.methods dd{margin:0}
 .muted{color:#666;font-size:.9em}
 tr.warning td:nth-child(2){color:#b00020;font-weight:bold}
-@page{size:A4;margin:16mm 14mm 18mm 14mm}
+@page{size:A4;margin:16mm 14mm 18mm 14mm;
+@bottom-right{content:"page " counter(page) " of " counter(pages);font-size:8pt;color:#555}}
 @media print{
 body{max-width:none;margin:0;padding:0;font-size:10pt;line-height:1.3}
 header.report-header{border-bottom:1.5pt solid #000}
@@ -85,9 +86,10 @@ table,tr,figure,dl.methods,.notice,.keep{break-inside:avoid;page-break-inside:av
 thead{display:table-header-group}
 table{width:auto;max-width:100%;font-size:9pt}
 th{background:#eee !important;-webkit-print-color-adjust:exact;print-color-adjust:exact}
-figure img{max-height:230mm;max-width:100%;border:none}
-iframe{width:100%;height:125mm;break-inside:avoid;page-break-inside:avoid}
-section.map{break-inside:avoid;page-break-inside:avoid}
+figure img{max-height:115mm;max-width:100%;width:auto;border:none}
+figure{text-align:center}figcaption{font-size:9pt;color:#444}
+iframe{width:100%;height:112mm;break-inside:avoid;page-break-inside:avoid}
+section[id^="map-"]{break-inside:avoid;page-break-inside:avoid}
 pre{white-space:pre-wrap;word-break:break-word;overflow:visible;font-size:7.5pt}
 a{color:inherit;text-decoration:none}
 .no-print{display:none}
@@ -308,7 +310,12 @@ def _ventilators(ventilators, summary: Mapping) -> str:
         return ""
     credited = _num(_get(summary, "ventilators", "credited_units"))
     note = ""
-    if credited is not None:
+    if credited == 0:
+        note = (
+            '<p class="muted">The plan buys no ventilators: its new sites start with '
+            '<span id="vent-credited" data-value="0.0">none</span>.</p>\n'
+        )
+    elif credited is not None:
         note = (
             '<p class="muted">\u201ccurrent\u201d counts the '
             f'<span id="vent-credited" data-value="{credited!r}">{credited:,.0f}</span> '

@@ -216,9 +216,10 @@ def _notices(summary: Mapping, opened) -> str:
                 f"The chosen sites are the only optimum (checked). {html_text(text)}</p>"
             )
         elif text:
+            extra = "" if text.strip(" .").lower() == "not checked" else " " + html_text(text)
             parts.append(
                 '<p class="muted" id="plan-uniqueness" data-value="">'
-                f"Whether other plans do equally well was not checked. {html_text(text)}</p>"
+                f"Whether other plans do equally well was not checked.{extra}</p>"
             )
     return "\n".join(parts) + ("\n" if parts else "")
 
@@ -373,11 +374,15 @@ def districts_section(districts: pd.DataFrame | None, summary: Mapping) -> str:
 # --------------------------------------------------------------------------
 # methods and assumptions
 def _file_name(spec) -> str | None:
+    """The file name (no folders) of a layer spec or path, with its layer when named."""
+    layer = None
     if isinstance(spec, Mapping):
+        layer = spec.get("layer")
         spec = spec.get("path")
     if not spec:
         return None
-    return Path(str(spec)).name
+    name = Path(str(spec)).name
+    return f"{name} (layer {layer})" if layer else name
 
 
 def _speeds(network: Mapping) -> str | None:
@@ -488,6 +493,16 @@ def methods_section(summary: Mapping, scenario: Mapping) -> str:
         )
     if sources:
         items.append(("sources", "Data sources", "; ".join(sources)))
+    group = get_path(scenario, "areas", "group")
+    if group:
+        items.append(
+            (
+                "districts",
+                "Districts",
+                f"the values of column {group} of the areas; each district's figures are "
+                "population-weighted over its areas",
+            )
+        )
     m = _plan_money(summary)
     if m["objective_label"] or m["objective"]:
         solver = get_path(summary, "location", "solver", "solver") or get_path(
@@ -519,8 +534,10 @@ def methods_section(summary: Mapping, scenario: Mapping) -> str:
             if as_number(vent.get(key)) is not None:
                 parts.append(fmt.format(as_number(vent[key])))
         credited = as_number(get_path(summary, "ventilators", "credited_units"))
-        if credited is not None:
+        if credited is not None and credited > 0:
             parts.append(f"{credited:,.0f} units bought by the plan counted as ventilators")
+        elif credited is not None:
+            parts.append("the plan buys no ventilators, so its new sites start with none")
         if parts:
             items.append(
                 (
@@ -536,7 +553,7 @@ def methods_section(summary: Mapping, scenario: Mapping) -> str:
     if command:
         software += f", command \u201c{command}\u201d"
     if started:
-        software += f", run started {started}"
+        software += f", run started {str(started).replace('T', ' ').replace('Z', ' UTC')}"
     items.append(("software", "Software and run", software))
     body = "".join(
         f'<dt>{html_text(term)}</dt><dd id="method-{key}">{html_text(text)}</dd>'

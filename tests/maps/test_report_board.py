@@ -356,7 +356,7 @@ def test_methods_and_assumptions(tmp_path):
     assert "0.8 patients" in vent and "9 days" in vent and "7 hours" in vent
     assert "240 units bought by the plan" in vent
     assert "accessplan 0.7.1" in text["method-software"]
-    assert "2026-12-02T06:05:00Z" in text["method-software"]
+    assert "run started 2026-12-02 06:05:00 UTC" in text["method-software"]
     assert (
         text["subtitle"]
         == "Access plan report \u00b7 run 2026-12-02 06:05 UTC \u00b7 accessplan 0.7.1"
@@ -481,3 +481,24 @@ def test_ventilators_say_what_the_plan_bought(tmp_path):
     assert page.value("vent-credited") == 240.0
     assert "counts the 240 ventilators the plan buys" in page.words()
     assert page.value("vent-C7-current") == 240.0
+
+
+def test_methods_name_layers_districts_and_no_ventilators_bought():
+    from accessplan.maps.report_sections import methods_section
+
+    scenario = {
+        "areas": {"path": "/x/region.gpkg", "layer": "areas", "group": "settlement"},
+        "ventilators": {"patients_per_100k_day": 0.8},
+    }
+    summary = _summary()
+    summary["ventilators"]["credited_units"] = 0.0
+    html = methods_section(summary, scenario)
+    assert "areas: region.gpkg (layer areas)" in html
+    assert "the values of column settlement of the areas" in html
+    assert "the plan buys no ventilators, so its new sites start with none" in html
+    assert "0 units bought" not in html
+
+
+def test_unchecked_uniqueness_said_once(tmp_path):
+    page = _read(_write(tmp_path, _summary(uniqueness={"unique": None, "text": "not checked"})))
+    assert page.text["plan-uniqueness"] == "Whether other plans do equally well was not checked."
