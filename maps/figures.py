@@ -23,26 +23,28 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from matplotlib import colormaps, patheffects
+from matplotlib import colormaps
 from matplotlib.cm import ScalarMappable
 from matplotlib.colors import Normalize, to_rgba
 from matplotlib.figure import Figure
-from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 from matplotlib.ticker import MaxNLocator, StrMethodFormatter
 
 from accessplan.data.errors import ProblemCollector
 from accessplan.data.files import atomic_file
-from accessplan.maps.class_labels import class_labels, distinct_digits, format_number, scale_label
+from accessplan.maps.class_labels import class_labels, distinct_digits, format_number
 from accessplan.maps.classes import (
     CHANGE_RAMP,
-    NO_ACCESS_COLOR,
-    NO_ACCESS_HATCH,
-    NO_ACCESS_LABEL,
     NO_DATA,
     AccessClasses,
     classify,
     shared_classes,
+)
+from accessplan.maps.figure_layers import (
+    draw_areas,
+    draw_sites,
+    legend_title,
+    no_access_patch,
 )
 from accessplan.spatial.inequity import lorenz_points, weighted_gini
 
@@ -68,10 +70,6 @@ _BEFORE_COLOR = "#737373"
 _BEFORE_STYLE = "--"
 _AFTER_COLOR = "#225ea8"
 _AFTER_STYLE = "-"
-_NEW_SITE_COLOR = "#e6007e"
-#: matplotlib hatch of the "no access" class (diagonal lines in NO_ACCESS_HATCH)
-_HATCH = "////"
-_POINT_SIZE = 36
 NO_SCORE_LABEL = "no score"
 BINS_KEY = "accessplan:bins"
 CHANGE_LIMIT_KEY = "accessplan:change_limit"
@@ -189,100 +187,6 @@ def shared_bins(
 
 # --------------------------------------------------------------------------
 # builders (return the Figure; the public functions save it)
-def _legend_title(access_units: str | None, access_scale: float) -> str:
-    if access_units:
-        return f"access ({access_units})"
-    per = scale_label(access_scale)
-    return f"access ({per})" if per else "access"
-
-
-def _no_access_patch(label: str = NO_ACCESS_LABEL) -> Patch:
-    return Patch(
-        facecolor=NO_ACCESS_COLOR, edgecolor=NO_ACCESS_HATCH, hatch=_HATCH, lw=0.6, label=label
-    )
-
-
-def _is_points(areas) -> bool:
-    kinds = set(areas.geometry.geom_type.dropna())
-    return bool(kinds) and kinds <= {"Point", "MultiPoint"}
-
-
-def _draw_areas(ax, areas, face, hatched: np.ndarray) -> None:
-    """Fill every area (one collection), then hatch the ``hatched`` ones over it."""
-    points = _is_points(areas)
-    if points:
-        areas.plot(ax=ax, color=face, markersize=_POINT_SIZE, edgecolor="#636363", linewidth=0.4)
-    else:
-        areas.plot(ax=ax, color=face, edgecolor="white", linewidth=0.2)
-    if hatched.any():
-        extra = {"markersize": _POINT_SIZE} if points else {}
-        areas[hatched].plot(
-            ax=ax,
-            facecolor="none",
-            edgecolor=NO_ACCESS_HATCH,
-            hatch=_HATCH,
-            linewidth=0.4 if points else 0.0,
-            **extra,
-        )
-
-
-def _label_sites(ax, sites) -> None:
-    names = sites["name"] if "name" in sites.columns else sites.get("site_id")
-    if names is None:
-        return
-    halo = [patheffects.withStroke(linewidth=2.5, foreground="white")]
-    for geom, name in zip(sites.geometry, names, strict=True):
-        if geom is None or geom.is_empty or name is None or pd.isna(name):
-            continue
-        ax.annotate(
-            str(name),
-            (geom.x, geom.y),
-            xytext=(5, 5),
-            textcoords="offset points",
-            fontsize=7,
-            path_effects=halo,
-            zorder=5,
-        )
-
-
-def _draw_sites(axes, sites, new_column: str, handles: list, *, label_new: bool) -> None:
-    if sites is None or not len(sites):
-        return
-    is_new = sites[new_column].fillna(False).astype(bool).to_numpy()
-    old = sites[~is_new]
-    new = sites[is_new]
-    for ax in axes:
-        if len(old):
-            old.plot(ax=ax, color="black", marker="^", markersize=18, zorder=3)
-    if len(new):
-        new.plot(
-            ax=axes[-1],
-            color=_NEW_SITE_COLOR,
-            marker="*",
-            markersize=140,
-            zorder=4,
-            edgecolor="black",
-            linewidth=0.5,
-        )
-        if label_new:
-            _label_sites(axes[-1], new)
-    if len(old):
-        handles.append(Line2D([], [], color="black", marker="^", ls="", label="existing site"))
-    if len(new):
-        handles.append(
-            Line2D(
-                [],
-                [],
-                color=_NEW_SITE_COLOR,
-                marker="*",
-                ms=12,
-                ls="",
-                markeredgecolor="black",
-                label="new site",
-            )
-        )
-
-
 def _access_maps(
     areas,
     sites,
@@ -322,7 +226,7 @@ def _access_maps(
         cls = classes.classify(values)
         face = [colors[c] if c >= 0 else to_rgba(NO_DATA) for c in cls]
         hatched = (cls == 0) if classes.zero_class else np.zeros(len(cls), dtype=bool)
-        _draw_areas(ax, areas, face, hatched)
+        draw_areas(ax, areas, face, hatched)
         ax.set_title(title)
         ax.set_axis_off()
         ax.set_aspect("equal")
@@ -331,17 +235,17 @@ def _access_maps(
     handles = []
     for i, lab in enumerate(labels):
         if classes.zero_class and i == 0:
-            handles.append(_no_access_patch(lab))
+            handles.append(no_access_patch(lab))
         else:
             handles.append(Patch(facecolor=colors[i], edgecolor="none", label=lab))
     if np.isnan(b).any() or np.isnan(a).any():
         handles.append(Patch(facecolor=NO_DATA, edgecolor="none", label=NO_SCORE_LABEL))
-    _draw_sites(axes, sites, new_column, handles, label_new=label_new_sites)
+    draw_sites(axes, sites, new_column, handles, label_new=label_new_sites)
     fig.legend(
         handles=handles,
         loc="outside lower center",
         ncol=min(len(handles), 4),
-        title=f"{_legend_title(access_units, access_scale)}, same classes in both panels",
+        title=f"{legend_title(access_units, access_scale)}, same classes in both panels",
         frameon=False,
     )
     return fig, classes
@@ -375,14 +279,14 @@ def _change_map(
 
     fig = Figure(figsize=figsize_inches, layout="constrained")
     ax = fig.subplots()
-    _draw_areas(ax, areas, face, np.zeros(len(values), dtype=bool))
+    draw_areas(ax, areas, face, np.zeros(len(values), dtype=bool))
     ax.set_title(title)
     ax.set_axis_off()
     ax.set_aspect("equal")
     handles = []
     if np.isnan(values).any():
         handles.append(Patch(facecolor=NO_DATA, edgecolor="none", label=NO_SCORE_LABEL))
-    _draw_sites([ax], sites, new_column, handles, label_new=label_new_sites)
+    draw_sites([ax], sites, new_column, handles, label_new=label_new_sites)
     bar = fig.colorbar(
         ScalarMappable(norm=norm, cmap=cmap),
         ax=ax,
@@ -399,7 +303,7 @@ def _change_map(
     ticks = ticks[np.abs(ticks) <= limit * (1 + 1e-9)]
     digits = distinct_digits(ticks, min_digits=1)
     bar.set_ticks(ticks, labels=[_signed(t, digits) for t in ticks])
-    units = _legend_title(access_units, access_scale).replace("access", "change in access", 1)
+    units = legend_title(access_units, access_scale).replace("access", "change in access", 1)
     bar.set_label(f"{units}: red = loss, blue = gain")
     if handles:  # outside the map, under the colour bar: it never covers an area
         fig.legend(handles=handles, loc="outside lower center", ncol=len(handles), frameon=False)
@@ -532,7 +436,7 @@ def _distribution(
             label=name,
             zorder=z,
         )
-    xlabel = _legend_title(access_units, access_scale)
+    xlabel = legend_title(access_units, access_scale)
     ax_hist.set_xlabel(xlabel)
     ax_hist.set_ylabel(weights_label)
     ax_hist.yaxis.set_major_formatter(StrMethodFormatter("{x:,.0f}"))

@@ -17,6 +17,7 @@ from shapely.geometry import Point, box
 from accessplan.data.errors import InputValidationError
 from accessplan.maps import figures as F
 from accessplan.maps.classes import NO_ACCESS_COLOR, NO_ACCESS_HATCH, NO_DATA
+from accessplan.maps.figure_layers import HATCH
 from accessplan.maps.webmap import shared_classes
 from accessplan.spatial.inequity import lorenz_points, weighted_gini
 
@@ -197,12 +198,12 @@ def test_no_access_hatched_on_map_and_legend(grid, sites):
             # one hatch layer over exactly the zero-access areas, hatch in NO_ACCESS_HATCH
             assert len(hatched) == 1
             assert len(hatched[0].get_paths()) == zeros
-            assert hatched[0].get_hatch() == F._HATCH
+            assert hatched[0].get_hatch() == HATCH
             np.testing.assert_allclose(hatched[0].get_edgecolor()[0], to_rgba(NO_ACCESS_HATCH))
         else:
             assert hatched == []
     swatches = fig.legends[0].get_patches()
-    assert swatches[0].get_hatch() == F._HATCH  # "0 (no access)"
+    assert swatches[0].get_hatch() == HATCH  # "0 (no access)"
     assert all(not p.get_hatch() for p in swatches[1:])
 
 

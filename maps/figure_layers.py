@@ -1,0 +1,132 @@
+"""Pieces of the static figures: areas with the hatched "no access" class, sites, legend titles.
+
+Shared by the figures of :mod:`accessplan.maps.figures`; matplotlib only, no ``pyplot``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from matplotlib import patheffects
+from matplotlib.lines import Line2D
+from matplotlib.patches import Patch
+
+from accessplan.maps.class_labels import scale_label
+from accessplan.maps.classes import NO_ACCESS_COLOR, NO_ACCESS_HATCH, NO_ACCESS_LABEL
+
+__all__ = [
+    "HATCH",
+    "NEW_SITE_COLOR",
+    "POINT_SIZE",
+    "draw_areas",
+    "draw_sites",
+    "is_points",
+    "label_sites",
+    "legend_title",
+    "no_access_patch",
+]
+
+#: matplotlib hatch of the "no access" class (diagonal lines in NO_ACCESS_HATCH)
+HATCH = "////"
+#: marker size (points^2) of point areas
+POINT_SIZE = 36
+NEW_SITE_COLOR = "#e6007e"
+
+
+def legend_title(access_units: str | None, access_scale: float) -> str:
+    """``"access (units)"``, or ``"access (per 1,000)"`` from the scale alone, or ``"access"``."""
+    if access_units:
+        return f"access ({access_units})"
+    per = scale_label(access_scale)
+    return f"access ({per})" if per else "access"
+
+
+def no_access_patch(label: str = NO_ACCESS_LABEL) -> Patch:
+    """The legend swatch of "no access": the light fill hatched like the map."""
+    return Patch(
+        facecolor=NO_ACCESS_COLOR, edgecolor=NO_ACCESS_HATCH, hatch=HATCH, lw=0.6, label=label
+    )
+
+
+def is_points(areas) -> bool:
+    """Whether every geometry of ``areas`` is a point (drawn as circles)."""
+    kinds = set(areas.geometry.geom_type.dropna())
+    return bool(kinds) and kinds <= {"Point", "MultiPoint"}
+
+
+def draw_areas(ax, areas, face, hatched: np.ndarray) -> None:
+    """Fill every area (one collection), then hatch the ``hatched`` ones over it."""
+    points = is_points(areas)
+    if points:
+        areas.plot(ax=ax, color=face, markersize=POINT_SIZE, edgecolor="#636363", linewidth=0.4)
+    else:
+        areas.plot(ax=ax, color=face, edgecolor="white", linewidth=0.2)
+    if hatched.any():
+        extra = {"markersize": POINT_SIZE} if points else {}
+        areas[hatched].plot(
+            ax=ax,
+            facecolor="none",
+            edgecolor=NO_ACCESS_HATCH,
+            hatch=HATCH,
+            linewidth=0.4 if points else 0.0,
+            **extra,
+        )
+
+
+def label_sites(ax, sites) -> None:
+    """Write each site's ``name`` (else ``site_id``) beside it, on a white halo."""
+    names = sites["name"] if "name" in sites.columns else sites.get("site_id")
+    if names is None:
+        return
+    halo = [patheffects.withStroke(linewidth=2.5, foreground="white")]
+    for geom, name in zip(sites.geometry, names, strict=True):
+        if geom is None or geom.is_empty or name is None or pd.isna(name):
+            continue
+        ax.annotate(
+            str(name),
+            (geom.x, geom.y),
+            xytext=(5, 5),
+            textcoords="offset points",
+            fontsize=7,
+            path_effects=halo,
+            zorder=5,
+        )
+
+
+def draw_sites(axes, sites, new_column: str, handles: list, *, label_new: bool) -> None:
+    """Existing sites (triangles) on every axis, new ones (stars) on the last; extend ``handles``."""
+    if sites is None or not len(sites):
+        return
+    is_new = sites[new_column].fillna(False).astype(bool).to_numpy()
+    old = sites[~is_new]
+    new = sites[is_new]
+    for ax in axes:
+        if len(old):
+            old.plot(ax=ax, color="black", marker="^", markersize=18, zorder=3)
+    if len(new):
+        new.plot(
+            ax=axes[-1],
+            color=NEW_SITE_COLOR,
+            marker="*",
+            markersize=140,
+            zorder=4,
+            edgecolor="black",
+            linewidth=0.5,
+        )
+        if label_new:
+            label_sites(axes[-1], new)
+    if len(old):
+        handles.append(Line2D([], [], color="black", marker="^", ls="", label="existing site"))
+    if len(new):
+        handles.append(
+            Line2D(
+                [],
+                [],
+                color=NEW_SITE_COLOR,
+                marker="*",
+                ms=12,
+                ls="",
+                markeredgecolor="black",
+                label="new site",
+            )
+        )
