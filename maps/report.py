@@ -76,7 +76,8 @@ dl.methods dt{font-weight:600}dl.methods dd{margin:0}
 .muted{color:#666;font-size:.9em}
 tr.warning td:nth-child(2){color:#b00020;font-weight:bold}
 @page{size:A4;margin:16mm 14mm 18mm 14mm;
-@bottom-right{content:"page " counter(page) " of " counter(pages);font-size:8pt;color:#555}}
+@bottom-right{content:"page " counter(page) " of " counter(pages);font-size:8pt;color:#555;
+font-family:system-ui,-apple-system,"Segoe UI",Roboto,Helvetica,Arial,sans-serif}}
 @media print{
 body{max-width:none;margin:0;padding:0;font-size:10pt;line-height:1.3}
 header.report-header{border-bottom:1.5pt solid #000}

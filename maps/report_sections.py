@@ -18,7 +18,6 @@ from accessplan.maps.escaping import html_text
 from accessplan.maps.report_format import (
     as_number,
     format_money,
-    format_value,
     get_path,
     id_slug,
     number_cell,
@@ -237,22 +236,25 @@ def headline_section(summary: Mapping, comparison, new_sites) -> str:
         n = int(opened)
         units = as_number(m["units_added"])
         with_units = (
-            f" with {format_value(units, 'int')} {html_text(m['unit_label'])}"
+            f" with {number_span(units, 'int', 'headline-units')} {html_text(m['unit_label'])}"
             if units is not None
             else ""
         )
         cost = as_number(m["cost"])
         cost_text = ""
         if cost is not None:
-            cost_text = f" at a cost of {html_text(format_money(cost, cur, short=True))}"
+            money = format_money(cost, cur, short=True)
+            cost_text = f" at a cost of {number_span(cost, 'money', 'headline-cost', text=money)}"
             budget = as_number(m["budget"])
             if budget is not None:
                 word = "within" if m["verdict"] == "within budget" else "over"
                 cost_text += (
-                    f", {word} the budget of {html_text(format_money(budget, cur, short=True))}"
+                    f", {word} the budget of "
+                    f"{number_span(budget, 'money', 'headline-budget', text=format_money(budget, cur, short=True))}"
                 )
         sentences.append(
-            f"The plan opens {n} new site{'s' if n != 1 else ''}{with_units}{cost_text}."
+            f"The plan opens {number_span(n, 'int', 'headline-new-sites')} new site{'s' if n != 1 else ''}"
+            f"{with_units}{cost_text}."
         )
         only = site_only_ids(summary, new_sites)
         if only:
@@ -263,7 +265,11 @@ def headline_section(summary: Mapping, comparison, new_sites) -> str:
     newly = as_number(m["newly_covered"])
     if newly is not None and newly > 0:
         per = as_number(m["per_person"])
-        per_text = f" ({html_text(format_money(per, cur))} per person)" if per is not None else ""
+        per_text = (
+            f" ({number_span(per, 'money', 'headline-cost-per-person', text=format_money(per, cur))} per person)"
+            if per is not None
+            else ""
+        )
         sentences.append(
             f"It brings {number_span(newly, 'int', 'headline-newly-covered')} "
             f"{html_text(label)} within reach of a site for the first time{per_text}."
@@ -275,14 +281,14 @@ def headline_section(summary: Mapping, comparison, new_sites) -> str:
         verb = "rises" if ma > mb else "falls" if ma < mb else "stays"
         unit_text = f" {html_text(units)}" if units else ""
         sentences.append(
-            f"Population-weighted mean access {verb} from {html_text(format_value(mb * scale, 'access'))} "
-            f"to {html_text(format_value(ma * scale, 'access'))}{unit_text}."
+            f"Population-weighted mean access {verb} from {number_span(mb * scale, 'access', 'headline-access-before')} "
+            f"to {number_span(ma * scale, 'access', 'headline-access-after')}{unit_text}."
         )
     zb, za = (as_number(_comparison(comparison, "share_zero", c)) for c in ("before", "after"))
     if zb is not None and za is not None:
         sentences.append(
-            f"The share of the population with no access goes from {format_value(zb, 'share')} "
-            f"to {format_value(za, 'share')} "
+            f"The share of the population with no access goes from {number_span(zb, 'share', 'headline-zero-share-before')} "
+            f"to {number_span(za, 'share', 'headline-zero-share-after')} "
             f"({number_span(za - zb, 'pp', 'headline-zero-share-change')})."
         )
     body = " ".join(sentences)

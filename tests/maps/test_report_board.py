@@ -232,6 +232,14 @@ def test_cost_budget_verdict_for_every_objective(tmp_path, objective):
     assert "cost of the plan (EUR)" in page.words()
     # the sentence at the top says the same, with the currency
     assert f"at a cost of {format_money(cost, 'EUR', short=True)}" in page.text["headline"]
+    assert page.value("headline-cost") == cost
+    assert page.text["headline-cost"] == format_money(cost, "EUR", short=True)
+    assert page.value("headline-new-sites") == 2
+    assert page.value("headline-units") == 60
+    if budget is not None:
+        assert page.value("headline-budget") == budget
+        word = "within" if verdict == "within budget" else "over"
+        assert f"{word} the budget of EUR" in page.text["headline"]
 
 
 def test_verdict_and_cost_per_person_derived_when_not_recorded(tmp_path):
