@@ -82,6 +82,7 @@ font-family:system-ui,-apple-system,"Segoe UI",Roboto,Helvetica,Arial,sans-serif
 body{max-width:none;margin:0;padding:0;font-size:10pt;line-height:1.3}
 header.report-header{border-bottom:1.5pt solid #000}
 h1,h2,h3,h4,caption,figcaption{break-after:avoid;page-break-after:avoid}
+h2+p,h2+.notice,h3+p{break-after:avoid;page-break-after:avoid}
 h2{margin-top:1.2em}
 table,tr,figure,dl.methods,.notice,.keep{break-inside:avoid;page-break-inside:avoid}
 thead{display:table-header-group}
