@@ -20,7 +20,9 @@ in any CRS. From these this module writes:
   and jQuery, so :func:`accessplan.maps.offline.save_offline` can write it as
   one offline page;
 - :func:`unmet_chart`: a PNG of unmet demand per period, one line per resource
-  plus the total (:func:`unmet_series` gives the numbers plotted).
+  plus the total (:func:`unmet_series` gives the numbers plotted);
+- :func:`unmet_comparison_chart`: a PNG of total unmet demand per period with
+  the moves and without them (``unmet_without_moves`` column), the gap shaded.
 
 Every file is written to a temporary name beside the target and renamed into
 place, so a failure never leaves a half-written output.
@@ -52,6 +54,7 @@ __all__ = [
     "command_list",
     "transfer_map",
     "unmet_chart",
+    "unmet_comparison_chart",
     "unmet_series",
     "write_commands",
 ]
@@ -570,6 +573,92 @@ def unmet_chart(
         The path written. The plotted numbers are :func:`unmet_series`.
     """
     fig = _unmet_figure(unmet, figsize_inches=figsize_inches, title=title)
+    path = Path(path)
+    try:
+        with atomic_file(path, binary=True) as handle:
+            fig.savefig(handle, format="png", dpi=dpi, metadata={"Software": "accessplan"})
+    finally:
+        fig.clear()
+    return path
+
+
+def unmet_comparison_chart(
+    unmet,
+    path,
+    *,
+    figsize_inches=(8.0, 4.0),
+    dpi=100,
+    title="Unmet demand per period: with and without moves",
+) -> Path:
+    """Draw total unmet demand per period with the moves and without them as a PNG.
+
+    Parameters
+    ----------
+    unmet : pandas.DataFrame
+        Columns ``period``, ``unmet`` and ``unmet_without_moves`` (one row per
+        facility, resource and period).
+    path : str or path-like
+        The PNG to write (parent folders are created; written atomically).
+    figsize_inches, dpi, title
+        As for :func:`unmet_chart`.
+
+    Returns
+    -------
+    pathlib.Path
+        The path written. The two lines are the per-period sums of ``unmet``
+        and of ``unmet_without_moves``; the area between them (demand the
+        moves served) is shaded.
+    """
+    _check_unmet(unmet)
+    if "unmet_without_moves" not in unmet.columns:
+        problems = ProblemCollector(what="unmet demand")
+        problems.add("column is missing", source="unmet", column="unmet_without_moves")
+        problems.raise_if_any()
+    frame = pd.DataFrame(
+        {
+            "period": pd.to_numeric(unmet["period"]).to_numpy(dtype=float),
+            "with": pd.to_numeric(unmet["unmet"]).to_numpy(dtype=float),
+            "without": pd.to_numeric(unmet["unmet_without_moves"]).to_numpy(dtype=float),
+        }
+    )
+    sums = frame.groupby("period")[["with", "without"]].sum().sort_index()
+    periods = sums.index.to_numpy(dtype=float)
+    fig = Figure(figsize=figsize_inches, layout="constrained")
+    ax = fig.add_subplot()
+    ax.fill_between(
+        periods,
+        sums["with"].to_numpy(),
+        sums["without"].to_numpy(),
+        color="#9ecae1",
+        alpha=0.6,
+        label="served thanks to the moves",
+    )
+    ax.plot(
+        periods,
+        sums["without"].to_numpy(),
+        color=UNMET_COLOR,
+        linestyle="--",
+        marker="o",
+        markersize=3,
+        label="without moves (own units only)",
+        gid="unmet:without",
+    )
+    ax.plot(
+        periods,
+        sums["with"].to_numpy(),
+        color="black",
+        linewidth=2.5,
+        marker="o",
+        markersize=3,
+        label="with the moves",
+        gid="unmet:with",
+    )
+    ax.set_xlabel("period")
+    ax.set_ylabel("unmet demand (units)")
+    ax.set_title(title)
+    ax.set_ylim(bottom=0.0)
+    ax.grid(True, alpha=0.3)
+    ax.legend(loc="best", fontsize="small")
     path = Path(path)
     try:
         with atomic_file(path, binary=True) as handle:

@@ -3,7 +3,17 @@
 Reads the facilities of the scenario and the ``[redeploy]`` tables (or builds
 them from the facilities' ventilators and the options), runs the full-horizon
 model or the rolling horizon, and writes the command list, the realised unmet
-demand and inventory, prices, an offline transfer map and an unmet-demand chart.
+demand and inventory, prices, an offline transfer map, unmet-demand charts and
+one self-contained ``report.html``.
+
+Prices come from a full-horizon plan: the plan itself, or, for a rolling run,
+a full-horizon plan over the same demand trace (what one more unit would be
+worth with perfect foresight), each checked by re-solving
+(:mod:`accessplan.capacity.redeploy_prices`).
+
+"Without moves" is the unmet demand if every facility used only its own units
+(fixed and mobile, as in the stock table) in every period:
+``max(0, demand + buffer - fixed - mobile)`` per facility, resource and period.
 """
 
 from __future__ import annotations
@@ -32,8 +42,10 @@ from accessplan.planner.scenario import Scenario
 __all__ = [
     "RedeployRun",
     "redeploy_inputs",
+    "redeploy_summary",
     "run_redeploy",
     "table_sources",
+    "unmet_without_moves",
     "write_redeploy_outputs",
 ]
 
@@ -53,6 +65,7 @@ class RedeployRun:
     transfer: pd.DataFrame
     resources: pd.DataFrame
     result: Any  # RedeployPlan or RollingResult
+    prices: Any = None  # RedeployPlan whose prices are reported (the plan itself when full)
 
 
 #: columns of the redeploy tables holding ids: read as text, exactly as written
@@ -262,6 +275,25 @@ def run_redeploy(scenario: Scenario, *, log: Log = lambda _msg: None) -> Redeplo
         )
         proven = sum(r.proven_optimal for r in result.reports)
         log(f"{proven} of {len(result.reports)} windows proven optimal")
+    if spec.lookahead is None:
+        prices = result
+    else:
+        log("prices: full-horizon plan over the same demand (perfect foresight)")
+        prices = redeploy(
+            demand,
+            stock,
+            transfer,
+            resources,
+            solver_options=options,
+            sources=table_sources(scenario),
+            **common,
+        )
+    check = prices.price_check
+    if check is not None:
+        log(
+            f"prices checked by {check.resolves} re-solves in {check.seconds:.1f} s"
+            + (f" ({check.unchecked} left unchecked)" if check.unchecked else "")
+        )
     return RedeployRun(
         scenario=scenario,
         facilities=facilities,
@@ -270,17 +302,144 @@ def run_redeploy(scenario: Scenario, *, log: Log = lambda _msg: None) -> Redeplo
         transfer=transfer,
         resources=resources,
         result=result,
+        prices=prices,
     )
+
+
+def unmet_without_moves(
+    demand: pd.DataFrame, stock: pd.DataFrame, unmet: pd.DataFrame, *, buffer_eta: float = 0.0
+) -> np.ndarray:
+    """Unmet demand of each row of ``unmet`` if every facility used only its own units.
+
+    Parameters
+    ----------
+    demand, stock : DataFrame
+        The redeployment tables (``facility, resource, period, demand`` and
+        ``facility, resource, fixed_units, mobile_units``).
+    unmet : DataFrame
+        Rows ``facility, resource, period`` (the plan's unmet table).
+    buffer_eta : float
+        The robust buffer added to every demand.
+
+    Returns
+    -------
+    ndarray
+        ``max(0, demand + buffer_eta - fixed - mobile)`` per row (0 demand and 0
+        units where a table has no row).
+    """
+    need = demand.assign(period=pd.to_numeric(demand["period"]).astype(int)).set_index(
+        ["facility", "resource", "period"]
+    )["demand"]
+    own = stock.set_index(["facility", "resource"])
+    units = pd.to_numeric(own["fixed_units"]) + pd.to_numeric(own["mobile_units"])
+    keys = list(zip(unmet["facility"], unmet["resource"], unmet["period"].astype(int), strict=True))
+    d = np.array([float(need.get(k, 0.0)) for k in keys])
+    u = np.array([float(units.get(k[:2], 0.0)) for k in keys])
+    return np.maximum(d + buffer_eta - u, 0.0)
+
+
+def _resource_label(resources: pd.DataFrame) -> str:
+    names = [str(r) for r in resources["resource"]]
+    return names[0] if len(names) == 1 else "units"
+
+
+def redeploy_summary(run: RedeployRun, unmet: pd.DataFrame) -> dict[str, Any]:
+    """The facts of a redeployment run for ``summary.json`` and the report.
+
+    Parameters
+    ----------
+    run : RedeployRun
+    unmet : DataFrame
+        The realised unmet table with its ``unmet_without_moves`` column.
+
+    Returns
+    -------
+    dict
+    """
+    from accessplan.planner.facts import run_facts
+
+    result = run.result
+    rolling = hasattr(result, "reports")
+    moves = result.transfers if rolling else result.moves
+    spec = run.scenario.redeploy
+    without = float(unmet["unmet_without_moves"].sum())
+    with_moves = float(unmet["unmet"].sum())
+    summary: dict[str, Any] = {
+        "run": run_facts("redeploy"),
+        "scenario": run.scenario.name,
+        "mode": "rolling horizon" if rolling else "full horizon",
+        "periods": int(run.demand["period"].max()) + 1,
+        "facilities": len(run.facilities),
+        "resource_label": _resource_label(run.resources),
+        "moves": len(moves),
+        "units_moved": float(moves["units"].sum()) if len(moves) else 0.0,
+        "transfer_cost": float(moves["cost"].sum()) if len(moves) else 0.0,
+        "total_unmet": with_moves,
+        "unmet_without_moves": without,
+        "unmet_avoided": without - with_moves,
+        "options": {
+            "lookahead": spec.lookahead,
+            "unmet_penalty": spec.unmet_penalty if spec.resources is None else None,
+            "mobile_share": spec.mobile_share if spec.stock is None else None,
+            "transfer_delay_periods": (
+                spec.transfer_delay_periods if spec.transfers is None else None
+            ),
+            "transfer_cost_per_unit": (
+                spec.transfer_cost_per_unit if spec.transfers is None else None
+            ),
+            "equity_gamma": spec.equity_gamma,
+            "buffer_eta": spec.buffer_eta,
+            "discount": spec.discount,
+            "smoothing_penalty": spec.smoothing_penalty,
+            "unmet_cap": spec.unmet_cap,
+            "solver": spec.solver,
+            "demand_from": "demand trace" if spec.demand_trace is not None else "generated surge",
+        },
+    }
+    if rolling:
+        summary["total_cost"] = result.total_cost
+        summary["windows"] = [r.as_dict() for r in result.reports]
+        proven = sum(r.proven_optimal for r in result.reports)
+        summary["windows_proven_optimal"] = proven
+    else:
+        summary["solver"] = result.report.as_dict()
+        summary["costs"] = {
+            k: getattr(result.totals, k) for k in result.totals.__dataclass_fields__
+        }
+        summary["total_cost"] = result.totals.total
+        summary["equity_price"] = result.equity_price
+    plan = run.prices
+    if plan is not None:
+        shadow = plan.shadow_prices
+        unique = shadow["unique"] if "unique" in shadow.columns else pd.Series(dtype="boolean")
+        summary["prices"] = {
+            "from": (
+                "the full-horizon plan over the same demand (perfect foresight)"
+                if rolling
+                else "this plan"
+            ),
+            "cells": len(shadow),
+            "unique": int((unique == True).sum()),  # noqa: E712 (nullable booleans)
+            "not_unique": int((unique == False).sum()),  # noqa: E712
+            "unchecked": int(shadow["supply_value"].isna().sum()) if len(shadow) else 0,
+            "check": plan.price_check.as_dict() if plan.price_check is not None else None,
+            "equity_price": plan.equity_price,
+        }
+    return summary
 
 
 def write_redeploy_outputs(run: RedeployRun, out_dir: str | Path) -> Path:
     """Write the redeployment outputs atomically.
 
     ``commands.csv`` / ``commands.json`` (move k units of j from i to k at t,
-    arriving at t + delay), ``unmet.csv``, ``inventory.csv``, ``demand.csv``
-    (the trace used), ``maps/transfers.html`` (offline), ``figures/unmet.png``,
-    and for a full-horizon plan ``shadow_prices.csv``; ``summary.json`` holds
-    the solver report(s), costs and the price of the equity band.
+    arriving at t + delay), ``unmet.csv`` (with ``unmet_without_moves``: the
+    unmet demand had every facility kept its own units), ``inventory.csv``,
+    ``demand.csv`` (the trace used), ``shadow_prices.csv`` (prices checked by
+    re-solving; for a rolling run from the full-horizon plan over the same
+    demand), ``periods.csv`` (rolling runs), ``maps/transfers.html``
+    (offline), ``figures/unmet.png`` and ``figures/unmet_with_without.png``,
+    ``report.html`` (one self-contained page) and ``summary.json`` (the solver
+    report(s), costs, unmet totals with and without moves, the price check).
 
     Parameters
     ----------
@@ -291,44 +450,57 @@ def write_redeploy_outputs(run: RedeployRun, out_dir: str | Path) -> Path:
     -------
     Path
     """
-    from accessplan.maps.offline import save_offline
-    from accessplan.maps.redeploy import transfer_map, unmet_chart, write_commands
+    from accessplan.maps.offline import render_offline_html
+    from accessplan.maps.redeploy import (
+        command_list,
+        transfer_map,
+        unmet_chart,
+        unmet_comparison_chart,
+        write_commands,
+    )
+    from accessplan.maps.redeploy_report import write_redeploy_report
 
     result = run.result
     rolling = hasattr(result, "reports")
     moves = result.transfers if rolling else result.moves
     facilities = run.facilities.rename(columns={"site_id": "facility"})
-    summary: dict[str, Any] = {
-        "scenario": run.scenario.name,
-        "mode": "rolling horizon" if rolling else "full horizon",
-        "periods": int(run.demand["period"].max()) + 1,
-        "facilities": len(facilities),
-        "moves": len(moves),
-        "units_moved": float(moves["units"].sum()) if len(moves) else 0.0,
-        "total_unmet": float(result.unmet["unmet"].sum()),
-    }
-    if rolling:
-        summary["total_cost"] = result.total_cost
-        summary["windows"] = [r.as_dict() for r in result.reports]
-    else:
-        summary["solver"] = result.report.as_dict()
-        summary["costs"] = {
-            k: getattr(result.totals, k) for k in result.totals.__dataclass_fields__
-        }
-        summary["equity_price"] = result.equity_price
+    unmet = result.unmet.copy()
+    unmet["unmet_without_moves"] = unmet_without_moves(
+        run.demand, run.stock, unmet, buffer_eta=run.scenario.redeploy.buffer_eta
+    )
+    summary = redeploy_summary(run, unmet)
+    prices = run.prices.shadow_prices if run.prices is not None else None
+    map_html = render_offline_html(transfer_map(facilities, moves, unmet=result.unmet))
     with atomic_output_dir(out_dir) as tmp:
         write_commands(moves, tmp)
-        result.unmet.to_csv(tmp / "unmet.csv", index=False)
+        unmet.to_csv(tmp / "unmet.csv", index=False)
         result.inventory.to_csv(tmp / "inventory.csv", index=False)
         run.demand.to_csv(tmp / "demand.csv", index=False)
         if rolling:
             result.periods.to_csv(tmp / "periods.csv", index=False)
-        else:
-            result.shadow_prices.to_csv(tmp / "shadow_prices.csv", index=False)
-        save_offline(
-            transfer_map(facilities, moves, unmet=result.unmet), tmp / "maps" / "transfers.html"
-        )
-        unmet_chart(result.unmet, tmp / "figures" / "unmet.png")
-        write_json(tmp / "scenario.json", run.scenario.resolved())
+        if prices is not None:
+            prices.to_csv(tmp / "shadow_prices.csv", index=False)
+        (tmp / "maps").mkdir(parents=True, exist_ok=True)
+        (tmp / "maps" / "transfers.html").write_text(map_html, encoding="utf-8")
+        figures = {
+            "Unmet demand per period, with and without moves": unmet_comparison_chart(
+                unmet, tmp / "figures" / "unmet_with_without.png"
+            ),
+        }
+        by_resource = unmet_chart(result.unmet, tmp / "figures" / "unmet.png")
+        if run.resources["resource"].nunique() > 1:
+            figures["Unmet demand per period and resource (with moves)"] = by_resource
+        resolved = run.scenario.resolved()
+        write_json(tmp / "scenario.json", resolved)
         write_json(tmp / "summary.json", summary)
+        write_redeploy_report(
+            tmp / "report.html",
+            summary=summary,
+            commands=command_list(moves),
+            unmet=unmet,
+            prices=prices,
+            transfer_map_html=map_html,
+            figures=figures,
+            scenario=resolved,
+        )
     return Path(out_dir).resolve()
