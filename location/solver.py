@@ -257,6 +257,14 @@ def solve(problem: pulp.LpProblem, options: SolverOptions | None = None) -> Solv
                 _stop_children_using(work_dir)
             shutil.rmtree(work_dir, ignore_errors=True)
     status = _STATUS.get(problem.sol_status, "not_solved")
+    if (
+        status == "not_solved"
+        and options.solver == "cbc"
+        and problem.status == pulp.LpStatusInfeasible
+    ):
+        # CBC's "Integer infeasible" (search finished, no integer point): PuLP sets the
+        # status to infeasible but leaves sol_status at "no solution found"
+        status = "infeasible"
     objective = pulp.value(problem.objective) if status in ("optimal", "feasible") else None
     if objective is not None:
         objective = float(objective) + 0.0
