@@ -15,6 +15,13 @@ def test_demo_command_end_to_end(tmp_path, capsys):
     out = tmp_path / "demo"
     assert main(["demo", "--out", str(out), "--quiet"]) == 0, capsys.readouterr().err
     summary = json.loads((out / "summary.json").read_text())
+    # the headline closes stdout: the numbers of summary.json, then the report's path
+    stdout = capsys.readouterr().out.splitlines()
+    assert stdout[-1] == f"Report: {out.resolve() / 'report.html'}"
+    gini = f"{summary['inequity']['gini']:.3f} -> {summary['inequity_after']['gini']:.3f}"
+    assert any(line.endswith(gini) for line in stdout)
+    # scenario.json names the folder the demo really wrote (--out), not the bundled default
+    assert json.loads((out / "scenario.json").read_text())["output"]["dir"] == str(out.resolve())
     loc = summary["location"]
     assert loc["solver"]["proven_optimal"]
     totals = loc["totals"]
