@@ -326,10 +326,10 @@ def districts_section(districts: pd.DataFrame | None, summary: Mapping) -> str:
     cols += [
         ("access_before", "access before", "access", False, scale),
         ("access_after", "access after", "access", False, scale),
-        ("access_change", "change", "access", True, scale),
+        ("access_change", "access change", "access", True, scale),
         ("zero_share_before", "no access before", "share", False, 1.0),
         ("zero_share_after", "no access after", "share", False, 1.0),
-        ("zero_share_change", "change", "pp", False, 1.0),
+        ("zero_share_change", "no-access change", "pp", False, 1.0),
     ]
     cols += [(c, f"no score ({c.rsplit('_', 1)[1]})", "int", False, 1.0) for c in no_score]
     cols = [c for c in cols if c[0] in districts.columns]
