@@ -25,6 +25,7 @@ from accessplan.planner.runs import (
     quiet,
     rated_mask,
     subset_travel,
+    warn_quality,
 )
 from accessplan.planner.scenario import Scenario
 from accessplan.spatial.inequity import compare_inequity
@@ -42,6 +43,12 @@ class PlanRun:
     after: AccessRun
     comparison: pd.DataFrame
     supply_after: pd.Series
+    #: travel times to existing and candidate sites within the larger catchment
+    travel_all: Any = None
+    #: units bought per chosen site id (existing sites expanded, new sites opened)
+    units_added: pd.Series | None = None
+    #: the road network used (None for straight-line or OD-table travel times)
+    graph: Any = None
 
     def new_sites_frame(self) -> gpd.GeoDataFrame:
         """The chosen new sites with units, capacity added, cost and reasons."""
@@ -287,6 +294,21 @@ def run_plan(scenario: Scenario, *, progress: bool = True, log: Log = quiet) -> 
         areas.loc[rated, "population"],
         groups=areas.loc[rated, "group"] if "group" in areas.columns else None,
     )
+    site_only = list(chosen.loc[units.to_numpy(dtype=float) == 0, "site_id"])
+    if site_only:
+        item = {
+            "check": "site_only",
+            "severity": "warning",
+            "count": len(site_only),
+            "message": (
+                f"{len(site_only)} new site(s) opened with no capacity (0 units): "
+                f"{', '.join(map(str, site_only[:10]))}; they change coverage, not access "
+                "scores (give the candidates min_units, or choose a capacitated objective)"
+            ),
+            "ids": [str(s) for s in site_only],
+        }
+        warn_quality([item])
+        quality = (*quality, item)
     before, after = (
         AccessRun(
             scenario=scenario,
@@ -315,4 +337,7 @@ def run_plan(scenario: Scenario, *, progress: bool = True, log: Log = quiet) -> 
         after=after,
         comparison=comparison,
         supply_after=supply_after,
+        travel_all=travel,
+        units_added=pd.Series(units.to_numpy(dtype=float), index=chosen["site_id"].to_numpy()),
+        graph=router.graph,
     )

@@ -165,8 +165,8 @@ def quality_items(
             _item(
                 "facilities_without_demand",
                 "warning",
-                f"{len(no_demand_sites):,} facility(ies) reach only areas with zero "
-                f"{demand_label}; their supply-to-demand ratio is undefined and counts for no one",
+                f"{len(no_demand_sites):,} facility(ies) reach only areas with no "
+                f"{demand_label} (demand weight 0); their supply-to-demand ratio is undefined and counts for no one",
                 no_demand_sites,
             )
         )
@@ -206,7 +206,7 @@ def quality_items(
             _item(
                 "areas_zero_demand",
                 "info",
-                f"{len(zero):,} area(s) have a {demand_label} of zero (population "
+                f"{len(zero):,} area(s) have no {demand_label} (demand weight 0; population "
                 f"{float(pop.reindex(zero.index).sum()):,.0f}); they are not counted as zero "
                 f"access{left_out}",
                 zero.index,

@@ -216,6 +216,11 @@ class Router:
         self._graph = None
         self.network_report = None
 
+    @property
+    def graph(self):
+        """The road network once loaded (None before, or for other travel-time sources)."""
+        return self._graph
+
     def _network(self):
         if self._graph is None:
             from accessplan.spatial import network as net

@@ -70,12 +70,14 @@ from accessplan.spatial.errors import CRSError
 __all__ = [
     "ACCESS_METHODS",
     "LOCATION_OBJECTIVES",
+    "MAP_TILES",
     "CandidateGeneration",
     "LocationSpec",
     "NetworkSpec",
     "RedeploySpec",
     "Scenario",
     "VentilatorSpec",
+    "decay_spec_json",
     "load_scenario",
     "parse_scenario",
 ]
@@ -84,6 +86,8 @@ ACCESS_METHODS = ("2sfca", "e2sfca", "g2sfca", "gravity", "3sfca", "m2sfca")
 NETWORK_SOURCES = ("path", "osm_xml", "osm_pbf", "place", "od_table", "straight_line")
 NETWORK_TYPES = ("drive", "walk", "bike", "all")
 
+#: basemaps the web maps can show (fetched when viewed; none by default: offline)
+MAP_TILES = ("OpenStreetMap", "CartoDB positron")
 _LAYER_KEYS = {"path": str, "layer": str, "id": str, "crs": str, "x": str, "y": str}
 _NUMBER = (int, float)
 
@@ -93,9 +97,9 @@ def _layer_schema(columns: Mapping) -> dict[str, Any]:
 
 
 SCHEMA: dict[str, dict[str, Any]] = {
-    "project": {"name": str, "crs": str},
-    "areas": _layer_schema(AREA_COLUMNS),
-    "facilities": _layer_schema(FACILITY_COLUMNS),
+    "project": {"name": str, "crs": str, "currency": str},
+    "areas": {**_layer_schema(AREA_COLUMNS), "need_label": str},
+    "facilities": {**_layer_schema(FACILITY_COLUMNS), "capacity_label": str},
     "candidates": _layer_schema(CANDIDATE_COLUMNS),
     "network": {
         "path": str,
@@ -161,6 +165,7 @@ SCHEMA: dict[str, dict[str, Any]] = {
         "fill": str,
     },
     "output": {"dir": str},
+    "maps": {"tiles": str, "access_per": _NUMBER},
 }
 SCHEMA["candidates"]["generate"] = dict
 LOCATION_OBJECTIVES = (
@@ -336,6 +341,19 @@ class Scenario:
     output_dir: Path = Path("accessplan-out")
     raw: Mapping[str, Any] = field(default_factory=dict)
     overrides: tuple = ()
+    currency: str | None = None
+    need_label: str | None = None
+    capacity_label: str | None = None
+    tiles: str | None = None
+    access_per: float | None = None
+
+    def effective_decay(self):
+        """The decay the access model uses: the scenario's, or the method's default."""
+        if self.decay is not None:
+            return self.decay
+        from accessplan.spatial.fca import default_decay
+
+        return default_decay(self.access_method, catchment_minutes=self.catchment_minutes)
 
     def resolved(self) -> dict[str, Any]:
         """The scenario as run, with absolute paths and defaults filled in (JSON-ready)."""
@@ -370,7 +388,7 @@ class Scenario:
             network["speed_kph"] = net.speed_kph
         return {
             "scenario_file": str(self.source),
-            "project": {"name": self.name, "crs": self.crs},
+            "project": {"name": self.name, "crs": self.crs, "currency": self.currency},
             "areas": layer(self.areas),
             "facilities": layer(self.facilities),
             "candidates": layer(self.candidates),
@@ -378,7 +396,9 @@ class Scenario:
             "access": {
                 "method": self.access_method,
                 "catchment_minutes": self.catchment_minutes,
-                "decay": self.raw.get("access", {}).get("decay"),
+                # the decay actually used, also when the method's default applies
+                "decay": decay_spec_json(self.effective_decay()),
+                "decay_from": "scenario" if self.decay is not None else "method default",
                 "normalize": self.normalize,
             },
             "location": None if self.location is None else dataclasses.asdict(self.location),
@@ -395,6 +415,8 @@ class Scenario:
                 for k, v in dataclasses.asdict(self.redeploy).items()
             },
             "output": {"dir": str(self.output_dir)},
+            "maps": {"tiles": self.tiles, "access_per": self.access_per},
+            "labels": {"need": self.need_label, "capacity": self.capacity_label},
             "overrides": list(self.overrides),
         }
 
@@ -563,6 +585,12 @@ def parse_scenario(data: Mapping[str, Any], *, source: str | Path) -> Scenario:
                     f"{catchment:g}; raise the catchment or shorten the decay",
                     "access.decay",
                 )
+    maps = data.get("maps", {})
+    if maps.get("tiles") is not None and maps["tiles"] not in MAP_TILES:
+        add(f"unknown tiles {maps['tiles']!r}; choose one of {list(MAP_TILES)}", "maps.tiles")
+    per = maps.get("access_per")
+    if isinstance(per, _NUMBER) and not (math.isfinite(per) and per > 0):
+        add(f"must be a positive number (e.g. 1000), got {per!r}", "maps.access_per")
     problems.raise_if_any()
     return Scenario(
         source=source,
@@ -582,6 +610,11 @@ def parse_scenario(data: Mapping[str, Any], *, source: str | Path) -> Scenario:
         normalize=bool(access.get("normalize", False)),
         output_dir=_resolve(base, data.get("output", {}).get("dir", "accessplan-out")),
         raw=data,
+        currency=data.get("project", {}).get("currency"),
+        need_label=data.get("areas", {}).get("need_label"),
+        capacity_label=data.get("facilities", {}).get("capacity_label"),
+        tiles=maps.get("tiles"),
+        access_per=None if maps.get("access_per") is None else float(maps["access_per"]),
     )
 
 
@@ -837,6 +870,14 @@ def _redeploy(body: Mapping[str, Any] | None, base: Path, add) -> RedeploySpec |
         if key in values:
             values[key] = _resolve(base, values[key])
     return RedeploySpec(**values)
+
+
+def decay_spec_json(decay) -> dict[str, Any]:
+    """A decay's scenario form with JSON-safe keys (step bounds as ``"%g"`` text)."""
+    spec = dict(decay.to_spec())
+    if isinstance(spec.get("steps"), Mapping):
+        spec["steps"] = {f"{float(b):g}": float(w) for b, w in spec["steps"].items()}
+    return spec
 
 
 def _resolve(base: Path, value: str) -> Path:

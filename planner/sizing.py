@@ -13,6 +13,7 @@ from typing import Any
 import pandas as pd
 
 from accessplan.data.errors import InputValidationError, Problem
+from accessplan.planner.facts import units_are_ventilators
 from accessplan.planner.plan import PlanRun, run_plan
 from accessplan.planner.runs import AccessRun, Log, quiet, run_access
 from accessplan.planner.scenario import Scenario
@@ -28,6 +29,8 @@ class SizeRun:
     demand: Any  # accessplan.capacity.demand.SiteDemand
     sizing: pd.DataFrame
     pool_split: pd.DataFrame | None
+    #: ventilators the plan bought, counted as in place (0 when its units are not ventilators)
+    credited_units: float = 0.0
 
 
 def final_access(run: AccessRun | PlanRun) -> tuple[AccessRun, pd.Series]:
@@ -45,7 +48,10 @@ def size_ventilators(run: AccessRun | PlanRun, *, log: Log = quiet) -> SizeRun:
     choose among the sites in reach with Huff-style weights (capacity x the
     access decay). Mean stays are the facility's own ``mean_stay_days`` where
     the layer has one, the scenario's elsewhere (new sites). Current
-    ventilators are the facility layer's ``ventilators`` (0 for new sites).
+    ventilators are the facility layer's ``ventilators`` (its capacity when
+    the capacity counts ventilators), 0 for new sites; when the plan's units
+    are ventilators (:func:`accessplan.planner.facts.units_are_ventilators`)
+    the units it bought count as in place at their sites.
 
     Parameters
     ----------
@@ -79,8 +85,19 @@ def size_ventilators(run: AccessRun | PlanRun, *, log: Log = quiet) -> SizeRun:
     own_stay = facilities["mean_stay_days"] if "mean_stay_days" in facilities.columns else None
     stays = resolve_mean_stay(site_ids, own_stay, spec.mean_stay_days)
     current = pd.Series(0.0, index=site_ids)
+    credit = units_are_ventilators(scenario)
     if "ventilators" in facilities.columns:
         current.loc[facilities.index] = facilities["ventilators"].to_numpy(dtype=float)
+    elif credit:  # the supply column counts ventilators
+        current.loc[facilities.index] = facilities["capacity"].to_numpy(dtype=float)
+    credited = 0.0
+    if credit and isinstance(run, PlanRun) and run.units_added is not None:
+        # the plan bought ventilators: new sites start with them, expanded sites gain them
+        bought = run.units_added * scenario.location.capacity_per_unit
+        bought = bought[bought.index.isin(current.index)]
+        current = current.add(bought, fill_value=0.0).reindex(site_ids)
+        credited = float(bought.sum())
+        log(f"{credited:g} ventilators bought by the plan counted as in place")
     arrivals = demand.arrivals_per_day.reindex(site_ids)
     sizing = size_sites(arrivals, stays, target_wait_hours=spec.target_wait_hours, current=current)
     sizing["therapists"] = staff_for(
@@ -101,7 +118,9 @@ def size_ventilators(run: AccessRun | PlanRun, *, log: Log = quiet) -> SizeRun:
             arrivals, stays, current, pool=spec.pool, objective=spec.pool_objective
         )
         log(f"pool of {spec.pool} split by {spec.pool_objective}")
-    return SizeRun(base=run, demand=demand, sizing=sizing, pool_split=split)
+    return SizeRun(
+        base=run, demand=demand, sizing=sizing, pool_split=split, credited_units=credited
+    )
 
 
 def run_size(scenario: Scenario, *, progress: bool = True, log: Log = quiet) -> SizeRun:

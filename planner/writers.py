@@ -10,6 +10,7 @@ import dataclasses
 from pathlib import Path
 from typing import Any
 
+from accessplan.planner.facts import access_facts, demand_facts, plan_facts, run_facts
 from accessplan.planner.output import atomic_output_dir, write_json
 from accessplan.planner.plan import PlanRun
 from accessplan.planner.quality import counts as quality_counts
@@ -51,7 +52,14 @@ def access_summary(run: AccessRun) -> dict[str, Any]:
         },
         "inequity": run.inequity,
         "quality": quality_counts(list(run.quality)),
+        "run": run_facts(),
+        "demand": demand_facts(run.scenario),
     }
+    labels = access_facts(
+        run.scenario, mean_access=run.inequity.get("mean", 0.0), network_report=run.network_report
+    )
+    summary["travel_times"]["model_label"] = labels.pop("travel_label")
+    summary["access"].update(labels)
     if run.network_report is not None:
         summary["network"] = dataclasses.asdict(run.network_report)
     snap = run.travel.origin_snap
@@ -114,6 +122,7 @@ def write_plan_files(run: PlanRun, folder: Path) -> dict[str, Any]:
         "new_sites": list(new_sites["site_id"]),
     }
     summary["inequity_after"] = run.after.inequity
+    summary["plan"] = plan_facts(run)
     areas.to_file(folder / "plan.gpkg", layer="areas", engine="pyogrio")
     sites_after = run.sites_after_frame()
     sites_after.to_file(folder / "plan.gpkg", layer="sites_after", engine="pyogrio")
@@ -121,6 +130,12 @@ def write_plan_files(run: PlanRun, folder: Path) -> dict[str, Any]:
     if len(new_sites):
         new_sites.to_file(folder / "plan.gpkg", layer="new_sites", engine="pyogrio")
     new_sites.drop(columns="geometry").to_csv(folder / "new_sites.csv", index=False)
+    # the candidates the model chose from (generated ones exist nowhere else)
+    candidates = run.candidates.assign(
+        chosen=run.candidates["site_id"].isin(set(new_sites["site_id"]))
+    )
+    candidates.to_file(folder / "plan.gpkg", layer="candidates", engine="pyogrio")
+    candidates.drop(columns="geometry").to_csv(folder / "candidates.csv", index=False)
     areas.drop(columns="geometry").to_csv(folder / "areas_plan.csv", index=False)
     run.comparison.to_csv(folder / "inequity_before_after.csv")
     run.before.travel.od.to_csv(folder / "travel_times.csv", index=False)
@@ -198,6 +213,7 @@ def write_ventilator_files(run: SizeRun, folder: Path, summary: dict[str, Any]) 
         "current": float(run.sizing["current"].sum()),
         "shortfall": float(run.sizing["shortfall"].sum()),
         "therapists": int(run.sizing["therapists"].sum()),
+        "credited_units": run.credited_units,
         "pool": None if run.pool_split is None else dict(run.pool_split.attrs),
     }
 

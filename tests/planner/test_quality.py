@@ -59,11 +59,11 @@ def test_zero_demand_weight_is_not_zero_access(tiny, capsys):
     zero = items["areas_zero_demand"]
     assert zero["ids"] == ["Z"] and zero["count"] == 1
     assert zero["population"] == 500.0 and zero["share_population"] == pytest.approx(0.1)
-    assert "demand weight (Over65) of zero" in zero["message"]
+    assert "have no people aged 65+ (demand weight 0" in zero["message"]
     assert items["facilities_without_demand"]["ids"] == ["H3"]
     assert summary["quality"]["facilities_without_demand"] == 1
     # warnings on stderr even with --quiet; info items are not printed
-    assert "accessplan: warning: 1 facility(ies) reach only areas with zero demand" in err
+    assert "accessplan: warning: 1 facility(ies) reach only areas with no people aged 65+ (demand weight 0)" in err
     assert "areas_zero_demand" not in err
 
 
@@ -129,7 +129,7 @@ def test_plan_inequity_before_after_is_one_measured_set(tiny, capsys):
     assert summary["inequity"]["population"] == summary["inequity_after"]["population"] == 4500.0
     assert summary["inequity"]["share_zero"] == 0.0
     # quality is computed once, for the data, and printed once
-    assert capsys.readouterr().err.count("reach only areas with zero") == 1
+    assert capsys.readouterr().err.count("reach only areas with no ") == 1
 
 
 def test_quality_items_reach_the_report(tiny, capsys):

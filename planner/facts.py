@@ -1,0 +1,212 @@
+"""The facts of a run that the report, the maps and the command line show.
+
+Each fact is computed once, here, from the run's results, and written into
+``summary.json``; every reader (report, headline, maps) takes it from there,
+so a number cannot change between the step that made it and the page that
+shows it.
+
+* ``run``: software version, UTC start time, command.
+* ``demand``: the demand weight's column and its words (``"people aged 65+"``).
+* ``access`` labels: method and decay as run, the unit of access and the
+  display multiplier (:mod:`accessplan.planner.labels`).
+* ``plan``: cost, budget and verdict for every objective; units bought and
+  what a unit is; sites opened with no capacity (``site_only``); demand newly
+  within the location catchment of a new site and of no existing one, and the
+  cost per person of it; why an empty plan is empty; whether the optimum is
+  unique.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import UTC, datetime
+from importlib import metadata
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from accessplan.location.result import budget_verdict
+from accessplan.planner import labels
+from accessplan.planner.scenario import Scenario, decay_spec_json
+
+__all__ = [
+    "access_facts",
+    "demand_facts",
+    "newly_covered",
+    "plan_facts",
+    "run_facts",
+    "units_are_ventilators",
+]
+
+
+def run_facts(command: str | None = None) -> dict[str, Any]:
+    """Software version, UTC time of writing and the command (when known)."""
+    try:
+        version = metadata.version("accessplan")
+    except metadata.PackageNotFoundError:  # pragma: no cover - always installed in use
+        version = "unknown"
+    return {
+        "version": version,
+        "started_utc": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "command": command,
+    }
+
+
+def demand_facts(scenario: Scenario) -> dict[str, Any]:
+    """The demand weight's column (None: the population) and its words."""
+    column = scenario.areas.columns.get("need") if scenario.areas is not None else None
+    return {"column": column, "label": labels.demand_label(scenario)}
+
+
+def access_facts(scenario: Scenario, *, mean_access: float, network_report=None) -> dict:
+    """Labels of the access step: method, decay, unit and display multiplier.
+
+    Parameters
+    ----------
+    scenario : Scenario
+    mean_access : float
+        Demand-weighted mean access before the plan (picks the multiplier).
+    network_report : NetworkReport, optional
+
+    Returns
+    -------
+    dict
+        ``method_label``, ``decay`` (the decay actually used), ``decay_from``,
+        ``decay_label``, ``units``, ``scale`` and ``travel_label``.
+    """
+    decay = decay_spec_json(scenario.effective_decay())
+    per = labels.access_per(scenario, mean_access)
+    return {
+        "method_label": labels.method_label(scenario.access_method, decay),
+        "decay": decay,
+        "decay_from": "scenario" if scenario.decay is not None else "method default",
+        "decay_label": labels.decay_label(decay),
+        "units": labels.units_label(scenario, per),
+        "scale": per,
+        "capacity_label": labels.capacity_label(scenario),
+        "travel_label": labels.travel_label(scenario, network_report),
+    }
+
+
+def units_are_ventilators(scenario: Scenario) -> bool:
+    """Whether the units a plan buys are ventilators.
+
+    True when the supply column is the ventilator column, or the supply is
+    labelled as ventilators (``[facilities] capacity_label``, else the
+    capacity column's name).
+    """
+    cols = scenario.facilities.columns
+    if cols.get("ventilators") is not None and cols.get("ventilators") == cols.get("capacity"):
+        return True
+    return labels.capacity_label(scenario).strip().lower().startswith("ventilator")
+
+
+def newly_covered(
+    od: pd.DataFrame,
+    need: pd.Series,
+    *,
+    existing_ids,
+    new_ids,
+    catchment_minutes: float,
+) -> pd.Series:
+    """Demand newly within the catchment: of a new site and of no existing site.
+
+    Parameters
+    ----------
+    od : DataFrame
+        ``origin_id, site_id, minutes``.
+    need : Series
+        Demand weight by area id.
+    existing_ids, new_ids : iterable
+        Site ids before the plan and the plan's new sites.
+    catchment_minutes : float
+
+    Returns
+    -------
+    pandas.Series of bool
+        By area id: within the catchment of a new site and of no existing one.
+    """
+    near = od[od["minutes"] <= catchment_minutes]
+    before = set(near.loc[near["site_id"].isin(set(existing_ids)), "origin_id"])
+    after = set(near.loc[near["site_id"].isin(set(new_ids)), "origin_id"])
+    index = need.index
+    return pd.Series(
+        index.isin(list(after - before)) & (need.to_numpy(dtype=float) > 0), index=index
+    )
+
+
+def _as_dict(value) -> dict | None:
+    if value is None:
+        return None
+    if dataclasses.is_dataclass(value):
+        return dataclasses.asdict(value)
+    return dict(value)
+
+
+def plan_facts(run) -> dict[str, Any]:
+    """The ``plan`` block of ``summary.json`` for a :class:`~accessplan.planner.plan.PlanRun`.
+
+    Parameters
+    ----------
+    run : PlanRun
+
+    Returns
+    -------
+    dict
+        See the module docstring.
+    """
+    scenario = run.before.scenario
+    spec = scenario.location
+    result = run.location
+    totals = result.totals
+    chosen = run.new_sites_frame()
+    catchment = spec.catchment_minutes or scenario.catchment_minutes
+    need = run.before.inputs.areas.set_index("area_id")["need"]
+    existing_ids = list(run.before.inputs.facilities["site_id"])
+    new_ids = [s for s in chosen["site_id"] if s not in set(existing_ids)]
+    covered = newly_covered(
+        run.travel_all.od,
+        need,
+        existing_ids=existing_ids,
+        new_ids=new_ids,
+        catchment_minutes=catchment,
+    )
+    gained = float(need[covered].sum())
+    units = chosen["units"] if "units" in chosen.columns else chosen.get("min_units")
+    units = np.zeros(len(chosen)) if units is None else np.asarray(units, dtype=float)
+    if "cost" in totals:
+        cost = float(totals["cost"])
+    else:
+        cost = float(chosen["cost"].sum()) if "cost" in chosen.columns else 0.0
+    budget = totals.get("budget", spec.budget)
+    committed = float(totals.get("committed_cost", 0.0) or 0.0)
+    site_only = totals.get("site_only")
+    if site_only is None:
+        site_only = list(chosen.loc[units == 0, "site_id"])
+    demand = labels.demand_label(scenario)
+    explanation = _as_dict(getattr(result, "explanation", None))
+    return {
+        "objective": spec.objective,
+        "objective_label": labels.objective_label(spec.objective, demand=demand, minutes=catchment),
+        "model": result.model,
+        "catchment_minutes": catchment,
+        "cost": cost,
+        "site_cost": float(totals.get("site_cost", np.nan)),
+        "unit_cost": float(totals.get("unit_cost", np.nan)),
+        "committed_cost": committed,
+        "budget": None if budget is None else float(budget),
+        "currency": scenario.currency,
+        "verdict": totals.get("verdict") or budget_verdict(cost + committed, budget),
+        "new_sites": len(chosen),
+        "units_added": float(units.sum()),
+        "capacity_added": float(units.sum() * spec.capacity_per_unit),
+        "unit_label": labels.capacity_label(scenario),
+        "site_only": [str(s) for s in site_only],
+        "newly_covered": gained,
+        "newly_covered_areas": int(covered.sum()),
+        "cost_per_person_newly_covered": cost / gained if gained > 0 else None,
+        "explanation": explanation if len(chosen) == 0 else None,
+        "uniqueness": _as_dict(getattr(result, "uniqueness", None))
+        or {"unique": None, "text": "not checked"},
+    }
