@@ -16,6 +16,7 @@ from accessplan.planner.plan import PlanRun
 from accessplan.planner.quality import counts as quality_counts
 from accessplan.planner.runs import AccessRun, Log, quiet
 from accessplan.planner.sizing import SizeRun
+from accessplan.spatial.districts import district_table
 
 __all__ = [
     "access_summary",
@@ -277,8 +278,20 @@ def write_full_outputs(run: PlanRun | SizeRun, out_dir: str | Path, *, log: Log 
                 areas, tmp / "figures" / "access_distribution.png"
             ),
         }
+        districts = None
+        if "group" in areas.columns:
+            log("district table")
+            districts = district_table(
+                areas["access_before"],
+                areas["access_after"],
+                areas["population"],
+                areas["group"],
+                demand=areas["need"],
+            )
+            districts.to_csv(tmp / "districts.csv")
         write_report(
             tmp / "report.html",
+            districts=districts,
             areas=areas,
             sites=sites,
             new_sites=new_sites,
