@@ -41,10 +41,10 @@ of departure.
 
 Prices
 ------
-After the solve the model is re-solved as an LP (integer shipments held at
-least at their values, integer units relaxed) and its prices are checked by
-re-solving with one more and one less unit: see
-:mod:`accessplan.capacity.redeploy_prices`. ``demand_price`` is the rise of the
+After the solve the model is re-solved as an LP (its relaxation, or with integer
+shipments held at least at their values when the relaxation is cheaper than the
+plan) and its prices are checked by re-solving with one more and one less unit:
+see :mod:`accessplan.capacity.redeploy_prices`. ``demand_price`` is the rise of the
 optimal (discounted) objective per extra unit of demand at ``i`` in ``t`` (the
 LP dual); ``supply_value`` is the fall of the optimal objective when one more
 mobile unit of ``j`` is on hand at ``i`` from period ``t`` on, measured by a
@@ -442,14 +442,15 @@ def _unmet_and_inventory(model: _Model) -> tuple[pd.DataFrame, pd.DataFrame]:
     return unmet, inventory
 
 
-def _prices(model: _Model, options: SolverOptions, *, max_resolves, time_budget_s):
+def _prices(model: _Model, options: SolverOptions, objective, *, max_resolves, time_budget_s):
     """Shadow prices (checked by re-solving), band duals and the check, from the price LP."""
     empty = (
         pd.DataFrame(columns=list(PRICE_COLUMNS)),
         pd.DataFrame(columns=["resource", "period", "band_dual"]),
         None,
     )
-    if price_lp(model.prob, model.s.values(), options).status != "optimal":
+    report, lp = price_lp(model.prob, model.s.values(), options, objective=objective)
+    if report.status != "optimal":
         return empty
     band = pd.DataFrame(
         [
@@ -469,6 +470,7 @@ def _prices(model: _Model, options: SolverOptions, *, max_resolves, time_budget_
         options,
         max_resolves=max_resolves,
         time_budget_s=time_budget_s,
+        lp=lp,
     )
     shadow["period"] = shadow["period"] + model.t0
     return shadow, band, check
@@ -595,7 +597,11 @@ def redeploy(
         equity_price = report.objective - unbanded.objective
 
     shadow, band, check = _prices(
-        model, options, max_resolves=price_resolves, time_budget_s=price_time_budget_s
+        model,
+        options,
+        report.objective,
+        max_resolves=price_resolves,
+        time_budget_s=price_time_budget_s,
     )
     if len(shadow):
         known = shadow.dropna(subset=["supply_value"])

@@ -1,12 +1,14 @@
 """Prices of a redeployment plan that mean what they say.
 
 The redeployment model (:mod:`accessplan.capacity.redeploy`) is re-solved as a
-linear programme after the full solve: shipments of integer resources are held
-at least at the plan's values (more may be sent, in fractions) and the integer
-units in use are relaxed to continuous, so that an extra unit on hand can be put
-to use or sent on. With whole demands that LP has the plan's optimum; with
-fractional demands of integer resources it may be lower. Every price below is
-measured on that one LP, in the objective's (discounted) cost units.
+linear programme after the full solve, the *price LP*: its LP relaxation (every
+whole-unit variable continuous, so the moves may be planned again around one
+more or one less unit) when that relaxation has the plan's optimal cost, as it
+does for whole demands and stocks without a binding equity band; otherwise the
+relaxation with the shipments of integer resources held at least at the plan's
+values (more may be sent, in fractions), so that the prices stay prices of this
+plan. :attr:`PriceCheck.lp` says which. Every price below is measured on that
+one LP, in the objective's (discounted) cost units.
 
 Why not just the LP duals
 -------------------------
@@ -102,6 +104,9 @@ class PriceCheck:
         Cells with a positive dual left without a re-solve (budget spent).
     max_resolves : int
     time_budget_s : float
+    lp : str
+        ``"relaxation"`` (the moves may change) or ``"moves held"`` (integer
+        shipments held at least at the plan's values).
     """
 
     resolves: int
@@ -109,6 +114,7 @@ class PriceCheck:
     unchecked: int
     max_resolves: int
     time_budget_s: float
+    lp: str = "relaxation"
 
     def as_dict(self) -> dict:
         """The check as plain JSON values."""
@@ -118,14 +124,16 @@ class PriceCheck:
             "unchecked": self.unchecked,
             "max_resolves": self.max_resolves,
             "time_budget_s": self.time_budget_s,
+            "lp": self.lp,
         }
 
 
-def price_lp(prob: pulp.LpProblem, shipments, options: SolverOptions):
+def price_lp(prob: pulp.LpProblem, shipments, options: SolverOptions, *, objective: float):
     """Turn a solved redeployment model into its price LP and solve it (in place).
 
-    Integer shipments get their plan value as a lower bound (no upper bound);
-    every integer variable becomes continuous.
+    First the LP relaxation (every integer variable continuous); if its optimum
+    is not the plan's ``objective``, integer shipments get their plan value as
+    a lower bound (no upper bound) and the LP is solved again.
 
     Parameters
     ----------
@@ -134,20 +142,30 @@ def price_lp(prob: pulp.LpProblem, shipments, options: SolverOptions):
     shipments : iterable of pulp.LpVariable
         The shipment variables.
     options : SolverOptions
+    objective : float
+        The plan's optimal cost.
 
     Returns
     -------
-    SolveReport
+    (SolveReport, str)
+        The report of the last solve and which LP it is (``"relaxation"`` or
+        ``"moves held"``).
     """
     shipped = {id(v) for v in shipments}
+    planned = {}
     for var in prob.variables():
         if var.cat == pulp.LpInteger:
             var.cat = pulp.LpContinuous
             if id(var) in shipped:
                 value = var.varValue
-                var.lowBound = round(float(value)) if value is not None else 0.0
-                var.upBound = None
-    return solve(prob, _lp_options(options))
+                planned[id(var)] = (var, round(float(value)) if value is not None else 0.0)
+    report = solve(prob, _lp_options(options))
+    if report.status != "optimal" or not planned or _same(report.objective, objective):
+        return report, "relaxation"
+    for var, value in planned.values():
+        var.lowBound = value
+        var.upBound = None
+    return solve(prob, _lp_options(options)), "moves held"
 
 
 def _lp_options(options: SolverOptions) -> SolverOptions:
@@ -219,6 +237,7 @@ def supply_prices_checked(
     *,
     max_resolves: int = 200,
     time_budget_s: float = 20.0,
+    lp: str = "relaxation",
 ) -> tuple[pd.DataFrame, PriceCheck]:
     """Read the duals of a solved price LP and check the supply prices by re-solving.
 
@@ -238,6 +257,8 @@ def supply_prices_checked(
         Most LPs re-solved.
     time_budget_s : float, default 20
         Re-solving stops once this much time has passed.
+    lp : str, default "relaxation"
+        Which LP ``prob`` is (recorded in the check).
 
     Returns
     -------
@@ -294,4 +315,5 @@ def supply_prices_checked(
         unchecked=unchecked,
         max_resolves=max_resolves,
         time_budget_s=time_budget_s,
+        lp=lp,
     )

@@ -205,3 +205,45 @@ def test_price_options_are_checked():
         )
     text = str(info.value)
     assert "price_resolves" in text and "price_time_budget_s" in text
+
+
+def test_one_more_unit_at_the_receiver_saves_a_shipment():
+    """H1 holds 5 units and needs 1; H2 holds 2 and needs 4 in periods 1 and 2; a unit
+    costs 10 to send (one period). The plan sends 2; with one more unit at H2 it sends 1:
+    the unit is worth the transfer it saves, 10 (whole units, re-planned: the MIP agrees)."""
+    demand = pd.DataFrame(
+        [("H1", "vent", t, 1) for t in range(3)]
+        + [("H2", "vent", t, d) for t, d in enumerate([1, 4, 4])],
+        columns=list(COLUMNS),
+    )
+    stock = _stock([("H1", "vent", 0, 5), ("H2", "vent", 0, 2)])
+    transfer = _transfer([("H1", "H2", 1, 10.0), ("H2", "H1", 1, 10.0)])
+    resources = _resources(integer=True, penalty=1000.0, op_mobile=0.0)
+    plan = redeploy(demand, stock, transfer, resources)
+    assert plan.moves["units"].sum() == 2
+    assert plan.price_check.lp == "relaxation"
+    prices = _prices(plan)
+    for facility, t, value in (("H2", 0, 10), ("H2", 1, 10), ("H2", 2, 0), ("H1", 0, 0)):
+        brute = _brute_more(demand, stock, transfer, resources, facility, t, "cbc")
+        assert brute == pytest.approx(value)
+        assert prices.loc[(facility, t), "supply_value"] == pytest.approx(value), (facility, t)
+
+
+def test_prices_of_a_plan_whose_relaxation_is_cheaper_hold_the_moves():
+    """A fractional demand of a whole-unit resource: the LP relaxation would serve 2.5
+    with 2.5 units, cheaper than the plan, so the price LP holds the plan's moves."""
+    demand = pd.DataFrame(
+        [("A", "vent", t, 2.5) for t in range(2)] + [("B", "vent", t, 0) for t in range(2)],
+        columns=list(COLUMNS),
+    )
+    stock = _stock([("A", "vent", 0, 0), ("B", "vent", 0, 4)])
+    plan = redeploy(
+        demand,
+        stock,
+        _transfer([("B", "A", 1, 1.0)]),
+        _resources(integer=True, penalty=100.0, op_mobile=5.0),
+    )
+    assert plan.price_check.lp == "moves held"
+    sv = plan.shadow_prices["supply_value"]
+    assert (sv >= 0).all()
+    assert (sv <= plan.shadow_prices["lp_dual"] + 1e-6).all()
