@@ -129,6 +129,11 @@ def capacitated_coverage(
     budget : float
         Money for new sites and units.
 
+    check_unique : bool, default False
+        As in :func:`accessplan.location.coverage.maximize_coverage`, keeping
+        the served demand and the cost; unit counts of the same sites are
+        not told apart.
+
     Returns
     -------
     LocationResult

@@ -300,10 +300,24 @@ def maximize_coverage(
     warm_start : bool, default True
         Give the solver the :func:`greedy_coverage` plan as a MIP start (CBC
         through PuLP's ``warmStart``; HiGHS through ``Highs.setSolution``).
+    check_unique : bool, default False
+        After a proven optimum, solve once more with a no-good cut excluding
+        the chosen set of sites, the objective kept within tolerance and the
+        cost no higher (the tie-break): ``result.uniqueness["unique"]`` is
+        False (with ``"alternative"``, another optimal set) when another set
+        of sites scores the same, True when none does, None when the re-solve
+        (time limit at most
+        :data:`accessplan.location.uniqueness.UNIQUE_TIME_LIMIT_S`) settled
+        nothing. ``result.uniqueness`` is None when not checked.
 
     Returns
     -------
     LocationResult
+        ``totals`` carry the money keys of
+        :func:`accessplan.location.result.money_totals` and ``site_only``;
+        ``chosen["site_only"]`` flags sites opened with 0 units;
+        ``result.explanation`` says why when nothing is opened
+        (:func:`accessplan.location.explain.explain_empty_plan`).
         ``report.objective`` is the covered demand (existing + new);
         ``totals["unaffordable"]`` counts candidates whose minimum cost
         exceeds the money left (they cannot open); ``budget_dual`` is None: the budget pays only for integer site
@@ -542,6 +556,9 @@ def min_cost_cover(
         ``unit_cost``.
     target_share : float
         Share of the total demand (need-weighted population) to cover, in (0, 1].
+    check_unique : bool, default False
+        As in :func:`maximize_coverage`, keeping the cost (there is no
+        tie-break between plans of equal cost: the solver's choice).
 
     Returns
     -------
@@ -687,6 +704,9 @@ def set_cover(
         reach make the request impossible: raise, unless this is True, in
         which case they are left out and reported (``areas["coverable"]``,
         ``totals["uncoverable_areas"]`` and ``totals["uncoverable_demand"]``).
+    check_unique : bool, default False
+        As in :func:`maximize_coverage`, keeping the number of sites and the
+        cost.
 
     Returns
     -------

@@ -457,6 +457,14 @@ def maximize_min_access(
         ``F``, so that money left is not spent at random.
     solver_options : SolverOptions, optional
         Solver and limits; a time limit applies to each of the two solves.
+    check_unique : bool, default False
+        After a proven optimum, look for another set of sites with the same
+        floor (and, with ``tie_break``, at least the same mean) by a no-good
+        re-solve; see :mod:`accessplan.location.uniqueness`. Whatever this
+        says, when the floor before the plan already equals the optimum
+        (access only grows with units, so no plan can raise it),
+        ``result.uniqueness`` says that every plan scores the same and the
+        tie-break chose.
 
     Returns
     -------
@@ -464,6 +472,10 @@ def maximize_min_access(
         ``totals["objective"] == totals["floor_after"]``, the lowest access
         over ``F`` recomputed from the plan; ``report`` is the first solve's,
         in access units; ``totals["tie_break_report"]`` the second's.
+        ``totals`` also carry the money keys
+        (:func:`accessplan.location.result.money_totals`: ``cost``,
+        ``site_cost``, ``unit_cost``, ``budget``, ``verdict``) and
+        ``site_only``; ``result.explanation`` says why when nothing opens.
 
     Raises
     ------
@@ -606,7 +618,9 @@ def minimize_access_deviation(
     ``Abar = sum_{i in F} P_i A_i / sum_{i in F} P_i`` (the L1 form of Wang &
     Tang's MAED; a mean variable holds ``Abar``, linear in the units, and
     ``e_i >= +-(A_i - Abar)`` linearise the absolute values). Parameters,
-    errors and ``F`` as in :func:`maximize_min_access` (without ``tie_break``).
+    errors and ``F`` as in :func:`maximize_min_access` (without ``tie_break``:
+    among plans of equal deviation the solver chooses; ``check_unique``
+    reports whether another set of sites scores the same).
 
     Returns
     -------

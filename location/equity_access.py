@@ -11,7 +11,7 @@ import pandas as pd
 from scipy import sparse
 
 from accessplan.data.errors import ProblemCollector
-from accessplan.location.result import LocationResult
+from accessplan.location.result import LocationResult, plan_notes
 from accessplan.spatial.errors import UnknownMethodError
 from accessplan.spatial.fca import resolve_decay
 
@@ -96,6 +96,9 @@ class EquityResult(LocationResult):
                 f"  {len(t['areas_unreachable'])} populated areas no site can reach "
                 f"(demand {t['demand_unreachable']:,.6g}) left out"
             )
+        lines += [
+            f"  {line}" for line in plan_notes(self.totals, self.explanation, self.uniqueness)
+        ]
         return "\n".join(lines)
 
 

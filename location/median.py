@@ -74,7 +74,7 @@ from accessplan.location.checks import (
 )
 from accessplan.location.errors import InfeasibleModelError, SolverError
 from accessplan.location.explain import explain_empty_plan
-from accessplan.location.result import LocationResult, money_totals, site_only_ids
+from accessplan.location.result import LocationResult, money_totals, plan_notes, site_only_ids
 from accessplan.location.solver import SolveReport, SolverOptions, solve
 from accessplan.location.uniqueness import check_other_plan, not_checked, same_for_every_plan
 
@@ -146,6 +146,9 @@ class MedianResult(LocationResult):
                 f"  {len(t['areas_without_od'])} areas with demand but no OD row left out "
                 f"(demand {t['demand_without_od']:,.6g})"
             )
+        lines += [
+            f"  {line}" for line in plan_notes(self.totals, self.explanation, self.uniqueness)
+        ]
         return "\n".join(lines)
 
 

@@ -18,7 +18,14 @@ import pandas as pd
 
 from accessplan.location.solver import SolveReport
 
-__all__ = ["VERDICTS", "LocationResult", "budget_verdict", "money_totals", "site_only_ids"]
+__all__ = [
+    "VERDICTS",
+    "LocationResult",
+    "budget_verdict",
+    "money_totals",
+    "plan_notes",
+    "site_only_ids",
+]
 
 #: The three verdicts :func:`budget_verdict` gives.
 VERDICTS = ("within budget", "over budget", "no budget set")
@@ -87,6 +94,26 @@ def money_totals(
         "budget": None if budget is None else float(budget),
         "verdict": budget_verdict(site + unit + float(committed), budget),
     }
+
+
+def plan_notes(totals: dict, explanation: dict | None, uniqueness: dict | None) -> list[str]:
+    """Summary lines on money, site-only sites, an empty plan and uniqueness (what is there)."""
+    lines = []
+    if totals.get("cost") is not None:
+        money = f"cost {totals['cost']:,.6g}"
+        if totals.get("budget") is not None:
+            money += f" of budget {totals['budget']:,.6g}"
+        if totals.get("verdict"):
+            money += f" ({totals['verdict']})"
+        lines.append(money)
+    if totals.get("site_only"):
+        ids = ", ".join(str(s) for s in totals["site_only"][:10])
+        lines.append(f"site only, no capacity (0 units): {ids}")
+    if explanation:
+        lines.append(explanation["text"])
+    if uniqueness:
+        lines.append(uniqueness["text"])
+    return lines
 
 
 def site_only_ids(chosen: pd.DataFrame) -> list:

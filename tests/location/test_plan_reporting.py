@@ -506,3 +506,67 @@ def test_maed_and_max_min_uniqueness_agree_with_brute_force():
     # deviation 0 for the empty plan and for {x, y}: not unique
     assert dev.totals["l1_deviation_after"] == pytest.approx(0.0)
     assert dev.uniqueness["unique"] is False
+
+
+def served_by_flow(cover, demand, caps):
+    """Most demand served with site capacities ``caps`` (assignment LP by scipy)."""
+    from scipy.optimize import linprog
+
+    pairs = [(i, j) for i in range(cover.shape[0]) for j in range(cover.shape[1]) if cover[i, j]]
+    if not pairs:
+        return 0.0
+    a_rows = np.zeros((cover.shape[0] + cover.shape[1], len(pairs)))
+    for k, (i, j) in enumerate(pairs):
+        a_rows[i, k] = 1.0
+        a_rows[cover.shape[0] + j, k] = 1.0
+    bounds = np.concatenate([demand, caps])
+    res = linprog(-np.ones(len(pairs)), A_ub=a_rows, b_ub=bounds, bounds=(0, None))
+    return float(-res.fun)
+
+
+def test_capacitated_uniqueness_agrees_with_brute_force():
+    outcomes = set()
+    for seed in range(8):
+        rng = np.random.default_rng(100 + seed)
+        areas, sites = ["a0", "a1", "a2"], ["c0", "c1", "c2"]
+        cover = rng.random((3, 3)) < 0.6
+        demand = rng.integers(1, 4, 3).astype(float)
+        site_cost = rng.integers(1, 3, 3).astype(float)
+        od = od_frame(
+            [(areas[i], sites[j], 1.0) for i in range(3) for j in range(3) if cover[i, j]]
+            # a row beyond the catchment keeps the table non-empty when nothing covers
+            + [("a0", "c0", 50.0)] * (not cover[0, 0])
+        )
+        cands = pd.DataFrame(
+            {"site_id": sites, "site_cost": site_cost, "unit_cost": 1.0, "max_units": 2}
+        )
+        budget = 5.0
+        best, plans = None, {}
+        for units in itertools.product(range(3), repeat=3):
+            for opened in itertools.product((False, True), repeat=3):
+                if any(u and not o for u, o in zip(units, opened, strict=True)):
+                    continue
+                cost = float(np.dot(site_cost, opened) + sum(units))
+                if cost > budget:
+                    continue
+                served = served_by_flow(cover, demand, np.array(units, dtype=float))
+                key = (round(served, 9), -cost)
+                plans.setdefault(key, set()).add(frozenset(np.array(sites)[list(opened)]))
+                best = key if best is None or key > best else best
+        optimal = plans[best]
+        res = capacitated_coverage(
+            od,
+            pd.Series(demand, index=areas),
+            cands,
+            existing=None,
+            catchment_minutes=10,
+            people_per_unit=1,
+            budget=budget,
+            check_unique=True,
+        )
+        assert res.totals["served"] == pytest.approx(best[0]), seed
+        assert res.totals["cost"] == pytest.approx(-best[1]), seed
+        assert frozenset(res.chosen["site_id"]) in optimal, seed
+        assert res.uniqueness["unique"] == (len(optimal) == 1), (seed, optimal, res.uniqueness)
+        outcomes.add(res.uniqueness["unique"])
+    assert outcomes == {True, False}
