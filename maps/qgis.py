@@ -459,9 +459,10 @@ def sites_style_qml(
         QGIS expression of the label (e.g. ``'coalesce("name", "site_id")'``);
         None for no labels.
     capacity_column : str, optional
-        Size the markers by this column (area proportional, 2.5 to 8 mm).
+        Size the existing sites' markers by this column (area proportional,
+        2.5 to 6 mm); new sites stay 5 mm stars.
     capacity_max : float, optional
-        The largest capacity (the 8 mm marker); required with ``capacity_column``.
+        The largest capacity (the 6 mm marker); required with ``capacity_column``.
     kind : {"sites", "candidates"}
         ``"candidates"``: small grey circles, no categories.
 
@@ -474,7 +475,7 @@ def sites_style_qml(
     size = None
     if capacity_column and capacity_max and capacity_max > 0:
         size = (
-            f"2.5 + 5.5 * sqrt(coalesce({_quoted(capacity_column)}, 0) / {_number(capacity_max)})"
+            f"2.5 + 3.5 * sqrt(coalesce({_quoted(capacity_column)}, 0) / {_number(capacity_max)})"
         )
     root = _qgis_root(labels=label_expression is not None)
     if kind == "candidates":
@@ -503,7 +504,8 @@ def sites_style_qml(
             )
         symbols = ET.SubElement(renderer, "symbols")
         _marker_symbol(symbols, "0", _EXISTING_SITE_COLOR, "triangle", 3.0, size)
-        _marker_symbol(symbols, "1", _NEW_SITE_COLOR, "star", 5.0, size)
+        # new sites: the plan's message, never smaller than a 5 mm star
+        _marker_symbol(symbols, "1", _NEW_SITE_COLOR, "star", 5.0)
     if label_expression is not None:
         _labels(root, label_expression)
     return _to_qml(root)

@@ -174,7 +174,7 @@ def test_sites_qml_categories_size_and_labels():
     cats = [(c.get("value"), c.get("label")) for c in renderer.findall("categories/category")]
     assert cats == [("existing", "existing site"), ("new", "new site")]
     size = renderer.findall(".//layer/data_defined_properties//Option[@name='size']")
-    assert len(size) == 2
+    assert len(size) == 1  # existing sites sized by capacity; new sites stay 5 mm stars
     expr = size[0].find("Option[@name='expression']").get("value")
     assert "capacity" in expr and "100.0" in expr
     text = root.find("labeling/settings/text-style")
