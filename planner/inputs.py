@@ -43,6 +43,7 @@ __all__ = [
     "read_candidates",
     "read_facilities",
     "read_layer",
+    "source_attributes",
 ]
 
 #: our column name -> (required, must be a non-negative number)
@@ -103,6 +104,34 @@ class LayerSpec:
     def label(self) -> str:
         """How the layer is named in messages."""
         return f"{self.path}" + (f" (layer {self.layer!r})" if self.layer else "")
+
+
+def source_attributes(spec: LayerSpec) -> pd.DataFrame:
+    """The user's own columns of a layer, indexed by id, for the output layers.
+
+    The outputs keep the original attributes (a planner joins on ``GEOID``,
+    styles by ``County``); this reads them back from the layer once the run
+    is done, rather than carrying them through every step.
+
+    Parameters
+    ----------
+    spec : LayerSpec
+        The layer, as the run read it.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The layer's columns except its geometry, indexed by the id as the run
+        holds it (text); empty when the ids are no longer unique (the file
+        changed on disk during the run).
+    """
+    frame = pd.DataFrame(read_layer(spec).drop(columns="geometry", errors="ignore"))
+    if spec.id not in frame.columns:
+        return pd.DataFrame()
+    keys = frame[spec.id].map(_id_text)
+    if keys.duplicated().any():
+        return pd.DataFrame()
+    return frame.set_index(pd.Index(keys, name=None))
 
 
 def read_layer(spec: LayerSpec) -> gpd.GeoDataFrame:

@@ -10,7 +10,10 @@ import dataclasses
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
+
 from accessplan.planner.facts import access_facts, demand_facts, plan_facts, run_facts
+from accessplan.planner.inputs import source_attributes
 from accessplan.planner.output import atomic_output_dir, write_json
 from accessplan.planner.plan import PlanRun
 from accessplan.planner.quality import counts as quality_counts
@@ -25,6 +28,24 @@ __all__ = [
     "write_plan_outputs",
     "write_size_outputs",
 ]
+
+
+def with_source_attributes(frame, spec, id_column: str):
+    """``frame`` with the user's own columns of ``spec``'s layer appended (by id).
+
+    Columns whose name ``frame`` already has are not repeated (the mapped
+    ones: their values are ``frame``'s). Rows whose id is not in the layer
+    (new sites) get empty values.
+    """
+    if spec is None:
+        return frame
+    source = source_attributes(spec)
+    extra = [c for c in source.columns if c not in frame.columns]
+    if not extra:
+        return frame
+    joined = source.loc[:, extra].reindex(frame[id_column].astype(str).to_numpy())
+    joined.index = frame.index
+    return pd.concat([frame, joined], axis=1)
 
 
 def access_summary(run: AccessRun) -> dict[str, Any]:
@@ -76,6 +97,8 @@ def write_access_files(run: AccessRun, folder: Path) -> dict[str, Any]:
     """Write the access files into ``folder``; return the summary (not yet written)."""
     areas = run.areas_frame()
     facilities = run.facilities_frame()
+    areas = with_source_attributes(areas, run.scenario.areas, "area_id")
+    facilities = with_source_attributes(facilities, run.scenario.facilities, "site_id")
     areas.to_file(folder / "access.gpkg", layer="areas", engine="pyogrio")
     facilities.to_file(folder / "access.gpkg", layer="facilities", engine="pyogrio")
     areas.drop(columns="geometry").to_csv(folder / "areas_access.csv", index=False)
@@ -124,8 +147,11 @@ def write_plan_files(run: PlanRun, folder: Path) -> dict[str, Any]:
     }
     summary["inequity_after"] = run.after.inequity
     summary["plan"] = plan_facts(run)
+    areas = with_source_attributes(areas, run.before.scenario.areas, "area_id")
     areas.to_file(folder / "plan.gpkg", layer="areas", engine="pyogrio")
-    sites_after = run.sites_after_frame()
+    sites_after = with_source_attributes(
+        run.sites_after_frame(), run.before.scenario.facilities, "site_id"
+    )
     sites_after.to_file(folder / "plan.gpkg", layer="sites_after", engine="pyogrio")
     sites_after.drop(columns="geometry").to_csv(folder / "sites_after.csv", index=False)
     if len(new_sites):
