@@ -103,6 +103,7 @@ def capacitated_coverage(
     solver_options: SolverOptions | Mapping | None = None,
     merge_demand: bool = True,
     check_unique: bool = False,
+    demand_label: str = "people",
 ) -> LocationResult:
     """Capacitated coverage: choose sites and units so the most demand is served within reach.
 
@@ -133,6 +134,8 @@ def capacitated_coverage(
         As in :func:`accessplan.location.coverage.maximize_coverage`, keeping
         the served demand and the cost; unit counts of the same sites are
         not told apart.
+    demand_label : str, default "people"
+        What the demand counts, for the text of ``result.explanation``.
 
     Returns
     -------
@@ -339,7 +342,12 @@ def capacitated_coverage(
         explanation=None
         if len(picks)
         else coverage_explanation(
-            inst, money, budget, objective_name="the served demand", uncovered=False
+            inst,
+            money,
+            budget,
+            objective_name="the served demand",
+            uncovered=False,
+            demand_label=demand_label,
         ),
         uniqueness=uniqueness,
     )

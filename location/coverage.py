@@ -159,6 +159,7 @@ def greedy_coverage(
     catchment_minutes: float,
     budget: float | None = None,
     max_new_sites: int | None = None,
+    demand_label: str = "people",
 ) -> LocationResult:
     """Greedy maximal coverage: a fast plan with no optimality proof.
 
@@ -171,7 +172,7 @@ def greedy_coverage(
 
     Parameters
     ----------
-    od, demand, candidates, existing, catchment_minutes, budget, max_new_sites
+    od, demand, candidates, existing, catchment_minutes, budget, max_new_sites, demand_label
         As in :func:`maximize_coverage`.
 
     Returns
@@ -209,7 +210,12 @@ def greedy_coverage(
         sense="maximize",
     )
     why = coverage_explanation(
-        inst, money, budget, objective_name="the covered demand", requested_sites=max_new_sites
+        inst,
+        money,
+        budget,
+        objective_name="the covered demand",
+        requested_sites=max_new_sites,
+        demand_label=demand_label,
     )
     return coverage_result(
         "greedy_coverage",
@@ -260,6 +266,7 @@ def maximize_coverage(
     merge_demand: bool = True,
     warm_start: bool = True,
     check_unique: bool = False,
+    demand_label: str = "people",
 ) -> LocationResult:
     """Maximal covering location (MCLP): open sites so the most demand is within reach.
 
@@ -309,6 +316,9 @@ def maximize_coverage(
         (time limit at most
         :data:`accessplan.location.uniqueness.UNIQUE_TIME_LIMIT_S`) settled
         nothing. ``result.uniqueness`` is None when not checked.
+    demand_label : str, default "people"
+        What the demand counts (e.g. "people aged 65+"), used in the text of
+        ``result.explanation``.
 
     Returns
     -------
@@ -365,6 +375,7 @@ def maximize_coverage(
         budget,
         objective_name="the covered demand",
         requested_sites=max_new_sites,
+        demand_label=demand_label,
     )
     if n_groups == 0 or n_sites == 0:
         report = trivial_report(options, red.constant, "maximize")
@@ -435,7 +446,7 @@ def maximize_coverage(
 
 
 def _ids(inst: CoverageInstance, positions) -> list:
-    return list(inst.candidates["site_id"].to_numpy()[np.asarray(positions, dtype=int)])
+    return inst.candidates["site_id"].to_numpy()[np.asarray(positions, dtype=int)].tolist()
 
 
 def _nothing_to_choose() -> dict:
@@ -543,6 +554,7 @@ def min_cost_cover(
     solver_options: SolverOptions | Mapping | None = None,
     merge_demand: bool = True,
     check_unique: bool = False,
+    demand_label: str = "people",
 ) -> LocationResult:
     """Cheapest set of new sites covering at least ``target_share`` of the demand.
 
@@ -559,6 +571,9 @@ def min_cost_cover(
     check_unique : bool, default False
         As in :func:`maximize_coverage`, keeping the cost (there is no
         tie-break between plans of equal cost: the solver's choice).
+    demand_label : str, default "people"
+        What the demand counts (e.g. "people aged 65+"), used in the text of
+        ``result.explanation``.
 
     Returns
     -------
@@ -606,7 +621,12 @@ def min_cost_cover(
     if required <= 0 or red.matrix.shape[1] == 0:
         report = trivial_report(options, 0.0, "minimize")
         why = coverage_explanation(
-            inst, None, None, objective_name="the cost", target=(red.constant, target)
+            inst,
+            None,
+            None,
+            objective_name="the cost",
+            target=(red.constant, target),
+            demand_label=demand_label,
         )
         return coverage_result(
             model,
@@ -685,6 +705,7 @@ def set_cover(
     allow_uncovered: bool = False,
     solver_options: SolverOptions | Mapping | None = None,
     check_unique: bool = False,
+    demand_label: str = "people",
 ) -> LocationResult:
     """Location set covering (LSCP): the fewest new sites covering every reachable area.
 
@@ -707,6 +728,9 @@ def set_cover(
     check_unique : bool, default False
         As in :func:`maximize_coverage`, keeping the number of sites and the
         cost.
+    demand_label : str, default "people"
+        What the demand counts (e.g. "people aged 65+"), used in the text of
+        ``result.explanation``.
 
     Returns
     -------
@@ -775,7 +799,9 @@ def set_cover(
             uniqueness = _set_cover_uniqueness(
                 problem, x, red, is_open, options, _ids(inst, red.keep)
             )
-    why = coverage_explanation(inst, None, None, objective_name="the number of new sites")
+    why = coverage_explanation(
+        inst, None, None, objective_name="the number of new sites", demand_label=demand_label
+    )
     result = coverage_result(
         model,
         inst,

@@ -463,7 +463,7 @@ def coverage_totals(inst: CoverageInstance, before, after, picks, units, budget,
     )
     out.update(
         {
-            "site_only": list(inst.candidates["site_id"].to_numpy()[picks][units == 0]),
+            "site_only": inst.candidates["site_id"].to_numpy()[picks][units == 0].tolist(),
             "committed_cost": inst.committed,
             "covered_before": cb,
             "covered_after": ca,
@@ -629,6 +629,7 @@ def coverage_explanation(
     uncovered: bool = True,
     requested_sites: int | None = None,
     target: tuple[float, float] | None = None,
+    demand_label: str = "people",
 ) -> dict:
     """Why a coverage plan opened nothing (:func:`explain_empty_plan` on this instance), as a dict.
 
@@ -652,6 +653,7 @@ def coverage_explanation(
         requested_sites=requested_sites,
         target=target,
         objective_name=objective_name,
+        demand_label=demand_label,
     ).as_dict()
 
 

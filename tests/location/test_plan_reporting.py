@@ -570,3 +570,18 @@ def test_capacitated_uniqueness_agrees_with_brute_force():
         assert res.uniqueness["unique"] == (len(optimal) == 1), (seed, optimal, res.uniqueness)
         outcomes.add(res.uniqueness["unique"])
     assert outcomes == {True, False}
+
+
+def test_explanations_name_the_demand(tiny):
+    od, demand, cands, _ = tiny
+    existing = pd.DataFrame({"site_id": ["e"]})
+    od = pd.concat([od, od_frame([("b", "e", 1.0), ("c", "e", 1.0)])])
+    res = maximize_coverage(
+        od,
+        demand,
+        cands,
+        existing=existing,
+        catchment_minutes=10,
+        demand_label="people aged 50+",
+    )
+    assert "all 35 people aged 50+ are already within 10 minutes" in res.explanation["text"]
