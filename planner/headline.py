@@ -83,7 +83,7 @@ def _plan_lines(summary: Mapping) -> list[str]:
             shown = ", ".join(map(str, sites[:8])) + (" ..." if len(sites) > 8 else "")
             text += f" ({shown})"
         units = _number(plan.get("units_added"))
-        if units is not None:
+        if units:
             text += f", {units:,.0f} {plan.get('unit_label') or 'units'} added"
         lines.append(_line("new sites", text))
     site_only = plan.get("site_only")
