@@ -242,10 +242,7 @@ def _fill_symbol(parent: ET.Element, name: str, color: str, *, hatch: bool = Fal
         )
 
 
-def _marker_symbol(
-    parent: ET.Element, name: str, color: str, shape: str, size_mm: float, size_expression=None
-) -> None:
-    symbol = _symbol(parent, name, "marker")
+def _marker_layer(symbol, color, shape, size_mm, *, outline="#000000", size_expression=None):
     _symbol_layer(
         symbol,
         "SimpleMarker",
@@ -254,7 +251,7 @@ def _marker_symbol(
             "name": shape,
             "size": _number(size_mm),
             "size_unit": "MM",
-            "outline_color": "0,0,0,255",
+            "outline_color": _rgba(outline),
             "outline_style": "solid",
             "outline_width": "0.2",
             "outline_width_unit": "MM",
@@ -263,6 +260,28 @@ def _marker_symbol(
         },
         {"size": size_expression} if size_expression else None,
     )
+
+
+def _marker_symbol(
+    parent: ET.Element, name: str, color: str, shape: str, size_mm: float, size_expression=None
+) -> None:
+    symbol = _symbol(parent, name, "marker")
+    _marker_layer(symbol, color, shape, size_mm, size_expression=size_expression)
+
+
+def _class_symbol(parent: ET.Element, name: str, color: str, *, hatch: bool, points: bool) -> None:
+    """A class's symbol: a fill for polygons, a 3 mm circle for point areas.
+
+    For points "no access" is the light circle crossed by an ``x`` in the
+    hatch colour (a marker has no hatching), still distinct in grayscale.
+    """
+    if not points:
+        _fill_symbol(parent, name, color, hatch=hatch)
+        return
+    symbol = _symbol(parent, name, "marker")
+    _marker_layer(symbol, color, "circle", 3.0, outline="#636363")
+    if hatch:
+        _marker_layer(symbol, NO_ACCESS_HATCH, "cross2", 2.4, outline=NO_ACCESS_HATCH)
 
 
 def _qgis_root(*, labels: bool = False) -> ET.Element:
@@ -314,9 +333,9 @@ def _range(ranges: ET.Element, lower: float, upper: float, symbol: int, label: s
     )
 
 
-def _finish_graduated(renderer: ET.Element, method: str) -> None:
+def _finish_graduated(renderer: ET.Element, method: str, *, points: bool) -> None:
     source = ET.SubElement(renderer, "source-symbol")
-    _fill_symbol(source, "0", NO_DATA)
+    _class_symbol(source, "0", NO_DATA, hatch=False, points=points)
     ET.SubElement(renderer, "classificationMethod", id=method)
     ET.SubElement(renderer, "rotation")
     ET.SubElement(renderer, "sizescale")
@@ -330,6 +349,7 @@ def access_style_qml(
     column: str = "access_after",
     access_scale: float = 1.0,
     access_units: str | None = None,
+    points: bool = False,
 ) -> str:
     """QML of the access layer: the shared classes, "no access" hatched, NULL "no score".
 
@@ -343,7 +363,9 @@ def access_style_qml(
         Display multiplier of the range labels (e.g. 1000: "per 1,000");
         the range bounds stay raw, as the column.
     access_units : str, optional
-        Recorded in the renderer's legend title hint (the QML comment).
+        Recorded as a comment at the top of the QML.
+    points : bool, default False
+        Point areas: 3 mm circles in the class colours ("no access" crossed).
 
     Returns
     -------
@@ -362,10 +384,11 @@ def access_style_qml(
         hatch = classes.zero_class and i == 0
         lower = 0.0 if classes.zero_class and i == 1 else edges[i]
         _range(ranges, lower, edges[i + 1], i, labels[i])
-        _fill_symbol(symbols, str(i), classes.colors[i], hatch=hatch)
+        _class_symbol(symbols, str(i), classes.colors[i], hatch=hatch, points=points)
     _range(ranges, _NO_SCORE_VALUE, _NO_SCORE_VALUE, classes.k, "no score")
-    _fill_symbol(symbols, str(classes.k), NO_DATA)
-    _finish_graduated(renderer, "Quantile" if classes.scheme == "quantiles" else "Custom")
+    _class_symbol(symbols, str(classes.k), NO_DATA, hatch=False, points=points)
+    method = "Quantile" if classes.scheme == "quantiles" else "Custom"
+    _finish_graduated(renderer, method, points=points)
     units = access_units or scale_label(access_scale)
     if units:
         root.insert(0, ET.Comment(f" access in {units}; bounds are raw values "))
@@ -384,6 +407,7 @@ def change_style_qml(
     column: str = "access_change",
     n_classes: int = 7,
     access_scale: float = 1.0,
+    points: bool = False,
 ) -> str:
     """QML of the change layer: ``n_classes`` equal classes from ``-limit`` to ``+limit``.
 
@@ -396,6 +420,8 @@ def change_style_qml(
         Odd, so the middle class holds 0 and is the white middle of the ramp.
     access_scale : float, default 1.0
         Display multiplier of the labels.
+    points : bool, default False
+        Point areas: 3 mm circles instead of fills.
 
     Returns
     -------
@@ -433,10 +459,10 @@ def change_style_qml(
         _range(
             ranges, edges[i], edges[i + 1], i, f"{signed(shown[i])} \u2013 {signed(shown[i + 1])}"
         )
-        _fill_symbol(symbols, str(i), color)
+        _class_symbol(symbols, str(i), color, hatch=False, points=points)
     _range(ranges, no_score, no_score, int(n_classes), "no score")
-    _fill_symbol(symbols, str(int(n_classes)), NO_DATA)
-    _finish_graduated(renderer, "EqualInterval")
+    _class_symbol(symbols, str(int(n_classes)), NO_DATA, hatch=False, points=points)
+    _finish_graduated(renderer, "EqualInterval", points=points)
     return _to_qml(root)
 
 
@@ -724,17 +750,23 @@ def style_plan_geopackage(
     import pyogrio
 
     path = Path(gpkg_path)
-    layers = {str(name) for name, _ in pyogrio.list_layers(path)} if path.is_file() else set()
+    kinds = {str(n): str(g) for n, g in pyogrio.list_layers(path)} if path.is_file() else {}
+    layers = set(kinds)
     styles = []
     if "areas" in layers:
         fields = _columns(path, "areas")
+        points = "point" in kinds["areas"].lower()
         for column, name, default in (
             ("access_after", "access after", True),
             ("access_before", "access before", False),
         ):
             if column in fields:
                 qml = access_style_qml(
-                    classes, column=column, access_scale=access_scale, access_units=access_units
+                    classes,
+                    column=column,
+                    access_scale=access_scale,
+                    access_units=access_units,
+                    points=points,
                 )
                 styles.append(LayerStyle("areas", name, qml, default, f"{name} (shared classes)"))
         if "access_change" in fields:
@@ -746,7 +778,7 @@ def style_plan_geopackage(
                 LayerStyle(
                     "areas",
                     "change in access",
-                    change_style_qml(limit, access_scale=access_scale),
+                    change_style_qml(limit, access_scale=access_scale, points=points),
                     not has_default,
                     "after - before, symmetric diverging classes",
                 )

@@ -263,3 +263,21 @@ def test_write_layer_styles_reports_every_problem(plan_gpkg, classes, tmp_path):
     assert Q.read_layer_styles(path) == []  # nothing written
     with pytest.raises(InputValidationError, match="not found"):
         Q.write_layer_styles(tmp_path / "missing.gpkg", {"areas": qml})
+
+
+def test_point_areas_get_marker_symbols(plan_gpkg, classes, tmp_path):
+    _, areas, _ = plan_gpkg
+    path = tmp_path / "points.gpkg"
+    areas.assign(geometry=areas.geometry.centroid).to_file(path, layer="areas", engine="pyogrio")
+    styles = Q.style_plan_geopackage(path, classes=classes, change_limit=0.001)
+    assert [s.name for s in styles] == ["access after", "access before", "change in access"]
+    for style in styles:
+        renderer = _xml(style.qml).find("renderer-v2")
+        kinds = {s.get("type") for s in renderer.findall("symbols/symbol")}
+        assert kinds == {"marker"}  # a fill symbol draws nothing on a point layer
+    zero = _xml(styles[0].qml).find("renderer-v2/symbols/symbol[@name='0']")
+    layers = zero.findall("layer")
+    names = [{o.get("name"): o.get("value") for o in x.find("Option")}["name"] for x in layers]
+    assert names == ["circle", "cross2"]  # "no access": a light circle crossed in the hatch colour
+    one = _xml(styles[0].qml).find("renderer-v2/symbols/symbol[@name='1']")
+    assert len(one.findall("layer")) == 1
