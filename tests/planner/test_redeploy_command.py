@@ -3,12 +3,50 @@
 from __future__ import annotations
 
 import json
+import math
+from html.parser import HTMLParser
 
 import pandas as pd
 
 from accessplan.data import load_demo
 from accessplan.maps.offline import find_remote_assets
 from accessplan.planner.cli import main
+
+
+class _Ids(HTMLParser):
+    """id -> attributes and id -> text of every element with an id."""
+
+    def __init__(self):
+        super().__init__()
+        self.ids, self.text, self._open = {}, {}, []
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        ident = attrs.get("id")
+        if ident is not None:
+            self.ids[ident], self.text[ident] = attrs, ""
+        self._open.append(ident)
+
+    def handle_endtag(self, tag):
+        if self._open:
+            self._open.pop()
+
+    def handle_data(self, data):
+        for ident in self._open:
+            if ident is not None:
+                self.text[ident] += data
+
+
+def _report(folder) -> _Ids:
+    html = (folder / "report.html").read_text(encoding="utf-8")
+    assert find_remote_assets(html) == []
+    parsed = _Ids()
+    parsed.feed(html)
+    return parsed
+
+
+def _value(parsed, ident) -> float:
+    return float(parsed.ids[ident]["data-value"])
 
 
 def test_demo_surge_redeployment(tmp_path, capsys):
@@ -42,6 +80,51 @@ def test_demo_surge_redeployment(tmp_path, capsys):
     html = (out / "maps" / "transfers.html").read_text(encoding="utf-8")
     assert find_remote_assets(html) == []
     assert (out / "figures" / "unmet.png").read_bytes()[:4] == b"\x89PNG"
+
+    # "without moves" is each hospital on its own units, as computed above
+    assert unmet["unmet_without_moves"].sum() == unmet_without_moves
+    assert summary["unmet_without_moves"] == unmet_without_moves
+
+    # the report tells the story of the files: key figures, moves, unmet, prices
+    report = _report(out)
+    assert _value(report, "unmet-with-moves") == summary["total_unmet"]
+    assert _value(report, "unmet-without-moves") == unmet_without_moves
+    assert _value(report, "unmet-avoided") == unmet_without_moves - unmet["unmet"].sum()
+    assert _value(report, "moves-count") == len(commands)
+    assert _value(report, "units-moved") == commands["units"].sum()
+    assert _value(report, "transfer-cost") == commands["cost"].sum()
+    for n, row in commands.iterrows():
+        assert report.text[f"move-{n}-command"] == row["command"]
+        assert _value(report, f"move-{n}-units") == row["units"]
+        assert _value(report, f"move-{n}-arrive") == row["arrive_period"]
+    by_period = unmet.groupby("period")[["unmet", "unmet_without_moves"]].sum()
+    for t, row in by_period.iterrows():
+        assert _value(report, f"unmet-period-{t}-with") == row["unmet"]
+        assert _value(report, f"unmet-period-{t}-without") == row["unmet_without_moves"]
+    h01 = unmet[unmet["facility"] == "H01"]
+    assert _value(report, "unmet-facility-H01-without") == h01["unmet_without_moves"].sum()
+    assert _value(report, "unmet-facility-H01-with") == h01["unmet"].sum()
+
+    # prices (from the full-horizon plan over the same surge): checked, never negative,
+    # never above the solver's dual, and the report shows the CSV's numbers
+    prices = pd.read_csv(out / "shadow_prices.csv")
+    assert {"lp_dual", "value_of_one_more_unit", "value_of_one_less_unit", "unique"} <= set(
+        prices.columns
+    )
+    checked = prices.dropna(subset=["supply_value"])
+    assert (checked["supply_value"] >= 0).all()
+    assert (checked["supply_value"] <= checked["lp_dual"] + 1e-6).all()
+    assert "perfect foresight" in report.text["prices-from"]
+    assert _value(report, "prices-cells") == len(prices)
+    assert _value(report, "prices-not-unique") == (prices["unique"] == False).sum()  # noqa: E712
+    shown = [i for i in report.ids if i.startswith("price-") and i.endswith("-more")]
+    assert shown
+    cells = prices.set_index(["facility", "period"])
+    for ident in shown:
+        facility, period = ident.split("-")[2], int(ident.split("-")[3])
+        assert _value(report, ident) == cells.loc[(facility, period), "value_of_one_more_unit"]
+    # the surge hospital before its peak: one more ventilator there serves one more patient
+    assert cells.loc[("H01", 0), "value_of_one_more_unit"] == 999
 
 
 def test_redeploy_section_problems_all_reported(tiny, capsys):
@@ -92,8 +175,22 @@ def test_redeploy_from_a_demand_trace_full_horizon(tiny, capsys):
     assert list(commands["command"]) == [
         "move 2 ventilators from H1 to H2 at period 0, arriving at period 1"
     ]
-    prices = pd.read_csv(tiny.out / "shadow_prices.csv")
-    assert set(prices.columns) >= {"facility", "resource", "period", "demand_price"}
+    prices = pd.read_csv(tiny.out / "shadow_prices.csv").set_index(["facility", "period"])
+    assert set(prices.columns) >= {"resource", "demand_price", "value_of_one_more_unit"}
+    # one more ventilator at H2 from period 0 or 1 saves one shipment (10); from period 2
+    # nothing (H2 then has what it needs); at H1 nothing (it has a spare)
+    assert prices.loc[("H2", 0), "supply_value"] == 10
+    assert prices.loc[("H2", 1), "supply_value"] == 10
+    assert prices.loc[("H2", 2), "supply_value"] == 0
+    assert prices.loc[("H1", 0), "supply_value"] == 0
+    report = _report(tiny.out)
+    assert "prices-from" not in report.ids  # the prices are this plan's
+    assert _value(report, "price-ventilators-H2-0-more") == 10
+    assert _value(report, "unmet-with-moves") == 0
+    # without the move H2 lacks 2 ventilators in periods 1 and 2
+    assert _value(report, "unmet-without-moves") == 4
+    assert report.text["move-0-command"] == commands["command"][0]
+    assert not math.isnan(_value(report, "total-cost"))
 
 
 def test_redeploy_only_scenario_needs_no_areas_or_network(tiny, capsys):
