@@ -60,6 +60,7 @@ __all__ = [
     "transfer_map",
     "unmet_chart",
     "unmet_comparison_chart",
+    "unmet_comparison_series",
     "unmet_series",
     "write_commands",
 ]
@@ -587,6 +588,51 @@ def unmet_chart(
     return path
 
 
+def unmet_comparison_series(unmet) -> pd.DataFrame:
+    """Total unmet demand per period with the moves and without them.
+
+    Parameters
+    ----------
+    unmet : pandas.DataFrame
+        Columns ``period``, ``unmet`` and ``unmet_without_moves``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by period (sorted), columns ``with`` and ``without``: the sums
+        over facilities and resources. These are the numbers
+        :func:`unmet_comparison_chart` draws.
+
+    Raises
+    ------
+    accessplan.data.errors.InputValidationError
+        A column is missing or a value is not numeric.
+    """
+    _check_unmet(unmet)
+    problems = ProblemCollector(what="unmet demand")
+    if "unmet_without_moves" not in unmet.columns:
+        problems.add("column is missing", source="unmet", column="unmet_without_moves")
+        problems.raise_if_any()
+    without = pd.to_numeric(unmet["unmet_without_moves"], errors="coerce")
+    bad = unmet.index[without.isna()]
+    if len(bad):
+        problems.add(
+            "is missing or not numeric",
+            source="unmet",
+            column="unmet_without_moves",
+            rows=tuple(bad),
+        )
+    problems.raise_if_any()
+    frame = pd.DataFrame(
+        {
+            "period": pd.to_numeric(unmet["period"]).to_numpy(dtype=float),
+            "with": pd.to_numeric(unmet["unmet"]).to_numpy(dtype=float),
+            "without": without.to_numpy(dtype=float),
+        }
+    )
+    return frame.groupby("period")[["with", "without"]].sum().sort_index()
+
+
 def unmet_comparison_chart(
     unmet,
     path,
@@ -610,23 +656,10 @@ def unmet_comparison_chart(
     Returns
     -------
     pathlib.Path
-        The path written. The two lines are the per-period sums of ``unmet``
-        and of ``unmet_without_moves``; the area between them (demand the
-        moves served) is shaded.
+        The path written. The two lines are :func:`unmet_comparison_series`;
+        the area between them (demand the moves served) is shaded.
     """
-    _check_unmet(unmet)
-    if "unmet_without_moves" not in unmet.columns:
-        problems = ProblemCollector(what="unmet demand")
-        problems.add("column is missing", source="unmet", column="unmet_without_moves")
-        problems.raise_if_any()
-    frame = pd.DataFrame(
-        {
-            "period": pd.to_numeric(unmet["period"]).to_numpy(dtype=float),
-            "with": pd.to_numeric(unmet["unmet"]).to_numpy(dtype=float),
-            "without": pd.to_numeric(unmet["unmet_without_moves"]).to_numpy(dtype=float),
-        }
-    )
-    sums = frame.groupby("period")[["with", "without"]].sum().sort_index()
+    sums = unmet_comparison_series(unmet)
     periods = sums.index.to_numpy(dtype=float)
     fig = Figure(figsize=figsize_inches, layout="constrained")
     ax = fig.add_subplot()

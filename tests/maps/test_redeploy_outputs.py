@@ -19,6 +19,8 @@ from accessplan.maps.redeploy import (
     command_list,
     transfer_map,
     unmet_chart,
+    unmet_comparison_chart,
+    unmet_comparison_series,
     unmet_series,
     write_commands,
 )
@@ -316,3 +318,26 @@ def test_unmet_chart_missing_column_writes_nothing(tmp_path):
         unmet_chart(hand_unmet().drop(columns=["unmet", "period"]), tmp_path / "u.png")
     assert {p.column for p in err.value.problems} == {"unmet", "period"}
     assert not (tmp_path / "u.png").exists()
+
+
+def test_unmet_with_and_without_moves_sums_and_chart(tmp_path):
+    unmet = hand_unmet()
+    periods, _sums, total = _brute_force_sums(unmet)
+    without = unmet.assign(unmet_without_moves=unmet["unmet"].to_numpy() + 2.0)
+    series = unmet_comparison_series(without)
+    np.testing.assert_allclose(series.index.to_numpy(dtype=float), periods)
+    np.testing.assert_allclose(series["with"], total)
+    rows = without.groupby("period").size().to_numpy()
+    np.testing.assert_allclose(series["without"], np.asarray(total) + 2.0 * rows)
+    out = unmet_comparison_chart(without, tmp_path / "c.png", figsize_inches=(4, 2), dpi=50)
+    assert _png_size(out) == (200, 100)
+
+
+def test_unmet_comparison_needs_the_without_column(tmp_path):
+    with pytest.raises(InputValidationError) as err:
+        unmet_comparison_chart(hand_unmet(), tmp_path / "c.png")
+    assert {p.column for p in err.value.problems} == {"unmet_without_moves"}
+    bad = hand_unmet().assign(unmet_without_moves="many")
+    with pytest.raises(InputValidationError):
+        unmet_comparison_series(bad)
+    assert not (tmp_path / "c.png").exists()
