@@ -88,6 +88,9 @@ def test_report_pdf_of_the_plan(started):
     data = (results / "report.pdf").read_bytes()
     assert data.startswith(b"%PDF")
     assert count_pdf_pages(data) >= 2
+    # A4 pages (595 x 842 pt), as the report's print CSS asks (a browser's default is Letter)
+    boxes = re.findall(rb"/MediaBox\s*\[\s*0 0 ([\d.]+) ([\d.]+)\s*\]", data)
+    assert boxes and all(abs(float(w) - 595.3) < 1 and abs(float(h) - 841.9) < 1 for w, h in boxes)
     assert out.splitlines()[-1] == f"PDF: {results / 'report.pdf'}"
     assert not [p.name for p in results.iterdir() if p.name.endswith(".partial.pdf")]
 
