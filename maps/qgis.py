@@ -21,12 +21,10 @@ accessplan output (see :mod:`accessplan.maps.classes`):
 * change: a graduated renderer on ``access_change`` with an odd number of equal
   classes from ``-m`` to ``+m`` (symmetric, so the whole diverging
   :data:`CHANGE_RAMP` is used and the middle class, around 0, is white);
-* sites: existing vs new sites (categories on ``new``), optionally sized by
-  capacity, labelled with their name (or id).
+* sites: existing vs new sites (categories on ``new``), labelled with their name.
 
-The attributes of the layers are never touched: only the ``layer_styles``
-table (and its ``gpkg_contents`` row) is written. This module imports neither
-QGIS nor matplotlib.
+Only the ``layer_styles`` table (and its ``gpkg_contents`` row) is written; the
+layers' attributes are never touched. Imports neither QGIS nor matplotlib.
 """
 
 from __future__ import annotations
