@@ -6,7 +6,7 @@ per area and the candidate / existing site frames, and solves through
 optimum was proven (``SolveReport.status``), with the bound and gap.
 
 Coverage family (:mod:`accessplan.location.coverage`, with
-:mod:`~accessplan.location.capacitated` and the shared
+:mod:`~accessplan.location.capacitated`, :mod:`~accessplan.location.covering` and the shared
 :mod:`~accessplan.location.coverage_base`): :func:`maximize_coverage`
 (MCLP), :func:`greedy_coverage`, :func:`capacitated_coverage`,
 :func:`min_cost_cover` and :func:`set_cover` (LSCP), all returning a
@@ -17,7 +17,13 @@ Coverage family (:mod:`accessplan.location.coverage`, with
 :mod:`~accessplan.location.equity_access`): :func:`maximize_min_access`,
 :func:`minimize_access_deviation`, :func:`reallocate_capacity_qp` (a continuous
 QP solved by HiGHS) and :func:`round_and_repair`. Shared input checks:
-:mod:`~accessplan.location.checks`. Candidate sites:
+:mod:`~accessplan.location.checks`.
+
+Every result carries the same money keys in ``totals`` (``cost``, ``site_cost``,
+``unit_cost``, ``budget``, ``verdict``: :func:`accessplan.location.result.money_totals`)
+and ``site_only``; ``explanation`` says why a plan opened nothing
+(:mod:`accessplan.location.explain`); ``uniqueness`` whether another set of sites
+scores the same (``check_unique=True``; :mod:`accessplan.location.uniqueness`). Candidate sites:
 :func:`kmeans_candidates`.
 """
 

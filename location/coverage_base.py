@@ -32,6 +32,7 @@ __all__ = [
     "affine",
     "all_integral",
     "binary_values",
+    "candidate_ids_at",
     "check_scalar",
     "chosen_frame",
     "coverage_areas_frame",
@@ -44,6 +45,7 @@ __all__ = [
     "is_number",
     "merge_rows",
     "money_left",
+    "nothing_to_choose",
     "numeric_column",
     "penalty_bound",
     "prepare_instance",
@@ -661,3 +663,16 @@ def covered_groups(matrix: sp.csr_matrix, local_picks) -> np.ndarray:
     if len(local_picks) == 0:
         return np.zeros(matrix.shape[0], dtype=bool)
     return np.asarray(matrix[:, list(local_picks)].sum(axis=1)).ravel() > 0
+
+
+def candidate_ids_at(inst: CoverageInstance, positions) -> list:
+    return inst.candidates["site_id"].to_numpy()[np.asarray(positions, dtype=int)].tolist()
+
+
+def nothing_to_choose() -> dict:
+    return {
+        "unique": True,
+        "alternative": None,
+        "text": "No candidate can add to the objective within the limits, so the plan opens "
+        "nothing; any site would only add cost (tie-break: the lowest cost).",
+    }
