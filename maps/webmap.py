@@ -1,4 +1,4 @@
-"""Interactive (folium) maps of access before and after a plan.
+"""Interactive (folium / Leaflet) maps of access before and after a plan.
 
 Three maps, all drawn from the plan's result frames (areas with
 ``access_before`` / ``access_after``, sites with ``capacity`` and ``new``):
@@ -7,24 +7,29 @@ Three maps, all drawn from the plan's result frames (areas with
   each other (a few lines of our own JavaScript; folium's ``DualMap`` is not
   used because it loads its sync plugin from a CDN);
 - :func:`layered_map`: one map, before and after as layers in a layer control;
-- :func:`change_map`: after minus before on a diverging scale centred at 0.
+- :func:`change_map`: after minus before on a diverging scale centred at 0
+  (red = loss, white = no change, blue = gain, limits +-max|change|).
 
 Before and after are coloured with ONE classification computed on the pooled
-before and after values (:func:`shared_classes`, defined in
-:mod:`accessplan.maps.classes` and shared with the matplotlib figures), so a
-colour means the same access level on both sides, and each page carries one
-legend. Areas with zero access get their own light-grey "0 (no access)" class.
-Hospitals are circle markers whose *area* grows with capacity (radius ~
-sqrt(capacity)); new sites are drawn in a distinct colour with a thick outline and their tooltip
-gives the units added and why the site was chosen (newly covered population,
-marginal gain). An optional inequity panel shows Gini, Theil and the share of
-the population with zero access, before and after.
+before and after values (:func:`shared_classes`, shared with the PNG figures
+and the QGIS styles): YlGnBu, light = low access, dark = high access. Areas
+with exactly zero access are hatched (an inline SVG pattern, the same in the
+legend) and labelled "0 (no access)"; areas without a score are solid grey
+("no score"). Hospitals are circle markers whose *area* grows with capacity;
+new sites are orange with a thick outline, their tooltip gives the units added
+and why the site was chosen. Hospitals and new sites carry small permanent
+name labels. An optional :class:`~accessplan.maps.context.MapContext` adds the
+roads used, the region outline and the districts (with their names).
 
-By default a map has no tile layer (``tiles=None``): the background is a
-plain colour and a page saved with :func:`accessplan.maps.offline.save_offline`
+The page is light: the areas are ONE GeoJSON variable per page (shared by both
+panels / layers), simplified for display in metres and with rounded
+coordinates (:func:`accessplan.maps.web_layers.display_geometry`); it needs
+only Leaflet (no jQuery, no d3).
+
+By default a map has no tile layer (``tiles=None``): a plain background, no
+attribution, and a page saved with :func:`accessplan.maps.offline.save_offline`
 loads nothing from the network. A basemap (``tiles="OpenStreetMap"``) must be
-asked for; its tiles are then fetched from the tile server when the page is
-viewed.
+asked for; its tiles (and the OpenStreetMap attribution) then appear.
 """
 
 from __future__ import annotations
@@ -36,12 +41,32 @@ import folium
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-from branca.element import Element, MacroElement
-from jinja2 import Template
+from branca.element import MacroElement
 
 from accessplan.data.errors import ProblemCollector
 from accessplan.maps.classes import NO_DATA, AccessClasses, shared_classes
 from accessplan.maps.escaping import html_text
+from accessplan.maps.web_layers import (
+    AreaData,
+    AreaLayer,
+    ContextLayers,
+    HtmlControl,
+    LabelDeclutter,
+    SiteLabels,
+    change_bar_html,
+    class_legend_html,
+    display_geometry,
+    geojson_text,
+    legend_entries,
+    sig,
+)
+from accessplan.maps.web_page import (
+    LayerSwitch,
+    SyncViews,
+    inequity_control,
+    map_title,
+    page_setup,
+)
 
 __all__ = [
     "AccessClasses",
@@ -54,41 +79,49 @@ __all__ = [
     "shared_classes",
 ]
 
-BACKGROUND = "#e8ecef"
 EXISTING_SITE = "#3f3f3f"
 NEW_SITE = "#ff7f00"
-_INEQUITY_ROWS = (
-    ("gini", "Gini", "{:.3f}"),
-    ("theil", "Theil", "{:.3f}"),
-    ("share_zero", "Share with zero access", "{:.1%}"),
-)
+#: with more hospitals than this, their name labels start switched off ("auto")
+MAX_HOSPITAL_LABELS = 30
+# room kept free of data on the right of a map: the legend (top) and inequity panel (bottom)
+_RIGHT_PAD = 270
 
 
 # --------------------------------------------------------------------------- classes
-def class_legend(classes: AccessClasses, caption: str, *, no_data: bool = False) -> MacroElement:
+def class_legend(
+    classes: AccessClasses, caption: str, *, no_data: bool = False, scale=1.0, units=None
+) -> MacroElement:
     """A Leaflet legend control with one equal-sized swatch per class.
 
     Parameters
     ----------
     classes : AccessClasses
         The shared classification (the "no access" class, if any, comes first
-        with its own grey swatch).
+        with the hatched swatch of the map's no-access areas).
     caption : str
         Legend title.
     no_data : bool, default False
         Add the grey "no score" swatch of areas without a value (NaN: e.g. a
         zero demand weight that nothing rates).
+    scale : float, default 1.0
+        Display multiplier of the class bounds (e.g. 1000 for "per 1,000").
+    units : str, optional
+        A line under the title naming the units (e.g. "beds per 1,000 people").
 
     Returns
     -------
     branca.element.MacroElement
-        Add it to a folium Map (``class_legend(classes, "Access").add_to(m)``).
+        Add it to a folium Map (``class_legend(classes, "Access").add_to(m)``);
+        the page needs the hatch pattern (:func:`accessplan.maps.web_layers.hatch_defs`),
+        which every builder of this module adds.
     """
-    colors, labels = list(classes.colors), list(classes.labels())
-    if no_data:
-        colors.append(NO_DATA)
-        labels.append("no score")
-    return _class_legend(caption, colors, labels)
+    colors, labels = legend_entries(classes, scale=scale, no_data=no_data)
+    return HtmlControl(
+        class_legend_html(caption, colors, labels, units=units),
+        position="topright",
+        css_class="legend accessplan-legend",
+        name="ClassLegend",
+    )
 
 
 def _has_missing(frame) -> bool:
@@ -110,7 +143,7 @@ def change_colormap(change, *, caption="Change in access (after - before)"):
     branca.colormap.LinearColormap
         Red for losses, white at exactly 0, blue for gains; symmetric limits
         ``[-m, m]`` with ``m`` the largest absolute change, so equal losses
-        and gains get equally strong colours.
+        and gains get equally strong colours and the whole ramp is used.
     """
     c = np.asarray(change, dtype=float)
     c = c[np.isfinite(c)]
@@ -127,18 +160,21 @@ def change_colormap(change, *, caption="Change in access (after - before)"):
 
 
 # --------------------------------------------------------------------------- inputs
-def _check_areas(areas, id_col, extra=()) -> None:
+def _check_areas(areas, id_col, access_scale=1.0) -> None:
     problems = ProblemCollector(what="areas")
     if not isinstance(areas, gpd.GeoDataFrame):
         problems.add(f"expected a GeoDataFrame, got {type(areas).__name__}")
         problems.raise_if_any()
-    for col in (id_col, "population", "access_before", "access_after", *extra):
+    for col in (id_col, "population", "access_before", "access_after"):
         if col not in areas.columns:
             problems.add("column is missing", source="areas", column=col)
     if areas.crs is None:
         problems.add("has no CRS; set one (e.g. areas.set_crs(...))", source="areas")
     if len(areas) == 0:
         problems.add("has no rows", source="areas")
+    scale = float(access_scale)
+    if not np.isfinite(scale) or scale <= 0:
+        problems.add(f"access_scale must be a positive number, got {access_scale!r}")
     problems.raise_if_any()
 
 
@@ -156,11 +192,11 @@ def _check_sites(sites, new_sites, site_id_col) -> None:
 
 
 def _area_frame(areas, id_col) -> gpd.GeoDataFrame:
-    """A WGS84 copy of the areas with tooltip-ready columns (input untouched)."""
+    """A copy of the areas with the map's columns, in the input CRS (input untouched)."""
     out = gpd.GeoDataFrame(
         {
             "area_id": areas[id_col].astype(str).to_numpy(),
-            "population": pd.to_numeric(areas["population"]).round(0).to_numpy(),
+            "population": pd.to_numeric(areas["population"]).to_numpy(dtype=float),
             "access_before": areas["access_before"].astype(float).to_numpy(),
             "access_after": areas["access_after"].astype(float).to_numpy(),
         },
@@ -168,12 +204,38 @@ def _area_frame(areas, id_col) -> gpd.GeoDataFrame:
         crs=areas.crs,
     )
     out["access_change"] = out["access_after"] - out["access_before"]
-    n = len(out)
-    # rank 1 = highest access of the n areas (ties share the best rank)
+    # rank 1 = highest access of the n areas (ties share the best rank); 0 = no score
     for when in ("before", "after"):
         rank = out[f"access_{when}"].rank(ascending=False, method="min")
-        out[f"rank_{when}"] = [f"{int(r)} of {n}" if np.isfinite(r) else "" for r in rank]
-    return out.to_crs(4326)
+        out[f"rank_{when}"] = rank.fillna(0).astype(int)
+    return out
+
+
+def _area_data(frame, *, classes, scale, simplify_m, decimals, change_colors=None) -> AreaData:
+    """The page's one copy of the areas: display shapes and short properties."""
+    geoms = display_geometry(frame, simplify_m=simplify_m, decimals=decimals)
+    kb = classes.classify(frame["access_before"]) if classes is not None else None
+    ka = classes.classify(frame["access_after"]) if classes is not None else None
+    props = []
+    for j, row in enumerate(frame.itertuples(index=False)):
+        pop = float(row.population)
+        p = {
+            "i": html_text(row.area_id),
+            "p": round(pop) if np.isfinite(pop) else 0,
+            "b": sig(row.access_before * scale),
+            "a": sig(row.access_after * scale),
+            "rb": int(row.rank_before),
+            "ra": int(row.rank_after),
+        }
+        if classes is not None:
+            p["kb"], p["ka"] = int(kb[j]), int(ka[j])
+        if change_colors is not None:
+            p["d"] = sig(row.access_change * scale)
+            p["c"] = change_colors[j]
+        props.append(p)
+    points = bool(len(frame)) and frame.geom_type.isin(["Point", "MultiPoint"]).all()
+    palette = list(legend_entries(classes)[0]) if classes is not None else []
+    return AreaData(geojson_text(geoms, props), n_areas=len(frame), palette=palette, points=points)
 
 
 def _site_frame(sites, new_sites, site_id_col) -> gpd.GeoDataFrame | None:
@@ -207,7 +269,7 @@ def _site_frame(sites, new_sites, site_id_col) -> gpd.GeoDataFrame | None:
         ]
     if "name" in base.columns:  # names of existing hospitals (new sites' names come first)
         out["name"] = [
-            own if new is None else new
+            own if new is None or (isinstance(new, float) and np.isnan(new)) else new
             for own, new in zip(base["name"].to_numpy(), out["name"], strict=True)
         ]
     return out.to_crs(4326)
@@ -225,186 +287,41 @@ class LeanMap(folium.Map):
     ]
 
 
-class _SyncViews(MacroElement):
-    """JavaScript glue: two Leaflet maps follow each other's pan and zoom."""
+class _BareMap(folium.Map):
+    """A folium Map that only asks for Leaflet (our layers need nothing else)."""
 
-    _template = Template(
-        """
-{% macro script(this, kwargs) %}
-(function () {
-    var maps = [{{ this.left.get_name() }}, {{ this.right.get_name() }}];
-    var syncing = false;  // guard: a move we cause must not echo back
-    function follow(source, target) {
-        return function () {
-            if (syncing) { return; }
-            syncing = true;
-            try {
-                target.setView(source.getCenter(), source.getZoom(), {animate: false});
-            } finally {
-                syncing = false;
-            }
-        };
-    }
-    maps[0].on("move zoomend", follow(maps[0], maps[1]));
-    maps[1].on("move zoomend", follow(maps[1], maps[0]));
-    window.accessplanSyncedMaps = maps;
-})();
-{% endmacro %}
-"""
+    default_js: ClassVar[list] = [
+        (name, url) for name, url in folium.Map.default_js if name == "leaflet"
+    ]
+    default_css: ClassVar[list] = [
+        (name, url) for name, url in folium.Map.default_css if name == "leaflet_css"
+    ]
+
+
+def _new_map(frame, tiles, *, pad_left=10, pad_right=10, **kwargs) -> folium.Map:
+    m = _BareMap(tiles=tiles, control_scale=True, zoom_snap=0.25, **kwargs)
+    west, south, east, north = frame.to_crs(4326).total_bounds
+    # keep the data clear of the legend / panels on the right and the controls on the left
+    m.fit_bounds(
+        [[south, west], [north, east]],
+        padding_top_left=(pad_left, 12),
+        padding_bottom_right=(pad_right, 12),
     )
-
-    def __init__(self, left, right):
-        super().__init__()
-        self._name = "SyncViews"
-        self.left = left
-        self.right = right
-
-
-class _HtmlControl(MacroElement):
-    """A box of HTML drawn as a Leaflet control (legends, titles; no plugin needed)."""
-
-    _template = Template(
-        """
-{% macro script(this, kwargs) %}
-(function () {
-    var box = L.control({position: {{ this.position|tojson }}});
-    box.onAdd = function () {
-        var div = L.DomUtil.create("div", {{ this.css_class|tojson }});
-        div.innerHTML = {{ this.inner|tojson }};
-        return div;
-    };
-    box.addTo({{ this._parent.get_name() }});
-})();
-{% endmacro %}
-"""
-    )
-
-    def __init__(self, inner, *, position, css_class, name):
-        super().__init__()
-        self._name = name
-        self.inner = inner
-        self.position = position
-        self.css_class = css_class
-
-
-def _class_legend(caption, colors, labels) -> _HtmlControl:
-    """Legend of a classification: one swatch and label per class."""
-    rows = "".join(
-        f'<div><i style="background:{c}"></i>{html_text(t)}</div>'
-        for c, t in zip(colors, labels, strict=True)
-    )
-    return _HtmlControl(
-        f"<b>{html_text(caption)}</b>{rows}",
-        position="topright",
-        css_class="legend accessplan-legend",
-        name="ClassLegend",
-    )
-
-
-def _map_title(text) -> _HtmlControl:
-    """A small title box in the lower left corner."""
-    return _HtmlControl(
-        html_text(text), position="bottomleft", css_class="accessplan-title", name="MapTitle"
-    )
-
-
-_PAGE_CSS = f"""
-<style>
-.leaflet-container {{ background: {BACKGROUND}; }}
-.accessplan-title {{ background: rgba(255,255,255,0.9); padding: 4px 8px; border-radius: 4px;
-  font: bold 14px sans-serif; }}
-.accessplan-inequity {{ position: fixed; bottom: 24px; right: 12px; z-index: 1000;
-  background: rgba(255,255,255,0.95); padding: 6px 10px; border-radius: 4px;
-  box-shadow: 0 1px 4px rgba(0,0,0,0.4); font: 12px sans-serif; }}
-.accessplan-legend {{ background: rgba(255,255,255,0.95); padding: 6px 10px; border-radius: 4px;
-  box-shadow: 0 1px 4px rgba(0,0,0,0.4); font: 12px sans-serif; line-height: 18px; }}
-.accessplan-legend i {{ display: inline-block; width: 18px; height: 14px; margin-right: 6px;
-  vertical-align: middle; border: 1px solid #777; }}
-.accessplan-inequity td, .accessplan-inequity th {{ padding: 1px 6px; text-align: right; }}
-.accessplan-inequity td:first-child {{ text-align: left; }}
-</style>
-"""
-
-
-def _inequity_html(inequity) -> str:
-    table = inequity
-    if "measure" in table.columns:
-        table = table.set_index("measure")
-    problems = ProblemCollector(what="inequity table")
-    for col in ("before", "after"):
-        if col not in table.columns:
-            problems.add("column is missing", source="inequity", column=col)
-    rows = [r for r in _INEQUITY_ROWS if r[0] in table.index]
-    if not rows:
-        problems.add(
-            "has none of the rows " + ", ".join(r[0] for r in _INEQUITY_ROWS), source="inequity"
-        )
-    problems.raise_if_any()
-    body = []
-    for key, label, fmt in rows:
-        before, after = float(table.at[key, "before"]), float(table.at[key, "after"])
-        body.append(
-            f"<tr><td>{label}</td><td>{fmt.format(before)}</td><td>{fmt.format(after)}</td></tr>"
-        )
-    return (
-        '<div class="accessplan-inequity"><b>Inequity of access</b><table>'
-        "<tr><th></th><th>before</th><th>after</th></tr>" + "".join(body) + "</table></div>"
-    )
-
-
-def _new_map(frame, tiles, **kwargs) -> folium.Map:
-    m = LeanMap(tiles=tiles, control_scale=True, **kwargs)
-    west, south, east, north = frame.total_bounds
-    m.fit_bounds([[south, west], [north, east]])
     return m
 
 
-def _area_layer(frame, colors, name, fields, aliases) -> folium.GeoJson:
-    """One GeoJSON layer of areas with a hover table of ``fields``.
-
-    folium's GeoJsonTooltip joins the property values into HTML and assigns it
-    to ``innerHTML``, so every text property (the user's area ids above all)
-    is escaped here, once, before it enters the GeoJSON; numbers stay numbers.
-    """
-    data = frame[[*fields, "geometry"]].copy()
-    for col in fields:
-        if col.startswith("access"):
-            # an area without a score (NaN: zero demand weight, not rated) says so
-            data[col] = [round(float(v), 6) if np.isfinite(v) else "no score" for v in data[col]]
-        elif not pd.api.types.is_numeric_dtype(data[col]):
-            data[col] = [html_text(v) for v in data[col]]
-    data["_fill"] = list(colors)
-    # point areas (CSV x/y, population grids as points) draw as coloured circles, not as
-    # Leaflet's default image markers, which an offline page cannot load
-    points = bool(len(data)) and data.geom_type.isin(["Point", "MultiPoint"]).all()
-    return folium.GeoJson(
-        data,
-        name=name,
-        marker=folium.CircleMarker(radius=7, fill=True) if points else None,
-        style_function=lambda feature: {
-            "fillColor": feature["properties"]["_fill"],
-            "fillOpacity": 0.8,
-            "color": "#555555",
-            "weight": 1.0 if points else 0.4,
-        },
-        highlight_function=lambda feature: {"weight": 2, "color": "#000000"},
-        tooltip=folium.GeoJsonTooltip(
-            fields=list(fields), aliases=[html_text(a) for a in aliases], sticky=True
-        ),
-    )
-
-
 _AREA_FIELDS = (
-    ("area_id", "Area"),
-    ("population", "Population"),
-    ("access_before", "Access before"),
-    ("access_after", "Access after"),
-    ("rank_before", "Rank before (1 = best)"),
-    ("rank_after", "Rank after (1 = best)"),
+    ("i", "Area", "text"),
+    ("p", "Population", "int"),
+    ("b", "Access before", "num"),
+    ("a", "Access after", "num"),
+    ("rb", "Rank before (1 = best)", "rank"),
+    ("ra", "Rank after (1 = best)", "rank"),
 )
+_CHANGE_FIELD = ("d", "Change", "change")
 
 
-def _site_tooltip(row) -> str:
+def _site_tooltip(row, demand_label) -> str:
     parts = [f"<b>{html_text(row.site_id)}</b>"]
     name = html_text(row.name)
     if name:
@@ -415,13 +332,15 @@ def _site_tooltip(row) -> str:
         if row.units is not None:
             parts.append(f"units added: {float(row.units):,.0f}")
         if row.newly_covered is not None:
-            parts.append(f"newly covered population: {float(row.newly_covered):,.0f}")
+            parts.append(
+                f"newly covered {html_text(demand_label)}: {float(row.newly_covered):,.0f}"
+            )
         if row.marginal_gain is not None:
             parts.append(f"marginal gain: {float(row.marginal_gain):,.0f}")
     return "<br>".join(parts)
 
 
-def _add_sites(m, sites, *, max_capacity, max_radius_px, name="Hospitals") -> None:
+def _add_sites(m, sites, *, max_capacity, max_radius_px, demand_label, name="Hospitals"):
     group = folium.FeatureGroup(name=name)
     # existing first, new last so new sites are drawn on top
     for row in sites.sort_values("new", kind="stable").itertuples(index=False):
@@ -435,9 +354,35 @@ def _add_sites(m, sites, *, max_capacity, max_radius_px, name="Hospitals") -> No
             fill=True,
             fill_color=NEW_SITE if row.new else EXISTING_SITE,
             fill_opacity=0.9,
-            tooltip=folium.Tooltip(_site_tooltip(row)),
+            tooltip=folium.Tooltip(_site_tooltip(row, demand_label)),
         ).add_to(group)
     group.add_to(m)
+    return group
+
+
+def _add_labels(m, sites, labels) -> None:
+    """Name labels: new sites always, hospitals when few (else a layer, off)."""
+    if sites is None or labels is False or len(sites) == 0:
+        return
+    names = [
+        html_text(n) if isinstance(n, str) and n.strip() else html_text(s)
+        for n, s in zip(sites["name"], sites["site_id"], strict=True)
+    ]
+    rows = [
+        [t, round(g.y, 5), round(g.x, 5), bool(new), float(cap) if np.isfinite(cap) else 0.0]
+        for t, g, new, cap in zip(
+            names, sites.geometry, sites["new"], sites["capacity"].astype(float), strict=True
+        )
+    ]
+    # largest first: when labels would overlap, the bigger hospital keeps its name
+    rows = [r[:4] for r in sorted(rows, key=lambda r: -r[4])]
+    new_rows = [r for r in rows if r[3]]
+    old_rows = [r for r in rows if not r[3]]
+    if old_rows:
+        show = labels is True or len(old_rows) <= MAX_HOSPITAL_LABELS
+        m.add_child(SiteLabels(old_rows, title="Hospital names", show=show))
+    if new_rows:
+        m.add_child(SiteLabels(new_rows, title="New-site names", show=True))
 
 
 def _max_capacity(sites) -> float:
@@ -447,8 +392,8 @@ def _max_capacity(sites) -> float:
     return float(cap) if np.isfinite(cap) and cap > 0 else 1.0
 
 
-def _prepare(areas, sites, new_sites, id_col, site_id_col, classes, scheme, k):
-    _check_areas(areas, id_col)
+def _prepare(areas, sites, new_sites, id_col, site_id_col, classes, scheme, k, scale):
+    _check_areas(areas, id_col, scale)
     _check_sites(sites, new_sites, site_id_col)
     frame = _area_frame(areas, id_col)
     site_frame = _site_frame(sites, new_sites, site_id_col)
@@ -463,7 +408,81 @@ def _prepare(areas, sites, new_sites, id_col, site_id_col, classes, scheme, k):
     return frame, site_frame, classes
 
 
+def _caption(caption, units) -> str:
+    if caption is not None:
+        return caption
+    return "Access" if units else "Access (supply per person)"
+
+
+def _decorate(m, site_frame, *, context, labels, max_cap, max_radius_px, demand_label, show_new):
+    """Context layers, sites and labels of one Leaflet map; returns the sites group."""
+    if context is not None:
+        m.add_child(ContextLayers(context))
+    group = None
+    if site_frame is not None:
+        shown = site_frame if show_new else site_frame[~site_frame["new"]]
+        group = _add_sites(
+            m, shown, max_capacity=max_cap, max_radius_px=max_radius_px, demand_label=demand_label
+        )
+        _add_labels(m, shown, labels)
+    m.add_child(LabelDeclutter())
+    return group
+
+
 # --------------------------------------------------------------------------- maps
+_COMMON_DOC = """
+    Parameters
+    ----------
+    areas : geopandas.GeoDataFrame
+        Areas (polygons or points) with ``id_col``, ``population``,
+        ``access_before`` and ``access_after``, in any CRS.
+    sites : geopandas.GeoDataFrame, optional
+        Hospitals after the plan: ``site_id_col``, ``capacity``, ``new``
+        (bool) and optionally ``name``.
+    new_sites : pandas.DataFrame, optional
+        The chosen sites (``site_id_col``, ``units``, ``newly_covered``,
+        ``marginal_gain``, ``name``) for the new sites' tooltips.
+    inequity : pandas.DataFrame, optional
+        The before/after comparison (index or ``measure`` column naming
+        ``gini``, ``theil``, ``share_zero``; columns ``before``, ``after``),
+        shown as a panel in the lower right corner.
+    tiles : str or None, default None
+        No tile layer: a plain background, no attribution, and the page loads
+        nothing from the network. A folium tile name (``"OpenStreetMap"``)
+        adds that basemap and its attribution; the browser fetches the tiles.
+    id_col, site_id_col : str
+        Id columns of the areas and the sites.
+    max_radius_px : float
+        Radius of the largest hospital's marker; others scale with
+        sqrt(capacity) so marker area is proportional to capacity (4 px minimum).
+    caption : str, optional
+        Legend caption (default "Access", or "Access (supply per person)"
+        without ``access_units``).
+    access_scale : float, default 1.0
+        Display multiplier of access in the legend and tooltips (e.g. 1000
+        when ``access_units`` says "per 1,000"); classes are unchanged.
+    access_units : str, optional
+        Units of the displayed access, shown under the legend caption (e.g.
+        ``"beds per 1,000 people aged 65+"``).
+    context : MapContext, optional
+        Roads, region outline and districts drawn with the areas
+        (:mod:`accessplan.maps.context`); each is a layer in the layer control.
+    labels : bool or "auto", default "auto"
+        Permanent name labels (``name`` when given, else the id): new sites
+        always; hospitals too when there are at most 30 of them, else their
+        labels are a layer that starts switched off. ``True``: every label
+        shown; ``False``: none.
+    simplify_m : float, optional
+        Display simplification of the area shapes in metres (default: 1/5000
+        of the extent's diagonal, 1 to 25 m; ``0`` keeps every vertex). Every
+        area keeps a shape.
+    decimals : int, default 5
+        Decimals kept in the page's longitudes and latitudes (5 is about 1 m).
+    demand_label : str, default "population"
+        What the new sites' "newly covered ..." counts (e.g. "people aged 65+").
+"""
+
+
 def before_after_map(
     areas,
     sites=None,
@@ -477,73 +496,69 @@ def before_after_map(
     id_col="area_id",
     site_id_col="site_id",
     max_radius_px=14.0,
-    caption="Access (supply per person)",
+    caption=None,
+    access_scale=1.0,
+    access_units=None,
+    context=None,
+    labels="auto",
+    simplify_m=None,
+    decimals=5,
+    demand_label="population",
 ) -> branca.element.Figure:
     """Access before and after side by side, with synchronised pan and zoom.
 
-    Parameters
-    ----------
-    areas : geopandas.GeoDataFrame
-        Areas with ``id_col``, ``population``, ``access_before`` and
-        ``access_after``, in any CRS (reprojected to EPSG:4326).
-    sites : geopandas.GeoDataFrame, optional
-        Hospitals after the plan: ``site_id_col``, ``capacity`` and ``new``
-        (bool). The left panel shows the existing ones, the right all.
-    new_sites : pandas.DataFrame, optional
-        The chosen sites (``site_id_col``, ``units``, ``newly_covered``,
-        ``marginal_gain``, ``name``) for the new sites' tooltips.
-    inequity : pandas.DataFrame, optional
-        The before/after comparison (index or ``measure`` column naming
-        ``gini``, ``theil``, ``share_zero``; columns ``before``, ``after``),
-        shown as a fixed panel.
-    classes : AccessClasses, optional
-        Classes to use (e.g. to share them across plans); default
-        :func:`shared_classes` of these areas.
-    scheme, k :
-        Passed to :func:`shared_classes` when ``classes`` is not given
-        (population-weighted quantiles by default).
-    tiles : str or None, default None
-        No tile layer: a plain background, and the page loads nothing from the
-        network (nor tells a tile server which region is being planned). A
-        folium tile name (e.g. ``"OpenStreetMap"``) adds a basemap that the
-        browser fetches from that server.
-    id_col, site_id_col : str
-        Id columns of the areas and the sites.
-    max_radius_px : float
-        Radius of the largest hospital's marker; others scale with
-        sqrt(capacity) so marker area is proportional to capacity (4 px minimum).
-    caption : str
-        Legend caption.
-
-    Returns
-    -------
-    branca.element.Figure
-        One page holding both maps and one legend; save it with
-        :func:`accessplan.maps.offline.save_offline`.
+    Both panels draw the page's one copy of the areas, coloured by the shared
+    classes; the left panel shows the existing hospitals, the right one all
+    sites (new ones highlighted). One legend (right panel), one inequity panel.
     """
     frame, site_frame, classes = _prepare(
-        areas, sites, new_sites, id_col, site_id_col, classes, scheme, k
+        areas, sites, new_sites, id_col, site_id_col, classes, scheme, k, access_scale
     )
     fig = branca.element.Figure()
-    fig.header.add_child(Element(_PAGE_CSS), name="accessplan_css")
+    page_setup(fig)
+    data = _area_data(
+        frame, classes=classes, scale=access_scale, simplify_m=simplify_m, decimals=decimals
+    )
+    fig.header.add_child(data.element(), name="accessplan_areas")
     max_cap = _max_capacity(site_frame)
-    fields, aliases = zip(*_AREA_FIELDS, strict=True)
     panels = []
     for when, left in (("before", "0%"), ("after", "50%")):
-        m = _new_map(frame, tiles, width="50%", height="100%", left=left, position="absolute")
+        m = _new_map(
+            frame,
+            tiles,
+            pad_left=60,
+            pad_right=60,
+            width="50%",
+            height="100%",
+            left=left,
+            position="absolute",
+        )
         fig.add_child(m)
-        _area_layer(
-            frame, classes.color(frame[f"access_{when}"]), f"Access {when}", fields, aliases
-        ).add_to(m)
-        if site_frame is not None:
-            shown = site_frame if when == "after" else site_frame[~site_frame["new"]]
-            _add_sites(m, shown, max_capacity=max_cap, max_radius_px=max_radius_px)
-        m.add_child(_map_title(f"Access {when}"))
+        m.add_child(AreaLayer(data, key="k" + when[0], fields=_AREA_FIELDS, map_name=m.get_name()))
+        _decorate(
+            m,
+            site_frame,
+            context=context,
+            labels=labels,
+            max_cap=max_cap,
+            max_radius_px=max_radius_px,
+            demand_label=demand_label,
+            show_new=when == "after",
+        )
+        m.add_child(map_title(f"Access {when}"))
+        if context is not None or (site_frame is not None and labels == "auto"):
+            m.add_child(LayerSwitch([], collapsed=True))
         panels.append(m)
-    class_legend(classes, caption, no_data=_has_missing(frame)).add_to(panels[1])
-    fig.add_child(_SyncViews(*panels))
+    class_legend(
+        classes,
+        _caption(caption, access_units),
+        no_data=_has_missing(frame),
+        scale=access_scale,
+        units=access_units,
+    ).add_to(panels[1])
+    fig.add_child(SyncViews(*panels))
     if inequity is not None:
-        fig.html.add_child(Element(_inequity_html(inequity)), name="accessplan_inequity")
+        panels[0].add_child(inequity_control(inequity))
     return fig
 
 
@@ -560,39 +575,61 @@ def layered_map(
     id_col="area_id",
     site_id_col="site_id",
     max_radius_px=14.0,
-    caption="Access (supply per person)",
+    caption=None,
+    access_scale=1.0,
+    access_units=None,
+    context=None,
+    labels="auto",
+    simplify_m=None,
+    decimals=5,
+    demand_label="population",
 ) -> folium.Map:
     """Access before and after as two toggleable layers of one map.
 
-    Parameters are those of :func:`before_after_map`. "Access after" and the
-    hospitals are shown when the page opens; "Access before" is switched on in
-    the layer control (top right). Both layers use the same classes and share
-    one legend.
-
-    Returns
-    -------
-    folium.Map
+    "Access after", the hospitals and the context are shown when the page
+    opens; "Access before" is switched on in the layer control (top left).
+    Both layers draw the page's one copy of the areas with the same classes
+    and share one legend.
     """
     frame, site_frame, classes = _prepare(
-        areas, sites, new_sites, id_col, site_id_col, classes, scheme, k
+        areas, sites, new_sites, id_col, site_id_col, classes, scheme, k, access_scale
     )
-    m = _new_map(frame, tiles)
-    m.get_root().header.add_child(Element(_PAGE_CSS), name="accessplan_css")
-    fields, aliases = zip(*_AREA_FIELDS, strict=True)
+    m = _new_map(frame, tiles, pad_left=170, pad_right=_RIGHT_PAD)
+    page_setup(m.get_root())
+    data = _area_data(
+        frame, classes=classes, scale=access_scale, simplify_m=simplify_m, decimals=decimals
+    )
+    m.get_root().header.add_child(data.element(), name="accessplan_areas")
+    groups = []
     for when, show in (("before", False), ("after", True)):
         group = folium.FeatureGroup(name=f"Access {when}", show=show)
-        _area_layer(
-            frame, classes.color(frame[f"access_{when}"]), f"Access {when}", fields, aliases
-        ).add_to(group)
-        group.add_to(m)
-    if site_frame is not None:
-        _add_sites(
-            m, site_frame, max_capacity=_max_capacity(site_frame), max_radius_px=max_radius_px
+        group.add_child(
+            AreaLayer(data, key="k" + when[0], fields=_AREA_FIELDS, map_name=m.get_name())
         )
-    class_legend(classes, caption, no_data=_has_missing(frame)).add_to(m)
-    folium.LayerControl(collapsed=False).add_to(m)
+        group.add_to(m)
+        groups.append((f"Access {when}", group))
+    sites_group = _decorate(
+        m,
+        site_frame,
+        context=context,
+        labels=labels,
+        max_cap=_max_capacity(site_frame),
+        max_radius_px=max_radius_px,
+        demand_label=demand_label,
+        show_new=True,
+    )
+    if sites_group is not None:
+        groups.append(("Hospitals", sites_group))
+    class_legend(
+        classes,
+        _caption(caption, access_units),
+        no_data=_has_missing(frame),
+        scale=access_scale,
+        units=access_units,
+    ).add_to(m)
+    m.add_child(LayerSwitch(groups, collapsed=False))
     if inequity is not None:
-        m.get_root().html.add_child(Element(_inequity_html(inequity)), name="accessplan_inequity")
+        m.add_child(inequity_control(inequity))
     return m
 
 
@@ -607,33 +644,101 @@ def change_map(
     site_id_col="site_id",
     max_radius_px=14.0,
     caption="Change in access (after - before)",
+    access_scale=1.0,
+    access_units=None,
+    context=None,
+    labels="auto",
+    simplify_m=None,
+    decimals=5,
+    demand_label="population",
 ) -> folium.Map:
     """The change in access (after - before) on a diverging scale centred at 0.
 
-    Parameters are those of :func:`before_after_map`; colours come from
-    :func:`change_colormap` (red = loss, white = no change, blue = gain).
+    Colours come from :func:`change_colormap` (red = loss, white = no change,
+    blue = gain, limits +-max|change| so the whole ramp is used); the colour
+    bar (top right) has five ticks with enough digits and loss / gain ends.
     Area tooltips add the change to the fields of the other maps; new sites
     are highlighted with their units and reasons.
+    """
+    _check_areas(areas, id_col, access_scale)
+    _check_sites(sites, new_sites, site_id_col)
+    frame = _area_frame(areas, id_col)
+    site_frame = _site_frame(sites, new_sites, site_id_col)
+    m = _new_map(frame, tiles, pad_left=60, pad_right=_RIGHT_PAD)
+    page_setup(m.get_root())
+    cmap = change_colormap(frame["access_change"], caption=caption)
+    colors = [NO_DATA if not np.isfinite(c) else cmap(c)[:7] for c in frame["access_change"]]
+    data = _area_data(
+        frame,
+        classes=None,
+        scale=access_scale,
+        simplify_m=simplify_m,
+        decimals=decimals,
+        change_colors=colors,
+    )
+    m.get_root().header.add_child(data.element(), name="accessplan_areas")
+    m.add_child(
+        AreaLayer(data, key="c", fields=(*_AREA_FIELDS, _CHANGE_FIELD), map_name=m.get_name())
+    )
+    sites_group = _decorate(
+        m,
+        site_frame,
+        context=context,
+        labels=labels,
+        max_cap=_max_capacity(site_frame),
+        max_radius_px=max_radius_px,
+        demand_label=demand_label,
+        show_new=True,
+    )
+    bar = change_bar_html(
+        cmap,
+        caption,
+        scale=access_scale,
+        units=access_units,
+        no_data=bool(frame["access_change"].isna().any()),
+    )
+    m.add_child(
+        HtmlControl(bar, position="topright", css_class="legend accessplan-legend", name="Bar")
+    )
+    groups = [("Hospitals", sites_group)] if sites_group is not None else []
+    if groups or context is not None:
+        m.add_child(LayerSwitch(groups, collapsed=True))
+    if inequity is not None:
+        m.add_child(inequity_control(inequity))
+    return m
 
+
+for _builder in (before_after_map, layered_map, change_map):
+    if _builder.__doc__ is None:  # python -OO
+        continue
+    _builder.__doc__ += _COMMON_DOC + (
+        """    classes : AccessClasses, optional
+        Classes to use (e.g. to share them across plans); default
+        :func:`shared_classes` of these areas.
+    scheme, k :
+        Passed to :func:`shared_classes` when ``classes`` is not given
+        (population-weighted quantiles by default).
+"""
+        if _builder is not change_map
+        else ""
+    )
+if before_after_map.__doc__ is not None:
+    before_after_map.__doc__ += """
+    Returns
+    -------
+    branca.element.Figure
+        One page holding both maps; save it with
+        :func:`accessplan.maps.offline.save_offline`.
+    """
+if layered_map.__doc__ is not None:
+    layered_map.__doc__ += """
     Returns
     -------
     folium.Map
     """
-    _check_areas(areas, id_col)
-    _check_sites(sites, new_sites, site_id_col)
-    frame = _area_frame(areas, id_col)
-    site_frame = _site_frame(sites, new_sites, site_id_col)
-    m = _new_map(frame, tiles)
-    m.get_root().header.add_child(Element(_PAGE_CSS), name="accessplan_css")
-    cmap = change_colormap(frame["access_change"], caption=caption)
-    colors = [NO_DATA if not np.isfinite(c) else cmap(c)[:7] for c in frame["access_change"]]
-    fields, aliases = zip(*_AREA_FIELDS, ("access_change", "Change"), strict=True)
-    _area_layer(frame, colors, "Change in access", fields, aliases).add_to(m)
-    if site_frame is not None:
-        _add_sites(
-            m, site_frame, max_capacity=_max_capacity(site_frame), max_radius_px=max_radius_px
-        )
-    cmap.add_to(m)
-    if inequity is not None:
-        m.get_root().html.add_child(Element(_inequity_html(inequity)), name="accessplan_inequity")
-    return m
+if change_map.__doc__ is not None:
+    change_map.__doc__ += """
+    Returns
+    -------
+    folium.Map
+    """

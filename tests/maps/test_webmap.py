@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 
 import folium
@@ -9,11 +10,14 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pytest
+import shapely
+from shapely.geometry import Polygon, box
 
 from accessplan.data.demo import demo_path
 from accessplan.data.errors import AccessplanError, InputValidationError
-from accessplan.maps.classes import NO_ACCESS_COLOR
+from accessplan.maps.classes import NO_ACCESS_COLOR, NO_ACCESS_HATCH
 from accessplan.maps.errors import RemoteAssetError
+from accessplan.maps.escaping import html_text
 from accessplan.maps.offline import find_remote_assets, render_offline_html, save_offline
 from accessplan.maps.webmap import (
     before_after_map,
@@ -24,6 +28,26 @@ from accessplan.maps.webmap import (
 )
 
 N_AREAS = 30
+HATCH_ID = "accessplan-no-access"
+HATCH_FILL = f"url(#{HATCH_ID})"
+
+
+def area_data(html: str) -> dict:
+    """The page's one GeoJSON of areas (``var accessplan_areas_... = {...};``)."""
+    found = re.findall(r"var accessplan_areas_[0-9a-f]+ = (\{.*?\});</script>", html, re.DOTALL)
+    assert len(found) == 1
+    return json.loads(found[0])
+
+
+def _layer_palettes(html: str) -> list:
+    return [json.loads(p) for p in re.findall(r"var palette = (\[.*?\]);", html)]
+
+
+def _legend_json(html: str) -> str:
+    """The legend's HTML (it sits JSON-escaped in the page's script)."""
+    found = re.findall(r'"legend accessplan-legend"\);\s*div\.innerHTML = (".*?");', html)
+    assert len(found) == 1
+    return json.loads(found[0])
 
 
 def plan_frames():
@@ -103,7 +127,7 @@ def test_shared_classes_intervals_hold_their_values(frames):
     assert classes.color([np.nan]) == ["#bdbdbd"]
 
 
-def test_zero_access_has_its_own_legend_entry_and_colour(frames):
+def test_zero_access_is_hatched_once_per_page_and_in_the_legend(frames):
     areas, sites, new_sites, _ = frames  # the first 3 areas have zero access before
     # access is never negative: clip the fixture's synthetic losses at 0
     areas = areas.assign(access_after=areas["access_after"].clip(lower=0.0))
@@ -112,15 +136,23 @@ def test_zero_access_has_its_own_legend_entry_and_colour(frames):
     )
     assert classes.zero_class and classes.bins[0] == 0.0
     html = layered_map(areas, sites, new_sites, tiles=None).get_root().render()
-    # the legend HTML is embedded with jinja's tojson (which escapes < and >)
-    swatch = f'<i style=\\"background:{NO_ACCESS_COLOR}\\"></i>0 (no access)'
-    swatch = swatch.replace("<", "\\u003c").replace(">", "\\u003e")
-    assert html.count(swatch) == 1  # one legend, zero class first
-    assert f'"fillColor": "{NO_ACCESS_COLOR}"' in html
-    # the grey marks exactly the areas with zero access, before and after
-    for column in ("access_before", "access_after"):
-        grey = np.array(classes.color(areas[column])) == NO_ACCESS_COLOR
-        np.testing.assert_array_equal(grey, areas[column].to_numpy() == 0.0)
+    # one pattern per page, diagonal lines in NO_ACCESS_HATCH over NO_ACCESS_COLOR
+    assert html.count(f'<pattern id="{HATCH_ID}"') == 1
+    pattern = html[html.index(f'<pattern id="{HATCH_ID}"') :].split("</pattern>")[0]
+    assert "rotate(45)" in pattern
+    assert f'fill="{NO_ACCESS_COLOR}"' in pattern and f'stroke="{NO_ACCESS_HATCH}"' in pattern
+    # the legend (JSON-escaped inside the script) has one hatched swatch, labelled
+    legend = _legend_json(html)
+    assert legend.count(HATCH_FILL) == 1
+    assert "0 (no access)" in legend
+    assert legend.index(HATCH_FILL) < legend.index("0 (no access)")
+    # the areas' palette maps class 0 to the hatch; class 0 is exactly the zeros
+    palette = _layer_palettes(html)[0]
+    assert palette[0] == HATCH_FILL and HATCH_FILL not in palette[1:]
+    data = area_data(html)
+    for key, column in (("kb", "access_before"), ("ka", "access_after")):
+        hatched = np.array([f["properties"][key] == 0 for f in data["features"]])
+        np.testing.assert_array_equal(hatched, areas[column].to_numpy() == 0.0)
 
 
 def test_population_weighted_quantiles_split_population_evenly():
@@ -135,25 +167,32 @@ def test_population_weighted_quantiles_split_population_evenly():
     assert unweighted.bins[0] < 4.0
 
 
-def test_before_after_panels_use_one_classification_and_one_legend(frames):
+def test_before_after_panels_share_one_copy_of_the_areas_and_one_legend(frames):
     areas, sites, new_sites, inequity = frames
     fig = before_after_map(areas, sites, new_sites, inequity=inequity, tiles=None)
     html = fig.render()
-    # two Leaflet maps, one legend (branca colormap) and our sync glue
+    # two Leaflet maps, one legend, one inequity panel and our sync glue
     assert len(re.findall(r"= L\.map\(", html)) == 2
     assert html.count('"legend accessplan-legend"') == 1
-    assert "d3" not in [name for name in fig.header._children]  # no d3 legend
+    assert html.count("Inequity of access") == 1
     assert "accessplanSyncedMaps" in html
-    # all area fills in the page come from the shared palette
+    # the geometry is in the page once, drawn by both panels
+    names = re.findall(r"var (accessplan_areas_[0-9a-f]+) = ", html)
+    assert len(names) == 1
+    assert html.count(f"L.geoJSON({names[0]},") == 2
+    # the class of every area is the shared classification of before / after
     classes = shared_classes(
         areas["access_before"], areas["access_after"], population=areas["population"]
     )
-    fills = set(re.findall(r'"fillColor": "(#[0-9a-f]{6})"', html))
-    area_fills = fills - {"#3f3f3f", "#ff7f00"}
-    assert area_fills <= set(classes.colors)
-    assert area_fills == set(classes.color(areas["access_before"])) | set(
-        classes.color(areas["access_after"])
-    )
+    data = area_data(html)
+    assert len(data["features"]) == len(areas)
+    for key, column in (("kb", "access_before"), ("ka", "access_after")):
+        got = [f["properties"][key] for f in data["features"]]
+        assert got == list(classes.classify(areas[column]))
+    palette = _layer_palettes(html)[0]
+    assert palette[1:] == list(classes.colors[1:])
+    # no jQuery, no d3: the page needs Leaflet only
+    assert "jquery" not in html.lower() and "d3.min.js" not in html
 
 
 def test_change_colours_diverge_around_zero(frames):
@@ -173,16 +212,47 @@ def test_change_map_colours_areas_by_sign(frames):
     areas, sites, new_sites, inequity = frames
     html = change_map(areas, sites, new_sites, inequity=inequity, tiles=None).get_root().render()
     cmap = change_colormap(areas["access_change"])
-    for value in (0.01, -0.005, 0.0):
-        assert f'"fillColor": "{cmap(value)[:7]}"' in html
+    got = [f["properties"]["c"] for f in area_data(html)["features"]]
+    assert got == [cmap(v)[:7] for v in areas["access_change"]]
+    assert {cmap(0.01)[:7], cmap(-0.005)[:7], cmap(0.0)[:7]} == set(got)
     assert "Inequity of access" in html and "Gini" in html and "Share with zero access" in html
+
+
+def test_change_bar_uses_the_whole_symmetric_range_with_readable_ticks(frames):
+    areas, sites, new_sites, inequity = frames
+    html = (
+        change_map(
+            areas,
+            sites,
+            new_sites,
+            inequity=inequity,
+            access_scale=1000,
+            access_units="beds per 1,000",
+        )
+        .get_root()
+        .render()
+    )
+    # the fixture's changes are +0.01 and -0.005: limits +-0.01, shown x 1000
+    legend = _legend_json(html)
+    ticks = re.findall(r'left:(\d+)%">([^<]*)</span', legend)
+    assert ticks == [("0", "-10"), ("25", "-5"), ("50", "0"), ("75", "+5"), ("100", "+10")]
+    cmap = change_colormap(areas["access_change"])
+    # both ends of the gradient are the ends of the ramp (the whole range is used)
+    assert f"{cmap(-0.01)[:7]} 0%" in legend and f"{cmap(0.01)[:7]} 100%" in legend
+    assert "loss" in legend and "gain" in legend and "beds per 1,000" in legend
+    assert "d3" not in re.findall(r"<script[^>]*src=\"[^\"]*\"", html)
 
 
 def test_tooltips_carry_the_fields(frames):
     areas, sites, new_sites, _ = frames
     html = layered_map(areas, sites, new_sites, tiles=None).get_root().render()
-    for field in ("area_id", "population", "access_before", "access_after", "rank_after"):
-        assert f'"{field}"' in html
+    for label in ("Area", "Population", "Access before", "Access after", "Rank after (1 = best)"):
+        assert f'"{label}"' in html
+    data = area_data(html)
+    first = data["features"][0]["properties"]
+    assert first["i"] == areas["area_id"].iloc[0]
+    assert first["p"] == round(areas["population"].iloc[0])
+    assert first["b"] == pytest.approx(areas["access_before"].iloc[0], rel=1e-3)
     # new site tooltip: units and reasons
     assert "units added: 40" in html and "newly covered population: 7,719" in html
     assert "marginal gain: 2,611" in html
@@ -257,3 +327,136 @@ def test_save_offline_raises_on_injected_remote_script(frames, tmp_path):
     # a local script is fine
     ok = html.replace("</head>", '<script src="local.js"></script></head>', 1)
     assert save_offline(ok, tmp_path / "ok.html").exists()
+
+
+# --------------------------------------------------------------------------- size, context, tiles
+def _wavy_squares():
+    """Two 1 km squares whose edges carry 1 m wiggles every 10 m, and a 0.5 m square."""
+    x0, y0 = 500_000.0, 5_000_000.0
+    shapes = []
+    for i in range(2):
+        ring = shapely.segmentize(box(x0 + i * 1000, y0, x0 + (i + 1) * 1000, y0 + 1000), 10.0)
+        xy = np.asarray(ring.exterior.coords)
+        wiggle = np.where(np.arange(len(xy)) % 2 == 0, 0.0, 1.0)
+        xy[:, 1] = xy[:, 1] + wiggle * (np.abs(xy[:, 1] - y0) < 1e-6)  # bottom edge only
+        xy[-1] = xy[0]
+        shapes.append(Polygon(xy))
+    shapes.append(box(x0 + 2500, y0, x0 + 2500.5, y0 + 0.5))  # tiny: must not vanish
+    return gpd.GeoDataFrame(
+        {
+            "area_id": ["a", "b", "tiny"],
+            "population": [10.0, 20.0, 1.0],
+            "access_before": [0.0, 0.002, 0.001],
+            "access_after": [0.001, 0.002, 0.001],
+        },
+        geometry=shapes,
+        crs="EPSG:32631",
+    )
+
+
+def _coords(data):
+    out = []
+    for f in data["features"]:
+        geom = shapely.from_geojson(json.dumps(f["geometry"]))
+        out.append(shapely.get_coordinates(geom))
+    return out
+
+
+def test_display_shapes_are_simplified_rounded_and_none_vanishes():
+    areas = _wavy_squares()
+    n_in = shapely.get_num_coordinates(areas.geometry.to_numpy())
+    data = area_data(change_map(areas, simplify_m=5).get_root().render())
+    coords = _coords(data)
+    assert [f["properties"]["i"] for f in data["features"]] == ["a", "b", "tiny"]
+    # the 1 m wiggles go at a 5 m tolerance: each square is back to ~5 corners
+    assert [len(c) for c in coords[:2]] == [5, 5]
+    assert n_in[0] > 400
+    # five decimals at most in every longitude / latitude
+    for c in coords[:2]:
+        np.testing.assert_array_equal(c, np.round(c, 5))
+    # the 0.5 m square would round to nothing: it keeps its own shape (7 decimals)
+    tiny = shapely.from_geojson(json.dumps(data["features"][2]["geometry"]))
+    assert tiny.area > 0 and len(coords[2]) == 5
+    # simplify_m=0 keeps every vertex
+    full = _coords(area_data(change_map(areas, simplify_m=0).get_root().render()))
+    assert [len(c) for c in full[:2]] == list(n_in[:2])
+
+
+def test_display_shapes_keep_their_place():
+    areas = _wavy_squares()
+    data = area_data(layered_map(areas, simplify_m=5).get_root().render())
+    wgs = areas.to_crs(4326)
+    for feature, geom in zip(data["features"][:2], wgs.geometry[:2], strict=True):
+        shown = shapely.from_geojson(json.dumps(feature["geometry"]))
+        # the same shape to within the 5 m tolerance: > 99 % overlap
+        assert shown.intersection(geom).area / geom.area > 0.99
+
+
+def test_no_osm_attribution_without_tiles(frames):
+    areas, sites, new_sites, _ = frames
+    for make in (before_after_map, layered_map, change_map):
+        plain = render_offline_html(make(areas, sites, new_sites, tiles=None))
+        assert "openstreetmap" not in plain.lower()
+        assert re.search(r"L\.tileLayer\(", plain) is None
+        tiled = make(areas, sites, new_sites, tiles="OpenStreetMap").get_root().render()
+        assert "OpenStreetMap\\u003c/a\\u003e contributors" in tiled
+
+
+def test_access_scale_and_units_reach_legend_and_tooltips(frames):
+    areas, sites, new_sites, _ = frames
+    html = (
+        layered_map(
+            areas,
+            sites,
+            new_sites,
+            access_scale=1000,
+            access_units="beds per 1,000 people aged 65+",
+        )
+        .get_root()
+        .render()
+    )
+    legend = _legend_json(html)
+    assert "beds per 1,000 people aged 65+" in legend
+    classes = shared_classes(
+        areas["access_before"], areas["access_after"], population=areas["population"]
+    )
+    for label in classes.labels(scale=1000):
+        assert label in legend
+    props = [f["properties"] for f in area_data(html)["features"]]
+    for p, v in zip(props, areas["access_before"], strict=True):
+        assert p["b"] == pytest.approx(1000 * v, rel=1e-3)
+    with pytest.raises(InputValidationError):
+        layered_map(areas, access_scale=0)
+
+
+def test_context_draws_districts_outline_roads_and_labels(frames):
+    areas, sites, new_sites, _ = frames
+    import networkx as nx
+
+    from accessplan.maps.context import map_context
+
+    # a small road network through the areas' centres (in their metre CRS)
+    graph = nx.MultiDiGraph(crs=areas.crs)
+    centres = areas.geometry.representative_point()
+    for node, p in enumerate(centres):
+        graph.add_node(node, x=p.x, y=p.y)
+    for node in range(1, len(centres)):
+        graph.add_edge(node - 1, node, length=1.0, highway="primary")
+    hostile = areas.assign(district=np.where(np.arange(len(areas)) % 2, "<b>North</b>", "South"))
+    ctx = map_context(hostile, group="district", graph=graph)
+    html = change_map(areas, sites, new_sites, context=ctx).get_root().render()
+    district_json = re.findall(r'layers\["Districts"\]', html)
+    assert len(district_json) == 1
+    labels = json.loads(re.search(r"var districtNames = (\[.*?\]);\n", html).group(1))
+    assert sorted(x[0] for x in labels) == ["&lt;b&gt;North&lt;/b&gt;", "South"]
+    assert "<b>North" not in html
+    assert 'layers["Roads"]' in html and 'layers["Region outline"]' in html
+    # site labels: names (escaped), new sites flagged
+    site_labels = [
+        row
+        for found in re.findall(r"var siteNames = (\[.*?\]);\n", html)
+        for row in json.loads(found)
+    ]
+    new_names = sorted(r[0] for r in site_labels if r[3])
+    assert new_names == sorted(html_text(n) for n in new_sites["name"])
+    assert sum(1 for r in site_labels if not r[3]) == int((~sites["new"]).sum())
