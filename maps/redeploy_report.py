@@ -250,7 +250,7 @@ def _unique_text(flag) -> tuple[str, str]:
 def _reason(flag, dual, more, less) -> str:
     """A few plain words on why a price is (not) unique."""
     if flag is True:
-        return "one more or one less: same value"
+        return "same either way"
     if flag is False:
         if (
             as_number(dual) is not None
@@ -262,6 +262,30 @@ def _reason(flag, dual, more, less) -> str:
     if as_number(less) is None:
         return "no movable unit there to take away"
     return "one less was not checked"
+
+
+def _price_groups(top: pd.DataFrame) -> list:
+    """Rows of ``top`` with the same resource, period, prices and flag, with their facilities."""
+
+    def key_of(v):
+        x = as_number(v)
+        return None if x is None else round(x, 6)
+
+    groups: dict = {}
+    for row in top.itertuples(index=False):
+        key = (
+            row.resource,
+            int(row.period),
+            key_of(row.value_of_one_more_unit),
+            key_of(row.value_of_one_less_unit),
+            key_of(row.lp_dual),
+            row.flag_,
+        )
+        if key in groups:
+            groups[key][1].append(row.facility)
+        else:
+            groups[key] = (row, [row.facility])
+    return list(groups.values())
 
 
 def _as_flag(value):
@@ -341,32 +365,41 @@ def _prices(prices: pd.DataFrame | None, summary: Mapping) -> str:
             "shortfall the moves could reach is already served.</p>"
         )
     else:
-        shown = top.head(PRICE_ROWS)
+        groups = _price_groups(top)
+        shown = groups[:PRICE_ROWS]
         head = (
-            "<tr><th>Facility</th><th>Resource</th><th>From period</th>"
+            "<tr><th>Facilities</th><th>Resource</th><th>From period</th>"
             "<th>Value of one more unit</th><th>Value of one less unit</th>"
             "<th>Solver's dual</th><th>Unique</th><th>Why</th></tr>"
         )
         rows = []
-        for row in shown.itertuples(index=False):
-            ident = f"price-{id_slug(row.resource)}-{id_slug(row.facility)}-{int(row.period)}"
+        for n, (row, facilities) in enumerate(shown):
+            ident = f"price-{n}"
             word, cls = _unique_text(row.flag_)
+            why = _reason(
+                row.flag_, row.lp_dual, row.value_of_one_more_unit, row.value_of_one_less_unit
+            )
+            names = json.dumps([str(f) for f in facilities], ensure_ascii=False)
             rows.append(
-                f'<tr id="{_t(ident)}"><td>{_t(row.facility)}</td><td>{_t(row.resource)}</td>'
+                f'<tr id="{ident}" data-facilities="{_t(names)}" '
+                f'data-resource="{_t(row.resource)}" data-period="{int(row.period)}">'
+                f"<td>{_t(', '.join(str(f) for f in facilities))}</td><td>{_t(row.resource)}</td>"
                 + number_cell(row.period, "int")
                 + number_cell(row.value_of_one_more_unit, "general", f"{ident}-more")
                 + number_cell(row.value_of_one_less_unit, "general", f"{ident}-less")
                 + number_cell(row.lp_dual, "general", f"{ident}-dual")
-                + f'<td{cls} id="{_t(ident)}-unique" title="{_t(row.price_note)}">{word}</td>'
-                + f"<td>{_t(_reason(row.flag_, row.lp_dual, row.value_of_one_more_unit, row.value_of_one_less_unit))}</td></tr>"
+                + f'<td{cls} id="{ident}-unique" title="{_t(row.price_note)}">{word}</td>'
+                + f"<td>{_t(why)}</td></tr>"
             )
-        more_rows = len(top) - len(shown)
         parts.append(
+            "<p>Facilities with the same prices in the same period share a row; largest "
+            "value first.</p>"
             f'<table id="prices"><thead>{head}</thead><tbody>{"".join(rows)}</tbody></table>'
         )
-        if more_rows > 0:
+        left = sum(len(f) for _row, f in groups[PRICE_ROWS:])
+        if left > 0:
             parts.append(
-                f'<p class="muted">{_plural(more_rows, "more facility-period")} with a positive '
+                f'<p class="muted">{_plural(left, "more facility-period")} with a positive '
                 "value are in shadow_prices.csv.</p>"
             )
     check = get_path(summary, "prices", "check")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 from html.parser import HTMLParser
 
@@ -189,20 +190,39 @@ def test_unmet_tables_match_the_unmet_frame():
         )
 
 
+def _price_rows(parsed):
+    """(facilities, period, row id) of each row of the price table, in order."""
+    rows = []
+    for ident, attrs in parsed.ids.items():
+        if "data-facilities" in attrs:
+            rows.append((json.loads(attrs["data-facilities"]), int(attrs["data-period"]), ident))
+    return rows
+
+
 def test_prices_show_the_value_of_one_more_unit_and_the_flag():
     parsed = _parse(_html())
-    assert _value(parsed, "price-vent-A-0-more") == 285
-    assert parsed.text["price-vent-A-0-unique"] == "yes"
-    assert _value(parsed, "price-vent-A-1-less") == 250
-    assert parsed.text["price-vent-A-1-unique"] == "no"
-    assert parsed.ids["price-vent-A-1-unique"]["class"] == "flag"
-    # a zero value is counted, not listed; an unchecked one is counted and gets no price
-    assert "price-vent-B-2" not in parsed.ids and "price-vent-C-0" not in parsed.ids
+    rows = _price_rows(parsed)
+    # largest value first; zero and unchecked values are counted, not listed
+    assert [(f, t) for f, t, _ in rows] == [(["A"], 0), (["A"], 1)]
+    first, second = rows[0][2], rows[1][2]
+    assert _value(parsed, f"{first}-more") == 285
+    assert parsed.text[f"{first}-unique"] == "yes"
+    assert _value(parsed, f"{second}-less") == 250
+    assert parsed.text[f"{second}-unique"] == "no"
+    assert parsed.ids[f"{second}-unique"]["class"] == "flag"
     assert _value(parsed, "prices-zero") == 1
     assert _value(parsed, "prices-unique") == 1
     assert _value(parsed, "prices-not-unique") == 2
     assert _value(parsed, "prices-unchecked") == 1
     assert "prices-from" not in parsed.ids  # the prices are this plan's
+
+
+def test_facilities_with_the_same_prices_share_a_row():
+    prices = pd.concat([_prices(), _prices().iloc[[0]].assign(facility="Z<1>")], ignore_index=True)
+    parsed = _parse(_html(prices=prices))
+    rows = _price_rows(parsed)
+    assert rows[0][:2] == (["A", "Z<1>"], 0)
+    assert len(rows) == 2
 
 
 def test_prices_of_a_rolling_run_say_where_they_come_from():

@@ -117,12 +117,14 @@ def test_demo_surge_redeployment(tmp_path, capsys):
     assert "perfect foresight" in report.text["prices-from"]
     assert _value(report, "prices-cells") == len(prices)
     assert _value(report, "prices-not-unique") == (prices["unique"] == False).sum()  # noqa: E712
-    shown = [i for i in report.ids if i.startswith("price-") and i.endswith("-more")]
-    assert shown
     cells = prices.set_index(["facility", "period"])
-    for ident in shown:
-        facility, period = ident.split("-")[2], int(ident.split("-")[3])
-        assert _value(report, ident) == cells.loc[(facility, period), "value_of_one_more_unit"]
+    rows = [(i, a) for i, a in report.ids.items() if "data-facilities" in a]
+    assert rows
+    for ident, attrs in rows:
+        for facility in json.loads(attrs["data-facilities"]):
+            cell = cells.loc[(facility, int(attrs["data-period"]))]
+            assert _value(report, f"{ident}-more") == cell["value_of_one_more_unit"]
+            assert _value(report, f"{ident}-dual") == cell["lp_dual"]
     # the surge hospital before its peak: one more ventilator there serves one more patient
     assert cells.loc[("H01", 0), "value_of_one_more_unit"] == 999
 
@@ -185,7 +187,9 @@ def test_redeploy_from_a_demand_trace_full_horizon(tiny, capsys):
     assert prices.loc[("H1", 0), "supply_value"] == 0
     report = _report(tiny.out)
     assert "prices-from" not in report.ids  # the prices are this plan's
-    assert _value(report, "price-ventilators-H2-0-more") == 10
+    first = next(a for a in report.ids.values() if "data-facilities" in a)
+    assert json.loads(first["data-facilities"]) == ["H2"]
+    assert _value(report, first["id"] + "-more") == 10
     assert _value(report, "unmet-with-moves") == 0
     # without the move H2 lacks 2 ventilators in periods 1 and 2
     assert _value(report, "unmet-without-moves") == 4
