@@ -336,13 +336,21 @@ def brute_mclp(od, demand, candidates, existing, catchment, budget):
     return [s for v, c, s in scored if (v, c) == best], best
 
 
-def test_mclp_uniqueness_agrees_with_brute_force():
+@pytest.mark.parametrize("solver", ["cbc", "highs"])
+def test_mclp_uniqueness_agrees_with_brute_force(solver):
     outcomes = set()
     for seed in range(14):
         od, demand, cands, existing = random_instance(seed)
         optimal, (value, neg_cost) = brute_mclp(od, demand, cands, existing, 6, 4)
         res = maximize_coverage(
-            od, demand, cands, existing=existing, catchment_minutes=6, budget=4, check_unique=True
+            od,
+            demand,
+            cands,
+            existing=existing,
+            catchment_minutes=6,
+            budget=4,
+            check_unique=True,
+            solver_options={"solver": solver},
         )
         assert res.report.objective == pytest.approx(value), seed
         assert res.totals["cost"] == pytest.approx(-neg_cost), seed

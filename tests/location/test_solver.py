@@ -239,3 +239,17 @@ def test_report_summary_flags_unproven_solutions():
     assert "NOT proven optimal" in text
     assert "gap 20.000%" in text
     assert not report.proven_optimal
+
+
+@pytest.mark.parametrize("solver", ["cbc", "highs"])
+def test_integer_infeasible_mip_is_reported_infeasible(solver):
+    # the relaxation is feasible (x + y = 0.5) but no integer point satisfies 2x + 2y = 1:
+    # CBC answers "Integer infeasible", which PuLP leaves as "no solution found"
+    problem = pulp.LpProblem("integer_infeasible", pulp.LpMinimize)
+    x = pulp.LpVariable("x", cat=pulp.LpBinary)
+    y = pulp.LpVariable("y", cat=pulp.LpBinary)
+    problem += x + y
+    problem += 2 * x + 2 * y == 1
+    report = solve(problem, SolverOptions(solver=solver))
+    assert report.status == "infeasible"
+    assert not report.has_solution
