@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from accessplan.data.errors import InputValidationError, Problem
+from accessplan.planner.labels import demand_label
 from accessplan.planner.runs import (
     AccessRun,
     Log,
@@ -162,7 +163,9 @@ def _solve_location(scenario, inputs, od, candidates, log):
     existing = inputs.facilities[["site_id", "capacity"]]
     options = _solver_options(spec)
     log(f"location model {spec.objective!r} with {options.solver}")
-    common = {"existing": existing, "solver_options": options}
+    # check_unique re-solves once with the chosen set of sites cut off (capped at 30 s)
+    common = {"existing": existing, "solver_options": options, "check_unique": True}
+    said = {"demand_label": demand_label(scenario)}
     if spec.objective == "coverage":
         return coverage.maximize_coverage(
             od,
@@ -172,6 +175,7 @@ def _solve_location(scenario, inputs, od, candidates, log):
             budget=spec.budget,
             max_new_sites=spec.max_new_sites,
             **common,
+            **said,
         )
     if spec.objective == "capacitated_coverage":
         return coverage.capacitated_coverage(
@@ -182,6 +186,7 @@ def _solve_location(scenario, inputs, od, candidates, log):
             people_per_unit=spec.people_per_unit,
             budget=spec.budget,
             **common,
+            **said,
         )
     if spec.objective == "min_cost_cover":
         return coverage.min_cost_cover(
@@ -191,6 +196,7 @@ def _solve_location(scenario, inputs, od, candidates, log):
             catchment_minutes=catchment,
             target_share=spec.target_share,
             **common,
+            **said,
         )
     if spec.objective == "p_median":
         return median.p_median(
@@ -199,6 +205,7 @@ def _solve_location(scenario, inputs, od, candidates, log):
             candidates,
             p=spec.max_new_sites,
             unassigned_minutes=spec.unassigned_minutes,
+            budget=spec.budget,
             **common,
         )
     model = {
