@@ -19,10 +19,11 @@ in any CRS. From these this module writes:
   sqrt(units), with an arrowhead showing the direction; it only needs Leaflet
   and jQuery, so :func:`accessplan.maps.offline.save_offline` can write it as
   one offline page;
-- :func:`unmet_chart`: a PNG of unmet demand per period, one line per resource
-  plus the total (:func:`unmet_series` gives the numbers plotted);
-- :func:`unmet_comparison_chart`: a PNG of total unmet demand per period with
-  the moves and without them (``unmet_without_moves`` column), the gap shaded.
+- :func:`transfer_figure`: the same flows as a static PNG (for print and for
+  readers without scripts);
+- the unmet-demand charts :func:`unmet_chart` and :func:`unmet_comparison_chart`
+  (and their numbers, :func:`unmet_series`, :func:`unmet_comparison_series`),
+  which live in :mod:`accessplan.maps.redeploy_charts` and are re-exported here.
 
 Every file is written to a temporary name beside the target and renamed into
 place, so a failure never leaves a half-written output.
@@ -39,13 +40,21 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 from branca.element import Element
-from matplotlib import colormaps
-from matplotlib.colors import to_hex
 from matplotlib.figure import Figure
 
 from accessplan.data.errors import ProblemCollector
 from accessplan.data.files import atomic_file
 from accessplan.maps.escaping import html_text
+from accessplan.maps.redeploy_charts import (
+    UNMET_COLOR,
+    check_unmet,
+    plain_label,
+    resource_colors,
+    unmet_chart,
+    unmet_comparison_chart,
+    unmet_comparison_series,
+    unmet_series,
+)
 from accessplan.maps.webmap import LeanMap
 
 try:  # the web-map page constants live in maps.web_page since issue 10 (webmap before it)
@@ -57,6 +66,7 @@ __all__ = [
     "MOVE_COLUMNS",
     "UNMET_COLUMNS",
     "command_list",
+    "transfer_figure",
     "transfer_map",
     "unmet_chart",
     "unmet_comparison_chart",
@@ -78,7 +88,6 @@ MOVE_COLUMNS = (
 UNMET_COLUMNS = ("facility", "resource", "period", "demand", "served", "unmet", "ratio")
 _NUMERIC_MOVE = ("units", "depart_period", "arrive_period", "cost")
 FACILITY_COLOR = "#3f3f3f"
-UNMET_COLOR = "#d7301f"
 
 
 # --------------------------------------------------------------------------- helpers
@@ -137,23 +146,6 @@ def _check_moves(moves, *, what="moves") -> None:
         problems.add(
             "arrives before it departs", source=what, column="arrive_period", rows=tuple(early)
         )
-    problems.raise_if_any()
-
-
-def _check_unmet(unmet) -> None:
-    problems = ProblemCollector(what="unmet demand")
-    if not isinstance(unmet, pd.DataFrame):
-        problems.add(f"expected a DataFrame, got {type(unmet).__name__}")
-        problems.raise_if_any()
-    for col in ("facility", "resource", "period", "unmet"):
-        if col not in unmet.columns:
-            problems.add("column is missing", source="unmet", column=col)
-    problems.raise_if_any()
-    for col in ("period", "unmet"):
-        values = pd.to_numeric(unmet[col], errors="coerce")
-        bad = unmet.index[values.isna()]
-        if len(bad):
-            problems.add("is missing or not numeric", source="unmet", column=col, rows=tuple(bad))
     problems.raise_if_any()
 
 
@@ -344,11 +336,6 @@ def _arrowhead(x0, y0, x1, y1, *, at=0.6, size=0.08):
     ]
 
 
-def _resource_colors(resources) -> dict:
-    cmap = colormaps["tab10"]
-    return {r: to_hex(cmap(i % 10)) for i, r in enumerate(resources)}
-
-
 def transfer_map(
     facilities,
     moves,
@@ -402,7 +389,7 @@ def transfer_map(
     """
     _check_moves(moves)
     if unmet is not None:
-        _check_unmet(unmet)
+        check_unmet(unmet)
     fac = _facility_frame(facilities, moves, unmet)
     flows = _flow_frame(moves)
     xy = {f: (p.x, p.y) for f, p in zip(fac["facility"], fac.geometry, strict=True)}
@@ -418,7 +405,7 @@ def transfer_map(
     m.fit_bounds([[south, west], [north, east]])
 
     resources = sorted(flows["resource"].unique(), key=str)
-    colors = _resource_colors(resources)
+    colors = resource_colors(resources)
     max_units = float(flows["units"].max()) if len(flows) else 1.0
     for resource in resources:
         swatch = f'<span style="color:{colors[resource]}">&#9632;</span>'
@@ -471,231 +458,127 @@ def transfer_map(
     return m
 
 
-# --------------------------------------------------------------------------- chart
-def unmet_series(unmet) -> pd.DataFrame:
-    """Unmet demand per period: one column per resource and a ``total`` column.
-
-    Parameters
-    ----------
-    unmet : pandas.DataFrame
-        Columns ``facility``, ``resource``, ``period`` and ``unmet``.
-
-    Returns
-    -------
-    pandas.DataFrame
-        Indexed by every period present (sorted), columns the resources
-        (sorted) then ``total``; each value is the sum of ``unmet`` over
-        facilities (0 where a resource has no row in a period). These are the
-        numbers :func:`unmet_chart` draws.
-    """
-    _check_unmet(unmet)
-    frame = pd.DataFrame(
-        {
-            "resource": unmet["resource"].to_numpy(),
-            "period": pd.to_numeric(unmet["period"]).to_numpy(),
-            "unmet": pd.to_numeric(unmet["unmet"]).to_numpy(dtype=float),
-        }
-    )
-    table = frame.pivot_table(
-        index="period", columns="resource", values="unmet", aggfunc="sum", fill_value=0.0
-    )
-    table = table.reindex(columns=sorted(table.columns, key=str)).astype(float)
-    table.columns = [str(c) for c in table.columns]
-    table.columns.name = None
-    table["total"] = table.sum(axis=1)
-    return table
-
-
-def _plain_label(text) -> str:
-    """A user's name as matplotlib label text shown literally.
-
-    matplotlib reads ``$...$`` as mathtext (a bad formula raises when the figure
-    is drawn) and leaves labels starting with ``_`` out of the legend.
-    """
-    text = str(text).replace("$", r"\$")
-    return " " + text if text.startswith("_") else text
-
-
-def _unmet_figure(unmet, *, figsize_inches, title) -> Figure:
-    series = unmet_series(unmet)
-    fig = Figure(figsize=figsize_inches, layout="constrained")
-    ax = fig.add_subplot()
-    periods = series.index.to_numpy(dtype=float)
-    resources = [c for c in series.columns if c != "total"]
-    colors = _resource_colors(resources)
-    for resource in resources:
-        ax.plot(
-            periods,
-            series[resource].to_numpy(),
-            marker="o",
-            markersize=3,
-            color=colors[resource],
-            label=_plain_label(resource),
-            gid=f"unmet:{resource}",
-        )
-    ax.plot(
-        periods,
-        series["total"].to_numpy(),
-        color="black",
-        linewidth=2.5,
-        label="total",
-        gid="unmet:total",
-    )
-    ax.set_xlabel("period")
-    ax.set_ylabel("unmet demand (units)")
-    ax.set_title(title)
-    ax.set_ylim(bottom=0.0)
-    ax.grid(True, alpha=0.3)
-    ax.legend(loc="best", fontsize="small")
-    return fig
-
-
-def unmet_chart(
-    unmet,
+def transfer_figure(
+    facilities,
+    moves,
     path,
     *,
-    figsize_inches=(8.0, 4.5),
-    dpi=100,
-    title="Unmet demand per period",
+    unmet=None,
+    figsize_inches=(7.0, 6.0),
+    dpi=110,
+    title="Transfers (all periods)",
+    max_width_pt=4.0,
+    min_width_pt=1.0,
 ) -> Path:
-    """Draw unmet demand over time (one line per resource, plus the total) as a PNG.
+    """Draw the transfers as a static PNG (for print and for readers without scripts).
 
     Parameters
     ----------
-    unmet : pandas.DataFrame
-        Columns ``facility``, ``resource``, ``period`` and ``unmet``.
+    facilities : geopandas.GeoDataFrame
+        Points with a ``facility`` id, in any CRS (drawn in a metre-based CRS
+        when the input is geographic).
+    moves : pandas.DataFrame
+        The moves (see :func:`command_list`).
     path : str or path-like
-        The PNG to write (parent folders are created; written atomically).
-    figsize_inches : tuple of float, default (8.0, 4.5)
-        Figure width and height; the PNG is ``figsize_inches * dpi`` pixels.
-    dpi : float, default 100
-        Resolution.
-    title : str
-        Axes title.
-
-    Returns
-    -------
-    pathlib.Path
-        The path written. The plotted numbers are :func:`unmet_series`.
-    """
-    fig = _unmet_figure(unmet, figsize_inches=figsize_inches, title=title)
-    path = Path(path)
-    try:
-        with atomic_file(path, binary=True) as handle:
-            fig.savefig(handle, format="png", dpi=dpi, metadata={"Software": "accessplan"})
-    finally:
-        fig.clear()
-    return path
-
-
-def unmet_comparison_series(unmet) -> pd.DataFrame:
-    """Total unmet demand per period with the moves and without them.
-
-    Parameters
-    ----------
-    unmet : pandas.DataFrame
-        Columns ``period``, ``unmet`` and ``unmet_without_moves``.
-
-    Returns
-    -------
-    pandas.DataFrame
-        Indexed by period (sorted), columns ``with`` and ``without``: the sums
-        over facilities and resources. These are the numbers
-        :func:`unmet_comparison_chart` draws.
-
-    Raises
-    ------
-    accessplan.data.errors.InputValidationError
-        A column is missing or a value is not numeric.
-    """
-    _check_unmet(unmet)
-    problems = ProblemCollector(what="unmet demand")
-    if "unmet_without_moves" not in unmet.columns:
-        problems.add("column is missing", source="unmet", column="unmet_without_moves")
-        problems.raise_if_any()
-    without = pd.to_numeric(unmet["unmet_without_moves"], errors="coerce")
-    bad = unmet.index[without.isna()]
-    if len(bad):
-        problems.add(
-            "is missing or not numeric",
-            source="unmet",
-            column="unmet_without_moves",
-            rows=tuple(bad),
-        )
-    problems.raise_if_any()
-    frame = pd.DataFrame(
-        {
-            "period": pd.to_numeric(unmet["period"]).to_numpy(dtype=float),
-            "with": pd.to_numeric(unmet["unmet"]).to_numpy(dtype=float),
-            "without": without.to_numpy(dtype=float),
-        }
-    )
-    return frame.groupby("period")[["with", "without"]].sum().sort_index()
-
-
-def unmet_comparison_chart(
-    unmet,
-    path,
-    *,
-    figsize_inches=(8.0, 4.0),
-    dpi=100,
-    title="Unmet demand per period: with and without moves",
-) -> Path:
-    """Draw total unmet demand per period with the moves and without them as a PNG.
-
-    Parameters
-    ----------
-    unmet : pandas.DataFrame
-        Columns ``period``, ``unmet`` and ``unmet_without_moves`` (one row per
-        facility, resource and period).
-    path : str or path-like
-        The PNG to write (parent folders are created; written atomically).
+        The PNG to write (written atomically).
+    unmet : pandas.DataFrame, optional
+        Facilities with unmet demand are drawn in red.
     figsize_inches, dpi, title
-        As for :func:`unmet_chart`.
+        Figure size, resolution and title.
+    max_width_pt, min_width_pt : float
+        Arrow width of the largest flow and the smallest width (width grows
+        with sqrt(units), as on the web map).
 
     Returns
     -------
     pathlib.Path
-        The path written. The two lines are :func:`unmet_comparison_series`;
-        the area between them (demand the moves served) is shaded.
+        The path written. Every facility is a labelled point; every (origin,
+        destination, resource) flow an arrow labelled with its units.
     """
-    sums = unmet_comparison_series(unmet)
-    periods = sums.index.to_numpy(dtype=float)
+    from matplotlib.patches import FancyArrowPatch
+
+    _check_moves(moves)
+    if unmet is not None:
+        check_unmet(unmet)
+    fac = _facility_frame(facilities, moves, unmet)
+    if fac.crs is not None and fac.crs.is_geographic:
+        fac = fac.to_crs(fac.estimate_utm_crs())
+    flows = _flow_frame(moves)
+    xy = {f: (p.x, p.y) for f, p in zip(fac["facility"], fac.geometry, strict=True)}
     fig = Figure(figsize=figsize_inches, layout="constrained")
     ax = fig.add_subplot()
-    ax.fill_between(
-        periods,
-        sums["with"].to_numpy(),
-        sums["without"].to_numpy(),
-        color="#9ecae1",
-        alpha=0.6,
-        label="served thanks to the moves",
+    resources = sorted(flows["resource"].unique(), key=str)
+    colors = resource_colors(resources)
+    max_units = float(flows["units"].max()) if len(flows) else 1.0
+    for flow in flows.itertuples(index=False):
+        (x0, y0), (x1, y1) = xy[flow.from_facility], xy[flow.to_facility]
+        width = max(min_width_pt, max_width_pt * math.sqrt(flow.units / max_units))
+        ax.add_patch(
+            FancyArrowPatch(
+                (x0, y0),
+                (x1, y1),
+                arrowstyle="-|>",
+                mutation_scale=8 + 2 * width,
+                linewidth=width,
+                color=colors[flow.resource],
+                alpha=0.75,
+                shrinkA=6,
+                shrinkB=6,
+                gid=f"flow:{flow.from_facility}>{flow.to_facility}:{flow.resource}",
+            )
+        )
+        # the units near the origin: flows into one facility fan out there, not at the middle
+        ax.annotate(
+            _number_text(flow.units),
+            (x0 + 0.3 * (x1 - x0), y0 + 0.3 * (y1 - y0)),
+            fontsize=7,
+            color=colors[flow.resource],
+            ha="center",
+            va="center",
+            bbox={"boxstyle": "round,pad=0.15", "fc": "white", "ec": "none", "alpha": 0.8},
+        )
+    short = (
+        fac["total_unmet"].to_numpy() > 0
+        if "total_unmet" in fac.columns
+        else np.zeros(len(fac), dtype=bool)
     )
-    ax.plot(
-        periods,
-        sums["without"].to_numpy(),
-        color=UNMET_COLOR,
-        linestyle="--",
-        marker="o",
-        markersize=3,
-        label="without moves (own units only)",
-        gid="unmet:without",
+    xs = np.array([p.x for p in fac.geometry])
+    ys = np.array([p.y for p in fac.geometry])
+    ax.scatter(
+        xs[~short],
+        ys[~short],
+        s=36,
+        color=FACILITY_COLOR,
+        edgecolor="white",
+        zorder=3,
+        label="facility",
     )
-    ax.plot(
-        periods,
-        sums["with"].to_numpy(),
-        color="black",
-        linewidth=2.5,
-        marker="o",
-        markersize=3,
-        label="with the moves",
-        gid="unmet:with",
-    )
-    ax.set_xlabel("period")
-    ax.set_ylabel("unmet demand (units)")
+    if short.any():
+        ax.scatter(
+            xs[short],
+            ys[short],
+            s=48,
+            color=UNMET_COLOR,
+            edgecolor="white",
+            zorder=3,
+            label="facility with unmet demand",
+        )
+    for name, x, y in zip(fac["facility"], xs, ys, strict=True):
+        ax.annotate(
+            plain_label(name),
+            (x, y),
+            xytext=(4, 4),
+            textcoords="offset points",
+            fontsize=7,
+            zorder=4,
+        )
+    for resource in resources:
+        ax.plot([], [], color=colors[resource], linewidth=2, label=plain_label(resource))
+    ax.set_aspect("equal", adjustable="datalim")
+    ax.margins(0.08)
+    ax.set_xticks([])
+    ax.set_yticks([])
     ax.set_title(title)
-    ax.set_ylim(bottom=0.0)
-    ax.grid(True, alpha=0.3)
     ax.legend(loc="best", fontsize="small")
     path = Path(path)
     try:

@@ -43,6 +43,7 @@ from accessplan.maps.report_format import (
 __all__ = ["redeploy_report_html", "write_redeploy_report"]
 
 _PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+_PRINT_CSS = "@media print{section[id^='map-'],h2:has(+ section[id^='map-']){display:none}}"
 #: price rows shown (largest value of one more unit first); the CSV has them all
 PRICE_ROWS = 15
 
@@ -597,6 +598,9 @@ def redeploy_report_html(
     if scenario is not None:
         text = json.dumps(scenario, indent=2, default=str, ensure_ascii=False)
         body += f'<h2>Scenario used</h2>\n<pre id="scenario">{_t(text)}</pre>\n'
+    if transfer_map_html and figures:
+        # on paper the interactive map cannot be panned: the static transfer figure stands in
+        body = f"<style>{_PRINT_CSS}</style>\n" + body
     return report_page(f"Redeployment: {name}", body, subtitle=_subtitle(summary))
 
 

@@ -437,7 +437,8 @@ def write_redeploy_outputs(run: RedeployRun, out_dir: str | Path) -> Path:
     ``demand.csv`` (the trace used), ``shadow_prices.csv`` (prices checked by
     re-solving; for a rolling run from the full-horizon plan over the same
     demand), ``periods.csv`` (rolling runs), ``maps/transfers.html``
-    (offline), ``figures/unmet.png`` and ``figures/unmet_with_without.png``,
+    (offline), ``figures/unmet.png``, ``figures/unmet_with_without.png`` and
+    ``figures/transfers.png`` (the map's flows as a static picture),
     ``report.html`` (one self-contained page) and ``summary.json`` (the solver
     report(s), costs, unmet totals with and without moves, the price check).
 
@@ -453,6 +454,7 @@ def write_redeploy_outputs(run: RedeployRun, out_dir: str | Path) -> Path:
     from accessplan.maps.offline import render_offline_html
     from accessplan.maps.redeploy import (
         command_list,
+        transfer_figure,
         transfer_map,
         unmet_chart,
         unmet_comparison_chart,
@@ -485,6 +487,9 @@ def write_redeploy_outputs(run: RedeployRun, out_dir: str | Path) -> Path:
         figures = {
             "Unmet demand per period, with and without moves": unmet_comparison_chart(
                 unmet, tmp / "figures" / "unmet_with_without.png"
+            ),
+            "Transfers over the whole horizon (units per flow)": transfer_figure(
+                facilities, moves, tmp / "figures" / "transfers.png", unmet=result.unmet
             ),
         }
         by_resource = unmet_chart(result.unmet, tmp / "figures" / "unmet.png")

@@ -15,8 +15,8 @@ from shapely.geometry import Point
 from accessplan.data.errors import InputValidationError
 from accessplan.maps.offline import find_remote_assets, save_offline
 from accessplan.maps.redeploy import (
-    _unmet_figure,
     command_list,
+    transfer_figure,
     transfer_map,
     unmet_chart,
     unmet_comparison_chart,
@@ -24,6 +24,7 @@ from accessplan.maps.redeploy import (
     unmet_series,
     write_commands,
 )
+from accessplan.maps.redeploy_charts import unmet_figure
 
 
 def hand_moves() -> pd.DataFrame:
@@ -279,7 +280,7 @@ def test_unmet_chart_png_and_plotted_data(tmp_path):
     assert sums["beds"] == [11.0, 7.0, 0.0]  # the hand example, by eye
     assert total == [12.5, 10.0, 1.25]
 
-    fig = _unmet_figure(unmet, figsize_inches=(8, 4.5), title="t")
+    fig = unmet_figure(unmet, figsize_inches=(8, 4.5), title="t")
     lines = {ln.get_gid(): ln for ln in fig.axes[0].get_lines()}
     assert set(lines) == {"unmet:beds", "unmet:ventilators", "unmet:total"}
     for resource, values in [*sums.items(), ("total", total)]:
@@ -304,7 +305,7 @@ def test_unmet_chart_shows_resource_names_literally(tmp_path):
     unmet = pd.DataFrame(
         {"facility": "A", "resource": names, "period": [1, 2, 3], "unmet": [1.0, 2.0, 3.0]}
     )
-    fig = _unmet_figure(unmet, figsize_inches=(4, 3), title="t")
+    fig = unmet_figure(unmet, figsize_inches=(4, 3), title="t")
     fig.canvas.draw()  # lays out every text (mathtext parsed here)
     shown = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
     assert len(shown) == 4  # three resources and the total
@@ -341,3 +342,17 @@ def test_unmet_comparison_needs_the_without_column(tmp_path):
     with pytest.raises(InputValidationError):
         unmet_comparison_series(bad)
     assert not (tmp_path / "c.png").exists()
+
+
+def test_transfer_figure_png_in_any_crs_and_bad_moves_reported(tmp_path):
+    moves, facilities, unmet = hand_moves(), hand_facilities(), hand_unmet()
+    out = transfer_figure(
+        facilities, moves, tmp_path / "t.png", unmet=unmet, figsize_inches=(4, 3), dpi=50
+    )
+    assert _png_size(out) == (200, 150)
+    # degrees are drawn in metres (a UTM zone), not as a stretched lon/lat plot
+    geo = transfer_figure(facilities.to_crs(4326), moves, tmp_path / "g.png", dpi=30)
+    assert geo.read_bytes()[:4] == b"\x89PNG"
+    with pytest.raises(InputValidationError, match="not in the facilities frame"):
+        transfer_figure(facilities, moves.assign(to_facility="Z"), tmp_path / "bad.png")
+    assert not (tmp_path / "bad.png").exists()
