@@ -19,7 +19,6 @@ from accessplan.planner.plan import PlanRun
 from accessplan.planner.quality import counts as quality_counts
 from accessplan.planner.runs import AccessRun, Log, quiet
 from accessplan.planner.sizing import SizeRun
-from accessplan.spatial.districts import district_table
 
 __all__ = [
     "access_summary",
@@ -251,7 +250,9 @@ def write_full_outputs(run: PlanRun | SizeRun, out_dir: str | Path, *, log: Log 
     Adds to the files of :func:`write_plan_outputs` (and ``ventilators.csv``):
     ``maps/before_after.html`` (side by side, synchronised),
     ``maps/layers.html`` (toggleable layers), ``maps/change.html`` (after -
-    before), ``figures/*.png`` and ``report.html`` (self-contained).
+    before), ``figures/*.png``, ``districts.csv`` (with a ``group`` column),
+    QGIS styles inside ``plan.gpkg`` and ``report.html`` (self-contained);
+    see :func:`accessplan.planner.board.write_board`.
 
     Parameters
     ----------
@@ -263,14 +264,7 @@ def write_full_outputs(run: PlanRun | SizeRun, out_dir: str | Path, *, log: Log 
     -------
     Path
     """
-    from accessplan.maps.figures import (
-        access_distribution_figure,
-        access_maps_figure,
-        lorenz_figure,
-    )
-    from accessplan.maps.offline import render_offline_html, save_offline
-    from accessplan.maps.report import write_report
-    from accessplan.maps.webmap import before_after_map, change_map, layered_map
+    from accessplan.planner.board import write_board
 
     plan = run.base if isinstance(run, SizeRun) else run
     out_dir = Path(out_dir)
@@ -278,58 +272,6 @@ def write_full_outputs(run: PlanRun | SizeRun, out_dir: str | Path, *, log: Log 
         summary = write_plan_files(plan, tmp)
         if isinstance(run, SizeRun):
             write_ventilator_files(run, tmp, summary)
-        areas = plan.areas_frame()
-        sites = plan.sites_after_frame()
-        new_sites = plan.new_sites_frame()
-        (tmp / "maps").mkdir()
-        (tmp / "figures").mkdir()
-        log("drawing maps")
-        maps = {}
-        for title, name, builder in (
-            ("Access before and after (synchronised)", "before_after", before_after_map),
-            ("Access before and after (layers)", "layers", layered_map),
-            ("Change in access", "change", change_map),
-        ):
-            # rendered once: the saved page and the report's embedded copy are the same
-            page = render_offline_html(builder(areas, sites, new_sites, inequity=plan.comparison))
-            save_offline(page, tmp / "maps" / f"{name}.html")
-            maps[title] = page
-        log("drawing figures")
-        figures = {
-            "Access before and after": access_maps_figure(
-                areas, sites, tmp / "figures" / "access_maps.png"
-            ),
-            "Lorenz curves": lorenz_figure(areas, tmp / "figures" / "lorenz.png"),
-            "Distribution of access": access_distribution_figure(
-                areas, tmp / "figures" / "access_distribution.png"
-            ),
-        }
-        districts = None
-        if "group" in areas.columns:
-            log("district table")
-            districts = district_table(
-                areas["access_before"],
-                areas["access_after"],
-                areas["population"],
-                areas["group"],
-                demand=areas["need"],
-            )
-            districts.to_csv(tmp / "districts.csv")
-        write_report(
-            tmp / "report.html",
-            districts=districts,
-            areas=areas,
-            sites=sites,
-            new_sites=new_sites,
-            comparison=plan.comparison,
-            summary=summary,
-            scenario=plan.before.scenario.resolved(),
-            ventilators=run.sizing.rename_axis("site_id").reset_index()
-            if isinstance(run, SizeRun)
-            else None,
-            maps=maps,
-            figures=figures,
-            quality=plan.before.quality,
-        )
+        write_board(run, tmp, summary, log=log)
         write_json(tmp / "summary.json", summary)
     return out_dir.resolve()

@@ -1,0 +1,153 @@
+"""The board outputs of a plan: maps, figures, QGIS styles, district table, report.
+
+Everything here reads results only (DESIGN.md): the plan's frames and the
+``summary`` the writers built, so a number shown on a map, a figure or the
+report is the number in ``summary.json`` and the CSV files. Access is shown
+multiplied by ``summary["access"]["scale"]`` in the unit
+``summary["access"]["units"]`` (e.g. beds per 1,000 people aged 65+); the
+files keep the raw values.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from accessplan.planner.plan import PlanRun
+from accessplan.planner.runs import Log, quiet
+from accessplan.planner.sizing import SizeRun
+
+__all__ = ["write_board"]
+
+
+class _Steps:
+    """Log each step as it starts, numbered (``[3/9] map: change in access``)."""
+
+    def __init__(self, total: int, log: Log) -> None:
+        self.total, self.log, self.n = total, log, 0
+
+    def __call__(self, text: str) -> None:
+        self.n += 1
+        self.log(f"[{self.n}/{self.total}] {text}")
+
+
+def write_board(run: PlanRun | SizeRun, folder: Path, summary: dict[str, Any], *, log: Log = quiet):
+    """Draw the maps and figures, style the GeoPackage and write ``report.html``.
+
+    Parameters
+    ----------
+    run : PlanRun or SizeRun
+    folder : Path
+        The (temporary) output folder holding ``plan.gpkg`` already.
+    summary : dict
+        The run's summary (``access`` labels, ``demand``, ``plan``).
+    log : callable, optional
+        Receives one line per step (maps and figures take seconds on real regions).
+    """
+    from accessplan.maps.classes import shared_classes
+    from accessplan.maps.context import map_context
+    from accessplan.maps.figures import (
+        access_change_figure,
+        access_distribution_figure,
+        access_maps_figure,
+        change_limit,
+        lorenz_figure,
+    )
+    from accessplan.maps.offline import render_offline_html, save_offline
+    from accessplan.maps.qgis import style_plan_geopackage
+    from accessplan.maps.report import write_report
+    from accessplan.maps.webmap import before_after_map, change_map, layered_map
+    from accessplan.spatial.districts import district_table
+
+    plan = run.base if isinstance(run, SizeRun) else run
+    scenario = plan.before.scenario
+    areas = plan.areas_frame()
+    sites = plan.sites_after_frame()
+    new_sites = plan.new_sites_frame()
+    access = summary.get("access", {})
+    shown = {
+        "access_scale": float(access.get("scale", 1.0)),
+        "access_units": access.get("units"),
+    }
+    step = _Steps(9, log)
+    grouped = "group" in areas.columns
+    step(
+        "context layers: region outline"
+        + (", districts" if grouped else "")
+        + (", roads" if plan.graph is not None else "")
+    )
+    context = map_context(areas, group="group" if grouped else None, graph=plan.graph)
+    (folder / "maps").mkdir()
+    (folder / "figures").mkdir()
+    maps = {}
+    for title, name, builder in (
+        ("Access before and after (synchronised)", "before_after", before_after_map),
+        ("Access before and after (layers)", "layers", layered_map),
+        ("Change in access", "change", change_map),
+    ):
+        step(f"map: {title.lower()}")
+        built = builder(
+            areas,
+            sites,
+            new_sites,
+            inequity=plan.comparison,
+            context=context,
+            tiles=scenario.tiles,
+            **shown,
+        )
+        # rendered once: the saved page and the report's embedded copy are the same
+        page = render_offline_html(built)
+        save_offline(page, folder / "maps" / f"{name}.html")
+        maps[title] = page
+    step("figures: access before and after, change")
+    figures = {
+        "Access before and after": access_maps_figure(
+            areas, sites, folder / "figures" / "access_maps.png", **shown
+        ),
+        "Change in access": access_change_figure(
+            areas, sites, folder / "figures" / "access_change.png", **shown
+        ),
+    }
+    step("figures: Lorenz curves, distribution of access")
+    figures["Lorenz curves"] = lorenz_figure(areas, folder / "figures" / "lorenz.png")
+    figures["Distribution of access"] = access_distribution_figure(
+        areas, folder / "figures" / "access_distribution.png", **shown
+    )
+    step("QGIS styles in plan.gpkg")
+    classes = shared_classes(
+        areas["access_before"], areas["access_after"], population=areas["population"]
+    )
+    style_plan_geopackage(
+        folder / "plan.gpkg",
+        classes=classes,
+        change_limit=change_limit(areas["access_change"]),
+        **shown,
+    )
+    districts = None
+    step("district table" if grouped else "district table (no [areas] group: skipped)")
+    if grouped:
+        districts = district_table(
+            areas["access_before"],
+            areas["access_after"],
+            areas["population"],
+            areas["group"],
+            demand=areas["need"],
+        )
+        districts.to_csv(folder / "districts.csv")
+    step("report.html")
+    write_report(
+        folder / "report.html",
+        areas=areas,
+        sites=sites,
+        new_sites=new_sites,
+        comparison=plan.comparison,
+        summary=summary,
+        scenario=scenario.resolved(),
+        ventilators=run.sizing.rename_axis("site_id").reset_index()
+        if isinstance(run, SizeRun)
+        else None,
+        maps=maps,
+        figures=figures,
+        quality=plan.before.quality,
+        districts=districts,
+    )
