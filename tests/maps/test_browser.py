@@ -24,6 +24,7 @@ from collections import Counter
 from html.parser import HTMLParser
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from accessplan.maps.offline import save_offline
@@ -252,3 +253,156 @@ def test_single_maps_render_offline(chromium, saved_maps, tmp_path, name):
     assert len(dom.maps) == 1
     assert len(dom.maps[0]) == len(areas) + len(sites)
     assert dom.legends == 1 and dom.inequity_panels == 1
+
+
+# --------------------------------------------------------------------------- hatching, labels, context
+class _Panes(HTMLParser):
+    """Per Leaflet map: every SVG path with its pane and fill; labels; hatch patterns."""
+
+    def __init__(self):
+        super().__init__()
+        self.maps: list[dict] = []
+        self.patterns: list[str] = []
+        self.legend_hatches = 0
+        self._stack: list[list[str]] = []  # classes of the open divs
+
+    def _pane(self) -> str:
+        for classes in reversed(self._stack):
+            for c in classes:
+                if c.startswith("leaflet-") and c.endswith("-pane") and c != "leaflet-pane":
+                    return c[len("leaflet-") : -len("-pane")]
+        return ""
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        classes = (attrs.get("class") or "").split()
+        if tag == "div":
+            self._stack.append(classes)
+            if "leaflet-container" in classes:
+                self.maps.append({"paths": [], "site_labels": [], "district_labels": 0})
+            if self.maps and "accessplan-site-label" in classes:
+                self.maps[-1]["site_labels"].append("accessplan-new" in classes)
+            if self.maps and "accessplan-district-label" in classes:
+                self.maps[-1]["district_labels"] += 1
+        if tag == "pattern":
+            self.patterns.append(attrs.get("id"))
+        if tag == "rect" and attrs.get("fill") == "url(#accessplan-no-access)" and self._stack:
+            self.legend_hatches += 1
+        if tag == "path" and self.maps:
+            self.maps[-1]["paths"].append(
+                (self._pane(), attrs.get("fill"), "leaflet-interactive" in classes)
+            )
+
+    def handle_endtag(self, tag):
+        if tag == "div" and self._stack:
+            self._stack.pop()
+
+
+def _dump(chromium, page, tmp_path):
+    """Rendered DOM of ``page`` parsed by :class:`_Panes`, and the page errors."""
+    _, errors, _ = render(chromium, page, tmp_path)
+    copy = tmp_path / ("probed-" + page.name)
+    cmd = [
+        chromium,
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--host-resolver-rules=MAP * ~NOTFOUND",
+        f"--user-data-dir={tmp_path / ('panes-' + page.stem)}",
+        "--virtual-time-budget=5000",
+        "--dump-dom",
+        copy.as_uri(),
+    ]
+    run = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
+    panes = _Panes()
+    panes.feed(run.stdout)
+    return panes, errors
+
+
+HATCH = "url(#accessplan-no-access)"
+
+
+@pytest.fixture(scope="module")
+def context_maps(tmp_path_factory):
+    """The plan frames with zero access after too, districts, roads and named sites."""
+    import networkx as nx
+
+    from accessplan.maps.context import map_context
+
+    areas, sites, new_sites, inequity = plan_frames()
+    areas = areas.assign(access_after=areas["access_after"].clip(lower=0.0))
+    areas.loc[areas.index[:2], "access_after"] = 0.0  # two areas still without access
+    # three districts: the areas in thirds from west to east
+    x = areas.geometry.representative_point().x.rank(method="first").to_numpy()
+    areas["district"] = np.select([x <= 10, x <= 20], ["West <b>", "Middle"], "East")
+    graph = nx.MultiDiGraph(crs=areas.crs)
+    for node, p in enumerate(areas.geometry.representative_point()):
+        graph.add_node(node, x=p.x, y=p.y)
+    for node in range(1, len(areas)):
+        graph.add_edge(node - 1, node, length=1.0, highway="primary")
+    ctx = map_context(areas, group="district", graph=graph)
+    out = tmp_path_factory.mktemp("context")
+    kwargs = {"inequity": inequity, "context": ctx, "access_scale": 1000}
+    pages = {
+        "before_after": save_offline(
+            before_after_map(areas, sites, new_sites, **kwargs), out / "ctx_before_after.html"
+        ),
+        "layered": save_offline(
+            layered_map(areas, sites, new_sites, **kwargs), out / "ctx_layered.html"
+        ),
+        "change": save_offline(
+            change_map(areas, sites, new_sites, **kwargs), out / "ctx_change.html"
+        ),
+    }
+    points = areas.assign(geometry=areas.geometry.representative_point())
+    pages["points"] = save_offline(
+        layered_map(points, sites, new_sites, **kwargs), out / "ctx_points.html"
+    )
+    return pages, (areas, sites, new_sites, ctx)
+
+
+def test_no_access_areas_are_hatched_in_the_rendered_page(chromium, context_maps, tmp_path):
+    pages, (areas, *_) = context_maps
+    panes, errors = _dump(chromium, pages["before_after"], tmp_path)
+    assert errors == []
+    assert panes.patterns == ["accessplan-no-access"]  # defined once per page
+    assert len(panes.maps) == 2
+    for m, column in zip(panes.maps, ("access_before", "access_after"), strict=True):
+        area_fills = [fill for pane, fill, _ in m["paths"] if pane == "accessplan-areas"]
+        assert len(area_fills) == len(areas)
+        # exactly the zero-access areas reference the pattern
+        assert sum(f == HATCH for f in area_fills) == int((areas[column] == 0).sum())
+    assert panes.legend_hatches == 1  # the legend swatch, hatched the same way
+
+
+def test_point_areas_render_as_coloured_circles(chromium, context_maps, tmp_path):
+    pages, (areas, *_) = context_maps
+    panes, errors = _dump(chromium, pages["points"], tmp_path)
+    assert errors == []
+    (m,) = panes.maps
+    areas_drawn = [(fill, hot) for pane, fill, hot in m["paths"] if pane == "accessplan-areas"]
+    # one interactive circle per area ("Access after" shown), coloured by class or hatched
+    assert len(areas_drawn) == len(areas) and all(hot for _, hot in areas_drawn)
+    classes = shared_classes(
+        areas["access_before"], areas["access_after"], population=areas["population"]
+    )
+    expected = [
+        HATCH if c == classes.colors[0] else c for c in classes.color(areas["access_after"])
+    ]
+    assert Counter(f for f, _ in areas_drawn) == Counter(expected)
+
+
+def test_labels_and_district_layer_render(chromium, context_maps, tmp_path):
+    pages, (areas, sites, _, ctx) = context_maps
+    panes, errors = _dump(chromium, pages["change"], tmp_path)
+    assert errors == []
+    (m,) = panes.maps
+    # one label per site (13 hospitals and new sites: few enough to name them all)
+    assert len(m["site_labels"]) == len(sites)
+    assert sum(m["site_labels"]) == int(sites["new"].sum())
+    # district names, district borders and the region outline (not interactive)
+    assert m["district_labels"] == len(ctx.districts) == areas["district"].nunique()
+    borders = [p for p in m["paths"] if p[0] == "accessplan-borders"]
+    assert len(borders) == len(ctx.districts) + 1 and not any(hot for *_, hot in borders)
+    roads = [p for p in m["paths"] if p[0] == "accessplan-roads"]
+    assert len(roads) == len(ctx.roads) and not any(hot for *_, hot in roads)
