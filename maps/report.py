@@ -38,6 +38,7 @@ from accessplan.maps.report_format import (
     get_path,
     id_slug,
     number_cell,
+    number_span,
 )
 from accessplan.maps.report_sections import (
     access_scale,
@@ -298,12 +299,25 @@ def _chosen(new_sites, summary: Mapping) -> str:
             f"{_cell(row.get('marginal_gain'), 'int', f'site-{key}-marginal_gain')}"
             f"<td>{why}</td></tr>"
         )
+    # a person near two new sites counts in both rows: say so, with the plan's own total
+    total = _num(_get(summary, "plan", "newly_covered"))
+    summed = _num(pd.to_numeric(new_sites.get("newly_covered"), errors="coerce").sum())
+    overlap = ""
+    if total is not None and summed is not None and summed > total + 0.5:
+        overlap = (
+            f'<p class="muted" id="chosen-overlap">The rows overlap: {html_text(label)} newly '
+            "within reach of more than one new site count in each of those rows, so the rows add "
+            f"up to {html_text(format_value(summed, 'int'))}; the plan brings "
+            f"{number_span(total, 'int', 'chosen-newly-total')} {html_text(label)} within reach "
+            "in all.</p>\n"
+        )
     return (
         '<h2>Chosen sites</h2>\n<table id="chosen">'
         + head
         + "<tbody>\n"
         + "\n".join(rows)
         + "</tbody></table>\n"
+        + overlap
     )
 
 

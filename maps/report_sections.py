@@ -212,7 +212,7 @@ def _notices(summary: Mapping, opened) -> str:
         elif flag is True:
             parts.append(
                 '<p class="muted" id="plan-uniqueness" data-value="true">'
-                f"The chosen sites are the only optimum (checked). {html_text(text)}</p>"
+                f"{html_text(text) or 'The chosen sites are the only optimum (checked).'}</p>"
             )
         elif text:
             extra = "" if text.strip(" .").lower() == "not checked" else " " + html_text(text)

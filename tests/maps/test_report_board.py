@@ -510,3 +510,13 @@ def test_methods_name_layers_districts_and_no_ventilators_bought():
 def test_unchecked_uniqueness_said_once(tmp_path):
     page = _read(_write(tmp_path, _summary(uniqueness={"unique": None, "text": "not checked"})))
     assert page.text["plan-uniqueness"] == "Whether other plans do equally well was not checked."
+
+
+def test_overlapping_site_counts_are_said_with_the_plans_total(tmp_path):
+    """7,719 + 6,099 = 13,818 in the rows; the plan's own total 10,424 is named as such."""
+    page = _read(_write(tmp_path, _summary(newly_covered=10424.0)))
+    assert page.value("chosen-newly-total") == 10424.0
+    assert "the rows add up to 13,818" in page.text["chosen-overlap"]
+    # rows that do not overlap get no note
+    page = _read(_write(tmp_path, _summary(newly_covered=13818.0), name="r2.html"))
+    assert "chosen-overlap" not in page.attrs
