@@ -266,27 +266,48 @@ def _reason(flag, dual, more, less) -> str:
 
 
 def _price_groups(top: pd.DataFrame) -> list:
-    """Rows of ``top`` with the same resource, period, prices and flag, with their facilities."""
+    """Rows of ``top`` with the same prices and flag: one per facility set and run of periods.
+
+    Facilities with the same resource, period, prices and flag share a row; then
+    rows of the same facilities and prices in consecutive periods are merged.
+    Returns ``(first row, facilities, periods)`` tuples in the order of ``top``.
+    """
 
     def key_of(v):
         x = as_number(v)
         return None if x is None else round(x, 6)
 
-    groups: dict = {}
-    for row in top.itertuples(index=False):
-        key = (
+    def prices_of(row):
+        return (
             row.resource,
-            int(row.period),
             key_of(row.value_of_one_more_unit),
             key_of(row.value_of_one_less_unit),
             key_of(row.lp_dual),
             row.flag_,
         )
-        if key in groups:
-            groups[key][1].append(row.facility)
+
+    by_period: dict = {}
+    for row in top.itertuples(index=False):
+        key = (*prices_of(row), int(row.period))
+        if key in by_period:
+            by_period[key][1].append(row.facility)
         else:
-            groups[key] = (row, [row.facility])
-    return list(groups.values())
+            by_period[key] = (row, [row.facility])
+    merged: dict = {}
+    for row, facilities in by_period.values():
+        key = (*prices_of(row), tuple(facilities))
+        runs = merged.setdefault(key, [])
+        if runs and runs[-1][2][-1] == int(row.period) - 1:
+            runs[-1][2].append(int(row.period))
+        else:
+            runs.append((row, facilities, [int(row.period)]))
+    groups = [run for runs in merged.values() for run in runs]
+    order = {id(row): n for n, row in enumerate(r for r, _f in by_period.values())}
+    return sorted(groups, key=lambda g: order[id(g[0])])
+
+
+def _periods_text(periods: list[int]) -> str:
+    return str(periods[0]) if len(periods) == 1 else f"{periods[0]}\u2013{periods[-1]}"
 
 
 def _as_flag(value):
@@ -369,12 +390,12 @@ def _prices(prices: pd.DataFrame | None, summary: Mapping) -> str:
         groups = _price_groups(top)
         shown = groups[:PRICE_ROWS]
         head = (
-            "<tr><th>Facilities</th><th>Resource</th><th>From period</th>"
+            "<tr><th>Facilities</th><th>Resource</th><th>From period(s)</th>"
             "<th>Value of one more unit</th><th>Value of one less unit</th>"
             "<th>Solver's dual</th><th>Unique</th><th>Why</th></tr>"
         )
         rows = []
-        for n, (row, facilities) in enumerate(shown):
+        for n, (row, facilities, periods) in enumerate(shown):
             ident = f"price-{n}"
             word, cls = _unique_text(row.flag_)
             why = _reason(
@@ -383,9 +404,9 @@ def _prices(prices: pd.DataFrame | None, summary: Mapping) -> str:
             names = json.dumps([str(f) for f in facilities], ensure_ascii=False)
             rows.append(
                 f'<tr id="{ident}" data-facilities="{_t(names)}" '
-                f'data-resource="{_t(row.resource)}" data-period="{int(row.period)}">'
+                f'data-resource="{_t(row.resource)}" data-periods="{json.dumps(periods)}">'
                 f"<td>{_t(', '.join(str(f) for f in facilities))}</td><td>{_t(row.resource)}</td>"
-                + number_cell(row.period, "int")
+                + f'<td class="num">{_periods_text(periods)}</td>'
                 + number_cell(row.value_of_one_more_unit, "general", f"{ident}-more")
                 + number_cell(row.value_of_one_less_unit, "general", f"{ident}-less")
                 + number_cell(row.lp_dual, "general", f"{ident}-dual")
@@ -397,7 +418,7 @@ def _prices(prices: pd.DataFrame | None, summary: Mapping) -> str:
             "value first.</p>"
             f'<table id="prices"><thead>{head}</thead><tbody>{"".join(rows)}</tbody></table>'
         )
-        left = sum(len(f) for _row, f in groups[PRICE_ROWS:])
+        left = sum(len(f) * len(t) for _row, f, t in groups[PRICE_ROWS:])
         if left > 0:
             parts.append(
                 f'<p class="muted">{_plural(left, "more facility-period")} with a positive '

@@ -191,11 +191,12 @@ def test_unmet_tables_match_the_unmet_frame():
 
 
 def _price_rows(parsed):
-    """(facilities, period, row id) of each row of the price table, in order."""
+    """(facilities, periods, row id) of each row of the price table, in order."""
     rows = []
     for ident, attrs in parsed.ids.items():
         if "data-facilities" in attrs:
-            rows.append((json.loads(attrs["data-facilities"]), int(attrs["data-period"]), ident))
+            facilities, periods = json.loads(attrs["data-facilities"]), attrs["data-periods"]
+            rows.append((facilities, json.loads(periods), ident))
     return rows
 
 
@@ -203,7 +204,7 @@ def test_prices_show_the_value_of_one_more_unit_and_the_flag():
     parsed = _parse(_html())
     rows = _price_rows(parsed)
     # largest value first; zero and unchecked values are counted, not listed
-    assert [(f, t) for f, t, _ in rows] == [(["A"], 0), (["A"], 1)]
+    assert [(f, t) for f, t, _ in rows] == [(["A"], [0]), (["A"], [1])]
     first, second = rows[0][2], rows[1][2]
     assert _value(parsed, f"{first}-more") == 285
     assert parsed.text[f"{first}-unique"] == "yes"
@@ -221,8 +222,26 @@ def test_facilities_with_the_same_prices_share_a_row():
     prices = pd.concat([_prices(), _prices().iloc[[0]].assign(facility="Z<1>")], ignore_index=True)
     parsed = _parse(_html(prices=prices))
     rows = _price_rows(parsed)
-    assert rows[0][:2] == (["A", "Z<1>"], 0)
+    assert rows[0][:2] == (["A", "Z<1>"], [0])
     assert len(rows) == 2
+    # and consecutive periods with the same prices share a row: "0-2" (an en dash)
+    same = pd.DataFrame(
+        {
+            "facility": ["A", "A", "A", "B"],
+            "resource": "vent",
+            "period": [0, 1, 2, 4],
+            "lp_dual": [9.0] * 4,
+            "value_of_one_more_unit": [9.0] * 4,
+            "value_of_one_less_unit": [9.0] * 4,
+            "unique": pd.array([True] * 4, dtype="boolean"),
+            "supply_value": [9.0] * 4,
+            "price_note": "unique",
+        }
+    )
+    html = _html(prices=same)
+    rows = _price_rows(_parse(html))
+    assert [(f, t) for f, t, _ in rows] == [(["A"], [0, 1, 2]), (["B"], [4])]
+    assert "0\u20132" in html
 
 
 def test_prices_of_a_rolling_run_say_where_they_come_from():

@@ -122,9 +122,10 @@ def test_demo_surge_redeployment(tmp_path, capsys):
     assert rows
     for ident, attrs in rows:
         for facility in json.loads(attrs["data-facilities"]):
-            cell = cells.loc[(facility, int(attrs["data-period"]))]
-            assert _value(report, f"{ident}-more") == cell["value_of_one_more_unit"]
-            assert _value(report, f"{ident}-dual") == cell["lp_dual"]
+            for period in json.loads(attrs["data-periods"]):
+                cell = cells.loc[(facility, period)]
+                assert _value(report, f"{ident}-more") == cell["value_of_one_more_unit"]
+                assert _value(report, f"{ident}-dual") == cell["lp_dual"]
     # the surge hospital before its peak: one more ventilator there serves one more patient
     assert cells.loc[("H01", 0), "value_of_one_more_unit"] == 999
 
@@ -189,6 +190,7 @@ def test_redeploy_from_a_demand_trace_full_horizon(tiny, capsys):
     assert "prices-from" not in report.ids  # the prices are this plan's
     first = next(a for a in report.ids.values() if "data-facilities" in a)
     assert json.loads(first["data-facilities"]) == ["H2"]
+    assert json.loads(first["data-periods"]) == [0, 1]
     assert _value(report, first["id"] + "-more") == 10
     assert _value(report, "unmet-with-moves") == 0
     # without the move H2 lacks 2 ventilators in periods 1 and 2
