@@ -87,8 +87,24 @@ def _check_frame(frame, what: str, columns=()) -> None:
     problems.raise_if_any()
 
 
+#: holes smaller than this share of a dissolved shape are slivers between areas
+#: whose shared edges do not quite match, not real enclaves: they are filled
+SLIVER_SHARE = 1e-5
+
+
+def _fill_slivers(geom, min_area: float):
+    """``geom`` without interior rings smaller than ``min_area``."""
+    if geom.geom_type == "Polygon":
+        keep = [r for r in geom.interiors if shapely.Polygon(r).area >= min_area]
+        return shapely.Polygon(geom.exterior, keep)
+    if geom.geom_type == "MultiPolygon":
+        parts = [_fill_slivers(p, min_area) for p in geom.geoms]
+        return shapely.union_all(np.asarray(parts, dtype=object))
+    return geom
+
+
 def _outline_of(geoms) -> shapely.Geometry:
-    """Union of polygons; for points, the convex hull of the points."""
+    """Union of polygons (sliver holes filled); for points, the convex hull of the points."""
     geoms = [g for g in geoms if g is not None and not g.is_empty]
     if not geoms:
         return shapely.Polygon()
@@ -96,7 +112,8 @@ def _outline_of(geoms) -> shapely.Geometry:
     if all(g.geom_type in ("Point", "MultiPoint") for g in geoms):
         return shapely.union_all(arr).convex_hull
     polys = [g for g in geoms if g.geom_type in ("Polygon", "MultiPolygon")]
-    return shapely.union_all(np.asarray(polys, dtype=object))
+    union = shapely.union_all(np.asarray(polys, dtype=object))
+    return _fill_slivers(union, SLIVER_SHARE * union.area)
 
 
 def region_outline(areas) -> gpd.GeoDataFrame:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import geopandas as gpd
 import networkx as nx
 import pytest
+import shapely
 from shapely.geometry import LineString, Point, box
 
 from accessplan.data.errors import AccessplanError, InputValidationError
@@ -145,3 +146,29 @@ def test_map_context_builds_every_layer():
     assert map_context(areas).districts is None
     with pytest.raises(AttributeError):
         ctx.outline = None  # frozen
+
+
+def test_sliver_gaps_between_areas_are_not_drawn_as_holes():
+    # two squares whose shared edge misses by up to 5 cm: a 15 m2 sliver hole;
+    # a real 200 x 200 m enclave (another district) stays a hole
+    left = box(X0, Y0, X0 + 1000, Y0 + 1000)
+    # the right square's left edge bends 5 cm away between y = 200 and y = 800
+    right = shapely.Polygon(
+        [
+            (X0 + 1000, Y0),
+            (X0 + 2000, Y0),
+            (X0 + 2000, Y0 + 1000),
+            (X0 + 1000, Y0 + 1000),
+            (X0 + 1000, Y0 + 800),
+            (X0 + 1000.05, Y0 + 500),
+            (X0 + 1000, Y0 + 200),
+        ]
+    )
+    ring = box(X0 + 2000, Y0, X0 + 3000, Y0 + 1000).difference(
+        box(X0 + 2400, Y0 + 400, X0 + 2600, Y0 + 600)
+    )
+    areas = gpd.GeoDataFrame({"area_id": ["l", "r", "ring"]}, geometry=[left, right, ring], crs=CRS)
+    outline = region_outline(areas).geometry.iloc[0]
+    assert outline.geom_type == "Polygon"
+    assert len(outline.interiors) == 1  # the enclave only
+    assert outline.area == pytest.approx(3e6 - 200 * 200)
