@@ -414,8 +414,9 @@ def _prices(prices: pd.DataFrame | None, summary: Mapping) -> str:
                 + f"<td>{_t(why)}</td></tr>"
             )
         parts.append(
-            "<p>Facilities with the same prices in the same period share a row; largest "
-            "value first.</p>"
+            "<p>Facilities and consecutive periods with the same prices share a row, largest "
+            "value first: a row for periods 0\u20134 gives the value of one more unit arriving "
+            "in any one of those periods.</p>"
             f'<table id="prices"><thead>{head}</thead><tbody>{"".join(rows)}</tbody></table>'
         )
         left = sum(len(f) * len(t) for _row, f, t in groups[PRICE_ROWS:])
