@@ -173,7 +173,11 @@ def _lp_options(options: SolverOptions) -> SolverOptions:
 
 
 def _pi(constraint) -> float:
-    return float(constraint.pi) + 0.0 if constraint.pi is not None else math.nan
+    """The dual of a row; solver noise below 1e-9 in size is written as 0."""
+    if constraint.pi is None:
+        return math.nan
+    value = float(constraint.pi)
+    return 0.0 if abs(value) < 1e-9 else value
 
 
 def _same(a: float, b: float) -> bool:
