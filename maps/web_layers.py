@@ -180,7 +180,7 @@ def hatch_defs() -> str:
         f'<pattern id="{HATCH_ID}" patternUnits="userSpaceOnUse" width="6" height="6" '
         'patternTransform="rotate(45)">'
         f'<rect width="6" height="6" fill="{NO_ACCESS_COLOR}"></rect>'
-        f'<line x1="0" y1="0" x2="0" y2="6" stroke="{NO_ACCESS_HATCH}" stroke-width="2"></line>'
+        f'<line x1="0" y1="0" x2="0" y2="6" stroke="{NO_ACCESS_HATCH}" stroke-width="1.5"></line>'
         "</pattern></defs></svg>"
     )
 
@@ -394,10 +394,14 @@ class ContextLayers(MacroElement):
         interactive: false, style: {color: {{ this.road_color|tojson }}, weight: 0.6, opacity: 0.55}});
     {% endif %}
     {% if this.districts %}
-    var districts = L.geoJSON({{ this.districts }}, {pane: pane("accessplan-borders", 370),
+    var districtShapes = {{ this.districts }};
+    // a white casing under the dark dashed line keeps borders visible on dark fills
+    var casing = L.geoJSON(districtShapes, {pane: pane("accessplan-borders", 370),
+        interactive: false, style: {color: "#ffffff", weight: 4.5, fill: false, opacity: 0.8}});
+    var districts = L.geoJSON(districtShapes, {pane: pane("accessplan-borders", 370),
         interactive: false, style: {color: {{ this.district_color|tojson }}, weight: 2.2,
-        fill: false, opacity: 0.9, dashArray: "7 4"}});
-    var group = L.featureGroup([districts]);
+        fill: false, opacity: 0.95, dashArray: "7 4"}});
+    var group = L.featureGroup([casing, districts]);
     var districtNames = {{ this.district_labels|tojson }};
     districtNames.forEach(function (d) {
         L.marker([d[1], d[2]], {interactive: false, keyboard: false,

@@ -408,6 +408,12 @@ def _prepare(areas, sites, new_sites, id_col, site_id_col, classes, scheme, k, s
     return frame, site_frame, classes
 
 
+def _point_radius(frame) -> float:
+    """Radius of point areas: smaller when there are many, so they overlap less."""
+    n = len(frame)
+    return 6.0 if n <= 300 else 4.5 if n <= 1500 else 3.5
+
+
 def _caption(caption, units) -> str:
     if caption is not None:
         return caption
@@ -534,7 +540,15 @@ def before_after_map(
             position="absolute",
         )
         fig.add_child(m)
-        m.add_child(AreaLayer(data, key="k" + when[0], fields=_AREA_FIELDS, map_name=m.get_name()))
+        m.add_child(
+            AreaLayer(
+                data,
+                key="k" + when[0],
+                fields=_AREA_FIELDS,
+                map_name=m.get_name(),
+                point_radius=_point_radius(frame),
+            )
+        )
         _decorate(
             m,
             site_frame,
@@ -604,7 +618,13 @@ def layered_map(
     for when, show in (("before", False), ("after", True)):
         group = folium.FeatureGroup(name=f"Access {when}", show=show)
         group.add_child(
-            AreaLayer(data, key="k" + when[0], fields=_AREA_FIELDS, map_name=m.get_name())
+            AreaLayer(
+                data,
+                key="k" + when[0],
+                fields=_AREA_FIELDS,
+                map_name=m.get_name(),
+                point_radius=_point_radius(frame),
+            )
         )
         group.add_to(m)
         groups.append((f"Access {when}", group))
@@ -678,7 +698,13 @@ def change_map(
     )
     m.get_root().header.add_child(data.element(), name="accessplan_areas")
     m.add_child(
-        AreaLayer(data, key="c", fields=(*_AREA_FIELDS, _CHANGE_FIELD), map_name=m.get_name())
+        AreaLayer(
+            data,
+            key="c",
+            fields=(*_AREA_FIELDS, _CHANGE_FIELD),
+            map_name=m.get_name(),
+            point_radius=_point_radius(frame),
+        )
     )
     sites_group = _decorate(
         m,

@@ -403,6 +403,7 @@ def test_labels_and_district_layer_render(chromium, context_maps, tmp_path):
     # district names, district borders and the region outline (not interactive)
     assert m["district_labels"] == len(ctx.districts) == areas["district"].nunique()
     borders = [p for p in m["paths"] if p[0] == "accessplan-borders"]
-    assert len(borders) == len(ctx.districts) + 1 and not any(hot for *_, hot in borders)
+    # each district twice (white casing + dashed line), the outline once
+    assert len(borders) == 2 * len(ctx.districts) + 1 and not any(hot for *_, hot in borders)
     roads = [p for p in m["paths"] if p[0] == "accessplan-roads"]
     assert len(roads) == len(ctx.roads) and not any(hot for *_, hot in roads)
