@@ -27,6 +27,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from accessplan.maps.classes import NO_DATA
 from accessplan.maps.offline import save_offline
 from accessplan.maps.webmap import before_after_map, change_map, layered_map, shared_classes
 
@@ -332,6 +333,7 @@ def context_maps(tmp_path_factory):
     areas, sites, new_sites, inequity = plan_frames()
     areas = areas.assign(access_after=areas["access_after"].clip(lower=0.0))
     areas.loc[areas.index[:2], "access_after"] = 0.0  # two areas still without access
+    areas.loc[areas.index[5], ["access_before", "access_after"]] = np.nan  # one without a score
     # three districts: the areas in thirds from west to east
     x = areas.geometry.representative_point().x.rank(method="first").to_numpy()
     areas["district"] = np.select([x <= 10, x <= 20], ["West <b>", "Middle"], "East")
@@ -370,8 +372,9 @@ def test_no_access_areas_are_hatched_in_the_rendered_page(chromium, context_maps
     for m, column in zip(panes.maps, ("access_before", "access_after"), strict=True):
         area_fills = [fill for pane, fill, _ in m["paths"] if pane == "accessplan-areas"]
         assert len(area_fills) == len(areas)
-        # exactly the zero-access areas reference the pattern
+        # exactly the zero-access areas reference the pattern; the unscored one is grey
         assert sum(f == HATCH for f in area_fills) == int((areas[column] == 0).sum())
+        assert area_fills.count(NO_DATA) == 1
     assert panes.legend_hatches == 1  # the legend swatch, hatched the same way
 
 

@@ -15,7 +15,7 @@ from shapely.geometry import Polygon, box
 
 from accessplan.data.demo import demo_path
 from accessplan.data.errors import AccessplanError, InputValidationError
-from accessplan.maps.classes import NO_ACCESS_COLOR, NO_ACCESS_HATCH
+from accessplan.maps.classes import NO_ACCESS_COLOR, NO_ACCESS_HATCH, NO_DATA
 from accessplan.maps.errors import RemoteAssetError
 from accessplan.maps.escaping import html_text
 from accessplan.maps.offline import find_remote_assets, render_offline_html, save_offline
@@ -460,3 +460,35 @@ def test_context_draws_districts_outline_roads_and_labels(frames):
     new_names = sorted(r[0] for r in site_labels if r[3])
     assert new_names == sorted(html_text(n) for n in new_sites["name"])
     assert sum(1 for r in site_labels if not r[3]) == int((~sites["new"]).sum())
+
+
+def test_areas_without_a_score_are_grey_with_their_own_swatch(frames):
+    areas, *_ = frames
+    areas = areas.copy()
+    areas.loc[areas.index[4], ["access_before", "access_after"]] = np.nan
+    html = layered_map(areas).get_root().render()
+    props = area_data(html)["features"][4]["properties"]
+    assert props["kb"] == -1 and props["ka"] == -1 and props["b"] is None
+    legend = _legend_json(html)
+    assert f'<i style="background:{NO_DATA}"></i>no score' in legend
+    # the layer maps a negative class to the no-data grey
+    assert f'if (v < 0) {{ return "{NO_DATA}"; }}' in html
+    # without NaN there is no such swatch
+    assert "no score" not in _legend_json(layered_map(frames[0]).get_root().render())
+
+
+def test_no_access_hatch_survives_grayscale():
+    # luminance of the hatch lines against the fill under them, and against the
+    # lightest access class: the hatch is clearly darker than both (WCAG ratio > 3)
+    def luminance(color):
+        rgb = _hex_to_rgb(color) / 255.0
+        lin = np.where(rgb <= 0.03928, rgb / 12.92, ((rgb + 0.055) / 1.055) ** 2.4)
+        return float(lin @ [0.2126, 0.7152, 0.0722])
+
+    def ratio(a, b):
+        hi, lo = sorted((luminance(a), luminance(b)), reverse=True)
+        return (hi + 0.05) / (lo + 0.05)
+
+    lightest = shared_classes([0.0, 1.0, 2.0], [3.0, 4.0, 5.0]).colors[1]
+    assert ratio(NO_ACCESS_HATCH, NO_ACCESS_COLOR) > 3
+    assert ratio(NO_ACCESS_HATCH, lightest) > 3
