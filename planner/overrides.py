@@ -120,7 +120,7 @@ def apply_overrides(
         or key, an unfinished TOML value, a key below a value that is not a
         table), each naming its ``--set`` item.
     """
-    from accessplan.planner.scenario import NETWORK_SOURCES
+    from accessplan.planner.sections import NETWORK_SOURCES
 
     result: dict[str, Any] = copy.deepcopy(dict(data))
     problems = ProblemCollector(what=f"--set options for the scenario {source}")

@@ -64,6 +64,23 @@ from accessplan.planner.inputs import (
     FACILITY_COLUMNS,
     LayerSpec,
 )
+from accessplan.planner.sections import (
+    LOCATION_OBJECTIVES,
+    NUMBER,
+    CandidateGeneration,
+    LocationSpec,
+    NetworkSpec,
+    RedeploySpec,
+    VentilatorSpec,
+    is_type,
+    parse_generate,
+    parse_location,
+    parse_network,
+    parse_redeploy,
+    parse_ventilators,
+    resolve_path,
+    type_name,
+)
 from accessplan.spatial.crs import parse_crs, require_metre_crs
 from accessplan.spatial.errors import CRSError
 
@@ -83,13 +100,10 @@ __all__ = [
 ]
 
 ACCESS_METHODS = ("2sfca", "e2sfca", "g2sfca", "gravity", "3sfca", "m2sfca")
-NETWORK_SOURCES = ("path", "osm_xml", "osm_pbf", "place", "od_table", "straight_line")
-NETWORK_TYPES = ("drive", "walk", "bike", "all")
 
 #: basemaps the web maps can show (fetched when viewed; none by default: offline)
 MAP_TILES = ("OpenStreetMap", "CartoDB positron")
 _LAYER_KEYS = {"path": str, "layer": str, "id": str, "crs": str, "x": str, "y": str}
-_NUMBER = (int, float)
 
 
 def _layer_schema(columns: Mapping) -> dict[str, Any]:
@@ -109,214 +123,69 @@ SCHEMA: dict[str, dict[str, Any]] = {
         "od_table": (str, dict),
         "straight_line": dict,
         "network_type": str,
-        "access_speed_kph": _NUMBER,
-        "max_snap_meters": _NUMBER,
-        "fallback_speed_kph": _NUMBER,
-        "speed_kph": _NUMBER,
+        "access_speed_kph": NUMBER,
+        "max_snap_meters": NUMBER,
+        "fallback_speed_kph": NUMBER,
+        "speed_kph": NUMBER,
     },
     "access": {
         "method": str,
-        "catchment_minutes": _NUMBER,
+        "catchment_minutes": NUMBER,
         "decay": (str, dict),
         "normalize": bool,
     },
     "location": {
         "objective": str,
-        "budget": _NUMBER,
-        "catchment_minutes": _NUMBER,
+        "budget": NUMBER,
+        "catchment_minutes": NUMBER,
         "max_new_sites": int,
-        "target_share": _NUMBER,
-        "people_per_unit": _NUMBER,
-        "capacity_per_unit": _NUMBER,
+        "target_share": NUMBER,
+        "people_per_unit": NUMBER,
+        "capacity_per_unit": NUMBER,
         "solver": str,
-        "time_limit_s": _NUMBER,
-        "gap_rel": _NUMBER,
+        "time_limit_s": NUMBER,
+        "gap_rel": NUMBER,
         "threads": int,
-        "unassigned_minutes": _NUMBER,
+        "unassigned_minutes": NUMBER,
     },
     "ventilators": {
-        "patients_per_100k_day": _NUMBER,
-        "mean_stay_days": _NUMBER,
-        "target_wait_hours": _NUMBER,
-        "attractiveness": _NUMBER,
+        "patients_per_100k_day": NUMBER,
+        "mean_stay_days": NUMBER,
+        "target_wait_hours": NUMBER,
+        "attractiveness": NUMBER,
         "pool": int,
         "pool_objective": str,
-        "staff_ratio": _NUMBER,
+        "staff_ratio": NUMBER,
         "shifts_per_day": int,
     },
     "redeploy": {
         "demand_trace": str,
         "surge": dict,
         "stock": str,
-        "mobile_share": _NUMBER,
+        "mobile_share": NUMBER,
         "resources": str,
-        "unmet_penalty": _NUMBER,
+        "unmet_penalty": NUMBER,
         "transfers": str,
         "transfer_delay_periods": int,
-        "transfer_cost_per_unit": _NUMBER,
+        "transfer_cost_per_unit": NUMBER,
         "lookahead": int,
-        "equity_gamma": _NUMBER,
-        "buffer_eta": _NUMBER,
-        "discount": _NUMBER,
-        "smoothing_penalty": _NUMBER,
-        "unmet_cap": _NUMBER,
+        "equity_gamma": NUMBER,
+        "buffer_eta": NUMBER,
+        "discount": NUMBER,
+        "smoothing_penalty": NUMBER,
+        "unmet_cap": NUMBER,
         "solver": str,
-        "time_limit_s": _NUMBER,
+        "time_limit_s": NUMBER,
         "fill": str,
     },
     "output": {"dir": str},
-    "maps": {"tiles": str, "access_per": _NUMBER},
+    "maps": {"tiles": str, "access_per": NUMBER},
 }
 SCHEMA["candidates"]["generate"] = dict
-LOCATION_OBJECTIVES = (
-    "coverage",
-    "capacitated_coverage",
-    "min_cost_cover",
-    "p_median",
-    "max_min_access",
-    "min_access_deviation",
-)
-#: what each objective needs in [location]
-_LOCATION_NEEDS = {
-    "coverage": (),
-    "capacitated_coverage": ("budget", "people_per_unit"),
-    "min_cost_cover": ("target_share",),
-    "p_median": ("max_new_sites",),
-    "max_min_access": ("budget",),
-    "min_access_deviation": ("budget",),
-}
-_GENERATE_KEYS = {
-    "method": str,
-    "n": int,
-    "exclude_within_minutes": _NUMBER,
-    "site_cost": _NUMBER,
-    "unit_cost": _NUMBER,
-    "max_units": int,
-    "min_units": int,
-}
 REQUIRED_SECTIONS = ("areas", "facilities", "network")
 #: a redeployment-only scenario needs no areas or road network
 REDEPLOY_ONLY_SECTIONS = ("facilities",)
 _NEEDS_AREAS = ("access", "candidates", "location", "ventilators")
-
-
-@dataclass(frozen=True)
-class NetworkSpec:
-    """How travel times are obtained.
-
-    Exactly one of ``path`` (a road network file), ``place`` (an osmnx
-    query, needs internet), ``od_table`` (the user's own travel times) or
-    ``straight_line_speed_kph`` is set.
-    """
-
-    path: Path | None = None
-    place: str | None = None
-    od_table: Path | None = None
-    od_columns: Mapping[str, str] = field(default_factory=dict)
-    straight_line_speed_kph: float | None = None
-    network_type: str = "drive"
-    access_speed_kph: float = 5.0
-    max_snap_meters: float = 5000.0
-    fallback_speed_kph: float | None = None
-    speed_kph: float | None = None
-
-    @property
-    def is_set(self) -> bool:
-        """True when a source of travel times was given."""
-        return any(
-            v is not None
-            for v in (self.path, self.place, self.od_table, self.straight_line_speed_kph)
-        )
-
-    @property
-    def kind(self) -> str:
-        """``"network"``, ``"place"``, ``"od_table"``, ``"straight_line"`` or ``"none"``."""
-        if self.path is not None:
-            return "network"
-        if self.place is not None:
-            return "place"
-        if self.od_table is not None:
-            return "od_table"
-        if self.straight_line_speed_kph is not None:
-            return "straight_line"
-        return "none"
-
-
-@dataclass(frozen=True)
-class CandidateGeneration:
-    """Candidate sites generated by k-means on population-weighted area points."""
-
-    n: int
-    exclude_within_minutes: float | None = None
-    site_cost: float = 0.0
-    unit_cost: float = 0.0
-    max_units: int = 100
-    min_units: int = 0
-    method: str = "kmeans"
-
-
-@dataclass(frozen=True)
-class LocationSpec:
-    """The ``[location]`` section: which model, its budget and the solver."""
-
-    objective: str = "coverage"
-    budget: float | None = None
-    catchment_minutes: float | None = None
-    max_new_sites: int | None = None
-    target_share: float | None = None
-    people_per_unit: float | None = None
-    capacity_per_unit: float = 1.0
-    solver: str = "cbc"
-    time_limit_s: float | None = None
-    gap_rel: float | None = None
-    threads: int | None = None
-    unassigned_minutes: float | None = None
-
-
-@dataclass(frozen=True)
-class VentilatorSpec:
-    """The ``[ventilators]`` section: Erlang C sizing of each site from its demand."""
-
-    patients_per_100k_day: float
-    mean_stay_days: float
-    target_wait_hours: float = 7.0
-    attractiveness: float = 1.0
-    pool: int | None = None
-    pool_objective: str = "min-max"
-    staff_ratio: float = 10.0
-    shifts_per_day: int = 3
-
-
-@dataclass(frozen=True)
-class RedeploySpec:
-    """The ``[redeploy]`` section: multi-period redeployment of mobile units.
-
-    Tables are CSV files (paths absolute once parsed). Without ``stock``, each
-    facility's ``ventilators`` are split into mobile (``mobile_share``) and
-    fixed units; without ``resources``, one resource ``ventilators`` (whole
-    units, critical) with ``unmet_penalty``; without ``transfers``, every pair
-    of facilities with ``transfer_delay_periods`` and ``transfer_cost_per_unit``;
-    without ``demand_trace``, a generated ``surge``.
-    """
-
-    demand_trace: Path | None = None
-    surge: Mapping[str, Any] | None = None
-    stock: Path | None = None
-    mobile_share: float = 0.3
-    resources: Path | None = None
-    unmet_penalty: float = 1000.0
-    transfers: Path | None = None
-    transfer_delay_periods: int = 1
-    transfer_cost_per_unit: float = 10.0
-    lookahead: int | None = None
-    equity_gamma: float | None = None
-    buffer_eta: float = 0.0
-    discount: float = 1.0
-    smoothing_penalty: float = 0.0
-    unmet_cap: float | None = None
-    solver: str = "cbc"
-    time_limit_s: float | None = None
-    fill: str | None = None
 
 
 @dataclass(frozen=True)
@@ -503,8 +372,8 @@ def parse_scenario(data: Mapping[str, Any], *, source: str | Path) -> Scenario:
                     f"unknown key {key!r} in [{section}]; known keys are {sorted(SCHEMA[section])}",
                     f"{section}.{key}",
                 )
-            elif not _is_type(value, expected):
-                add(f"must be {_type_name(expected)}, got {value!r}", f"{section}.{key}")
+            elif not is_type(value, expected):
+                add(f"must be {type_name(expected)}, got {value!r}", f"{section}.{key}")
     redeploy_only = "redeploy" in data and not any(k in data for k in _NEEDS_AREAS)
     for section in REDEPLOY_ONLY_SECTIONS if redeploy_only else REQUIRED_SECTIONS:
         if section not in data:
@@ -527,7 +396,7 @@ def parse_scenario(data: Mapping[str, Any], *, source: str | Path) -> Scenario:
             except CRSError as exc:
                 add(str(exc), f"{section}.crs")
         return LayerSpec(
-            path=_resolve(base, body["path"]),
+            path=resolve_path(base, body["path"]),
             id=body["id"],
             columns=mapping,
             layer=body.get("layer"),
@@ -546,13 +415,13 @@ def parse_scenario(data: Mapping[str, Any], *, source: str | Path) -> Scenario:
     facilities = layer("facilities", FACILITY_COLUMNS)
     candidates = layer("candidates", CANDIDATE_COLUMNS)
     if "network" in data or not redeploy_only:
-        network = _network(data.get("network", {}), base, add)
+        network = parse_network(data.get("network", {}), base, add)
     else:
         network = NetworkSpec()
-    generate = _generate(data.get("candidates", {}), add)
-    location = _location(data.get("location"), add)
-    ventilators = _ventilators(data.get("ventilators"), add)
-    redeploy = _redeploy(data.get("redeploy"), base, add)
+    generate = parse_generate(data.get("candidates", {}), add)
+    location = parse_location(data.get("location"), add)
+    ventilators = parse_ventilators(data.get("ventilators"), add)
+    redeploy = parse_redeploy(data.get("redeploy"), base, add)
     if location is not None and "candidates" not in data:
         add("[location] needs candidate sites: add a [candidates] section", "candidates")
 
@@ -564,7 +433,7 @@ def parse_scenario(data: Mapping[str, Any], *, source: str | Path) -> Scenario:
             "access.method",
         )
     catchment = access.get("catchment_minutes", 30.0)
-    if isinstance(catchment, _NUMBER) and not (math.isfinite(catchment) and catchment > 0):
+    if isinstance(catchment, NUMBER) and not (math.isfinite(catchment) and catchment > 0):
         add(f"must be a positive number of minutes, got {catchment!r}", "access.catchment_minutes")
     decay = access.get("decay")
     if decay is not None:
@@ -573,13 +442,13 @@ def parse_scenario(data: Mapping[str, Any], *, source: str | Path) -> Scenario:
 
         try:
             decay = make_decay(
-                decay, catchment_minutes=catchment if isinstance(catchment, _NUMBER) else None
+                decay, catchment_minutes=catchment if isinstance(catchment, NUMBER) else None
             )
         except UnknownDecayError as exc:
             add(str(exc), "access.decay")
         else:
             reach = getattr(decay, "max_minutes", None)
-            if isinstance(catchment, _NUMBER) and reach is not None and reach > catchment:
+            if isinstance(catchment, NUMBER) and reach is not None and reach > catchment:
                 add(
                     f"the decay reaches {reach:g} minutes, beyond catchment_minutes = "
                     f"{catchment:g}; raise the catchment or shorten the decay",
@@ -589,7 +458,7 @@ def parse_scenario(data: Mapping[str, Any], *, source: str | Path) -> Scenario:
     if maps.get("tiles") is not None and maps["tiles"] not in MAP_TILES:
         add(f"unknown tiles {maps['tiles']!r}; choose one of {list(MAP_TILES)}", "maps.tiles")
     per = maps.get("access_per")
-    if isinstance(per, _NUMBER) and not (math.isfinite(per) and per > 0):
+    if isinstance(per, NUMBER) and not (math.isfinite(per) and per > 0):
         add(f"must be a positive number (e.g. 1000), got {per!r}", "maps.access_per")
     problems.raise_if_any()
     return Scenario(
@@ -608,7 +477,7 @@ def parse_scenario(data: Mapping[str, Any], *, source: str | Path) -> Scenario:
         catchment_minutes=float(catchment),
         decay=decay,
         normalize=bool(access.get("normalize", False)),
-        output_dir=_resolve(base, data.get("output", {}).get("dir", "accessplan-out")),
+        output_dir=resolve_path(base, data.get("output", {}).get("dir", "accessplan-out")),
         raw=data,
         currency=data.get("project", {}).get("currency"),
         need_label=data.get("areas", {}).get("need_label"),
@@ -618,287 +487,9 @@ def parse_scenario(data: Mapping[str, Any], *, source: str | Path) -> Scenario:
     )
 
 
-def _network(body: Mapping[str, Any], base: Path, add) -> NetworkSpec:
-    sources = [key for key in NETWORK_SOURCES if key in body]
-    if len(sources) != 1:
-        found = f"found {sources}" if sources else "found none"
-        add(f"give exactly one network source of {list(NETWORK_SOURCES)}; {found}", "network")
-        return NetworkSpec()
-    options: dict[str, Any] = {}
-    for key in ("access_speed_kph", "max_snap_meters", "fallback_speed_kph", "speed_kph"):
-        if key in body:
-            value = body[key]
-            if isinstance(value, _NUMBER) and not (math.isfinite(value) and value > 0):
-                add(f"must be a positive number, got {value!r}", f"network.{key}")
-            options[key] = float(value)
-    network_type = body.get("network_type", "drive")
-    if network_type not in NETWORK_TYPES:
-        add(
-            f"unknown network_type {network_type!r}; choose one of {list(NETWORK_TYPES)}",
-            "network.network_type",
-        )
-    options["network_type"] = network_type
-    kind = sources[0]
-    if kind in ("path", "osm_xml", "osm_pbf"):
-        return NetworkSpec(path=_resolve(base, body[kind]), **options)
-    if kind == "place":
-        return NetworkSpec(place=body["place"], **options)
-    if kind == "straight_line":
-        spec = body["straight_line"]
-        unknown = sorted(set(spec) - {"speed_kph"})
-        if unknown:
-            add(
-                f"unknown keys {unknown} in straight_line; it takes speed_kph",
-                "network.straight_line",
-            )
-        speed = spec.get("speed_kph")
-        if not isinstance(speed, _NUMBER) or isinstance(speed, bool) or not speed > 0:
-            add(
-                f"speed_kph must be a positive number, got {speed!r}",
-                "network.straight_line.speed_kph",
-            )
-            return NetworkSpec()
-        return NetworkSpec(straight_line_speed_kph=float(speed), **options)
-    spec = body["od_table"]
-    if isinstance(spec, str):
-        spec = {"path": spec}
-    unknown = sorted(set(spec) - {"path", "origin", "site", "minutes"})
-    if unknown:
-        add(
-            f"unknown keys {unknown} in od_table; it takes path, origin, site, minutes",
-            "network.od_table",
-        )
-    if "path" not in spec:
-        add("od_table needs a path", "network.od_table")
-        return NetworkSpec()
-    columns = {k: str(spec[k]) for k in ("origin", "site", "minutes") if k in spec}
-    return NetworkSpec(od_table=_resolve(base, spec["path"]), od_columns=columns, **options)
-
-
-def _generate(body: Mapping[str, Any], add) -> CandidateGeneration | None:
-    spec = body.get("generate")
-    if spec is None:
-        return None
-    others = sorted(set(body) - {"generate"})
-    if others:
-        add(f"give either generate or a file, not both; found {others}", "candidates.generate")
-    ok = True
-    for key, value in spec.items():
-        expected = _GENERATE_KEYS.get(key)
-        if expected is None:
-            add(
-                f"unknown key {key!r}; known keys are {sorted(_GENERATE_KEYS)}",
-                f"candidates.generate.{key}",
-            )
-            ok = False
-        elif not _is_type(value, expected):
-            add(f"must be {_type_name(expected)}, got {value!r}", f"candidates.generate.{key}")
-            ok = False
-        elif expected is not str and value < 0:
-            add(f"must not be negative, got {value!r}", f"candidates.generate.{key}")
-            ok = False
-    if spec.get("method", "kmeans") != "kmeans":
-        add(
-            f"unknown method {spec['method']!r}; accessplan generates by 'kmeans'",
-            "candidates.generate.method",
-        )
-        ok = False
-    if "n" not in spec or (isinstance(spec.get("n"), int) and spec["n"] < 1):
-        add("n (how many candidates) must be a whole number >= 1", "candidates.generate.n")
-        ok = False
-    if not ok:
-        return None
-    return CandidateGeneration(**{k: v for k, v in spec.items()})
-
-
-def _location(body: Mapping[str, Any] | None, add) -> LocationSpec | None:
-    if body is None:
-        return None
-    objective = body.get("objective", "coverage")
-    if objective not in LOCATION_OBJECTIVES:
-        add(
-            f"unknown objective {objective!r}; choose one of {list(LOCATION_OBJECTIVES)}",
-            "location.objective",
-        )
-        return None
-    for key in _LOCATION_NEEDS[objective]:
-        if key not in body:
-            add(f"objective {objective!r} needs {key}", f"location.{key}")
-    if objective == "coverage" and "budget" not in body and "max_new_sites" not in body:
-        add("objective 'coverage' needs a budget, max_new_sites, or both", "location.budget")
-    for key in (
-        "budget",
-        "catchment_minutes",
-        "people_per_unit",
-        "capacity_per_unit",
-        "time_limit_s",
-    ):
-        value = body.get(key)
-        if isinstance(value, _NUMBER) and not (math.isfinite(value) and value > 0):
-            add(f"must be a positive number, got {value!r}", f"location.{key}")
-    share = body.get("target_share")
-    if isinstance(share, _NUMBER) and not 0 < share <= 1:
-        add(f"must be a share in (0, 1], got {share!r}", "location.target_share")
-    gap = body.get("gap_rel")
-    if isinstance(gap, _NUMBER) and not 0 <= gap < 1:
-        add(f"must be in [0, 1), got {gap!r}", "location.gap_rel")
-    for key in ("max_new_sites", "threads"):
-        value = body.get(key)
-        if isinstance(value, int) and value < 1:
-            add(f"must be a whole number >= 1, got {value!r}", f"location.{key}")
-    unassigned = body.get("unassigned_minutes")
-    if isinstance(unassigned, _NUMBER) and not (math.isfinite(unassigned) and unassigned >= 0):
-        add(f"must be a number of minutes >= 0, got {unassigned!r}", "location.unassigned_minutes")
-    if unassigned is not None and objective != "p_median":
-        add(
-            "unassigned_minutes is used by objective 'p_median' only", "location.unassigned_minutes"
-        )
-    solver = body.get("solver", "cbc")
-    if solver not in ("cbc", "highs"):
-        add(f"unknown solver {solver!r}; choose 'cbc' or 'highs'", "location.solver")
-    return LocationSpec(**{k: v for k, v in body.items()})
-
-
-def _ventilators(body: Mapping[str, Any] | None, add) -> VentilatorSpec | None:
-    if body is None:
-        return None
-    ok = True
-    for key in ("patients_per_100k_day", "mean_stay_days"):
-        if key not in body:
-            add(f"[ventilators] needs {key}", f"ventilators.{key}")
-            ok = False
-    for key in (
-        "patients_per_100k_day",
-        "mean_stay_days",
-        "target_wait_hours",
-        "staff_ratio",
-        "shifts_per_day",
-    ):
-        value = body.get(key)
-        if isinstance(value, _NUMBER) and not (math.isfinite(value) and value > 0):
-            add(f"must be a positive number, got {value!r}", f"ventilators.{key}")
-            ok = False
-    for key in ("attractiveness", "pool"):
-        value = body.get(key)
-        if isinstance(value, _NUMBER) and not (math.isfinite(value) and value >= 0):
-            add(f"must not be negative, got {value!r}", f"ventilators.{key}")
-            ok = False
-    objective = body.get("pool_objective", "min-max")
-    if objective not in ("min-max", "min-sum"):
-        add(
-            f"unknown pool_objective {objective!r}; choose 'min-max' or 'min-sum'",
-            "ventilators.pool_objective",
-        )
-        ok = False
-    return VentilatorSpec(**body) if ok else None
-
-
-_SURGE_KEYS = {
-    "facility": str,
-    "peak": _NUMBER,
-    "periods": int,
-    "baseline": _NUMBER,
-    "peak_period": int,
-    "width_periods": _NUMBER,
-    "noise": _NUMBER,
-    "seed": int,
-}
-
-
-def _redeploy(body: Mapping[str, Any] | None, base: Path, add) -> RedeploySpec | None:
-    if body is None:
-        return None
-    ok = True
-    if ("demand_trace" in body) == ("surge" in body):
-        add("give exactly one of demand_trace (a CSV file) or surge", "redeploy.demand_trace")
-        ok = False
-    surge = body.get("surge")
-    if surge is not None:
-        for key, value in surge.items():
-            expected = _SURGE_KEYS.get(key)
-            if expected is None:
-                add(
-                    f"unknown key {key!r}; known keys are {sorted(_SURGE_KEYS)}",
-                    f"redeploy.surge.{key}",
-                )
-                ok = False
-            elif not _is_type(value, expected):
-                add(f"must be {_type_name(expected)}, got {value!r}", f"redeploy.surge.{key}")
-                ok = False
-        for key in ("facility", "peak", "periods"):
-            if key not in surge:
-                add(f"surge needs {key}", f"redeploy.surge.{key}")
-                ok = False
-    share = body.get("mobile_share")
-    if isinstance(share, _NUMBER) and not 0 <= share <= 1:
-        add(f"must be a share in [0, 1], got {share!r}", "redeploy.mobile_share")
-        ok = False
-    for key in ("lookahead", "transfer_delay_periods"):
-        value = body.get(key)
-        if isinstance(value, int) and value < 1:
-            add(f"must be a whole number >= 1, got {value!r}", f"redeploy.{key}")
-            ok = False
-    for key in (
-        "unmet_penalty",
-        "transfer_cost_per_unit",
-        "equity_gamma",
-        "buffer_eta",
-        "smoothing_penalty",
-        "unmet_cap",
-    ):
-        value = body.get(key)
-        if isinstance(value, _NUMBER) and not (math.isfinite(value) and value >= 0):
-            add(f"must not be negative, got {value!r}", f"redeploy.{key}")
-            ok = False
-    discount = body.get("discount")
-    if isinstance(discount, _NUMBER) and not 0 < discount <= 1:
-        add(f"must be in (0, 1], got {discount!r}", "redeploy.discount")
-        ok = False
-    if body.get("solver", "cbc") not in ("cbc", "highs"):
-        add(f"unknown solver {body['solver']!r}; choose 'cbc' or 'highs'", "redeploy.solver")
-        ok = False
-    if "fill" in body and body["fill"] != "zero":
-        add(
-            f'must be "zero" (missing trace rows mean no demand), got {body["fill"]!r}',
-            "redeploy.fill",
-        )
-        ok = False
-    if not ok:
-        return None
-    values = dict(body)
-    for key in ("demand_trace", "stock", "resources", "transfers"):
-        if key in values:
-            values[key] = _resolve(base, values[key])
-    return RedeploySpec(**values)
-
-
 def decay_spec_json(decay) -> dict[str, Any]:
     """A decay's scenario form with JSON-safe keys (step bounds as ``"%g"`` text)."""
     spec = dict(decay.to_spec())
     if isinstance(spec.get("steps"), Mapping):
         spec["steps"] = {f"{float(b):g}": float(w) for b, w in spec["steps"].items()}
     return spec
-
-
-def _resolve(base: Path, value: str) -> Path:
-    path = Path(value).expanduser()
-    return path if path.is_absolute() else (base / path)
-
-
-def _is_type(value: Any, expected) -> bool:
-    kinds = expected if isinstance(expected, tuple) else (expected,)
-    if isinstance(value, bool) and bool not in kinds:
-        return False
-    return isinstance(value, kinds)
-
-
-def _type_name(expected) -> str:
-    kinds = expected if isinstance(expected, tuple) else (expected,)
-    names = {
-        str: "text",
-        int: "a number",
-        float: "a number",
-        bool: "true or false",
-        dict: "a table",
-    }
-    return " or ".join(dict.fromkeys(names[k] for k in kinds))
