@@ -208,3 +208,28 @@ def test_generated_candidates_are_written_as_a_layer(tiny):
     assert len(candidates) == 3 and candidates["site_cost"].eq(100.0).all()
     chosen = set(candidates.loc[candidates["chosen"], "site_id"])
     assert chosen == set(pd.read_csv(tiny.out / "new_sites.csv")["site_id"])
+
+
+# ---------------------------------------------------------------------------
+# empty plans say why, through to the report
+
+
+@pytest.mark.parametrize(
+    ("access", "location", "code", "words"),
+    [
+        # a 10-minute catchment reaches every cell from H1 or H2
+        ({"catchment_minutes": 10}, {}, "all_covered", "already within"),
+        # C1 costs 100 + 5 x 10 = 150 and C2 170: a budget of 100 affords neither
+        ({"catchment_minutes": 2.5}, {"budget": 100.0}, "nothing_affordable", "150"),
+    ],
+)
+def test_an_empty_plan_says_why(tiny, access, location, code, words):
+    _plan_sections(tiny, **location)
+    tiny.sections["access"] = {"method": "2sfca", **access}
+    assert main(["plan", str(tiny.write()), "-q"]) == 0
+    plan = _summary(tiny)["plan"]
+    assert plan["new_sites"] == 0 and plan["cost"] == 0.0
+    assert plan["explanation"]["code"] == code
+    assert words in plan["explanation"]["text"]
+    report = (tiny.out / "report.html").read_text(encoding="utf-8")
+    assert f'data-code="{code}"' in report
