@@ -458,8 +458,9 @@ class LabelDeclutter(MacroElement):
     """Hide labels that would overlap a more important one (re-checked on every zoom).
 
     Priority: new-site names, then district names, then hospital names in the
-    order they were added (largest first); a hidden label shows again when a
-    zoom makes room for it.
+    order they were added (largest first). A site name goes right of its
+    marker, else left; a name that fits neither (or would be cut by the map's
+    edge) is hidden until a zoom makes room for it.
     """
 
     _template = Template(
@@ -478,9 +479,11 @@ class LabelDeclutter(MacroElement):
             ".accessplan-site-label, .accessplan-district-label"));
         els = els.map(function (el, i) { return [rank(el), i, el]; });
         els.sort(function (a, b) { return a[0] - b[0] || a[1] - b[1]; });
-        var placed = [];
+        var placed = [], box = map.getContainer().getBoundingClientRect();
         function free(r) {
-            return !placed.some(function (q) {
+            var inside = r.left >= box.left && r.right <= box.right &&
+                         r.top >= box.top && r.bottom <= box.bottom;
+            return inside && !placed.some(function (q) {
                 return r.left < q.right && r.right > q.left && r.top < q.bottom && r.bottom > q.top;
             });
         }

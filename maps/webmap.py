@@ -408,6 +408,11 @@ def _prepare(areas, sites, new_sites, id_col, site_id_col, classes, scheme, k, s
     return frame, site_frame, classes
 
 
+def _opacity(tiles) -> float:
+    """Fill opacity of the areas: lighter over a basemap so its streets show through."""
+    return 0.85 if tiles is None else 0.65
+
+
 def _point_radius(frame) -> float:
     """Radius of point areas: smaller when there are many, so they overlap less."""
     n = len(frame)
@@ -547,6 +552,7 @@ def before_after_map(
                 fields=_AREA_FIELDS,
                 map_name=m.get_name(),
                 point_radius=_point_radius(frame),
+                opacity=_opacity(tiles),
             )
         )
         _decorate(
@@ -624,6 +630,7 @@ def layered_map(
                 fields=_AREA_FIELDS,
                 map_name=m.get_name(),
                 point_radius=_point_radius(frame),
+                opacity=_opacity(tiles),
             )
         )
         group.add_to(m)
@@ -704,6 +711,7 @@ def change_map(
             fields=(*_AREA_FIELDS, _CHANGE_FIELD),
             map_name=m.get_name(),
             point_radius=_point_radius(frame),
+            opacity=_opacity(tiles),
         )
     )
     sites_group = _decorate(
