@@ -17,6 +17,16 @@ It prints, for each map, the size of the offline page (Leaflet, jQuery, d3
 inlined) and the size of the report's whole "Maps" section
 (:func:`accessplan.maps.embed.embed_maps`), in MB. ``--points`` draws the
 tract centroids as point areas instead.
+
+Measured (2026-12-02, 1,930 polygons with 658,320 vertices; pages: side by side /
+layers / change, then the report's map section):
+
+- before (folium GeoJson layers, full precision, geometry once per layer/panel,
+  jQuery + d3): 55.89 / 55.84 / 28.53 MB, section 142.60 MB
+- after (one simplified GeoJSON per page, 5 decimals, Leaflet only): 0.90 / 0.84 /
+  0.86 MB, section 3.45 MB
+- points: 1.97 / 1.92 / 1.57 MB, section 7.81 MB before; 0.65 / 0.59 / 0.61 MB,
+  section 2.71 MB after
 """
 
 from __future__ import annotations

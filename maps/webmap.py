@@ -362,7 +362,7 @@ def _add_sites(m, sites, *, max_capacity, max_radius_px, demand_label, name="Hos
 
 def _add_labels(m, sites, labels) -> None:
     """Name labels: new sites always, hospitals when few (else a layer, off)."""
-    if sites is None or labels is False or len(sites) == 0:
+    if sites is None or not labels or len(sites) == 0:
         return
     names = [
         html_text(n) if isinstance(n, str) and n.strip() else html_text(s)
