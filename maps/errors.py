@@ -10,7 +10,13 @@ from __future__ import annotations
 
 from accessplan.data.errors import AccessplanError
 
-__all__ = ["MapAssetError", "RemoteAssetError", "UnknownSchemeError"]
+__all__ = [
+    "BrowserNotFoundError",
+    "MapAssetError",
+    "PdfError",
+    "RemoteAssetError",
+    "UnknownSchemeError",
+]
 
 
 class RemoteAssetError(ValueError, AccessplanError):
@@ -34,3 +40,11 @@ class MapAssetError(FileNotFoundError, AccessplanError):
 
 class UnknownSchemeError(ValueError, AccessplanError):
     """A classification scheme that :mod:`mapclassify` (or we) do not know."""
+
+
+class BrowserNotFoundError(FileNotFoundError, AccessplanError):
+    """No headless Chromium or Chrome to print the PDF with."""
+
+
+class PdfError(RuntimeError, AccessplanError):
+    """The browser ran but did not produce a PDF (failed, timed out, empty file)."""

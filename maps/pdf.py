@@ -25,7 +25,8 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-from accessplan.data.errors import AccessplanError, InputFileError
+from accessplan.data.errors import InputFileError
+from accessplan.maps.errors import BrowserNotFoundError, PdfError
 
 __all__ = [
     "BROWSER_NAMES",
@@ -46,14 +47,6 @@ _INSTALL_HINT = (
     f"chromium) or set {BROWSER_ENV} to the path of a Chromium or Chrome executable"
 )
 _PAGE = re.compile(rb"/Type\s*/Page(?![A-Za-z])")
-
-
-class BrowserNotFoundError(FileNotFoundError, AccessplanError):
-    """No headless Chromium or Chrome to print the PDF with."""
-
-
-class PdfError(RuntimeError, AccessplanError):
-    """The browser ran but did not produce a PDF (failed, timed out, empty file)."""
 
 
 def find_browser() -> Path:
