@@ -298,9 +298,12 @@ class _BareMap(folium.Map):
     ]
 
 
-def _new_map(frame, tiles, *, pad_left=10, pad_right=10, **kwargs) -> folium.Map:
+def _new_map(frame, tiles, *, sites=None, pad_left=10, pad_right=10, **kwargs) -> folium.Map:
     m = _BareMap(tiles=tiles, control_scale=True, zoom_snap=0.25, **kwargs)
     west, south, east, north = frame.to_crs(4326).total_bounds
+    if sites is not None and len(sites):  # hospitals beyond the region's edge stay in view
+        w, s, e, n = sites.total_bounds  # already WGS84
+        west, south, east, north = min(west, w), min(south, s), max(east, e), max(north, n)
     # keep the data clear of the legend / panels on the right and the controls on the left
     m.fit_bounds(
         [[south, west], [north, east]],
@@ -419,10 +422,15 @@ def _point_radius(frame) -> float:
     return 6.0 if n <= 300 else 4.5 if n <= 1500 else 3.5
 
 
-def _caption(caption, units) -> str:
+def _caption(caption, units, scale=1.0) -> str:
     if caption is not None:
         return caption
-    return "Access" if units else "Access (supply per person)"
+    if units:
+        return "Access"
+    scale = float(scale)
+    if scale == 1.0:
+        return "Access (supply per person)"
+    return f"Access (supply per {scale:,.6g} people)"
 
 
 def _decorate(m, site_frame, *, context, labels, max_cap, max_radius_px, demand_label, show_new):
@@ -537,6 +545,7 @@ def before_after_map(
         m = _new_map(
             frame,
             tiles,
+            sites=site_frame,
             pad_left=60,
             pad_right=60,
             width="50%",
@@ -571,7 +580,7 @@ def before_after_map(
         panels.append(m)
     class_legend(
         classes,
-        _caption(caption, access_units),
+        _caption(caption, access_units, access_scale),
         no_data=_has_missing(frame),
         scale=access_scale,
         units=access_units,
@@ -614,7 +623,7 @@ def layered_map(
     frame, site_frame, classes = _prepare(
         areas, sites, new_sites, id_col, site_id_col, classes, scheme, k, access_scale
     )
-    m = _new_map(frame, tiles, pad_left=170, pad_right=_RIGHT_PAD)
+    m = _new_map(frame, tiles, sites=site_frame, pad_left=170, pad_right=_RIGHT_PAD)
     page_setup(m.get_root())
     data = _area_data(
         frame, classes=classes, scale=access_scale, simplify_m=simplify_m, decimals=decimals
@@ -649,7 +658,7 @@ def layered_map(
         groups.append(("Hospitals", sites_group))
     class_legend(
         classes,
-        _caption(caption, access_units),
+        _caption(caption, access_units, access_scale),
         no_data=_has_missing(frame),
         scale=access_scale,
         units=access_units,
@@ -691,7 +700,7 @@ def change_map(
     _check_sites(sites, new_sites, site_id_col)
     frame = _area_frame(areas, id_col)
     site_frame = _site_frame(sites, new_sites, site_id_col)
-    m = _new_map(frame, tiles, pad_left=60, pad_right=_RIGHT_PAD)
+    m = _new_map(frame, tiles, sites=site_frame, pad_left=60, pad_right=_RIGHT_PAD)
     page_setup(m.get_root())
     cmap = change_colormap(frame["access_change"], caption=caption)
     colors = [NO_DATA if not np.isfinite(c) else cmap(c)[:7] for c in frame["access_change"]]

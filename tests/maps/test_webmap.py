@@ -492,3 +492,15 @@ def test_no_access_hatch_survives_grayscale():
     lightest = shared_classes([0.0, 1.0, 2.0], [3.0, 4.0, 5.0]).colors[1]
     assert ratio(NO_ACCESS_HATCH, NO_ACCESS_COLOR) > 3
     assert ratio(NO_ACCESS_HATCH, lightest) > 3
+
+
+def test_view_holds_every_site_and_caption_names_the_scale(frames):
+    areas, sites, new_sites, _ = frames
+    m = change_map(areas, sites, new_sites)
+    fit = next(c for c in _walk(m) if type(c).__name__ == "FitBounds")
+    (south, west), (north, east) = fit.bounds
+    wgs = sites.to_crs(4326)
+    assert (wgs.geometry.x >= west).all() and (wgs.geometry.x <= east).all()
+    assert (wgs.geometry.y >= south).all() and (wgs.geometry.y <= north).all()
+    legend = _legend_json(layered_map(areas, access_scale=1000).get_root().render())
+    assert "Access (supply per 1,000 people)" in legend
