@@ -376,6 +376,10 @@ class ContextLayers(MacroElement):
     roads thin and half transparent, borders above the roads, none of them
     catching the mouse (the areas' hover tables keep working). ``names`` are
     the layers added (for a layer control: ``map.accessplanContext``).
+
+    The shapes are ONE JavaScript variable per page: add :meth:`element` to the
+    page header once; a second panel draws the same data with
+    ``ContextLayers(source=first)``.
     """
 
     _template = Template(
@@ -390,11 +394,11 @@ class ContextLayers(MacroElement):
     }
     var layers = {};
     {% if this.roads %}
-    layers["Roads"] = L.geoJSON({{ this.roads }}, {pane: pane("accessplan-roads", 360),
+    layers["Roads"] = L.geoJSON({{ this.var }}.roads, {pane: pane("accessplan-roads", 360),
         interactive: false, style: {color: {{ this.road_color|tojson }}, weight: 0.6, opacity: 0.55}});
     {% endif %}
     {% if this.districts %}
-    var districtShapes = {{ this.districts }};
+    var districtShapes = {{ this.var }}.districts;
     // a white casing under the dark dashed line keeps borders visible on dark fills
     var casing = L.geoJSON(districtShapes, {pane: pane("accessplan-borders", 370),
         interactive: false, style: {color: "#ffffff", weight: 4.5, fill: false, opacity: 0.8}});
@@ -402,7 +406,7 @@ class ContextLayers(MacroElement):
         interactive: false, style: {color: {{ this.district_color|tojson }}, weight: 2.2,
         fill: false, opacity: 0.95, dashArray: "7 4"}});
     var group = L.featureGroup([casing, districts]);
-    var districtNames = {{ this.district_labels|tojson }};
+    var districtNames = {{ this.var }}.names;
     districtNames.forEach(function (d) {
         L.marker([d[1], d[2]], {interactive: false, keyboard: false,
             pane: pane("accessplan-labels", 640),
@@ -412,7 +416,7 @@ class ContextLayers(MacroElement):
     layers["Districts"] = group;
     {% endif %}
     {% if this.outline %}
-    layers["Region outline"] = L.geoJSON({{ this.outline }}, {pane: pane("accessplan-borders", 370),
+    layers["Region outline"] = L.geoJSON({{ this.var }}.outline, {pane: pane("accessplan-borders", 370),
         interactive: false, style: {color: {{ this.outline_color|tojson }}, weight: 2.6,
         fill: false, opacity: 1}});
     {% endif %}
@@ -423,10 +427,20 @@ class ContextLayers(MacroElement):
 """
     )
 
-    def __init__(self, context, *, road_m=None, decimals=5):
+    def __init__(self, context=None, *, source=None, road_m=None, decimals=5):
         super().__init__()
         self._name = "AccessplanContext"
         self.road_color, self.district_color, self.outline_color = ROADS, DISTRICTS, OUTLINE
+        if source is not None:  # draw another panel from the same page variable
+            self.var = source.var
+            self.roads, self.outline, self.districts = (
+                source.roads,
+                source.outline,
+                source.districts,
+            )
+            self.district_labels = source.district_labels
+            return
+        self.var = f"accessplan_context_{uuid.uuid4().hex}"
         self.roads = self.outline = self.districts = None
         self.district_labels = []
         if context.roads is not None and len(context.roads):
@@ -445,6 +459,21 @@ class ContextLayers(MacroElement):
                 [html_text(n), round(p.y, 5), round(p.x, 5)]
                 for n, p in zip(names, spots, strict=True)
             ]
+
+    def element(self) -> Element:
+        """A ``<script>`` defining the page's context variable (add it to the header once)."""
+        parts = [
+            f'"{key}":{text}'
+            for key, text in (
+                ("roads", self.roads),
+                ("districts", self.districts),
+                ("outline", self.outline),
+            )
+            if text
+        ]
+        names = json.dumps(self.district_labels, separators=(",", ":")).replace("<", "\\u003c")
+        parts.append(f'"names":{names}')
+        return Element(f"<script>var {self.var} = {{{','.join(parts)}}};</script>")
 
     @property
     def names(self) -> list:

@@ -436,7 +436,12 @@ def _caption(caption, units, scale=1.0) -> str:
 def _decorate(m, site_frame, *, context, labels, max_cap, max_radius_px, demand_label, show_new):
     """Context layers, sites and labels of one Leaflet map; returns the sites group."""
     if context is not None:
-        m.add_child(ContextLayers(context))
+        if isinstance(context, ContextLayers):  # a page's shared context data
+            m.add_child(ContextLayers(source=context))
+        else:
+            layers = ContextLayers(context)
+            m.get_root().header.add_child(layers.element(), name=layers.var)
+            m.add_child(layers)
     group = None
     if site_frame is not None:
         shown = site_frame if show_new else site_frame[~site_frame["new"]]
@@ -540,6 +545,10 @@ def before_after_map(
     )
     fig.header.add_child(data.element(), name="accessplan_areas")
     max_cap = _max_capacity(site_frame)
+    shared = None  # the context's shapes once in the page, drawn by both panels
+    if context is not None:
+        shared = ContextLayers(context)
+        fig.header.add_child(shared.element(), name=shared.var)
     panels = []
     for when, left in (("before", "0%"), ("after", "50%")):
         m = _new_map(
@@ -567,7 +576,7 @@ def before_after_map(
         _decorate(
             m,
             site_frame,
-            context=context,
+            context=shared,
             labels=labels,
             max_cap=max_cap,
             max_radius_px=max_radius_px,

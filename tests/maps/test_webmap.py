@@ -447,10 +447,20 @@ def test_context_draws_districts_outline_roads_and_labels(frames):
     html = change_map(areas, sites, new_sites, context=ctx).get_root().render()
     district_json = re.findall(r'layers\["Districts"\]', html)
     assert len(district_json) == 1
-    labels = json.loads(re.search(r"var districtNames = (\[.*?\]);\n", html).group(1))
-    assert sorted(x[0] for x in labels) == ["&lt;b&gt;North&lt;/b&gt;", "South"]
+    # the context's shapes: one variable in the page
+    found = re.findall(r"var (accessplan_context_[0-9a-f]+) = (\{.*?\});</script>", html)
+    assert len(found) == 1
+    shapes = json.loads(found[0][1])
+    assert sorted(x[0] for x in shapes["names"]) == ["&lt;b&gt;North&lt;/b&gt;", "South"]
+    assert len(shapes["districts"]["features"]) == 2
+    assert len(shapes["outline"]["features"]) == 1
+    assert len(shapes["roads"]["features"]) == len(ctx.roads)
     assert "<b>North" not in html
     assert 'layers["Roads"]' in html and 'layers["Region outline"]' in html
+    # side by side: both panels draw the page's one copy of the context
+    pair = before_after_map(areas, sites, new_sites, context=ctx).render()
+    names = re.findall(r"var (accessplan_context_[0-9a-f]+) = ", pair)
+    assert len(names) == 1 and pair.count(f"L.geoJSON({names[0]}.roads") == 2
     # site labels: names (escaped), new sites flagged
     site_labels = [
         row
