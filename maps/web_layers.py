@@ -41,6 +41,7 @@ from accessplan.maps.classes import (
     NO_DATA,
     format_bounds,
 )
+from accessplan.maps.context import MAJOR_ROADS
 from accessplan.maps.escaping import html_text
 
 __all__ = [
@@ -393,7 +394,17 @@ class ContextLayers(MacroElement):
         return name;
     }
     var layers = {};
-    {% if this.roads %}
+    var hidden = [];
+    {% if this.roads and this.streets %}
+    // main roads shown, the dense street network a layer to switch on
+    layers["Main roads"] = L.geoJSON({{ this.var }}.roads, {pane: pane("accessplan-roads", 360),
+        interactive: false, filter: function (f) { return f.properties.major; },
+        style: {color: {{ this.road_color|tojson }}, weight: 1.1, opacity: 0.7}});
+    layers["Streets"] = L.geoJSON({{ this.var }}.roads, {pane: pane("accessplan-roads", 360),
+        interactive: false, filter: function (f) { return !f.properties.major; },
+        style: {color: {{ this.road_color|tojson }}, weight: 0.5, opacity: 0.5}});
+    hidden.push("Streets");
+    {% elif this.roads %}
     layers["Roads"] = L.geoJSON({{ this.var }}.roads, {pane: pane("accessplan-roads", 360),
         interactive: false, style: {color: {{ this.road_color|tojson }}, weight: 0.6, opacity: 0.55}});
     {% endif %}
@@ -420,7 +431,9 @@ class ContextLayers(MacroElement):
         interactive: false, style: {color: {{ this.outline_color|tojson }}, weight: 2.6,
         fill: false, opacity: 1}});
     {% endif %}
-    Object.keys(layers).forEach(function (k) { layers[k].addTo(map); });
+    Object.keys(layers).forEach(function (k) {
+        if (hidden.indexOf(k) < 0) { layers[k].addTo(map); }
+    });
     map.accessplanContext = layers;
 })();
 {% endmacro %}
@@ -438,14 +451,21 @@ class ContextLayers(MacroElement):
                 source.outline,
                 source.districts,
             )
+            self.streets = source.streets
             self.district_labels = source.district_labels
             return
         self.var = f"accessplan_context_{uuid.uuid4().hex}"
         self.roads = self.outline = self.districts = None
         self.district_labels = []
+        self.streets = False
         if context.roads is not None and len(context.roads):
-            geoms = display_geometry(context.roads, simplify_m=road_m, decimals=decimals)
-            self.roads = geojson_text(geoms, [{} for _ in range(len(geoms))])
+            roads = context.roads
+            geoms = display_geometry(roads, simplify_m=road_m, decimals=decimals)
+            kinds = roads["highway"] if "highway" in roads.columns else [""] * len(roads)
+            major = [str(k) in MAJOR_ROADS for k in kinds]
+            # main roads and streets apart only when the network has both
+            self.streets = any(major) and not all(major)
+            self.roads = geojson_text(geoms, [{"major": m} for m in major])
         if context.outline is not None and len(context.outline):
             geoms = display_geometry(context.outline, decimals=decimals)
             self.outline = geojson_text(geoms, [{} for _ in range(len(geoms))])
@@ -478,7 +498,9 @@ class ContextLayers(MacroElement):
     @property
     def names(self) -> list:
         """Names of the layers this element adds."""
-        pairs = (("Roads", self.roads), ("Districts", self.districts))
+        split = bool(self.roads and self.streets)
+        pairs = (("Main roads", split), ("Streets", split), ("Roads", self.roads and not split))
+        pairs += (("Districts", self.districts),)
         pairs += (("Region outline", self.outline),)
         return [name for name, layer in pairs if layer]
 

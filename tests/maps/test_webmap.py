@@ -514,3 +514,35 @@ def test_view_holds_every_site_and_caption_names_the_scale(frames):
     assert (wgs.geometry.y >= south).all() and (wgs.geometry.y <= north).all()
     legend = _legend_json(layered_map(areas, access_scale=1000).get_root().render())
     assert "Access (supply per 1,000 people)" in legend
+
+
+def test_main_roads_shown_and_streets_a_layer_to_switch_on(frames):
+    import networkx as nx
+
+    from accessplan.maps.context import MapContext, network_lines
+
+    areas, *_ = frames
+    centres = list(areas.geometry.representative_point())
+    graph = nx.MultiDiGraph(crs=areas.crs)
+    for node, p in enumerate(centres[:4]):
+        graph.add_node(node, x=p.x, y=p.y)
+    graph.add_edge(0, 1, length=1.0, highway="primary")
+    graph.add_edge(1, 2, length=1.0, highway="residential")
+    graph.add_edge(2, 3, length=1.0, highway="unclassified")
+    ctx = MapContext(roads=network_lines(graph, simplify_m=0))
+    html = change_map(areas, context=ctx).get_root().render()
+    shapes = json.loads(
+        re.search(r"var accessplan_context_[0-9a-f]+ = (\{.*?\});</script>", html).group(1)
+    )
+    assert sorted(f["properties"]["major"] for f in shapes["roads"]["features"]) == [
+        False,
+        False,
+        True,
+    ]
+    assert 'layers["Main roads"]' in html and 'layers["Streets"]' in html
+    assert 'hidden.push("Streets")' in html and 'layers["Roads"]' not in html
+    # a network of one kind stays one "Roads" layer, shown
+    graph.remove_edge(0, 1)
+    one_kind = change_map(areas, context=MapContext(roads=network_lines(graph, simplify_m=0)))
+    html = one_kind.get_root().render()
+    assert 'layers["Roads"]' in html and "hidden.push" not in html
