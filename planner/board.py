@@ -93,6 +93,7 @@ def write_board(run: PlanRun | SizeRun, folder: Path, summary: dict[str, Any], *
             inequity=plan.comparison,
             context=context,
             tiles=scenario.tiles,
+            demand_label=summary.get("demand", {}).get("label", "population"),
             **shown,
         )
         # rendered once: the saved page and the report's embedded copy are the same

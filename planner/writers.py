@@ -32,14 +32,16 @@ __all__ = [
 def with_source_attributes(frame, spec, id_column: str):
     """``frame`` with the user's own columns of ``spec``'s layer appended (by id).
 
-    Columns whose name ``frame`` already has are not repeated (the mapped
-    ones: their values are ``frame``'s). Rows whose id is not in the layer
-    (new sites) get empty values.
+    Columns whose name ``frame`` already has, in any case, are not repeated
+    (the mapped ones: their values are ``frame``'s). Rows whose id is not in
+    the layer (new sites) get empty values.
     """
     if spec is None:
         return frame
     source = source_attributes(spec)
-    extra = [c for c in source.columns if c not in frame.columns]
+    # GeoPackage column names ignore case: 'Name' beside our 'name' cannot be written
+    taken = {str(c).casefold() for c in frame.columns}
+    extra = [c for c in source.columns if str(c).casefold() not in taken]
     if not extra:
         return frame
     joined = source.loc[:, extra].reindex(frame[id_column].astype(str).to_numpy())

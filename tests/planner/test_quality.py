@@ -8,6 +8,7 @@ with their counts and population shares.
 from __future__ import annotations
 
 import json
+import re
 
 import geopandas as gpd
 import pytest
@@ -63,7 +64,10 @@ def test_zero_demand_weight_is_not_zero_access(tiny, capsys):
     assert items["facilities_without_demand"]["ids"] == ["H3"]
     assert summary["quality"]["facilities_without_demand"] == 1
     # warnings on stderr even with --quiet; info items are not printed
-    assert "accessplan: warning: 1 facility(ies) reach only areas with no people aged 65+ (demand weight 0)" in err
+    assert (
+        "accessplan: warning: 1 facility(ies) reach only areas with no people aged 65+ (demand weight 0)"
+        in err
+    )
     assert "areas_zero_demand" not in err
 
 
@@ -169,7 +173,12 @@ def test_unrated_areas_have_no_score_not_a_zero(tiny, capsys):
     assert np.isnan(plan.loc["Z", "access_before"]) and np.isnan(plan.loc["Z", "access_after"])
     assert plan.drop(index="Z")[["access_before", "access_after"]].notna().all().all()
     layers = (tiny.out / "maps" / "layers.html").read_text()
-    assert layers.count('"_fill": "#bdbdbd"') == 2  # Z, before and after: the no-data grey
-    assert '"access_after": "no score", "access_before": "no score", "area_id": "Z"' in layers
+    # the page's one shared GeoJSON: Z has no value and class -1 before and after (the
+    # no-data grey), and no other area does
+    found = re.findall(r"var accessplan_areas_[0-9a-f]+ = (\{.*?\});</script>", layers, re.S)
+    props = {f["properties"]["i"]: f["properties"] for f in json.loads(found[0])["features"]}
+    assert props["Z"]["b"] is None and props["Z"]["a"] is None
+    assert [i for i, p in props.items() if p["kb"] == -1 or p["ka"] == -1] == ["Z"]
+    assert 'if (v < 0) { return "#bdbdbd"; }' in layers
     # the legend (HTML inside a JS string) has the grey "no score" swatch
     assert 'background:#bdbdbd\\"\\u003e\\u003c/i\\u003eno score' in layers

@@ -40,6 +40,7 @@ def test_hospital_names_reach_the_map_tooltips(tiny, capsys):
 def test_point_areas_draw_as_coloured_circles(tiny, capsys):
     """Areas given as points (a CSV with x/y) are circle markers coloured by class,
     never Leaflet's default image markers (which an offline page shows as broken images)."""
+    import json
     import re
 
     import geopandas as gpd
@@ -63,9 +64,10 @@ def test_point_areas_draw_as_coloured_circles(tiny, capsys):
     assert main(["plan", str(tiny.write()), "--quiet"]) == 0, capsys.readouterr().err
     for name in ("before_after", "layers", "change"):
         page = (tiny.out / "maps" / f"{name}.html").read_text()
-        assert "L.marker(" not in page, name
-        layers = re.findall(r"_pointToLayer\(feature, latlng\) \{(.*?)\n        \}", page, re.S)
-        assert layers and all("new L.CircleMarker(latlng" in body for body in layers), name
-    # the areas' fill colours are set per feature by the style function
-    page = (tiny.out / "maps" / "layers.html").read_text()
-    assert page.count('"_fill": "#') >= 18
+        # markers only for the text labels (divIcon), never Leaflet's default image icon
+        assert page.count("L.marker(") == page.count("icon: L.divIcon("), name
+        assert "return L.circleMarker(latlng" in page, name
+        found = re.findall(r"var accessplan_areas_[0-9a-f]+ = (\{.*?\});</script>", page, re.S)
+        data = json.loads(found[0])
+        assert len(data["features"]) == 9
+        assert {f["geometry"]["type"] for f in data["features"]} == {"Point"}
