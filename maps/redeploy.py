@@ -55,12 +55,8 @@ from accessplan.maps.redeploy_charts import (
     unmet_comparison_series,
     unmet_series,
 )
+from accessplan.maps.web_page import BACKGROUND
 from accessplan.maps.webmap import LeanMap
-
-try:  # the web-map page constants live in maps.web_page since issue 10 (webmap before it)
-    from accessplan.maps.web_page import BACKGROUND
-except ImportError:  # pragma: no cover - a tree from before the split
-    from accessplan.maps.webmap import BACKGROUND
 
 __all__ = [
     "MOVE_COLUMNS",
