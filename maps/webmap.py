@@ -247,6 +247,8 @@ def _site_tooltip(row, demand_label) -> str:
         parts.append("<b>new site</b>")
         if row.units is not None:
             parts.append(f"units added: {float(row.units):,.0f}")
+            if float(row.units) == 0:
+                parts.append("<b>site only, no capacity</b> (adds no supply to access)")
         if row.newly_covered is not None:
             parts.append(
                 f"newly covered {html_text(demand_label)}: {float(row.newly_covered):,.0f}"

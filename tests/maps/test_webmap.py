@@ -257,6 +257,11 @@ def test_tooltips_carry_the_fields(frames):
     assert "units added: 40" in html and "newly covered population: 7,719" in html
     assert "marginal gain: 2,611" in html
     assert html.count("new site") == 2
+    assert "site only" not in html
+    # a new site opened with no units says so
+    html = layered_map(areas, sites, new_sites.assign(units=[40, 0]), tiles=None)
+    html = html.get_root().render()
+    assert html.count("site only, no capacity") == 1
 
 
 def test_marker_area_scales_with_capacity(frames):
