@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import math
 
-from accessplan.maps.classes import NO_ACCESS_LABEL, AccessClasses
+from accessplan.maps.classes import AccessClasses
 
 __all__ = ["class_labels", "distinct_digits", "format_number", "scale_label"]
 
@@ -81,8 +81,11 @@ def scale_label(scale: float) -> str:
     return f"per {scale:,.0f}" if scale == round(scale) else f"\u00d7 {scale:g}"
 
 
-def class_labels(classes: AccessClasses, *, scale: float = 1.0, min_digits: int = 3) -> list:
+def class_labels(classes: AccessClasses, *, scale: float = 1.0) -> list:
     """One label per class of ``classes``, its bounds multiplied by ``scale``.
+
+    The one labelling of every output (web maps, figures, QGIS styles):
+    :meth:`AccessClasses.labels`.
 
     Parameters
     ----------
@@ -91,27 +94,9 @@ def class_labels(classes: AccessClasses, *, scale: float = 1.0, min_digits: int 
     scale : float, default 1.0
         Display multiplier (e.g. 1000 for "per 1,000"); the classes
         themselves keep raw values.
-    min_digits : int, default 3
-        Significant digits used unless more are needed to tell bounds apart.
 
     Returns
     -------
     list of str
-        ``"low – high"`` per class; ``"0 (no access)"`` for the zero class,
-        ``">0 – high"`` for the class after it, and the single value when a
-        class's bounds are equal.
     """
-    edges = [float(classes.lower) * scale, *(float(b) * scale for b in classes.bins)]
-    digits = distinct_digits(edges, min_digits=min_digits)
-    out = []
-    for i in range(classes.k):
-        lo, hi = edges[i], edges[i + 1]
-        if classes.zero_class and i == 0:
-            out.append(NO_ACCESS_LABEL)
-        elif classes.zero_class and i == 1:
-            out.append(f">0 {_DASH} {format_number(hi, digits)}")
-        elif lo == hi:
-            out.append(format_number(hi, digits))
-        else:
-            out.append(f"{format_number(lo, digits)} {_DASH} {format_number(hi, digits)}")
-    return out
+    return list(classes.labels(scale=scale))

@@ -132,10 +132,18 @@ class AccessClasses:
         Returns
         -------
         list of str
+            ``"low – high"`` per class; ``"0 (no access)"`` for the zero class,
+            ``">0 – high"`` for the class after it, and the single value when a
+            class's bounds are equal. Web maps, PNG figures and QGIS styles all
+            label their legends with this.
         """
         edges = [float(e) * float(scale) for e in (self.lower, *self.bins)]
         texts = _format_edges(edges, fmt)
-        out = [f"{texts[i]} \u2013 {texts[i + 1]}" for i in range(self.k)]
+        # a class whose bounds are equal holds one value: show it once
+        out = [
+            texts[i + 1] if edges[i] == edges[i + 1] else f"{texts[i]} \u2013 {texts[i + 1]}"
+            for i in range(self.k)
+        ]
         if self.zero_class:
             out[0] = NO_ACCESS_LABEL
             if self.k > 1:

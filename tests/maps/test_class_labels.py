@@ -32,10 +32,11 @@ def test_distinct_digits_is_the_fewest_that_separate():
 
 def test_class_labels_zero_class_and_single_value():
     zero = AccessClasses("quantiles", False, 0.0, (0.0, 0.5, 1.0), ("#f0f0f0", "#a", "#b"), True)
-    assert class_labels(zero) == ["0 (no access)", ">0 \u2013 0.500", "0.500 \u2013 1.00"]
+    assert class_labels(zero) == ["0 (no access)", ">0 \u2013 0.5", "0.5 \u2013 1"]
     # a class whose bounds are equal is labelled with its one value, not "a - a"
     single = AccessClasses("quantiles", False, 0.25, (0.25, 1.0), ("#a", "#b"), False)
-    assert class_labels(single) == ["0.250", "0.250 \u2013 1.00"]
+    assert class_labels(single) == ["0.25", "0.25 \u2013 1"]
+    assert class_labels(single) == single.labels()  # one labelling for every output
     assert class_labels(single, scale=1000) == ["250", "250 \u2013 1,000"]
 
 

@@ -235,9 +235,9 @@ def test_scaled_labels_never_repeat_a_number(grid, sites):
         ">0 \u2013 4.313",
         "4.313 \u2013 4.314",
         "4.314 \u2013 4.316",
-        "4.316 \u2013 5.100",
-        "5.100 \u2013 6.200",
-        "6.200 \u2013 7.000",
+        "4.316 \u2013 5.1",
+        "5.1 \u2013 6.2",
+        "6.2 \u2013 7",
     ]
     assert "beds per 1,000 people aged 65+" in fig.legends[0].get_title().get_text()
 
