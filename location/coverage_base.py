@@ -524,63 +524,6 @@ def reduce_mclp(inst: CoverageInstance, money, max_new_sites, *, merge: bool) ->
     return MclpReduction(m, w, keep, cost[keep], float(d[inst.covered_before].sum()), money)
 
 
-def _greedy(matrix: sp.csr_matrix, weight, cost, money, max_new_sites) -> list[int]:
-    """Greedy picks: most new demand (per unit cost under a budget); then the best single site."""
-    n = matrix.shape[1]
-    if n == 0 or max_new_sites == 0:
-        return []
-    csc = matrix.tocsc()
-    gain = np.asarray(matrix.T @ weight, dtype=float).ravel()
-    start_gain = gain.copy()
-    alive = np.ones(n, dtype=bool)
-    uncovered = np.ones(matrix.shape[0], dtype=bool)
-    remaining = math.inf if money is None else float(money)
-    tol = 1e-9 * max(1.0, float(weight.sum()))
-    picks: list[int] = []
-    total = 0.0
-    while max_new_sites is None or len(picks) < max_new_sites:
-        ok = alive & (gain > tol) & (cost <= remaining + 1e-9 * max(1.0, abs(remaining)))
-        if not ok.any():
-            break
-        idx = np.flatnonzero(ok)
-        if money is None:
-            score = gain[idx]
-        else:
-            with np.errstate(divide="ignore"):
-                score = np.where(
-                    cost[idx] > 0, gain[idx] / np.where(cost[idx] > 0, cost[idx], 1), np.inf
-                )
-        # highest score, then highest gain, then lowest cost
-        order = np.lexsort((-cost[idx], gain[idx], score))
-        k = int(idx[order[-1]])
-        picks.append(k)
-        total += gain[k]
-        alive[k] = False
-        remaining -= cost[k]
-        rows = csc.indices[csc.indptr[k] : csc.indptr[k + 1]]
-        rows = rows[uncovered[rows]]
-        uncovered[rows] = False
-        if len(rows):
-            gain -= np.asarray(matrix[rows].T @ weight[rows]).ravel()
-    if money is not None:
-        affordable = np.flatnonzero(cost <= money + 1e-9 * max(1.0, abs(money)))
-        if len(affordable):
-            best = int(affordable[np.argmax(start_gain[affordable])])
-            if start_gain[best] > total + tol:
-                picks = [best]
-    return picks
-
-
-def _check_mclp_scalars(problems, budget, max_new_sites):
-    check_scalar(problems, "budget", budget)
-    if max_new_sites is not None and not (
-        isinstance(max_new_sites, numbers.Integral)
-        and not isinstance(max_new_sites, bool)
-        and max_new_sites >= 0
-    ):
-        problems.add(f"max_new_sites must be a whole number >= 0, got {max_new_sites!r}")
-
-
 def money_left(model: str, inst: CoverageInstance, budget) -> float | None:
     if budget is None:
         return None
