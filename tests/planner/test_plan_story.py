@@ -233,3 +233,17 @@ def test_an_empty_plan_says_why(tiny, access, location, code, words):
     assert words in plan["explanation"]["text"]
     report = (tiny.out / "report.html").read_text(encoding="utf-8")
     assert f'data-code="{code}"' in report
+
+
+def test_tiles_and_their_attribution_only_when_the_scenario_asks(tiny):
+    _plan_sections(tiny)
+    assert main(["plan", str(tiny.write()), "-q"]) == 0
+    page = (tiny.out / "maps" / "layers.html").read_text(encoding="utf-8")
+    assert "tile.openstreetmap.org" not in page and "OpenStreetMap" not in page
+    tiny.sections["maps"] = {"tiles": "OpenStreetMap"}
+    assert main(["plan", str(tiny.write()), "-q"]) == 0
+    page = (tiny.out / "maps" / "layers.html").read_text(encoding="utf-8")
+    assert "tile.openstreetmap.org" in page and "OpenStreetMap" in page
+    assert json.loads((tiny.out / "scenario.json").read_text())["maps"]["tiles"] == (
+        "OpenStreetMap"
+    )
