@@ -165,10 +165,22 @@ def _parser() -> argparse.ArgumentParser:
         help="run the bundled synthetic demo region",
         description="Run the whole plan on the bundled synthetic demo region.",
     )
-    demo.add_argument(
+    demo_kind = demo.add_mutually_exclusive_group()
+    demo_kind.add_argument(
         "--redeploy",
         action="store_true",
         help="run the demo surge redeployment instead of the plan",
+    )
+    demo_kind.add_argument(
+        "--sweep",
+        action="store_true",
+        help="run a budget x catchment policy sweep on the demo instead of one plan",
+    )
+    demo.add_argument(
+        "--jobs",
+        type=int,
+        default=None,
+        help="worker processes for --sweep (default: [sweep] jobs)",
     )
     _run_options(demo, pdf=True)
     access = sub.add_parser(
@@ -225,6 +237,44 @@ def _parser() -> argparse.ArgumentParser:
         "scenario", type=Path, help="scenario file (TOML) with a [redeploy] section"
     )
     _run_options(redeploy)
+    sweep = sub.add_parser(
+        "sweep",
+        help="many plans over one set of travel times: budgets, catchments, growth, closures",
+        description=(
+            "Run the [location] plan at every point of the [sweep] section (budgets, catchment "
+            "minutes, demand growth, closures of existing sites), with travel times computed "
+            "once; write the sweep table, the efficiency frontier, how often each candidate is "
+            "chosen, the robust plan and the equity-efficiency frontier when asked, and one "
+            "policy report."
+        ),
+    )
+    sweep.add_argument(
+        "scenario", type=Path, help="scenario file (TOML) with [location] and [sweep] sections"
+    )
+    sweep.add_argument(
+        "--jobs",
+        type=int,
+        default=None,
+        help="worker processes (default: [sweep] jobs, else 1; at most the number of cores)",
+    )
+    _run_options(sweep, pdf=True)
+    compare = sub.add_parser(
+        "compare",
+        help="compare finished runs side by side: figures, sites, access, scenario differences",
+        description=(
+            "Read two or more finished 'accessplan plan' output folders and write one report: "
+            "headline figures side by side, the sites in one plan and not the other, the "
+            "difference in access between the first two plans on a map, and the scenario "
+            "differences that explain them."
+        ),
+    )
+    compare.add_argument(
+        "out_dirs", type=Path, nargs="+", metavar="OUT_DIR", help="finished run folders (2 or more)"
+    )
+    compare.add_argument(
+        "--out", type=Path, default=Path("accessplan-compare"), help="output folder"
+    )
+    _messages(compare)
     report = sub.add_parser(
         "report",
         help="show a finished run's headline; --pdf prints its report to PDF",
@@ -286,7 +336,12 @@ def _run(
     # scenario.json records where the outputs really went (--out, the demo's folder)
     scenario = dataclasses.replace(scenario, output_dir=target)
     console.debug(f"output folder {target}")
-    if command == "redeploy":
+    if command == "sweep":
+        from accessplan.planner.sweep import run_sweep, write_sweep_outputs
+
+        run = run_sweep(scenario, jobs=getattr(args, "jobs", None), progress=not quiet, log=console)
+        folder = write_sweep_outputs(run, target, log=console)
+    elif command == "redeploy":
         from accessplan.planner.redeploy import run_redeploy, write_redeploy_outputs
 
         run = run_redeploy(scenario, log=console)
@@ -363,8 +418,21 @@ def _report(args: argparse.Namespace, console: Console) -> list[str]:
     return lines
 
 
+def _compare(args: argparse.Namespace, record: RunRecord, console: Console) -> list[str]:
+    from accessplan.planner.compare import compare_runs, write_compare_outputs
+
+    target = check_output_target(args.out, log=console)
+    record.target = target
+    comparison = compare_runs(args.out_dirs)
+    folder = Path(write_compare_outputs(comparison, target, log=console))
+    console.info(f"wrote {folder}")
+    return [f"Compared {len(args.out_dirs)} runs", f"Report: {folder / 'compare.html'}"]
+
+
 def _dispatch(args: argparse.Namespace, record: RunRecord, console: Console) -> list[str]:
     """Run the parsed command; return the lines for stdout."""
+    if args.command == "compare":
+        return _compare(args, record, console)
     if args.command == "init":
         return _init(args, console)
     if args.command == "validate":
@@ -378,6 +446,8 @@ def _dispatch(args: argparse.Namespace, record: RunRecord, console: Console) -> 
 
         if args.redeploy:
             name, command, default = "redeploy.toml", "redeploy", "accessplan-redeploy-demo"
+        elif args.sweep:
+            name, command, default = "sweep.toml", "sweep", "accessplan-sweep-demo"
         else:
             name, command, default = "scenario.toml", "demo", "accessplan-demo"
         with as_file(demo_path(name)) as scenario_path:
@@ -409,8 +479,12 @@ def _interrupted(exc: KeyboardInterrupt, record: RunRecord, console: Console) ->
 
 
 def _execute(args: argparse.Namespace, argv: list[str], console: Console) -> int:
-    redeploy_demo = args.command == "demo" and getattr(args, "redeploy", False)
-    record = RunRecord(command="demo --redeploy" if redeploy_demo else args.command)
+    command = args.command
+    if command == "demo" and getattr(args, "redeploy", False):
+        command = "demo --redeploy"
+    elif command == "demo" and getattr(args, "sweep", False):
+        command = "demo --sweep"
+    record = RunRecord(command=command)
     console.debug(
         f"accessplan {_version()} (Python {platform.python_version()}); "
         f"command: accessplan {' '.join(argv)}"
