@@ -17,7 +17,19 @@ from accessplan.planner.cli import main
 from accessplan.planner.headline import headline_lines
 from accessplan.planner.overrides import apply_overrides
 
-COMMANDS = ("init", "validate", "demo", "access", "locate", "size", "plan", "redeploy", "report")
+COMMANDS = (
+    "init",
+    "validate",
+    "demo",
+    "access",
+    "locate",
+    "size",
+    "plan",
+    "redeploy",
+    "sweep",
+    "compare",
+    "report",
+)
 STAMP = r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z"
 
 
