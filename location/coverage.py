@@ -266,6 +266,7 @@ def maximize_coverage(
     solver_options: SolverOptions | Mapping | None = None,
     merge_demand: bool = True,
     warm_start: bool = True,
+    initial_sites=None,
     check_unique: bool = False,
     demand_label: str = "people",
 ) -> LocationResult:
@@ -308,6 +309,14 @@ def maximize_coverage(
     warm_start : bool, default True
         Give the solver the :func:`greedy_coverage` plan as a MIP start (CBC
         through PuLP's ``warmStart``; HiGHS through ``Highs.setSolution``).
+    initial_sites : iterable of candidate ids, optional
+        A plan to start from (e.g. the optimum at the next smaller budget of a
+        sweep, still feasible when the budget grows). With ``warm_start`` it is
+        the MIP start when it fits the budget and ``max_new_sites`` and covers
+        at least as much as the greedy plan; otherwise the greedy plan is.
+        ``totals["warm_start"]`` says which start was used (``"initial_sites"``,
+        ``"greedy"`` or None) and ``totals["start_objective"]`` its covered
+        demand. Ids that are not candidates are an input error.
     check_unique : bool, default False
         After a proven optimum, solve once more with a no-good cut excluding
         the chosen set of sites, the objective kept within tolerance and the
@@ -357,6 +366,7 @@ def maximize_coverage(
     problems = ProblemCollector(what="maximize_coverage inputs")
     _check_mclp_scalars(problems, budget, max_new_sites)
     options = solver_options_from(solver_options)
+    initial = _initial_ids(problems, initial_sites)
     inst = prepare_instance(
         problems,
         od,
@@ -366,6 +376,7 @@ def maximize_coverage(
         catchment_minutes=catchment_minutes,
         need_costs=budget is not None,
     )
+    initial_pos = _initial_positions(problems, inst, initial)
     money = money_left("maximize_coverage", inst, budget)
     red = reduce_mclp(inst, money, max_new_sites, merge=merge_demand)
     model = "maximize_coverage"
@@ -391,14 +402,28 @@ def maximize_coverage(
             explanation=why,
             uniqueness=nothing_to_choose() if check_unique else None,
             unaffordable=int(_unaffordable(inst, money)),
+            warm_start=None,
+            start_objective=None,
         )
     plan_max = float(red.cost.sum()) if money is None else min(float(red.cost.sum()), money)
     integral = all_integral(red.weight)
     eps = 0.5 / plan_max if (integral and plan_max > 0) else 0.0
     problem, x, y = _build_mclp(red, max_new_sites, eps)
     run_options = options
+    start, start_kind, start_value = [], None, None
     if warm_start:
         start = _greedy(red.matrix, red.weight, red.cost, money, max_new_sites)
+        start_kind = "greedy"
+        start_value = red.constant + float(
+            red.weight[covered_groups(red.matrix, np.asarray(start, dtype=int))].sum()
+        )
+        given = _local_start(red, initial_pos, money, max_new_sites)
+        if given is not None:
+            value = red.constant + float(
+                red.weight[covered_groups(red.matrix, np.asarray(given, dtype=int))].sum()
+            )
+            if value >= start_value:
+                start, start_kind, start_value = given, "initial_sites", value
         _set_start(x, y, red.matrix, start)
         run_options = dataclasses.replace(options, warm_start=True)
     report = run_model(problem, run_options, model, "check the budget and max_new_sites")
@@ -409,10 +434,8 @@ def maximize_coverage(
     if warm_start and not report.proven_optimal and start:
         # CBC through PuLP can misread a maximisation's MIP start (it compares the start's
         # cost with the wrong sign) and stop on a plan worse than the start it was given:
-        # never return less than the greedy plan.
-        from_start = red.constant + float(
-            red.weight[covered_groups(red.matrix, np.asarray(start))].sum()
-        )
+        # never return less than the start.
+        from_start = start_value
         if from_start > covered:
             is_open = np.zeros(len(x), dtype=bool)
             is_open[np.asarray(start)] = True
@@ -443,7 +466,55 @@ def maximize_coverage(
         explanation=why,
         uniqueness=uniqueness,
         unaffordable=int(_unaffordable(inst, money)),
+        warm_start=start_kind,
+        start_objective=start_value,
     )
+
+
+def _initial_ids(problems: ProblemCollector, initial_sites) -> list | None:
+    """The ids of ``initial_sites`` as a list (None when not given)."""
+    if initial_sites is None:
+        return None
+    if isinstance(initial_sites, str | bytes) or not hasattr(initial_sites, "__iter__"):
+        problems.add(
+            f"initial_sites must be a list of candidate ids, got {type(initial_sites).__name__}"
+        )
+        return None
+    return list(initial_sites)
+
+
+def _initial_positions(problems, inst: CoverageInstance, initial) -> np.ndarray | None:
+    """Positions of the initial sites among the candidates; unknown ids are input errors."""
+    if initial is None:
+        return None
+    ids = pd.Index(inst.candidates["site_id"])
+    pos = ids.get_indexer(pd.Index(initial)) if ids.is_unique else np.full(len(initial), -1)
+    if (pos < 0).any():
+        problems.add(
+            "initial_sites names site ids that are not candidates",
+            source="initial_sites",
+            rows=tuple(str(s) for s, p in zip(initial, pos, strict=True) if p < 0),
+        )
+        problems.raise_if_any()
+    return np.unique(pos)
+
+
+def _local_start(red: MclpReduction, positions, money, max_new_sites) -> list | None:
+    """The initial sites as positions in the reduced model, or None when they do not fit.
+
+    Sites the reduction dropped (covering nothing left to cover) are left closed:
+    they could only add cost. None when the plan exceeds the money or the site limit.
+    """
+    if positions is None:
+        return None
+    local = np.flatnonzero(np.isin(red.keep, positions))
+    if max_new_sites is not None and len(local) > max_new_sites:
+        return None
+    if money is not None:
+        spent = float(red.cost[local].sum())
+        if spent > money + 1e-9 * max(1.0, abs(money)):
+            return None
+    return local.tolist()
 
 
 def _mclp_uniqueness(problem, x, y, red: MclpReduction, is_open, covered, report, options, ids):
