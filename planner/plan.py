@@ -31,7 +31,14 @@ from accessplan.planner.runs import (
 from accessplan.planner.scenario import Scenario
 from accessplan.spatial.inequity import compare_inequity
 
-__all__ = ["PlanRun", "run_plan"]
+__all__ = [
+    "AccessSettings",
+    "PlanInputs",
+    "PlanRun",
+    "prepare_plan",
+    "run_plan",
+    "solve_location_model",
+]
 
 
 @dataclass(frozen=True)
@@ -154,19 +161,75 @@ def _generate_candidates(scenario, inputs, router, log) -> gpd.GeoDataFrame:
     ).drop(columns="population_in_cluster")
 
 
-def _solve_location(scenario, inputs, od, candidates, log):
+@dataclass(frozen=True)
+class AccessSettings:
+    """How access is scored: what an equity objective of the location model needs."""
+
+    method: str
+    catchment_minutes: float
+    decay: Any = None
+
+
+def solve_location_model(
+    spec,
+    od: pd.DataFrame,
+    demand: pd.Series,
+    existing: pd.DataFrame,
+    candidates: pd.DataFrame,
+    *,
+    access: AccessSettings,
+    demand_label: str = "people",
+    check_unique: bool = True,
+    initial_sites=None,
+    log: Log = quiet,
+):
+    """Solve the ``[location]`` model ``spec`` on one OD table.
+
+    Shared by :func:`run_plan` and the sweep (:mod:`accessplan.planner.sweep`),
+    which calls it once per point with the point's budget and catchment.
+
+    Parameters
+    ----------
+    spec : LocationSpec
+        The model, its budget and solver (``spec.catchment_minutes`` or, when
+        None, ``access.catchment_minutes`` is the coverage radius).
+    od : pandas.DataFrame
+        ``origin_id, site_id, minutes`` to existing and candidate sites.
+    demand : pandas.Series
+        Demand weight by area id.
+    existing : pandas.DataFrame
+        ``site_id`` and ``capacity`` of the open existing sites.
+    candidates : pandas.DataFrame
+        The candidate sites with their costs.
+    access : AccessSettings
+        The access model (method, catchment, decay) for the equity objectives.
+    demand_label : str, default "people"
+    check_unique : bool, default True
+        Re-solve once with the chosen set cut off (capped at 30 s).
+    initial_sites : sequence of site ids, optional
+        A plan to start from (coverage objective only; used when the
+        location model accepts ``initial_sites``).
+    log : callable, optional
+
+    Returns
+    -------
+    LocationResult, MedianResult or EquityResult
+    """
+    import inspect
+
     from accessplan.location import coverage, equity, median
 
-    spec = scenario.location
-    catchment = spec.catchment_minutes or scenario.catchment_minutes
-    demand = inputs.areas.set_index("area_id")["need"]
-    existing = inputs.facilities[["site_id", "capacity"]]
+    catchment = spec.catchment_minutes or access.catchment_minutes
     options = _solver_options(spec)
     log(f"location model {spec.objective!r} with {options.solver}")
-    # check_unique re-solves once with the chosen set of sites cut off (capped at 30 s)
-    common = {"existing": existing, "solver_options": options, "check_unique": True}
-    said = {"demand_label": demand_label(scenario)}
+    common = {"existing": existing, "solver_options": options, "check_unique": check_unique}
+    said = {"demand_label": demand_label}
     if spec.objective == "coverage":
+        start = {}
+        if initial_sites is not None and (
+            "initial_sites" in inspect.signature(coverage.maximize_coverage).parameters
+        ):
+            start = {"initial_sites": list(initial_sites)}
         return coverage.maximize_coverage(
             od,
             demand,
@@ -176,6 +239,7 @@ def _solve_location(scenario, inputs, od, candidates, log):
             max_new_sites=spec.max_new_sites,
             **common,
             **said,
+            **start,
         )
     if spec.objective == "capacitated_coverage":
         return coverage.capacitated_coverage(
@@ -216,12 +280,91 @@ def _solve_location(scenario, inputs, od, candidates, log):
         od,
         demand,
         candidates,
-        catchment_minutes=scenario.catchment_minutes,
+        catchment_minutes=access.catchment_minutes,
         budget=spec.budget,
-        method=scenario.access_method,
-        decay=scenario.decay,
+        method=access.method,
+        decay=access.decay,
         capacity_per_unit=spec.capacity_per_unit,
         **common,
+    )
+
+
+def _solve_location(scenario, inputs, od, candidates, log):
+    return solve_location_model(
+        scenario.location,
+        od,
+        inputs.areas.set_index("area_id")["need"],
+        inputs.facilities[["site_id", "capacity"]],
+        candidates,
+        access=AccessSettings(scenario.access_method, scenario.catchment_minutes, scenario.decay),
+        demand_label=demand_label(scenario),
+        log=log,
+    )
+
+
+@dataclass(frozen=True)
+class PlanInputs:
+    """The inputs of a plan run, read once, and travel times to every site."""
+
+    inputs: Any  # accessplan.planner.runs.Inputs
+    router: Router
+    candidates: gpd.GeoDataFrame
+    #: how the candidates are named in messages, and their id column
+    label: str
+    id_column: str
+    #: travel times to existing and candidate sites within ``bound_minutes``
+    travel: Any
+    bound_minutes: float
+
+
+def prepare_plan(
+    scenario: Scenario, *, bound_minutes: float, progress: bool = True, log: Log = quiet
+) -> PlanInputs:
+    """Read the inputs, get the candidates and compute travel times once.
+
+    Parameters
+    ----------
+    scenario : Scenario
+        Must have a ``[location]`` section and candidates.
+    bound_minutes : float
+        Travel times are kept up to this many minutes (the largest catchment used).
+    progress : bool, default True
+    log : callable, optional
+
+    Returns
+    -------
+    PlanInputs
+    """
+    if scenario.location is None:
+        raise InputValidationError(
+            [Problem("the scenario has no [location] section", source=str(scenario.source))],
+            what="scenario",
+        )
+    inputs = load_inputs(scenario, with_candidates=True, log=log)
+    router = Router(scenario, inputs, progress=progress, log=log)
+    if scenario.generate_candidates is not None:
+        candidates = _generate_candidates(scenario, inputs, router, log)
+        label, id_column = "generated candidates", "site_id"
+    else:
+        candidates = inputs.candidates
+        label, id_column = scenario.candidates.label, scenario.candidates.id
+    _check_site_ids(inputs.facilities, candidates, label, id_column)
+    sites = pd.concat(
+        [inputs.facilities[["site_id", "geometry"]], candidates[["site_id", "geometry"]]],
+        ignore_index=True,
+    )
+    travel = router.travel_times(
+        gpd.GeoDataFrame(sites, crs=inputs.crs), max_minutes=bound_minutes, sites_label=label
+    )
+    log(f"{len(travel.od):,} area-site pairs within {bound_minutes:g} minutes")
+    return PlanInputs(
+        inputs=inputs,
+        router=router,
+        candidates=candidates,
+        label=label,
+        id_column=id_column,
+        travel=travel,
+        bound_minutes=float(bound_minutes),
     )
 
 
@@ -247,27 +390,14 @@ def run_plan(scenario: Scenario, *, progress: bool = True, log: Log = quiet) -> 
             [Problem("the scenario has no [location] section", source=str(scenario.source))],
             what="scenario",
         )
-    inputs = load_inputs(scenario, with_candidates=True, log=log)
-    router = Router(scenario, inputs, progress=progress, log=log)
-    if scenario.generate_candidates is not None:
-        candidates = _generate_candidates(scenario, inputs, router, log)
-        label, id_column = "generated candidates", "site_id"
-    else:
-        candidates = inputs.candidates
-        label, id_column = scenario.candidates.label, scenario.candidates.id
-    _check_site_ids(inputs.facilities, candidates, label, id_column)
     spec = scenario.location
     location_catchment = spec.catchment_minutes or scenario.catchment_minutes
     bound = max(scenario.catchment_minutes, location_catchment)
-    sites = pd.concat(
-        [inputs.facilities[["site_id", "geometry"]], candidates[["site_id", "geometry"]]],
-        ignore_index=True,
-    )
-    travel = router.travel_times(
-        gpd.GeoDataFrame(sites, crs=inputs.crs), max_minutes=bound, sites_label=label
-    )
+    prepared = prepare_plan(scenario, bound_minutes=bound, progress=progress, log=log)
+    inputs, router, candidates = prepared.inputs, prepared.router, prepared.candidates
+    travel = prepared.travel
+    sites = pd.concat([inputs.facilities[["site_id"]], candidates[["site_id"]]], ignore_index=True)
     report = router.network_report
-    log(f"{len(travel.od):,} area-site pairs within {bound:g} minutes")
 
     existing_ids = list(inputs.facilities["site_id"])
     supply_before = inputs.facilities.set_index("site_id")["capacity"]

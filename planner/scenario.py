@@ -81,6 +81,7 @@ from accessplan.planner.sections import (
     resolve_path,
     type_name,
 )
+from accessplan.planner.sweep_spec import SWEEP_KEYS, SweepSpec, parse_sweep
 from accessplan.spatial.crs import parse_crs, require_metre_crs
 from accessplan.spatial.errors import CRSError
 
@@ -93,6 +94,7 @@ __all__ = [
     "NetworkSpec",
     "RedeploySpec",
     "Scenario",
+    "SweepSpec",
     "VentilatorSpec",
     "decay_spec_json",
     "load_scenario",
@@ -180,6 +182,7 @@ SCHEMA: dict[str, dict[str, Any]] = {
     },
     "output": {"dir": str},
     "maps": {"tiles": str, "access_per": NUMBER},
+    "sweep": dict(SWEEP_KEYS),
 }
 SCHEMA["candidates"]["generate"] = dict
 REQUIRED_SECTIONS = ("areas", "facilities", "network")
@@ -215,6 +218,7 @@ class Scenario:
     capacity_label: str | None = None
     tiles: str | None = None
     access_per: float | None = None
+    sweep: SweepSpec | None = None
 
     def effective_decay(self):
         """The decay the access model uses: the scenario's, or the method's default."""
@@ -287,6 +291,7 @@ class Scenario:
             "maps": {"tiles": self.tiles, "access_per": self.access_per},
             "labels": {"need": self.need_label, "capacity": self.capacity_label},
             "overrides": list(self.overrides),
+            "sweep": None if self.sweep is None else self.sweep.to_json(),
         }
 
 
@@ -422,6 +427,7 @@ def parse_scenario(data: Mapping[str, Any], *, source: str | Path) -> Scenario:
     location = parse_location(data.get("location"), add)
     ventilators = parse_ventilators(data.get("ventilators"), add)
     redeploy = parse_redeploy(data.get("redeploy"), base, add)
+    sweep = parse_sweep(data.get("sweep"), add, location=location)
     if location is not None and "candidates" not in data:
         add("[location] needs candidate sites: add a [candidates] section", "candidates")
 
@@ -484,6 +490,7 @@ def parse_scenario(data: Mapping[str, Any], *, source: str | Path) -> Scenario:
         capacity_label=data.get("facilities", {}).get("capacity_label"),
         tiles=maps.get("tiles"),
         access_per=None if maps.get("access_per") is None else float(maps["access_per"]),
+        sweep=sweep,
     )
 
 
