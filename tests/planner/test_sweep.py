@@ -1,0 +1,211 @@
+"""The sweep engine on the tiny region, against numbers worked by hand.
+
+The tiny region (``conftest.py``): nine 1 km cells T0..T8 (cell (i, j) is
+T(3i + j), population 100 (k + 1)), hospitals H1 in T0 and H2 in T8, candidate
+C1 in T6 (cost 100 + 5 units x 10 = 150) and C2 in T2 (cost 120 + 50 = 170),
+straight-line travel at 30 km/h (1 km = 2 minutes). Within 3 minutes a site
+reaches its own cell, the two edge neighbours and the diagonal one towards the
+centre (sqrt(2) km = 2.83 min): H1 covers T0 T1 T3 T4, H2 covers T4 T5 T7 T8,
+C1 covers T3 T4 T6 T7, C2 covers T1 T2 T4 T5. Population 4,500; before any
+plan T2 (300) and T6 (700) are uncovered: coverage 3,500 / 4,500.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from accessplan.data.errors import AccessplanError, InputValidationError
+from accessplan.planner.scenario import load_scenario
+from accessplan.planner.sweep import SWEEP_COLUMNS, run_sweep, sweep_points
+
+POP = 4500.0
+
+
+def toml_value(value) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return repr(value)
+    if isinstance(value, list | tuple):
+        return "[" + ", ".join(toml_value(v) for v in value) + "]"
+    if isinstance(value, dict):
+        return "{ " + ", ".join(f"{k} = {toml_value(v)}" for k, v in value.items()) + " }"
+    return '"' + str(value) + '"'
+
+
+def sweep_scenario(tiny, sweep: dict, **location):
+    """The tiny scenario with candidates, a coverage [location] and ``[sweep]``."""
+    tiny.save_candidates()
+    tiny.sections["location"] = {
+        "objective": "coverage",
+        "budget": 150.0,
+        "catchment_minutes": 3.0,
+        **location,
+    }
+    toml = tiny.write()
+    lines = ["", "[sweep]"] + [f"{k} = {toml_value(v)}" for k, v in sweep.items()]
+    with toml.open("a", encoding="utf-8") as f:
+        f.write("\n".join(lines) + "\n")
+    return toml
+
+
+def test_points_are_the_product_of_the_dimensions(tiny):
+    toml = sweep_scenario(
+        tiny,
+        {
+            "budgets": [100.0, 150.0],
+            "catchment_minutes": [3, 5],
+            "growth": [1.0, 1.5],
+            "close": [[], ["H1"]],
+        },
+    )
+    points = sweep_points(load_scenario(toml))
+    assert len(points) == 16
+    assert [p.index for p in points] == list(range(16))
+    combos = {(p.budget, p.catchment_minutes, p.growth, p.closed) for p in points}
+    assert len(combos) == 16
+    # the points of one chain (catchment, growth, closure) are consecutive, budgets increasing
+    assert [p.budget for p in points[:2]] == [100.0, 150.0]
+    assert points[0].group == points[1].group != points[2].group
+
+
+def test_missing_dimension_takes_the_scenarios_value(tiny):
+    points = sweep_points(load_scenario(sweep_scenario(tiny, {"growth": [1.0, 2.0]})))
+    assert [(p.budget, p.catchment_minutes, p.growth, p.closed) for p in points] == [
+        (150.0, 3.0, 1.0, ()),
+        (150.0, 3.0, 2.0, ()),
+    ]
+
+
+def test_budget_sweep_by_hand_monotone_and_travel_once(tiny, monkeypatch):
+    from accessplan.planner.runs import Router
+
+    calls = []
+    original = Router.travel_times
+
+    def spy(self, sites, *, max_minutes, sites_label):
+        calls.append((len(sites), max_minutes))
+        return original(self, sites, max_minutes=max_minutes, sites_label=sites_label)
+
+    monkeypatch.setattr(Router, "travel_times", spy)
+    toml = sweep_scenario(
+        tiny, {"budgets": {"start": 50.0, "stop": 350.0, "step": 50.0}, "catchment_minutes": [3, 2]}
+    )
+    run = run_sweep(load_scenario(toml), progress=False)
+    # one routing, to the 2 hospitals + 2 candidates, within the largest catchment (access: 10)
+    assert calls == [(4, 10.0)]
+    table = run.table
+    assert tuple(table.columns) == SWEEP_COLUMNS
+    assert list(table["point"]) == list(range(14))
+    at3 = table[table["catchment_minutes"] == 3.0].set_index("budget")
+    assert np.allclose(at3["coverage_share_before"], 3500 / POP)
+    # 50, 100: nothing affordable; 150..300: C1 (T6, 700 people); 350: C1 + C2 (all)
+    expected = {50: 3500, 100: 3500, 150: 4200, 200: 4200, 250: 4200, 300: 4200, 350: 4500}
+    assert np.allclose(at3["coverage_share"], [expected[b] / POP for b in at3.index])
+    assert list(at3["sites"].fillna("")) == ["", "", "C1", "C1", "C1", "C1", "C1;C2"]
+    assert list(at3["cost"]) == [0, 0, 150, 150, 150, 150, 320]
+    assert list(at3["newly_covered"]) == [0, 0, 700, 700, 700, 700, 1000]
+    assert at3["proven_optimal"].all() and (at3["status"] == "optimal").all()
+    # coverage never falls as the budget grows, in every chain
+    for _, chain in table.groupby("catchment_minutes"):
+        shares = chain.sort_values("budget")["coverage_share"].to_numpy()
+        assert (np.diff(shares) >= -1e-12).all()
+    # within 2 minutes (1 km) only the own cell and edge neighbours
+    at2 = table[table["catchment_minutes"] == 2.0]
+    # H1: T0 T1 T3; H2: T5 T7 T8 -> 100+200+400 + 600+800+900 = 3000
+    assert np.allclose(at2["coverage_share_before"], 3000 / POP)
+
+
+def test_closure_lowers_coverage_before_by_hand(tiny):
+    toml = sweep_scenario(tiny, {"budgets": [100.0], "close": [[], ["H1"]]})
+    table = run_sweep(load_scenario(toml), progress=False).table.set_index("closed")
+    closed = table.loc["H1"]
+    # without H1 only H2's T4 T5 T7 T8 are covered: 500 + 600 + 800 + 900
+    assert closed["coverage_share_before"] == pytest.approx(2800 / POP)
+    assert table.loc[""]["coverage_share_before"] == pytest.approx(3500 / POP)
+    # H1's cell now has no supply within reach: zero access rises
+    assert closed["zero_access_share_before"] > table.loc[""]["zero_access_share_before"]
+
+
+def test_growth_multiplies_demand(tiny):
+    toml = sweep_scenario(tiny, {"budgets": [150.0], "growth": [1.0, 1.5]})
+    table = run_sweep(load_scenario(toml), progress=False).table.set_index("growth")
+    assert table.loc[1.0, "population"] == pytest.approx(POP)
+    assert table.loc[1.5, "population"] == pytest.approx(1.5 * POP)
+    # C1 newly covers T6: 700 people, 1,050 after growth; the shares do not change
+    assert table.loc[1.0, "newly_covered"] == pytest.approx(700.0)
+    assert table.loc[1.5, "newly_covered"] == pytest.approx(1050.0)
+    assert table.loc[1.5, "objective"] == pytest.approx(1.5 * table.loc[1.0, "objective"])
+    assert table.loc[1.5, "coverage_share"] == pytest.approx(table.loc[1.0, "coverage_share"])
+
+
+def test_two_jobs_give_the_same_table_as_one(tiny):
+    toml = sweep_scenario(
+        tiny, {"budgets": [100.0, 150.0, 350.0], "catchment_minutes": [3, 5], "close": [[], ["H2"]]}
+    )
+    scenario = load_scenario(toml)
+    one = run_sweep(scenario, jobs=1, progress=False).table
+    two = run_sweep(scenario, jobs=2, progress=False).table
+    drop = ["seconds"]
+    pd.testing.assert_frame_equal(one.drop(columns=drop), two.drop(columns=drop))
+
+
+BAD = [
+    ({"budgets": []}, "sweep.budgets", "no values"),
+    ({"budgets": [100.0, 100.0]}, "sweep.budgets", "strictly increasing"),
+    ({"budgets": [200.0, 100.0]}, "sweep.budgets", "strictly increasing"),
+    ({"budgets": [0.0, 100.0]}, "sweep.budgets", "> 0"),
+    ({"budgets": {"start": 10.0, "stop": 50.0, "step": 0.0}}, "sweep.budgets", "step must be > 0"),
+    ({"budgets": {"start": 50.0, "stop": 10.0, "step": 5.0}}, "sweep.budgets", "below its start"),
+    ({"catchment_minutes": []}, "sweep.catchment_minutes", "no values"),
+    ({"growth": []}, "sweep.growth", "no values"),
+    ({"growth": [1.0, -1.0]}, "sweep.growth", "positive"),
+    ({"close": []}, "sweep.close", "no values"),
+    ({"jobs": 0}, "sweep.jobs", ">= 1"),
+    ({"jobs": 10_000}, "sweep.jobs", "cores"),
+    ({"robust": "best"}, "sweep.robust", "'best'"),
+    ({"pareto": {"points": 5, "equity": "fair"}}, "sweep.pareto", "'fair'"),
+]
+
+
+@pytest.mark.parametrize(("sweep", "key", "words"), BAD)
+def test_bad_sweep_refused_before_any_solve(tiny, sweep, key, words):
+    toml = sweep_scenario(tiny, sweep)
+    with pytest.raises(InputValidationError) as info:
+        load_scenario(toml)
+    message = str(info.value)
+    assert key in message and words in message
+    assert len(info.value.problems) == 1
+
+
+def test_all_bad_sweep_values_reported_at_once(tiny):
+    toml = sweep_scenario(tiny, {"budgets": [], "growth": [], "jobs": 0, "robust": "x"})
+    with pytest.raises(InputValidationError) as info:
+        load_scenario(toml)
+    keys = {p.column for p in info.value.problems}
+    assert keys == {"sweep.budgets", "sweep.growth", "sweep.jobs", "sweep.robust"}
+
+
+def test_unknown_closure_named_with_its_file_before_routing(tiny, monkeypatch):
+    from accessplan.planner.runs import Router
+
+    def no_routing(*args, **kwargs):
+        raise AssertionError("travel times computed before the closures were checked")
+
+    monkeypatch.setattr(Router, "travel_times", no_routing)
+    toml = sweep_scenario(tiny, {"close": [["H1"], ["H9", "H7"]]})
+    with pytest.raises(InputValidationError) as info:
+        run_sweep(load_scenario(toml), progress=False)
+    message = str(info.value)
+    assert "'H7'" in message and "'H9'" in message and "hospitals.gpkg" in message
+    assert "'H1'" not in message.split("known")[0]
+
+
+def test_more_jobs_than_cores_from_the_caller(tiny):
+    import os
+
+    scenario = load_scenario(sweep_scenario(tiny, {"budgets": [100.0]}))
+    with pytest.raises(AccessplanError, match="cores"):
+        run_sweep(scenario, jobs=(os.cpu_count() or 1) + 1, progress=False)
