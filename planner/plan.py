@@ -38,6 +38,7 @@ __all__ = [
     "prepare_plan",
     "run_plan",
     "solve_location_model",
+    "solver_options_for",
 ]
 
 
@@ -103,7 +104,8 @@ class PlanRun:
         return gpd.GeoDataFrame(out.reset_index(drop=True), crs=self.before.inputs.crs)
 
 
-def _solver_options(spec):
+def solver_options_for(spec):
+    """The solver options of a ``[location]`` spec."""
     from accessplan.location.solver import SolverOptions
 
     return SolverOptions(
@@ -220,7 +222,7 @@ def solve_location_model(
     from accessplan.location import coverage, equity, median
 
     catchment = spec.catchment_minutes or access.catchment_minutes
-    options = _solver_options(spec)
+    options = solver_options_for(spec)
     log(f"location model {spec.objective!r} with {options.solver}")
     common = {"existing": existing, "solver_options": options, "check_unique": check_unique}
     said = {"demand_label": demand_label}

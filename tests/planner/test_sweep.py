@@ -209,3 +209,69 @@ def test_more_jobs_than_cores_from_the_caller(tiny):
     scenario = load_scenario(sweep_scenario(tiny, {"budgets": [100.0]}))
     with pytest.raises(AccessplanError, match="cores"):
         run_sweep(scenario, jobs=(os.cpu_count() or 1) + 1, progress=False)
+
+
+def test_outputs_written_atomically_with_agreed_names(tiny):
+    import json
+
+    import pyogrio
+
+    from accessplan.planner.sweep import write_sweep_outputs
+
+    toml = sweep_scenario(tiny, {"budgets": [100.0, 150.0], "close": [[], ["H1"]]})
+    run = run_sweep(load_scenario(toml), progress=False)
+    out = write_sweep_outputs(run, tiny.out)
+    table = pd.read_csv(out / "sweep.csv")
+    assert tuple(table.columns) == SWEEP_COLUMNS
+    assert len(table) == 4
+    layers = {name for name, _ in pyogrio.list_layers(out / "sweep.gpkg")}
+    expected = {f"point_{n}_{kind}" for n in range(4) for kind in ("sites", "areas")}
+    assert expected | {"candidates"} == layers
+    sites = pyogrio.read_dataframe(out / "sweep.gpkg", layer="point_1_sites")
+    assert list(sites["site_id"]) == ["C1"]
+    areas = pyogrio.read_dataframe(out / "sweep.gpkg", layer="point_3_areas")
+    assert len(areas) == 9
+    # H1 closed, C1 open: T6 (700) and T3 (400, lost with H1, reached by C1) newly covered
+    newly = set(areas.loc[areas["newly_covered"].astype(bool), "area_id"])
+    assert newly == {"T3", "T6"}
+    frequency = pd.read_csv(out / "site_frequency.csv").set_index("site_id")
+    # C1 is chosen at budget 150 in both closures: 2 of the 4 points
+    assert frequency.loc["C1", "frequency"] == pytest.approx(0.5)
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["points"] == 4 and summary["proven_optimal"] == 4
+    assert (out / "frontier.csv").is_file() and (out / "scenario.json").is_file()
+    assert not [p for p in tiny.folder.iterdir() if p.name.startswith(".out.")]
+
+
+def test_robust_plan_beside_each_scenarios_own_optimum(tiny):
+    toml = sweep_scenario(
+        tiny,
+        {"catchment_minutes": [3, 2], "close": [[], ["H2"]], "robust": "max_min_coverage"},
+        budget=170.0,
+    )
+    run = run_sweep(load_scenario(toml), progress=False)
+    table = run.robust.table
+    assert len(table) == 4
+    assert (table["own_share"] >= table["coverage_share"] - 1e-9).all()
+    # brute force over the affordable plans ({}, {C1}, {C2}; both cost 320 > 170):
+    # the robust plan's worst share is the best worst share of any of them
+    worst = {}
+    for plan in ((), ("C1",), ("C2",)):
+        shares = []
+        for catchment in (3, 2):
+            for closed in ((), ("H2",)):
+                sites = [s for s in ("H1", "H2") if s not in closed] + list(plan)
+                shares.append(_share_covered(sites, catchment))
+        worst[plan] = min(shares)
+    assert table["coverage_share"].min() == pytest.approx(max(worst.values()))
+
+
+def _share_covered(sites, catchment) -> float:
+    """Population share within ``catchment`` minutes (2 min per km) of any of ``sites``."""
+    where = {"H1": (0, 0), "H2": (2, 2), "C1": (2, 0), "C2": (0, 2)}
+    covered = 0.0
+    for i in range(3):
+        for j in range(3):
+            if any(2 * np.hypot(i - where[s][0], j - where[s][1]) <= catchment for s in sites):
+                covered += 100.0 * (3 * i + j + 1)
+    return covered / POP
