@@ -177,14 +177,19 @@ def _get(mapping, keys):
     return cur
 
 
+def _add(problems: ProblemCollector, folder: Path, message: str) -> None:
+    """Record a problem of one run folder, named as a folder (not a file)."""
+    problems.add(f"folder {folder}: {message}")
+
+
 def _read_json(path: Path, problems: ProblemCollector, folder: Path) -> dict | None:
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
-        problems.add(f"{path.name} cannot be read ({exc})", source=str(folder))
+        _add(problems, folder, f"{path.name} cannot be read ({exc})")
         return None
     if not isinstance(data, dict):
-        problems.add(f"{path.name} does not hold a JSON object", source=str(folder))
+        _add(problems, folder, f"{path.name} does not hold a JSON object")
         return None
     return data
 
@@ -193,11 +198,11 @@ def _read_csv(path: Path, problems: ProblemCollector, folder: Path, needed) -> p
     try:
         frame = pd.read_csv(path, dtype={"area_id": str, "site_id": str}, keep_default_na=True)
     except (OSError, ValueError) as exc:
-        problems.add(f"{path.name} cannot be read ({exc})", source=str(folder))
+        _add(problems, folder, f"{path.name} cannot be read ({exc})")
         return None
     missing = [c for c in needed if c not in frame.columns]
     if missing:
-        problems.add(f"{path.name} lacks the column(s) {', '.join(missing)}", source=str(folder))
+        _add(problems, folder, f"{path.name} lacks the column(s) {', '.join(missing)}")
         return None
     return frame
 
@@ -205,41 +210,36 @@ def _read_csv(path: Path, problems: ProblemCollector, folder: Path, needed) -> p
 def _read_run(folder: Path, problems: ProblemCollector) -> dict | None:
     """The parts of one folder, or None after recording what is wrong with it."""
     if not folder.exists():
-        problems.add("does not exist", source=str(folder))
+        _add(problems, folder, "does not exist")
         return None
     if not folder.is_dir():
-        problems.add("is not a folder", source=str(folder))
+        _add(problems, folder, "is not a folder")
         return None
     marker = read_marker(folder)
     if marker is None:
-        problems.add(
-            f"is not an accessplan output (no readable {MARKER} marker)", source=str(folder)
-        )
+        _add(problems, folder, f"is not an accessplan output (no readable {MARKER} marker)")
         return None
     if marker.get("complete") is False:
-        problems.add(
-            "holds an unfinished run (its marker says it is not complete)", source=str(folder)
-        )
+        _add(problems, folder, "holds an unfinished run (its marker says it is not complete)")
         return None
     missing = [name for name in _REQUIRED if not (folder / name).is_file()]
     command = marker.get("command") or "unknown"
     if "summary.json" in missing:
-        problems.add(
-            f"has no summary.json: not a finished run (command {command!r})", source=str(folder)
-        )
+        _add(problems, folder, f"has no summary.json: not a finished run (command {command!r})")
         return None
     summary = _read_json(folder / "summary.json", problems, folder)
     if summary is None:
         return None
     if not isinstance(summary.get("plan"), Mapping):
-        problems.add(
+        _add(
+            problems,
+            folder,
             f"holds no plan (command {command!r}: an access-only or other run without new "
             "sites); compare the outputs of 'accessplan locate', 'plan' or 'demo'",
-            source=str(folder),
         )
         return None
     if missing:
-        problems.add(f"lacks {', '.join(missing)} of a finished plan", source=str(folder))
+        _add(problems, folder, f"lacks {', '.join(missing)} of a finished plan")
         return None
     scenario = _read_json(folder / "scenario.json", problems, folder)
     areas = _read_csv(
@@ -480,7 +480,7 @@ def compare_runs(out_dirs: Sequence[str | Path]) -> Comparison:
     seen: set[Path] = set()
     for path in paths:
         if path in seen:
-            problems.add("is given more than once", source=str(path))
+            _add(problems, path, "is given more than once")
         seen.add(path)
     parts = [_read_run(path, problems) for path in dict.fromkeys(paths)]
     problems.raise_if_any()

@@ -257,11 +257,11 @@ def test_bad_folders_refused_together(runs, tiny, capsys, tmp_path):
     assert isinstance(err, ValueError) and isinstance(err, AccessplanError)
     text = str(err)
     assert text.startswith("5 problems in the runs to compare:")
-    assert f"{access_only}: holds no plan (command 'access'" in text
-    assert f"{plain}: is not an accessplan output (no readable {MARKER} marker)" in text
-    assert f"{missing}: does not exist" in text
-    assert f"{gutted}: lacks areas_plan.csv of a finished plan" in text
-    assert f"{runs['mid']}: is given more than once" in text
+    assert f"folder {access_only}: holds no plan (command 'access'" in text
+    assert f"folder {plain}: is not an accessplan output (no readable {MARKER} marker)" in text
+    assert f"folder {missing}: does not exist" in text
+    assert f"folder {gutted}: lacks areas_plan.csv of a finished plan" in text
+    assert f"folder {runs['mid']}: is given more than once" in text
 
     with pytest.raises(InputValidationError, match="at least two run folders, got 1"):
         compare_runs([runs["mid"]])
