@@ -178,6 +178,23 @@ target_wait_hours = 7         # mean wait for a ventilator each site must meet
 # time_limit_s = 60
 
 # ---------------------------------------------------------------------------------------------
+# Sweep (optional, for `accessplan sweep`): the [location] plan at every point of a grid of
+# assumptions (the cartesian product of the keys given; a key left out keeps the scenario's value)
+# ---------------------------------------------------------------------------------------------
+# [sweep]
+# budgets = [50e6, 100e6, 150e6]      # strictly increasing, > 0 ...
+#                                     # ... or a range: { start = 25e6, stop = 200e6, step = 25e6 }
+# catchment_minutes = [30, 45, 60]    # location and access catchment of each point
+# growth = [1.0, 1.2]                 # demand growth factors (multiply population and need)
+# close = [[], ["H03"]]               # closures: existing site ids shut at a point ([] = none)
+# jobs = 2                            # worker processes (at most the cores; --jobs overrides)
+# robust = "max_min_coverage"         # also one plan for every scenario at the [location] budget
+#                                     # ("max_min_coverage" or "min_max_regret")
+# pareto = { points = 7, equity = "max_min_access" }   # coverage-equity frontier at the
+#                                     # [location] budget (equity: "max_min_access" or
+#                                     # "min_access_deviation"; write_point = 3 writes that plan)
+
+# ---------------------------------------------------------------------------------------------
 # Maps (optional)
 # ---------------------------------------------------------------------------------------------
 # [maps]
