@@ -55,6 +55,9 @@ _REQUIRED = ("summary.json", "scenario.json", "areas_plan.csv", "new_sites.csv")
 #: Scenario keys that say where a run was written or how it was typed, not what it planned.
 IGNORED_SCENARIO_KEYS = ("output.dir", "scenario_file", "overrides")
 
+#: Scenario keys that, when not set, take the value of another key.
+_FALLBACKS = {"location.catchment_minutes": "access.catchment_minutes"}
+
 #: The headline rows: key, label, display kind and the path in ``summary.json``.
 #: ``mean_access_after`` is ``inequity_after.mean`` times ``access.scale``.
 HEADLINE: tuple[tuple[str, str, str, tuple[str, ...]], ...] = (
@@ -366,6 +369,12 @@ def _scenario_diff(runs: Sequence[ComparedRun]) -> pd.DataFrame:
         if all(_same(values[0], v) for v in values[1:]):
             continue
         texts = [_value_text(v) for v in values]
+        fallback = _FALLBACKS.get(key)
+        if fallback is not None:  # "not set" says what the run used instead
+            texts = [
+                f"not set ({_value_text(f.get(fallback))} from {fallback})" if v is None else t
+                for f, v, t in zip(flat, values, texts, strict=True)
+            ]
         row = {"key": key}
         row.update({run.label: text for run, text in zip(runs, texts, strict=True)})
         row["text"] = f"{key}: " + " vs ".join(texts)

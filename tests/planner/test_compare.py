@@ -147,7 +147,7 @@ def test_scenario_diff_of_edited_runs(runs, tmp_path):
     folders = []
     for name, budget, minutes, extra in (
         ("a", 150e6, 60, {}),
-        ("b", 200e6, 45.0, {"gap_rel": 0.01}),
+        ("b", 200e6, 45.0, {"gap_rel": 0.01, "catchment_minutes": 30}),
     ):
         folder = tmp_path / name
         shutil.copytree(runs["mid"], folder)
@@ -162,6 +162,8 @@ def test_scenario_diff_of_edited_runs(runs, tmp_path):
     assert texts == [
         "access.catchment_minutes: 60 vs 45",
         "location.budget: 150,000,000 vs 200,000,000",
+        # not set: the location model uses the access catchment, which the text says
+        "location.catchment_minutes: not set (60 from access.catchment_minutes) vs 30",
         "location.gap_rel: not set vs 0.01",
     ]
 
