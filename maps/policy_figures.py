@@ -275,6 +275,7 @@ def pareto_figure(
     *,
     equity_label: str = "equity (worst-off access)",
     chosen: int | None = None,
+    fairer: str = "higher",
     dpi: float = 150,
     figsize_inches: tuple[float, float] = (7.0, 5.0),
 ) -> Path:
@@ -291,6 +292,8 @@ def pareto_figure(
         The equity axis label (e.g. ``"lowest access (beds per 1,000)"``).
     chosen : int, optional
         The ``point`` the planners picked (its plan was written); drawn as a star.
+    fairer : {"higher", "lower"}, default "higher"
+        Which way along the equity axis is fairer (``"lower"`` for a deviation).
     dpi : float, default 150
         Resolution.
     figsize_inches : (float, float)
@@ -355,7 +358,8 @@ def pareto_figure(
             fontweight="bold",
         )
     ax.yaxis.set_major_formatter(PercentFormatter(1.0))
-    ax.set_xlabel(equity_label + "  \u2192 fairer")
+    arrow = "\u2192 fairer" if fairer == "higher" else "\u2190 fairer"
+    ax.set_xlabel(f"{equity_label}  ({arrow})")
     ax.set_ylabel("share of demand within the catchment")
     ax.set_title("Equity\u2013efficiency frontier (epsilon-constraint)")
     ax.grid(True, color="#e5e5e5", lw=0.6)

@@ -39,6 +39,7 @@ from accessplan.maps.policy_figures import (
 from accessplan.maps.policy_sections import (
     chosen_point,
     css_class,
+    equity_measure,
     ids_text,
     pareto_section,
     policy_methods,
@@ -142,8 +143,8 @@ def _glance(sweep, frontier, frequency, robust, pareto, currency) -> str:
         f"{number_span(n, 'int', 'glance-points')} plans were solved over one set of travel "
         f"times; {number_span(proven, 'int', 'glance-proven')} of them are proven optimal"
         + (
-            f', <span class="flag">{number_span(n - proven, "int", "glance-unproven")} are '
-            "not (their gaps are shown)</span>."
+            f', <span class="flag">{number_span(n - proven, "int", "glance-unproven")} '
+            f"{'is' if n - proven == 1 else 'are'} not (their gaps are shown)</span>."
             if proven < n
             else "."
         )
@@ -336,7 +337,10 @@ def _points(sweep: pd.DataFrame) -> str:
         "point's new sites. Shares are of the population; the sweep.gpkg layers "
         "<code>point_&lt;n&gt;_sites</code> and <code>point_&lt;n&gt;_areas</code> hold each "
         "point's plan.</p>\n"
-        f'<table id="points">{head}<tbody>' + "\n".join(rows) + "</tbody></table>\n"
+        '<div class="wide" style="overflow-x:auto">'
+        f'<table id="points" style="font-size:.85em">{head}<tbody>'
+        + "\n".join(rows)
+        + "</tbody></table></div>\n"
     )
 
 
@@ -397,7 +401,7 @@ def policy_figures(
     pareto: pd.DataFrame | None = None,
     chosen: int | None = None,
     currency: str | None = None,
-    equity_label: str = "equity",
+    equity: tuple[str, str] = ("equity", "higher"),
     dpi: float = 110,
 ) -> dict[str, Path]:
     """Draw the standard figures of the policy report into ``folder``.
@@ -419,8 +423,8 @@ def policy_figures(
         The Pareto point picked.
     currency : str, optional
         Budget axis label.
-    equity_label : str
-        Equity axis label.
+    equity : (str, str)
+        Equity axis label and which way is fairer (``"higher"`` or ``"lower"``).
     dpi : float, default 110
         Resolution.
 
@@ -442,7 +446,12 @@ def policy_figures(
         )
     if pareto is not None and len(pareto):
         out[PARETO_FIGURE] = pareto_figure(
-            pareto, folder / "pareto.png", chosen=chosen, equity_label=equity_label, dpi=dpi
+            pareto,
+            folder / "pareto.png",
+            chosen=chosen,
+            equity_label=equity[0],
+            fairer=equity[1],
+            dpi=dpi,
         )
     return out
 
@@ -533,7 +542,7 @@ def write_policy_report(
     frequency = _with_candidates(frequency, candidates)
     currency = _currency(summary, scenario)
     chosen = chosen_point(pareto, summary, scenario) if pareto is not None else None
-    equity = str(get_path(summary, "pareto", "equity_label") or "equity")
+    equity = equity_measure(summary, scenario)
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix=".policy-report-", dir=path.parent) as tmp:
@@ -546,7 +555,7 @@ def write_policy_report(
                 pareto=pareto,
                 chosen=chosen,
                 currency=currency,
-                equity_label=equity,
+                equity=equity,
             )
         pngs = {title: _png(fig, title, problems) for title, fig in figures.items()}
     problems.raise_if_any()
@@ -573,7 +582,7 @@ def write_policy_report(
         + _points(sweep)
         + _frequency(frequency, placed[FREQUENCY_FIGURE])
         + robust_section(robust, summary)
-        + pareto_section(pareto, placed[PARETO_FIGURE], chosen, currency, equity)
+        + pareto_section(pareto, placed[PARETO_FIGURE], chosen, equity)
         + (("<h2>More figures</h2>\n" + "".join(others)) if others else "")
         + policy_methods(frontier, is_monotone(frontier), robust, pareto)
         + _scenario(scenario)

@@ -17,9 +17,11 @@ from accessplan.maps.escaping import html_text
 from accessplan.maps.report_format import as_number, get_path, id_slug, number_cell, number_span
 
 __all__ = [
+    "EQUITY_MEASURES",
     "ROBUST_ALIASES",
     "chosen_point",
     "css_class",
+    "equity_measure",
     "ids_text",
     "pareto_section",
     "policy_methods",
@@ -179,12 +181,35 @@ def chosen_point(pareto: pd.DataFrame, summary: Mapping, scenario) -> int | None
     return None
 
 
-def pareto_section(pareto: pd.DataFrame | None, figure_html: str, chosen, currency, equity) -> str:
+#: the equity measures of the Pareto frontier: axis label and which way is fairer
+EQUITY_MEASURES = {
+    "max_min_access": ("lowest access of any area", "higher"),
+    "min_access_deviation": ("deviation of access from the mean", "lower"),
+}
+
+
+def equity_measure(summary: Mapping, scenario) -> tuple[str, str]:
+    """The Pareto frontier's equity label and which way is fairer (``"higher"``/``"lower"``)."""
+    for source, path in (
+        (summary, ("pareto", "equity")),
+        (summary, ("sweep", "pareto", "equity")),
+        (scenario, ("sweep", "pareto", "equity")),
+    ):
+        value = get_path(source, *path) if isinstance(source, Mapping) else None
+        if value in EQUITY_MEASURES:
+            return EQUITY_MEASURES[value]
+    return "equity", "higher"
+
+
+def pareto_section(
+    pareto: pd.DataFrame | None, figure_html: str, chosen, equity: tuple[str, str]
+) -> str:
+    """The equity–efficiency frontier: its figure and one row per point, the chosen one marked."""
     if pareto is None:
         return ""
     head = (
         "<thead><tr><th>point</th><th>equity bound (epsilon)</th><th>coverage</th>"
-        f"<th>{html_text(equity)}</th><th>cost</th><th>new sites</th><th>proof</th></tr></thead>"
+        f"<th>{html_text(equity[0])}</th><th>cost</th><th>new sites</th><th>proof</th></tr></thead>"
     )
     rows = []
     for _, row in pareto.sort_values("point").iterrows():
@@ -212,8 +237,9 @@ def pareto_section(pareto: pd.DataFrame | None, figure_html: str, chosen, curren
     return (
         "<h2>Equity\u2013efficiency frontier</h2>\n"
         '<p class="muted">Each point maximises coverage subject to equity at least epsilon '
-        "(epsilon-constraint method, at the [location] budget): moving right is fairer, moving "
-        f"up covers more. {chosen_text}</p>\n"
+        f"(epsilon-constraint method, at the [location] budget). Equity is the "
+        f"{html_text(equity[0])} ({'higher' if equity[1] == 'higher' else 'lower'} is fairer); "
+        f"moving up covers more. {chosen_text}</p>\n"
         + figure_html
         + f'<table id="pareto">{head}<tbody>'
         + "\n".join(rows)

@@ -360,3 +360,14 @@ def test_site_frequency_figure_needs_positions(tmp_path):
     with pytest.raises(InputValidationError, match="no geometry"):
         site_frequency_figure(freq, tmp_path / "s.png")
     assert not (tmp_path / "s.png").exists()
+
+
+def test_equity_direction_follows_the_measure(tmp_path):
+    scenario = {"sweep": {"pareto": {"equity": "min_access_deviation", "write_point": 1}}}
+    path, _ = _write(tmp_path, scenario=scenario, figures={})
+    raw, parser = _parse(path)
+    assert "deviation of access from the mean (lower is fairer)" in raw
+    chosen = [a for t, a in parser.tags if t == "tr" and a.get("class") == "chosen"]
+    assert [a["data-point"] for a in chosen] == ["1"]
+    # one unproven point is written in the singular
+    assert "1</span> is not (their gaps are shown)" in raw
