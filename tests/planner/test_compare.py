@@ -301,3 +301,19 @@ def test_cli_compare_writes_every_file(runs, tmp_path, capsys):
         "summary.json",
     } <= names
     assert json.loads((target / MARKER).read_text())["command"] == "compare"
+
+
+def test_folder_names_are_escaped_everywhere(runs, tmp_path):
+    """Run labels come from folder names, which may hold markup: never raw in the page."""
+    odd = [tmp_path / "plan <A>", tmp_path / 'plan "B"&']
+    for source, folder in zip((runs["mid"], runs["large"]), odd, strict=True):
+        shutil.copytree(source, folder)
+    comparison = compare_runs(odd)
+    assert comparison.labels == ["plan <A>", 'plan "B"&']
+    html = (write_compare_outputs(comparison, tmp_path / "cmp") / "compare.html").read_text(
+        encoding="utf-8"
+    )
+    assert "<A>" not in html and '"B"&' not in html
+    assert "plan &lt;A&gt;" in html
+    # inside the map's script the label is HTML-escaped, then JSON-escaped (\u0026 is "&")
+    assert "Access after plan \\u0026lt;A\\u0026gt;" in html
