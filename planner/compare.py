@@ -70,7 +70,7 @@ HEADLINE: tuple[tuple[str, str, str, tuple[str, ...]], ...] = (
     ("site_ids", "New site ids", "text", ("location", "new_sites")),
     ("units_added", "Units added", "general", ("plan", "units_added")),
     ("unit_label", "What a unit adds", "text", ("plan", "unit_label")),
-    ("newly_covered", "Newly within reach", "int", ("plan", "newly_covered")),
+    ("newly_covered", "Newly within reach ({demand})", "int", ("plan", "newly_covered")),
     (
         "cost_per_person",
         "Cost per person newly within reach",
@@ -79,11 +79,16 @@ HEADLINE: tuple[tuple[str, str, str, tuple[str, ...]], ...] = (
     ),
     (
         "coverage_share_before",
-        "Coverage share before",
+        "Share of {demand} within reach, before",
         "share",
         ("location", "totals", "share_before"),
     ),
-    ("coverage_share", "Coverage share after", "share", ("location", "totals", "share_after")),
+    (
+        "coverage_share",
+        "Share of {demand} within reach, after",
+        "share",
+        ("location", "totals", "share_after"),
+    ),
     ("zero_access_share_before", "Zero-access share before", "share", ("inequity", "share_zero")),
     ("zero_access_share", "Zero-access share after", "share", ("inequity_after", "share_zero")),
     ("gini_before", "Gini before", "ratio", ("inequity", "gini")),
@@ -278,8 +283,22 @@ def _labels(paths: Sequence[Path]) -> list[str]:
 
 
 # --------------------------------------------------------------------------- pieces
-def _headline_value(summary: Mapping, key: str, path: tuple[str, ...]):
+def _covered_share(areas: pd.DataFrame, column: str):
+    """Demand share of the areas flagged in ``column`` (for models whose totals lack it)."""
+    if column not in areas.columns:
+        return None
+    weight = pd.to_numeric(areas.get("need", areas["population"]), errors="coerce").fillna(0.0)
+    flags = areas[column].astype(str).str.lower().isin(("true", "1", "1.0"))
+    total = float(weight.sum())
+    return float(weight[flags.to_numpy()].sum()) / total if total > 0 else None
+
+
+def _headline_value(run: ComparedRun, key: str, path: tuple[str, ...]):
+    summary = run.summary
     value = _get(summary, path)
+    if value is None and key in ("coverage_share_before", "coverage_share"):
+        when = "before" if key.endswith("before") else "after"
+        return _covered_share(run.areas, f"plan_covered_{when}")
     if key == "mean_access_after" and value is not None:
         scale = _get(summary, ("access", "scale"))
         try:
@@ -295,10 +314,11 @@ def _headline_value(summary: Mapping, key: str, path: tuple[str, ...]):
 
 def _headline(runs: Sequence[ComparedRun]) -> pd.DataFrame:
     rows = []
+    demand = _get(runs[0].summary, ("demand", "label")) or "people"
     for key, label, kind, path in HEADLINE:
-        row = {"key": key, "label": label, "kind": kind}
+        row = {"key": key, "label": label.format(demand=demand), "kind": kind}
         for run in runs:
-            row[run.label] = _headline_value(run.summary, key, path)
+            row[run.label] = _headline_value(run, key, path)
         rows.append(row)
     return pd.DataFrame(rows).set_index("key")
 

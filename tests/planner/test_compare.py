@@ -317,3 +317,22 @@ def test_folder_names_are_escaped_everywhere(runs, tmp_path):
     assert "plan &lt;A&gt;" in html
     # inside the map's script the label is HTML-escaped, then JSON-escaped (\u0026 is "&")
     assert "Access after plan \\u0026lt;A\\u0026gt;" in html
+
+
+def test_coverage_share_from_the_areas_when_the_totals_lack_it(runs, tmp_path):
+    """Models whose totals carry no shares: the share is taken from areas_plan.csv's flags.
+
+    Identity: the demand-weighted share of ``plan_covered_after`` equals the
+    model's own ``share_after`` (checked on the coverage run, which has both).
+    """
+    folder = tmp_path / "no_shares"
+    shutil.copytree(runs["large"], folder)
+    summary = _summary(folder)
+    totals = summary["location"]["totals"]
+    own = (totals.pop("share_before"), totals.pop("share_after"))
+    (folder / "summary.json").write_text(json.dumps(summary), encoding="utf-8")
+    table = compare_runs([runs["mid"], folder]).headline
+    assert math.isclose(table.at["coverage_share_before", "no_shares"], own[0], rel_tol=1e-12)
+    assert math.isclose(table.at["coverage_share", "no_shares"], own[1], rel_tol=1e-12)
+    assert own[1] == 4200.0 / 4500.0  # everyone but T2 (300 people) within 2 min after
+    assert table.at["coverage_share", "label"] == "Share of people within reach, after"
