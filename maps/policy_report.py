@@ -30,6 +30,7 @@ import pandas as pd
 
 from accessplan.data.errors import ProblemCollector
 from accessplan.data.files import atomic_file
+from accessplan.maps.embed import embed_maps
 from accessplan.maps.escaping import html_text
 from accessplan.maps.policy_figures import (
     efficiency_frontier_figure,
@@ -469,6 +470,7 @@ def write_policy_report(
     pareto: pd.DataFrame | None = None,
     scenario: Mapping | None = None,
     figures: Mapping[str, object] | None = None,
+    web_map: bool = True,
 ) -> Path:
     """Write one self-contained HTML policy report of a sweep.
 
@@ -509,6 +511,10 @@ def write_policy_report(
         Title to PNG. None draws :func:`policy_figures`; ``{}`` draws none.
         The titles :data:`FRONTIER_FIGURE`, :data:`FREQUENCY_FIGURE` and
         :data:`PARETO_FIGURE` go into their sections, any other at the end.
+    web_map : bool, default True
+        Also embed the interactive site-frequency map
+        (:func:`accessplan.maps.policy_webmap.site_frequency_map`, offline,
+        about 250 kB) when the candidates have positions.
 
     Returns
     -------
@@ -581,6 +587,7 @@ def write_policy_report(
         + _frontier(frontier, placed[FRONTIER_FIGURE], currency, label)
         + _points(sweep)
         + _frequency(frequency, placed[FREQUENCY_FIGURE])
+        + (_frequency_web_map(frequency, areas) if web_map else "")
         + robust_section(robust, summary)
         + pareto_section(pareto, placed[PARETO_FIGURE], chosen, equity)
         + (("<h2>More figures</h2>\n" + "".join(others)) if others else "")
@@ -592,6 +599,18 @@ def write_policy_report(
     with atomic_file(path) as fh:
         fh.write(document)
     return path
+
+
+def _frequency_web_map(frequency, areas) -> str:
+    """The interactive site-frequency map as an embedded offline page ("" without positions)."""
+    if not hasattr(frequency, "geometry") or len(frequency) == 0 or frequency.crs is None:
+        return ""
+    from accessplan.maps.offline import render_offline_html
+    from accessplan.maps.policy_webmap import site_frequency_map
+
+    title = "How often each candidate site is chosen (interactive)"
+    doc = render_offline_html(site_frequency_map(frequency, areas=areas, title=title))
+    return embed_maps({title: doc})
 
 
 def _with_candidates(frequency, candidates):

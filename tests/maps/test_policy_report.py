@@ -15,6 +15,7 @@ from PIL import Image
 from shapely.geometry import Point, box
 
 from accessplan.data.errors import InputValidationError
+from accessplan.maps.offline import find_remote_assets, render_offline_html
 from accessplan.maps.policy_figures import (
     KNEE_KEY,
     PARETO_KEY,
@@ -28,6 +29,7 @@ from accessplan.maps.policy_report import (
     PARETO_FIGURE,
     write_policy_report,
 )
+from accessplan.maps.policy_webmap import site_frequency_map
 from accessplan.maps.report_format import id_slug
 from accessplan.planner.policy import efficiency_frontier, site_frequency
 
@@ -302,7 +304,11 @@ def test_user_strings_are_escaped_once(report):
 
 def test_self_contained_with_figures_in_their_sections(report):
     raw, parser, _ = report
-    assert "http://" not in raw and "https://" not in raw
+    # nothing is fetched: no remote script or style sheet, in the page or in the embedded map
+    assert find_remote_assets(raw) == []
+    frames = [a["srcdoc"] for t, a in parser.tags if t == "iframe"]
+    assert frames and all(find_remote_assets(doc) == [] for doc in frames)
+    assert not any(a.get("src", "").startswith("http") for _, a in parser.tags)
     for ident in ("figure-frontier", "figure-frequency", "figure-pareto"):
         assert ident in parser.attrs
     imgs = [a["src"] for t, a in parser.tags if t == "img"]
@@ -371,3 +377,24 @@ def test_equity_direction_follows_the_measure(tmp_path):
     assert [a["data-point"] for a in chosen] == ["1"]
     # one unproven point is written in the singular
     assert "1</span> is not (their gaps are shown)" in raw
+
+
+def test_web_map_of_site_frequency_is_offline_and_escaped():
+    freq = site_frequency(_sweep(), _candidates())
+    doc = render_offline_html(site_frequency_map(freq, areas=_areas(), title=EVIL))
+    assert find_remote_assets(doc) == []
+    assert EVIL not in doc
+    assert doc.count("L.circleMarker(") == 4
+    # tooltips by hand: C1 in 6 of 6 points and robust, C9 never
+    assert "chosen in 6 of 6 points (100%)" in doc and "robust: chosen in every point" in doc
+    assert "chosen in 0 of 6 points (0%)" in doc
+    assert "chosen in 2 of 6 points (33%)" in doc
+
+
+def test_report_embeds_the_web_map_only_when_asked(report, tmp_path):
+    _, parser, _ = report
+    frames = [a for t, a in parser.tags if t == "iframe"]
+    assert len(frames) == 1 and frames[0]["sandbox"] == "allow-scripts"
+    assert "chosen in 6 of 6 points" in frames[0]["srcdoc"]
+    path, _ = _write(tmp_path, figures={}, web_map=False)
+    assert "<iframe" not in path.read_text(encoding="utf-8")
