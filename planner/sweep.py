@@ -20,7 +20,7 @@ How it runs:
   affordable at a larger budget), through the location model's
   ``initial_sites``.
 - Chains run in ``jobs`` worker processes (:class:`concurrent.futures.ProcessPoolExecutor`,
-  a ``forkserver`` context with this module preloaded). A worker gets only
+  forked on Linux). A worker gets only
   what its chain needs (the OD pairs within its catchment, the areas' demand,
   the open existing sites, the candidates without geometry), never the road
   network or the run. With fewer chains than workers, chains are cut into
@@ -39,6 +39,7 @@ import dataclasses
 import itertools
 import math
 import multiprocessing
+import sys
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -375,9 +376,10 @@ def _resolve_jobs(jobs, spec: SweepSpec) -> int:
 
 
 def _executor(jobs: int) -> cf.ProcessPoolExecutor:
-    context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload(["accessplan.planner.sweep"])
-    return cf.ProcessPoolExecutor(max_workers=jobs, mp_context=context)
+    """Worker processes: forked on Linux (modules loaded once, no re-run of a script's
+    main module), else spawned (a calling script then needs ``if __name__ == "__main__"``)."""
+    method = "fork" if sys.platform.startswith("linux") else "spawn"
+    return cf.ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context(method))
 
 
 def run_sweep(
