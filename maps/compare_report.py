@@ -333,13 +333,14 @@ def _difference_text(difference: Mapping | None, labels, access_scale, access_un
     mean = difference.get("population_weighted_mean")
     scaled = None if mean is None else mean * access_scale
     unit = f" {html_text(access_units)}" if access_units else ""
+    first_two = " (the map compares the first two runs)" if len(labels) > 2 else ""
     return (
         f'<p id="difference-summary">Access after {b} is higher than after {a} in '
         f"{number_span(difference.get('areas_higher_in_b'), 'int', 'areas-higher')} areas, "
         f"lower in {number_span(difference.get('areas_lower_in_b'), 'int', 'areas-lower')} "
         f"and equal in {number_span(difference.get('areas_equal'), 'int', 'areas-equal')}; "
         f"the population-weighted mean difference is "
-        f"{number_span(scaled, 'access', 'mean-difference', signed=True)}{unit}.</p>\n"
+        f"{number_span(scaled, 'access', 'mean-difference', signed=True)}{unit}{first_two}.</p>\n"
     )
 
 

@@ -154,8 +154,9 @@ class Comparison:
         ``run_b``, ``site_id``, ``where`` (``"<a> only"``, ``"<b> only"``,
         ``"both"``), ``units_a``, ``units_b``, ``cost_a``, ``cost_b``.
     access_difference : DataFrame or None
-        By area of the first two runs: ``area_id``, ``population``,
-        ``access_after_a``, ``access_after_b``, ``difference`` (b - a). None
+        By area of the first two runs: ``area_id``, ``population_a``,
+        ``population_b``, ``access_after_a``, ``access_after_b``,
+        ``difference`` (b - a, raw access as in ``areas_plan.csv``). None
         when their areas do not share ids (see ``notes``).
     notes : tuple of str
         What the reader must know (areas that differ, access measured in
