@@ -93,8 +93,12 @@ def _currency(summary: Mapping, scenario) -> str | None:
         value = get_path(summary, *path)
         if value:
             return str(value)
-    value = get_path(scenario, "location", "currency") if isinstance(scenario, Mapping) else None
-    return str(value) if value else None
+    if isinstance(scenario, Mapping):
+        for path in (("project", "currency"), ("location", "currency")):
+            value = get_path(scenario, *path)
+            if value:
+                return str(value)
+    return None
 
 
 def _png(fig, title: str, problems: ProblemCollector) -> bytes | None:

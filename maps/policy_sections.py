@@ -100,6 +100,7 @@ def proof_cell(proven, gap, status, ident: str) -> str:
 
 
 def robust_section(robust: pd.DataFrame | None, summary: Mapping) -> str:
+    """The robust plan's coverage in each scenario beside the scenario's own optimum."""
     if robust is None:
         return ""
     problems = ProblemCollector(what="robust table")
@@ -130,13 +131,16 @@ def robust_section(robust: pd.DataFrame | None, summary: Mapping) -> str:
         regrets = own_values - robust_values
     worst = robust_values.min()
     dims = [c for c in ("catchment_minutes", "growth", "closed") if c in robust.columns]
+    own_proof = "own_proven_optimal" in robust.columns
+    own_sites = "own_sites" in robust.columns
     for i, (_, row) in enumerate(robust.iterrows()):
         name = row[keys["scenario"]]
         key = id_slug(name)
         is_worst = robust_values.iloc[i] == worst
         rows.append(
-            f'<tr data-scenario="{html_text(name)}"{css_class("worst", is_worst)}>'
-            f"<td>{html_text(name)}</td>"
+            f'<tr data-scenario="{html_text(name)}"{css_class("worst", is_worst)}'
+            + (' style="font-weight:bold"' if is_worst else "")
+            + f"><td>{html_text(name)}</td>"
             + "".join(
                 f"<td>{ids_text(row[c])}</td>" if c == "closed" else number_cell(row[c], "general")
                 for c in dims
@@ -144,6 +148,18 @@ def robust_section(robust: pd.DataFrame | None, summary: Mapping) -> str:
             + number_cell(robust_values.iloc[i], "share", f"robust-{key}-coverage")
             + number_cell(own_values.iloc[i], "share", f"robust-{key}-own")
             + number_cell(regrets.iloc[i], "pp", f"robust-{key}-regret")
+            + (
+                proof_cell(
+                    row["own_proven_optimal"], row.get("own_gap"), None, f"robust-{key}-own-gap"
+                )
+                if own_proof
+                else ""
+            )
+            + (
+                f'<td id="robust-{key}-own-sites">{ids_text(row["own_sites"])}</td>'
+                if own_sites
+                else ""
+            )
             + "</tr>"
         )
     titles = {"catchment_minutes": "catchment (min)", "growth": "growth", "closed": "closed"}
@@ -151,14 +167,26 @@ def robust_section(robust: pd.DataFrame | None, summary: Mapping) -> str:
     sites_html = ""
     if sites:
         listed = sites if isinstance(sites, str) else ", ".join(str(s) for s in sites)
-        sites_html = f'<p id="robust-sites">Robust plan\'s new sites: {html_text(listed)}.</p>\n'
+        sites_html = f'<p id="robust-sites">Robust plan\'s new sites: {html_text(listed)}'
+        proven = get_path(summary, "robust", "proven_optimal")
+        if proven is not None:
+            gap = as_number(get_path(summary, "robust", "gap"))
+            sites_html += (
+                ' (<span class="good">proven optimal</span>)'
+                if truthy(proven)
+                else f' (<span class="flag">not proven, gap {"unknown" if gap is None else f"{100 * gap:.3g}%"}</span>)'
+            )
+        sites_html += ".</p>\n"
     return (
         "<h2>Robust plan beside each scenario's own optimum</h2>\n"
         f'<p class="muted">{intro} Regret is the scenario\'s own optimal coverage minus the '
         "robust plan's, in percentage points; the worst scenario is in bold.</p>\n"
         + sites_html
         + f'<table id="robust"><thead><tr><th>scenario</th>{dim_head}<th>robust plan covers</th>'
-        "<th>scenario's own optimum</th><th>regret</th></tr></thead><tbody>"
+        "<th>scenario's own optimum</th><th>regret</th>"
+        + ("<th>own optimum proof</th>" if own_proof else "")
+        + ("<th>own optimum's sites</th>" if own_sites else "")
+        + "</tr></thead><tbody>"
         + "\n".join(rows)
         + "</tbody></table>\n"
         + f"<p>Worst case of the robust plan: {number_span(worst, 'share', 'robust-worst')}.</p>\n"
@@ -166,6 +194,7 @@ def robust_section(robust: pd.DataFrame | None, summary: Mapping) -> str:
 
 
 def chosen_point(pareto: pd.DataFrame, summary: Mapping, scenario) -> int | None:
+    """The Pareto point the planners picked: a ``chosen`` column, else ``pareto.write_point``."""
     if "chosen" in pareto.columns:
         picked = pareto[[truthy(v) for v in pareto["chosen"]]]
         if len(picked):
@@ -173,6 +202,7 @@ def chosen_point(pareto: pd.DataFrame, summary: Mapping, scenario) -> int | None
     for source, path in (
         (summary, ("pareto", "write_point")),
         (summary, ("sweep", "pareto", "write_point")),
+        (summary, ("dimensions", "pareto", "write_point")),
         (scenario, ("sweep", "pareto", "write_point")),
     ):
         value = as_number(get_path(source, *path)) if isinstance(source, Mapping) else None
@@ -229,11 +259,16 @@ def pareto_section(
             )
             + "</tr>"
         )
-    chosen_text = (
-        f"The plan of point {html_text(chosen)} was written in full."
-        if chosen is not None
-        else "No point was picked; set [sweep] pareto.write_point to write one point's plan."
-    )
+    on_frontier = chosen is not None and chosen in set(pareto["point"].astype(int))
+    if on_frontier:
+        chosen_text = f"The plan of point {html_text(chosen)} was written in full."
+    elif chosen is not None:
+        chosen_text = (
+            f'<span class="flag">Point {html_text(chosen)} was asked for but is not on the '
+            "frontier</span> (dominated and repeated points are dropped): no plan was written."
+        )
+    else:
+        chosen_text = "No point was picked; set [sweep] pareto.write_point to write one's plan."
     return (
         "<h2>Equity\u2013efficiency frontier</h2>\n"
         '<p class="muted">Each point maximises coverage subject to equity at least epsilon '

@@ -138,15 +138,24 @@ def _areas() -> gpd.GeoDataFrame:
 
 
 def _robust() -> pd.DataFrame:
+    """The robust table as accessplan.location.robust writes it (plus the sweep's columns)."""
     return pd.DataFrame(
         {
+            "robust_objective": ["max_min_coverage"] * 2,
             "scenario": ["30 min", f"60 min {EVIL}"],
-            "catchment_minutes": [30, 60],
-            "growth": [1.0, 1.0],
-            "closed": ["", "H03"],
-            "robust_coverage_share": [0.52, 0.79],
-            "own_optimum_share": [0.55, 0.80],
+            "catchment_minutes": [30.0, 60.0],
+            "population": [1000.0, 1000.0],
+            "coverage_share_before": [0.3, 0.3],
+            "coverage_share": [0.52, 0.79],
+            "own_share": [0.55, 0.80],
             "regret": [0.03, 0.01],
+            "own_proven_optimal": [True, False],
+            "own_gap": [0.0, 0.02],
+            "own_sites": ["C1;C4", f"C1;{EVIL_ID}"],
+            "robust_sites": ["C1;C4"] * 2,
+            "status": ["Optimal"] * 2,
+            "proven_optimal": [True] * 2,
+            "gap": [0.0, 0.0],
         }
     )
 
@@ -274,10 +283,12 @@ def test_robust_table_and_pareto_read_back(report):
     assert scenarios == list(robust["scenario"])
     for _, row in robust.iterrows():
         key = id_slug(row["scenario"])
-        assert _value(parser, f"robust-{key}-coverage") == row["robust_coverage_share"]
-        assert _value(parser, f"robust-{key}-own") == row["own_optimum_share"]
+        assert _value(parser, f"robust-{key}-coverage") == row["coverage_share"]
+        assert _value(parser, f"robust-{key}-own") == row["own_share"]
         assert _value(parser, f"robust-{key}-regret") == row["regret"]
     assert _value(parser, "robust-worst") == 0.52
+    assert "not proven, gap 2%" in parser.text[f"robust-{id_slug(f'60 min {EVIL}')}-own-gap"]
+    assert parser.text[f"robust-{id_slug(f'60 min {EVIL}')}-own-sites"] == f"C1, {EVIL_ID}"
     assert _value(parser, "glance-robust-worst") == 0.52
     pareto = kwargs["pareto"]
     for _, row in pareto.iterrows():
@@ -331,8 +342,8 @@ def test_bad_inputs_are_refused_and_nothing_is_written(tmp_path):
     assert "column 'sites'" in str(err.value)
     with pytest.raises(InputValidationError, match="not a PNG"):
         _write(tmp_path, figures={PARETO_FIGURE: b"GIF89a"})
-    with pytest.raises(InputValidationError, match="robust_coverage_share"):
-        _write(tmp_path, robust=_robust().drop(columns=["robust_coverage_share"]), figures={})
+    with pytest.raises(InputValidationError, match="own_share"):
+        _write(tmp_path, robust=_robust().drop(columns=["own_share"]), figures={})
     assert list(tmp_path.iterdir()) == []
 
 
@@ -398,3 +409,11 @@ def test_report_embeds_the_web_map_only_when_asked(report, tmp_path):
     assert "chosen in 6 of 6 points" in frames[0]["srcdoc"]
     path, _ = _write(tmp_path, figures={}, web_map=False)
     assert "<iframe" not in path.read_text(encoding="utf-8")
+
+
+def test_a_chosen_point_dropped_from_the_frontier_is_said(tmp_path):
+    scenario = {"sweep": {"pareto": {"write_point": 9}}}
+    path, _ = _write(tmp_path, scenario=scenario, figures={}, web_map=False)
+    raw, parser = _parse(path)
+    assert "Point 9 was asked for but is not on the frontier" in raw
+    assert not [a for t, a in parser.tags if t == "tr" and a.get("class") == "chosen"]
