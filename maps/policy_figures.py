@@ -38,6 +38,7 @@ __all__ = [
     "money_axis",
     "pareto_figure",
     "site_frequency_figure",
+    "varying_dimensions",
 ]
 
 KNEE_KEY = "accessplan:knees"
@@ -99,18 +100,47 @@ def money_axis(value: float, currency: str | None = None) -> str:
     return f"{currency} {text}" if currency else text
 
 
-def group_label(row) -> str:
-    """``"30 min · growth ×1.2 · H03 closed"`` for one group of sweep points."""
+def varying_dimensions(table: pd.DataFrame) -> tuple[str, ...]:
+    """The sweep dimensions besides the budget that take more than one value in ``table``."""
+    out = []
+    for column in ("catchment_minutes", "growth", "closed"):
+        if column not in table.columns:
+            continue
+        values = table[column]
+        if column == "closed":
+            values = values.map(
+                lambda v: "" if not isinstance(v, str) else ";".join(sorted(v.split(";")))
+            )
+        if values.nunique(dropna=False) > 1:
+            out.append(column)
+    return tuple(out)
+
+
+def group_label(row, dimensions=None) -> str:
+    """``"30 min · growth ×1.2 · H03 closed"`` for one group of sweep points.
+
+    Parameters
+    ----------
+    row : mapping or pandas.Series
+        Any row of the group (``catchment_minutes``, ``growth``, ``closed``).
+    dimensions : iterable of str, optional
+        Only these dimensions are named (e.g. :func:`varying_dimensions`);
+        None names every one present. A group named by none is ``"all points"``.
+    """
+    use = set(("catchment_minutes", "growth", "closed") if dimensions is None else dimensions)
     parts = []
     minutes = pd.to_numeric(pd.Series([row.get("catchment_minutes")]), errors="coerce").iloc[0]
-    if pd.notna(minutes):
+    if "catchment_minutes" in use and pd.notna(minutes):
         parts.append(f"{minutes:g} min")
     growth = pd.to_numeric(pd.Series([row.get("growth")]), errors="coerce").iloc[0]
-    if pd.notna(growth):
+    if "growth" in use and pd.notna(growth):
         parts.append(f"growth \u00d7{growth:g}")
     closed = row.get("closed")
-    if isinstance(closed, str) and closed.strip():
-        parts.append(closed.replace(";", ", ") + " closed")
+    if "closed" in use:
+        if isinstance(closed, str) and closed.strip():
+            parts.append(closed.replace(";", ", ") + " closed")
+        else:
+            parts.append("no closure")
     return " \u00b7 ".join(parts) if parts else "all points"
 
 
@@ -158,6 +188,7 @@ def efficiency_frontier_figure(
     fig = Figure(figsize=figsize_inches, layout="constrained")
     ax_cov, ax_zero = fig.subplots(1, 2, sharex=True)
     groups = list(dict.fromkeys(frontier["group"]))
+    varying = varying_dimensions(frontier)
     ramp = colormaps[_RAMP]
     colors = [ramp(0.45 + 0.5 * i / max(len(groups) - 1, 1)) for i in range(len(groups))]
     knees = []
@@ -166,7 +197,7 @@ def efficiency_frontier_figure(
         part = frontier[frontier["group"] == group].sort_values("budget")
         x = part["budget"].to_numpy(dtype=float)
         proven = _proven(part["proven_optimal"])
-        label = group_label(part.iloc[0])
+        label = group_label(part.iloc[0], varying)
         for ax, column in ((ax_cov, "coverage_share"), (ax_zero, "zero_access_share")):
             y = part[column].to_numpy(dtype=float)
             ax.plot(x, y, color=color, lw=1.8, zorder=2)

@@ -34,8 +34,10 @@ from accessplan.maps.embed import embed_maps
 from accessplan.maps.escaping import html_text
 from accessplan.maps.policy_figures import (
     efficiency_frontier_figure,
+    group_label,
     pareto_figure,
     site_frequency_figure,
+    varying_dimensions,
 )
 from accessplan.maps.policy_sections import (
     chosen_point,
@@ -52,7 +54,6 @@ from accessplan.maps.policy_sections import (
 )
 from accessplan.maps.report import report_page
 from accessplan.maps.report_format import (
-    as_number,
     format_money,
     get_path,
     id_slug,
@@ -126,19 +127,6 @@ def _figure(title: str, data: bytes | None, ident: str) -> str:
     )
 
 
-def _label(row) -> str:
-    parts = []
-    minutes = as_number(row.get("catchment_minutes"))
-    if minutes is not None:
-        parts.append(f"{minutes:g} min")
-    growth = as_number(row.get("growth"))
-    if growth is not None:
-        parts.append(f"growth \u00d7{growth:g}")
-    closed = split_ids(row.get("closed"))
-    parts.append(("closed: " + ", ".join(closed)) if closed else "no closure")
-    return " \u00b7 ".join(parts)
-
-
 # --------------------------------------------------------------------------
 # sections
 def _glance(sweep, frontier, frequency, robust, pareto, currency) -> str:
@@ -159,7 +147,7 @@ def _glance(sweep, frontier, frequency, robust, pareto, currency) -> str:
         ident = f"glance-knee-{int(row['point'])}"
         budget = format_money(row["budget"], currency, short=True)
         items.append(
-            f"{html_text(_label(row))}: the frontier bends at a budget of "
+            f"{html_text(group_label(row, varying_dimensions(frontier)))}: the frontier bends at a budget of "
             f"{number_span(row['budget'], 'money', ident, text=budget)}"
             f", covering {number_span(row['coverage_share'], 'share')} of the population; "
             "beyond it each extra million buys clearly less coverage."
@@ -236,9 +224,11 @@ def _frontier(frontier: pd.DataFrame, figure_html: str, currency, label: str) ->
     head = (
         "<thead><tr><th>point</th><th>budget</th><th>cost</th><th>coverage</th>"
         "<th>zero access</th><th>" + html_text(label) + " newly within reach</th>"
-        "<th>marginal cost per person newly covered</th><th>proof</th><th>knee</th>"
-        "</tr></thead>"
+        "<th>marginal cost per person newly covered"
+        + ("" if label == "people" else f" (counting {html_text(label)})")
+        + "</th><th>proof</th><th>knee</th></tr></thead>"
     )
+    varying = varying_dimensions(frontier)
     parts = []
     for group, part in frontier.groupby("group", sort=True):
         first = part.iloc[0]
@@ -269,7 +259,7 @@ def _frontier(frontier: pd.DataFrame, figure_html: str, currency, label: str) ->
                 + "</td></tr>"
             )
         parts.append(
-            f'<h3 id="frontier-group-{int(group)}">{html_text(_label(first))}</h3>\n'
+            f'<h3 id="frontier-group-{int(group)}">{html_text(group_label(first, varying))}</h3>\n'
             f'<table class="frontier" data-group="{int(group)}">{head}<tbody>'
             + "\n".join(rows)
             + "</tbody></table>\n"
@@ -303,13 +293,16 @@ _POINT_COLUMNS = (
 
 def _points(sweep: pd.DataFrame) -> str:
     cols = [c for c in _POINT_COLUMNS if c[0] in sweep.columns]
-    dims = [c for c in ("budget", "catchment_minutes", "growth") if c in sweep.columns]
+    # dimensions with one value are said once in "What was swept", not in every row
+    varying = varying_dimensions(sweep)
+    dims = ["budget"] + [c for c in ("catchment_minutes", "growth") if c in varying]
+    closed = "closed" in varying
     kinds = {"budget": "money", "catchment_minutes": "general", "growth": "general"}
     names = {"budget": "budget", "catchment_minutes": "catchment (min)", "growth": "growth"}
     head = (
         "<thead><tr><th>point</th>"
         + "".join(f"<th>{names[c]}</th>" for c in dims)
-        + "<th>closed</th>"
+        + ("<th>closed</th>" if closed else "")
         + "".join(f"<th>{html_text(t)}</th>" for _, t, _ in cols)
         + "<th>sites (units)</th><th>proof</th><th>time</th></tr></thead>"
     )
@@ -325,9 +318,9 @@ def _points(sweep: pd.DataFrame) -> str:
         rows.append(
             f'<tr data-point="{p}"><td>{p}</td>'
             + "".join(number_cell(row[c], kinds[c], f"point-{p}-{c}") for c in dims)
-            + f'<td id="point-{p}-closed">{ids_text(row.get("closed"))}</td>'
+            + (f'<td id="point-{p}-closed">{ids_text(row.get("closed"))}</td>' if closed else "")
             + "".join(number_cell(row[c], kind, f"point-{p}-{c}") for c, _, kind in cols)
-            + f'<td id="point-{p}-sites">'
+            + f'<td id="point-{p}-sites" style="min-width:14em">'
             + (html_text(shown) if shown else '<span class="muted">none</span>')
             + "</td>"
             + proof_cell(

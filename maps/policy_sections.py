@@ -86,8 +86,8 @@ def proof_cell(proven, gap, status, ident: str) -> str:
     data = "" if g is None else repr(g)
     if truthy(proven):
         return (
-            f'<td id="{html_text(ident)}" data-value="{data}" data-proven="true">'
-            '<span class="good">proven optimal</span></td>'
+            f'<td id="{html_text(ident)}" data-value="{data}" data-proven="true" '
+            'style="white-space:nowrap"><span class="good">proven optimal</span></td>'
         )
     gap_text = "gap unknown" if g is None else f"gap {100 * g:.3g}%"
     state = html_text(status) if status is not None and str(status) not in ("", "nan") else ""

@@ -21,8 +21,10 @@ from accessplan.maps.policy_figures import (
     PARETO_KEY,
     ROBUST_KEY,
     efficiency_frontier_figure,
+    group_label,
     pareto_figure,
     site_frequency_figure,
+    varying_dimensions,
 )
 from accessplan.maps.policy_report import (
     FRONTIER_FIGURE,
@@ -417,3 +419,24 @@ def test_a_chosen_point_dropped_from_the_frontier_is_said(tmp_path):
     raw, parser = _parse(path)
     assert "Point 9 was asked for but is not on the frontier" in raw
     assert not [a for t, a in parser.tags if t == "tr" and a.get("class") == "chosen"]
+
+
+def test_groups_are_named_by_the_dimensions_that_vary():
+    row = {"catchment_minutes": 45.0, "growth": 1.2, "closed": "H03;H07"}
+    assert group_label(row) == "45 min \u00b7 growth \u00d71.2 \u00b7 H03, H07 closed"
+    assert group_label(row, ("catchment_minutes",)) == "45 min"
+    assert group_label(row, ()) == "all points"
+    sweep = _sweep()  # catchment and closures vary together, growth is always 1
+    assert varying_dimensions(sweep) == ("catchment_minutes", "closed")
+    assert varying_dimensions(sweep.assign(closed=np.nan)) == ("catchment_minutes",)
+
+
+def test_constant_dimensions_are_not_repeated_in_every_row(tmp_path):
+    sweep = _sweep().assign(closed=np.nan)
+    path, _ = _write(
+        tmp_path, sweep=sweep, frontier=efficiency_frontier(sweep), figures={}, web_map=False
+    )
+    _, parser = _parse(path)
+    assert "point-0-catchment_minutes" in parser.attrs
+    assert "point-0-growth" not in parser.attrs and "point-0-closed" not in parser.attrs
+    assert parser.text["frontier-group-0"] == "30 min"
