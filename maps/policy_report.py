@@ -351,7 +351,9 @@ def _frequency(frequency: pd.DataFrame, figure_html: str) -> str:
         "</tr></thead>"
     )
     rows = []
-    for _, row in frequency.iterrows():
+    counts = pd.to_numeric(frequency["chosen_in"], errors="coerce").fillna(0)
+    never = frequency[counts.to_numpy() <= 0]
+    for _, row in frequency[counts.to_numpy() > 0].iterrows():
         sid = html_text(row["site_id"])
         key = id_slug(row["site_id"])
         robust = truthy(row.get("robust"))
@@ -374,6 +376,18 @@ def _frequency(frequency: pd.DataFrame, figure_html: str) -> str:
         + f'<table id="frequency">{head}<tbody>'
         + "\n".join(rows)
         + "</tbody></table>\n"
+        + _never_chosen(never)
+    )
+
+
+def _never_chosen(never: pd.DataFrame) -> str:
+    """One line for the candidates no point chose (a long table of zeros helps nobody)."""
+    if len(never) == 0:
+        return ""
+    ids = ", ".join(str(s) for s in never["site_id"])
+    return (
+        f'<p id="frequency-never">Never chosen ({number_span(len(never), "int", "never-count")} '
+        f"candidate{'s' if len(never) != 1 else ''}): {html_text(ids)}.</p>\n"
     )
 
 
