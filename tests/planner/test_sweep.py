@@ -299,3 +299,24 @@ def test_pareto_frontier_starts_at_the_sweeps_best_coverage(tiny):
     assert (out / "pareto.csv").is_file()
     layers = {name for name, _ in pyogrio.list_layers(out / "pareto_plan.gpkg")}
     assert layers == {"pareto_point_0_sites", "pareto_point_0_areas"}
+
+
+@pytest.mark.parametrize(
+    ("sweep", "args", "words"),
+    [
+        ({"close": [["H1"], ["H9"]]}, [], "'H9'"),
+        ({"budgets": [150.0, 100.0]}, [], "strictly increasing"),
+        ({"budgets": [100.0]}, ["--jobs", "9999"], "cores"),
+    ],
+)
+def test_cli_refuses_bad_sweeps_with_exit_2_and_no_outputs(tiny, capsys, sweep, args, words):
+    from accessplan.planner.cli import main
+
+    toml = sweep_scenario(tiny, sweep)
+    code = main(["sweep", str(toml), "--quiet", *args])
+    err = capsys.readouterr().err
+    assert code == 2, err
+    assert err.startswith("accessplan: error: ") and words in err
+    assert "Traceback" not in err
+    assert not tiny.out.exists()
+    assert not [p for p in tiny.folder.iterdir() if p.name.startswith(".out.")]
