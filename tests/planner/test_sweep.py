@@ -320,3 +320,28 @@ def test_cli_refuses_bad_sweeps_with_exit_2_and_no_outputs(tiny, capsys, sweep, 
     assert "Traceback" not in err
     assert not tiny.out.exists()
     assert not [p for p in tiny.folder.iterdir() if p.name.startswith(".out.")]
+
+
+def test_a_point_not_proven_optimal_shows_status_and_gap(tiny, monkeypatch):
+    import dataclasses
+
+    from accessplan.planner import sweep as sweep_module
+    from accessplan.planner.sweep_outputs import sweep_summary
+
+    original = sweep_module.solve_location_model
+
+    def stopped_early(spec, *args, **kwargs):
+        result = original(spec, *args, **kwargs)
+        if spec.budget == 350.0:  # as if the time limit stopped this point's solver
+            report = dataclasses.replace(result.report, status="feasible", gap=0.05)
+            result = dataclasses.replace(result, report=report)
+        return result
+
+    monkeypatch.setattr(sweep_module, "solve_location_model", stopped_early)
+    toml = sweep_scenario(tiny, {"budgets": [150.0, 350.0]})
+    run = run_sweep(load_scenario(toml), jobs=1, progress=False)
+    row = run.table.set_index("budget").loc[350.0]
+    assert row["status"] == "feasible" and not row["proven_optimal"]
+    assert row["gap"] == pytest.approx(0.05)
+    assert run.table.set_index("budget").loc[150.0, "proven_optimal"]
+    assert sweep_summary(run)["not_proven"] == [1]
