@@ -271,7 +271,8 @@ def pareto_section(
         chosen_text = "No point was picked; set [sweep] pareto.write_point to write one's plan."
     return (
         "<h2>Equity\u2013efficiency frontier</h2>\n"
-        '<p class="muted">Each point maximises coverage subject to equity at least epsilon '
+        '<p class="muted">Each point maximises coverage subject to the equity measure being '
+        f"{'at least' if equity[1] == 'higher' else 'at most'} epsilon "
         f"(epsilon-constraint method, at the [location] budget). Equity is the "
         f"{html_text(equity[0])} ({'higher' if equity[1] == 'higher' else 'lower'} is fairer); "
         f"moving up covers more. {chosen_text}</p>\n"

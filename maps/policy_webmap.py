@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import folium
 import numpy as np
+from branca.element import MacroElement
+from jinja2 import Template
 from matplotlib import colormaps
 from matplotlib.colors import to_hex
 
@@ -30,6 +32,37 @@ __all__ = ["MAX_RADIUS_PX", "site_frequency_map"]
 #: radius (pixels) of a site chosen in every point
 MAX_RADIUS_PX = 16.0
 _RAMP = colormaps["YlGnBu"]
+
+
+class _RefitOnLoad(MacroElement):
+    """Fit the bounds again once the page has loaded (and on resize).
+
+    A map inside a report's ``<iframe>`` may be created before the frame has
+    its final size (the report's figures are still being laid out); Leaflet
+    then fits the region into an empty box and shows the whole world.
+    """
+
+    _template = Template(
+        """
+{% macro script(this, kwargs) %}
+(function () {
+    var map = {{ this._parent.get_name() }};
+    function refit() {
+        map.invalidateSize();
+        map.fitBounds({{ this.bounds|tojson }}, {{ this.options|tojson }});
+    }
+    window.addEventListener("load", refit);
+    window.addEventListener("resize", refit);
+})();
+{% endmacro %}
+"""
+    )
+
+    def __init__(self, bounds, options) -> None:
+        super().__init__()
+        self._name = "RefitOnLoad"
+        self.bounds = bounds
+        self.options = options
 
 
 def _color(share: float) -> str:
@@ -117,11 +150,12 @@ def site_frequency_map(frequency, *, areas=None, title: str | None = None) -> fo
     page_setup(m.get_root())
     west, south, east, north = frame.total_bounds
     w, s, e, n = sites.total_bounds
-    m.fit_bounds(
-        [[min(south, s), min(west, w)], [max(north, n), max(east, e)]],
-        padding_top_left=(10, 12),
-        padding_bottom_right=(230, 12),
-    )
+    bounds = [
+        [float(min(south, s)), float(min(west, w))],
+        [float(max(north, n)), float(max(east, e))],
+    ]
+    m.fit_bounds(bounds, padding_top_left=(10, 12), padding_bottom_right=(230, 12))
+    m.add_child(_RefitOnLoad(bounds, {"paddingTopLeft": [10, 12], "paddingBottomRight": [230, 12]}))
     if areas is not None and len(areas):
         outline = region_outline(areas).to_crs(4326)
         folium.GeoJson(

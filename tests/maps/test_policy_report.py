@@ -389,6 +389,7 @@ def test_equity_direction_follows_the_measure(tmp_path):
     path, _ = _write(tmp_path, scenario=scenario, figures={})
     raw, parser = _parse(path)
     assert "deviation of access from the mean (lower is fairer)" in raw
+    assert "the equity measure being at most epsilon" in raw
     chosen = [a for t, a in parser.tags if t == "tr" and a.get("class") == "chosen"]
     assert [a["data-point"] for a in chosen] == ["1"]
     # one unproven point is written in the singular
@@ -443,3 +444,9 @@ def test_constant_dimensions_are_not_repeated_in_every_row(tmp_path):
     assert "point-0-catchment_minutes" in parser.attrs
     assert "point-0-growth" not in parser.attrs and "point-0-closed" not in parser.attrs
     assert parser.text["frontier-group-0"] == "30 min"
+
+
+def test_web_map_refits_once_its_frame_has_a_size():
+    freq = site_frequency(_sweep(), _candidates())
+    doc = render_offline_html(site_frequency_map(freq, areas=_areas()))
+    assert 'window.addEventListener("load", refit)' in doc
