@@ -33,7 +33,7 @@ proven; otherwise ``gap`` is the largest relative gap among them.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from numbers import Integral, Real
 
 import numpy as np
@@ -223,18 +223,25 @@ class _Model:
         sense = pulp.LpConstraintGE if self.better_high else pulp.LpConstraintLE
         self._row(self.equity_terms, sense, eps_access / self.to_access, "epsilon")
 
-    def stage(self, what: str, options: SolverOptions, count: int) -> tuple[SolveReport, float]:
-        """Optimise ``what`` ("coverage", "equity", "cost"); then keep its value."""
+    def stage(self, what: str, options: SolverOptions, count: int, *, first: bool):
+        """Optimise ``what`` ("coverage", "equity", "cost"); then keep its value.
+
+        Later stages start from the previous stage's plan (a MIP start); when
+        one finds no solution its report is returned with value None and no
+        row is added (the caller keeps the previous plan).
+        """
         terms = self.terms(what)
         maximise = what == "coverage" or (what == "equity" and self.better_high)
         self.prob.sense = pulp.LpMaximize if maximise else pulp.LpMinimize
         self.prob.setObjective(pulp.LpAffineExpression(terms))
-        report = solve(self.prob, options)
-        if report.status == "infeasible":
+        report = solve(self.prob, replace(options, warm_start=not first))
+        if first and report.status == "infeasible":
             raise InfeasibleModelError(
                 f"coverage_equity_frontier: the {what} stage is infeasible", report
             )
         if not report.has_solution:
+            if not first:
+                return report, None
             raise SolverError(
                 f"coverage_equity_frontier: no solution in the {what} stage "
                 f"({report.summary()}); raise the time limit",
@@ -397,35 +404,64 @@ def coverage_equity_frontier(
 
 
 def _solve_point(plan, cov, equity, stages, eps, options) -> dict:
+    """Solve the stages of one point; the plan of the last stage that found one."""
     model = _Model(plan, cov, equity)
     if eps is not None:
         model.bound_equity(eps)
-    reports = []
+    done: dict[str, SolveReport | None] = {}  # None: nothing to decide (a constant)
+    plan_now = None
     for k, what in enumerate(stages):
         if not model.terms(what):
-            continue  # nothing to decide (e.g. no demand left to cover): a constant
-        report, _ = model.stage(what, options, k)
-        reports.append(report)
+            done[what] = None  # e.g. no demand left to cover
+            continue
+        report, value = model.stage(what, options, k, first=plan_now is None)
+        done[what] = report
+        if value is None:
+            break
+        plan_now = plan_values(model.y, model.u)
         if not report.proven_optimal:
             break
-    opened, units = plan_values(model.y, model.u)
-    return _point(plan, cov, equity, opened, units, eps, reports)
+    opened, units = plan_now
+    return _point(plan, cov, equity, opened, units, eps, done)
 
 
-def _point(plan: EquityPlan, cov: _Coverage, equity, opened, units, eps, reports) -> dict:
+def _point(plan: EquityPlan, cov: _Coverage, equity, opened, units, eps, done) -> dict:
+    """A frontier row, from the plan recomputed exactly.
+
+    ``proven_optimal``: both value stages (coverage, equity) proven or
+    constant; ``cheapest_proven``: the cost stage too. ``gap``: the largest
+    gap of the value stages (None when proven).
+    """
     local = np.flatnonzero(opened)
     covered = cov.constant + float(cov.weight[covered_groups(cov.matrix, local)].sum())
     access = access_after(plan, units)
     stats = access_stats(access, plan.population, plan.in_f)
     value = stats["floor"] if equity == "max_min_access" else stats["l1"]
-    proven = all(r.proven_optimal for r in reports)
-    gaps = [r.gap for r in reports if r.gap is not None]
-    status = "optimal" if proven else next(r.status for r in reports if not r.proven_optimal)
+
+    def settled(what):
+        return what in done and (done[what] is None or done[what].proven_optimal)
+
+    proven = settled("coverage") and settled("equity")
+    cheapest = proven and settled("cost")
+    value_reports = [done[w] for w in ("coverage", "equity") if done.get(w) is not None]
+    reports = [r for r in done.values() if r is not None]
+    gaps = [r.gap for r in value_reports if r.gap is not None]
+    status = (
+        "optimal"
+        if proven
+        else next((r.status for r in value_reports if not r.proven_optimal), "feasible")
+    )
     name = "lowest access" if equity == "max_min_access" else "absolute access deviation"
     result: EquityResult = assemble_equity_plan(
         plan,
         f"coverage-equity frontier ({name})",
-        reports[0],
+        replace(
+            reports[0],
+            status=status,
+            objective=float(value),
+            best_bound=None,
+            gap=None if proven else (max(gaps) if gaps else None),
+        ),
         opened,
         units,
         name,
@@ -449,6 +485,7 @@ def _point(plan: EquityPlan, cov: _Coverage, equity, opened, units, eps, reports
         "floor": stats["floor"],
         "deviation": stats["l1"],
         "mean_access": stats["mean"],
+        "cheapest_proven": cheapest,
         "stages": "+".join(f"{r.status}" for r in reports),
     }
     return {"row": row, "result": result, "coverage": covered, "equity": float(value)}
