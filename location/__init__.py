@@ -25,6 +25,13 @@ and ``site_only``; ``explanation`` says why a plan opened nothing
 (:mod:`accessplan.location.explain`); ``uniqueness`` whether another set of sites
 scores the same (``check_unique=True``; :mod:`accessplan.location.uniqueness`). Candidate sites:
 :func:`kmeans_candidates`.
+
+Policy models (issue 11): :func:`robust_coverage` (:mod:`~accessplan.location.robust`:
+one set of sites for several scenarios, max-min covered share or min-max regret) and
+:func:`coverage_equity_frontier` (:mod:`~accessplan.location.pareto`: the Pareto set of
+coverage against equity by epsilon-constraint, on the equity models' linear access of
+:mod:`~accessplan.location.equity_plan`). :func:`maximize_coverage` takes
+``initial_sites`` to warm-start from a neighbouring plan of a sweep.
 """
 
 from __future__ import annotations
@@ -46,21 +53,27 @@ from accessplan.location.equity import (
 )
 from accessplan.location.errors import InfeasibleModelError, SolverError, UnknownSolverError
 from accessplan.location.median import MedianResult, p_center, p_median
+from accessplan.location.pareto import CoverageEquityFrontier, coverage_equity_frontier
 from accessplan.location.result import LocationResult
+from accessplan.location.robust import CoverageScenario, RobustResult, robust_coverage
 from accessplan.location.solver import LP_METHODS, SOLVERS, SolveReport, SolverOptions, solve
 
 __all__ = [
     "LP_METHODS",
     "SOLVERS",
+    "CoverageEquityFrontier",
+    "CoverageScenario",
     "EquityResult",
     "InfeasibleModelError",
     "LocationResult",
     "MedianResult",
+    "RobustResult",
     "SolveReport",
     "SolverError",
     "SolverOptions",
     "UnknownSolverError",
     "capacitated_coverage",
+    "coverage_equity_frontier",
     "greedy_coverage",
     "kmeans_candidates",
     "maximize_coverage",
@@ -70,6 +83,7 @@ __all__ = [
     "p_center",
     "p_median",
     "reallocate_capacity_qp",
+    "robust_coverage",
     "round_and_repair",
     "set_cover",
     "solve",
