@@ -47,6 +47,7 @@ from accessplan.maps.policy_sections import (
     pareto_section,
     policy_methods,
     proof_cell,
+    proven_monotone,
     robust_column,
     robust_section,
     split_ids,
@@ -589,8 +590,6 @@ def write_policy_report(
         for i, (title, data) in enumerate(pngs.items())
         if title not in placed
     ]
-    from accessplan.planner.policy import is_monotone
-
     label = str(get_path(summary, "demand", "label") or "people")
     body = (
         _glance(sweep, frontier, frequency, robust, pareto, currency)
@@ -602,7 +601,7 @@ def write_policy_report(
         + robust_section(robust, summary)
         + pareto_section(pareto, placed[PARETO_FIGURE], chosen, equity)
         + (("<h2>More figures</h2>\n" + "".join(others)) if others else "")
-        + policy_methods(frontier, is_monotone(frontier), robust, pareto)
+        + policy_methods(frontier, proven_monotone(frontier), robust, pareto)
         + _scenario(scenario)
     )
     title = summary.get("scenario") or "Policy sweep"

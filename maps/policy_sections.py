@@ -26,6 +26,7 @@ __all__ = [
     "pareto_section",
     "policy_methods",
     "proof_cell",
+    "proven_monotone",
     "robust_column",
     "robust_section",
     "split_ids",
@@ -55,6 +56,7 @@ ROBUST_ALIASES = {
 
 
 def robust_column(frame: pd.DataFrame, key: str) -> str | None:
+    """The column of ``frame`` holding ``key`` (one of :data:`ROBUST_ALIASES`), or None."""
     for name in ROBUST_ALIASES[key]:
         if name in frame.columns:
             return name
@@ -62,20 +64,24 @@ def robust_column(frame: pd.DataFrame, key: str) -> str | None:
 
 
 def css_class(name: str, on: bool) -> str:
+    """`` class="name"`` when ``on``, else nothing."""
     return f' class="{name}"' if on else ""
 
 
 def truthy(value) -> bool:
+    """A boolean cell as written by pandas or read back from CSV (``True``, ``"true"``, 1)."""
     return str(value).strip().lower() in ("true", "1", "yes")
 
 
 def split_ids(value) -> list[str]:
+    """The ids of a ``;``-joined cell; empty or missing is no id."""
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return []
     return [p.strip() for p in str(value).split(";") if p.strip()]
 
 
 def ids_text(value, empty: str = "none") -> str:
+    """The ids of a ``;``-joined cell as escaped ``"A, B"`` (or a muted ``empty``)."""
     ids = split_ids(value)
     return html_text(", ".join(ids)) if ids else f'<span class="muted">{empty}</span>'
 
@@ -283,7 +289,25 @@ def pareto_section(
     )
 
 
+def proven_monotone(frontier: pd.DataFrame, *, tolerance: float = 1e-9) -> bool:
+    """Whether, per group, proven-optimal coverage never falls as the budget grows.
+
+    The same check as :func:`accessplan.planner.policy.is_monotone`, done here
+    so the maps do not depend on the planner.
+    """
+    proven = frontier[[truthy(v) for v in frontier["proven_optimal"]]]
+    for _, part in proven.groupby("group", sort=False):
+        share = part.sort_values("budget")["coverage_share"].to_numpy(dtype=float)
+        best = -math.inf
+        for value in share:
+            if value < best - tolerance:
+                return False
+            best = max(best, value)
+    return True
+
+
 def policy_methods(frontier, monotone: bool, robust, pareto) -> str:
+    """The "Methods" section: what a point is, travel times, warm starts, proofs, checks."""
     items = [
         (
             "A point",

@@ -31,9 +31,10 @@ from accessplan.maps.policy_report import (
     PARETO_FIGURE,
     write_policy_report,
 )
+from accessplan.maps.policy_sections import proven_monotone
 from accessplan.maps.policy_webmap import site_frequency_map
 from accessplan.maps.report_format import id_slug
-from accessplan.planner.policy import efficiency_frontier, site_frequency
+from accessplan.planner.policy import efficiency_frontier, is_monotone, site_frequency
 
 EVIL = "<script>alert(1)</script>"
 EVIL_ID = 'C"3&<b>'
@@ -450,3 +451,21 @@ def test_web_map_refits_once_its_frame_has_a_size():
     freq = site_frequency(_sweep(), _candidates())
     doc = render_offline_html(site_frequency_map(freq, areas=_areas()))
     assert 'window.addEventListener("load", refit)' in doc
+
+
+def test_report_monotone_check_agrees_with_the_planner_and_shows_a_failure(tmp_path):
+    rng = np.random.default_rng(3)
+    for _ in range(40):
+        sweep = _sweep()
+        sweep["coverage_share"] = rng.uniform(0.3, 0.9, len(sweep))
+        sweep["proven_optimal"] = rng.uniform(size=len(sweep)) < 0.7
+        frontier = efficiency_frontier(sweep)
+        assert proven_monotone(frontier) == is_monotone(frontier)
+    sweep = _sweep()
+    sweep.loc[sweep["point"] == 2, "coverage_share"] = 0.50  # below the 20M point's 0.55
+    path, _ = _write(
+        tmp_path, sweep=sweep, frontier=efficiency_frontier(sweep), figures={}, web_map=False
+    )
+    _, parser = _parse(path)
+    assert parser.attrs["monotone"]["data-value"] == "false"
+    assert "covers less than a cheaper point" in parser.text["frontier-2-knee"]
