@@ -483,6 +483,7 @@ def write_policy_report(
     scenario: Mapping | None = None,
     figures: Mapping[str, object] | None = None,
     web_map: bool = True,
+    figures_dir=None,
 ) -> Path:
     """Write one self-contained HTML policy report of a sweep.
 
@@ -523,6 +524,10 @@ def write_policy_report(
         Title to PNG. None draws :func:`policy_figures`; ``{}`` draws none.
         The titles :data:`FRONTIER_FIGURE`, :data:`FREQUENCY_FIGURE` and
         :data:`PARETO_FIGURE` go into their sections, any other at the end.
+    figures_dir : str or os.PathLike, optional
+        When the figures are drawn here (``figures=None``), also keep their
+        PNGs in this folder (``frontier.png``, ``site_frequency.png``,
+        ``pareto.png``); by default they live only inside the page.
     web_map : bool, default True
         Also embed the interactive site-frequency map
         (:func:`accessplan.maps.policy_webmap.site_frequency_map`, offline,
@@ -566,7 +571,7 @@ def write_policy_report(
     with tempfile.TemporaryDirectory(prefix=".policy-report-", dir=path.parent) as tmp:
         if figures is None:
             figures = policy_figures(
-                tmp,
+                tmp if figures_dir is None else figures_dir,
                 frontier=frontier,
                 frequency=frequency,
                 areas=areas,

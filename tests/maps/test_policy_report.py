@@ -3,6 +3,7 @@ optional sections, atomic write."""
 
 from __future__ import annotations
 
+import base64
 import json
 import math
 from html.parser import HTMLParser
@@ -469,3 +470,17 @@ def test_report_monotone_check_agrees_with_the_planner_and_shows_a_failure(tmp_p
     _, parser = _parse(path)
     assert parser.attrs["monotone"]["data-value"] == "false"
     assert "covers less than a cheaper point" in parser.text["frontier-2-knee"]
+
+
+def test_figures_can_be_kept_beside_the_report(tmp_path):
+    keep = tmp_path / "figures"
+    keep.mkdir()
+    path, _ = _write(tmp_path, figures_dir=keep, web_map=False)
+    assert sorted(p.name for p in keep.iterdir()) == [
+        "frontier.png",
+        "pareto.png",
+        "site_frequency.png",
+    ]
+    raw = path.read_text(encoding="utf-8")
+    data = base64.b64encode((keep / "frontier.png").read_bytes()).decode("ascii")
+    assert data in raw  # the page embeds exactly the kept PNG
