@@ -2,7 +2,8 @@
 
 Solved by :func:`accessplan.location.pareto.coverage_equity_frontier` on the
 sweep's travel times at the ``[location]`` budget (the largest swept budget
-when ``[location]`` has none) and the scenario's own catchment; the table is
+when ``[location]`` has none), coverage within the location catchment and
+access over the access catchment, as in a plan; the table is
 ``pareto.csv`` and, with ``write_point``, the plan of that point is written as
 layers ``pareto_point_<n>_sites`` and ``pareto_point_<n>_areas`` of
 ``pareto_plan.gpkg``.
@@ -62,11 +63,17 @@ def pareto_plan(run, prepared, frontier_fn, *, log: Log = quiet) -> ParetoPlan:
     loc = scenario.location
     spec = run.spec.pareto
     budget = loc.budget if loc.budget is not None else max(run.spec.budgets or (0.0,))
-    catchment = loc.catchment_minutes or scenario.catchment_minutes
+    cover = loc.catchment_minutes or scenario.catchment_minutes
+    if cover <= scenario.catchment_minutes:
+        # as in a plan: coverage within the location catchment, access over the access one
+        catchment, radius = scenario.catchment_minutes, {"coverage_minutes": cover}
+        decay = scenario.decay
+    else:
+        catchment, radius, decay = cover, {}, _decay(scenario, cover)
     inputs = prepared.inputs
     log(
         f"coverage-equity frontier ({spec.equity}, {spec.points} points) at budget "
-        f"{budget:,.6g}, {catchment:g} minutes"
+        f"{budget:,.6g}: coverage within {cover:g} minutes, access over {catchment:g}"
     )
     od = prepared.travel.od
     result = frontier_fn(
@@ -77,11 +84,12 @@ def pareto_plan(run, prepared, frontier_fn, *, log: Log = quiet) -> ParetoPlan:
         budget=budget,
         catchment_minutes=catchment,
         method=scenario.access_method,
-        decay=_decay(scenario, catchment),
+        decay=decay,
         capacity_per_unit=loc.capacity_per_unit,
         points=spec.points,
         equity=spec.equity,
         solver_options=solver_options_for(loc),
+        **radius,
     )
     table = result.table.copy()
     layers = None
