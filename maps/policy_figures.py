@@ -435,7 +435,7 @@ def site_frequency_figure(
     areas=None,
     label_robust: bool = True,
     dpi: float = 150,
-    figsize_inches: tuple[float, float] = (7.5, 7.5),
+    figsize_inches: tuple[float, float] | None = None,
 ) -> Path:
     """Candidate sites sized by how often the sweep chose them, over the areas; robust sites starred.
 
@@ -451,11 +451,13 @@ def site_frequency_figure(
         The areas, drawn as a light outline under the sites (reprojected to
         the candidates' CRS).
     label_robust : bool, default True
-        Write the robust sites' names.
+        Write the names (else ids) of the robust sites and of the sites
+        chosen in at least half of the points.
     dpi : float, default 150
         Resolution.
-    figsize_inches : (float, float)
-        Width and height.
+    figsize_inches : (float, float), optional
+        Width and height; by default 7.5 inches wide and as tall as the
+        region's shape needs (plus the legend).
 
     Returns
     -------
@@ -472,6 +474,11 @@ def site_frequency_figure(
         problems = ProblemCollector(what="site frequency table")
         problems.add("has no geometry: pass the candidates as a GeoDataFrame")
         problems.raise_if_any()
+    if figsize_inches is None:
+        frame = areas.to_crs(frequency.crs) if areas is not None and len(areas) else frequency
+        west, south, east, north = frame.total_bounds
+        ratio = (north - south) / (east - west) if east > west and north > south else 1.0
+        figsize_inches = (7.5, float(np.clip(6.6 * ratio + 1.4, 3.5, 11.0)))
     fig = Figure(figsize=figsize_inches, layout="constrained")
     ax = fig.subplots()
     if areas is not None and len(areas):
@@ -511,8 +518,8 @@ def site_frequency_figure(
             linewidth=0.6,
             zorder=4,
         )
-        if label_robust:
-            label_sites(ax, frequency[robust])
+    if label_robust and (share >= 0.5).any():
+        label_sites(ax, frequency[share >= 0.5])
     handles = [
         Line2D(
             [],
