@@ -35,7 +35,14 @@ if TYPE_CHECKING:  # the heavy libraries are imported only when the demo is load
 __all__ = ["DEMO_FILES", "DemoRegion", "demo_path", "load_demo"]
 
 #: The files bundled in ``accessplan.data/demo``.
-DEMO_FILES = ("README.md", "redeploy.toml", "region.gpkg", "roads.graphml.gz", "scenario.toml")
+DEMO_FILES = (
+    "README.md",
+    "redeploy.toml",
+    "region.gpkg",
+    "roads.graphml.gz",
+    "scenario.toml",
+    "sweep.toml",
+)
 
 
 @dataclass(frozen=True)
