@@ -33,6 +33,7 @@ proven; otherwise ``gap`` is the largest relative gap among them.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from numbers import Integral, Real
 
@@ -42,8 +43,12 @@ import pulp
 from scipy import sparse
 
 from accessplan.data.errors import InputValidationError, ProblemCollector
-from accessplan.location.checks import check_options
-from accessplan.location.coverage_base import covered_groups, incidence, merge_rows
+from accessplan.location.coverage_base import (
+    covered_groups,
+    incidence,
+    merge_rows,
+    solver_options_from,
+)
 from accessplan.location.equity_access import EquityResult, access_stats
 from accessplan.location.equity_plan import (
     EquityPlan,
@@ -269,7 +274,7 @@ def coverage_equity_frontier(
     points: int = 7,
     equity: str = "max_min_access",
     capacity_column: str = "capacity",
-    solver_options: SolverOptions | None = None,
+    solver_options: SolverOptions | Mapping | None = None,
 ) -> CoverageEquityFrontier:
     """The Pareto set of coverage against equity within a budget (epsilon-constraint).
 
@@ -312,8 +317,8 @@ def coverage_equity_frontier(
         come back when some coincide or are dominated.
     equity : {"max_min_access", "min_access_deviation"}
         The equity measure.
-    solver_options : SolverOptions, optional
-        Solver and limits, for every solve.
+    solver_options : SolverOptions or mapping, optional
+        Solver and limits, for every solve (a time limit applies to each).
 
     Returns
     -------
@@ -345,7 +350,7 @@ def coverage_equity_frontier(
             "coverage_minutes must be a number > 0 and at most catchment_minutes "
             f"({catchment_minutes!r}), got {coverage_minutes!r}"
         )
-    options = check_options(solver_options)
+    options = solver_options_from(solver_options)
     plan = None
     try:
         plan = validate_equity_plan(

@@ -38,6 +38,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from numbers import Integral
 
 import numpy as np
 import pandas as pd
@@ -170,7 +171,7 @@ def _check_scenarios(scenarios, objective, budget, max_new_sites) -> list[Covera
     problems = ProblemCollector(what="robust_coverage inputs")
     check_scalar(problems, "budget", budget)
     if max_new_sites is not None and not (
-        isinstance(max_new_sites, int)
+        isinstance(max_new_sites, Integral)
         and not isinstance(max_new_sites, bool)
         and max_new_sites >= 0
     ):

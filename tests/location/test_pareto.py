@@ -214,6 +214,18 @@ def test_everything_already_covered_is_one_point_without_a_coverage_stage():
 
 def test_bad_inputs_are_reported_at_once():
     od, demand, candidates, existing = _instance(0)
+    # solver options may be a mapping
+    f = coverage_equity_frontier(
+        od,
+        demand,
+        existing,
+        candidates,
+        budget=5.0,
+        catchment_minutes=CATCHMENT,
+        points=2,
+        solver_options={"solver": "highs"},
+    )
+    assert len(f.table) >= 1 and f.plans[0].report.solver == "highs"
     with pytest.raises(InputValidationError) as info:
         coverage_equity_frontier(
             od,

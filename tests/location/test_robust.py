@@ -157,7 +157,7 @@ def test_max_new_sites_cbc_and_check_unique():
         for combo, _ in _plans(candidates, budget, max_new_sites=1)
     )
     result = robust_coverage(
-        od, scenarios, candidates, budget=budget, max_new_sites=1, check_unique=True
+        od, scenarios, candidates, budget=budget, max_new_sites=np.int64(1), check_unique=True
     )
     assert len(result.chosen) <= 1
     assert result.report.objective == pytest.approx(best, abs=TOL)
