@@ -157,6 +157,39 @@ def _redeploy_lines(summary: Mapping) -> list[str]:
     return lines
 
 
+def _sweep_lines(summary: Mapping) -> list[str]:
+    points = _number(summary.get("points"))
+    if points is None or ("knee_points" not in summary and "coverage_share" not in summary):
+        return []
+    proven = _number(summary.get("proven_optimal"))
+    text = f"{points:,.0f}"
+    if proven is not None:
+        text += f" ({proven:,.0f} proven optimal)"
+    lines = [_line("sweep points", text)]
+    share = summary.get("coverage_share")
+    if isinstance(share, Mapping):
+        low, high = _number(share.get("min")), _number(share.get("max"))
+        if low is not None and high is not None:
+            lines.append(_line("coverage across points", f"{low:.1%} to {high:.1%}"))
+    knees = summary.get("knee_points")
+    if isinstance(knees, list) and knees:
+        lines.append(_line("frontier knees at points", ", ".join(str(k) for k in knees)))
+    robust_sites = summary.get("robust_sites")
+    if isinstance(robust_sites, list):
+        text = ", ".join(map(str, robust_sites)) if robust_sites else "none chosen in every point"
+        lines.append(_line("sites chosen everywhere", text))
+    robust = summary.get("robust")
+    if isinstance(robust, Mapping):
+        worst = _number(robust.get("worst_share"))
+        sites = robust.get("sites")
+        if worst is not None:
+            text = f"worst-case coverage {worst:.1%}"
+            if isinstance(sites, list):
+                text += f" with {', '.join(map(str, sites)) or 'no new site'}"
+            lines.append(_line("robust plan", text))
+    return lines
+
+
 def headline_lines(summary: Mapping[str, Any], *, folder: str | Path) -> list[str]:
     """The headline: title, key numbers (what the summary holds), and the report's path.
 
@@ -189,6 +222,7 @@ def headline_lines(summary: Mapping[str, Any], *, folder: str | Path) -> list[st
     lines += _plan_lines(summary)
     lines += _ventilator_lines(summary)
     lines += _redeploy_lines(summary)
+    lines += _sweep_lines(summary)
     report = folder / "report.html"
     if report.is_file():
         lines.append(f"Report: {report}")

@@ -368,3 +368,23 @@ def test_log_file_also_gets_what_others_write_to_stderr(tmp_path, capsys):
         "travel times: 100%|#####|",
         "no newline at the end",
     ]
+
+
+def test_headline_of_a_sweep(tmp_path):
+    from accessplan.planner.headline import headline_lines
+
+    summary = {
+        "scenario": "S",
+        "points": 24,
+        "proven_optimal": 23,
+        "coverage_share": {"min": 0.925, "max": 1.0},
+        "knee_points": [2, 11],
+        "robust_sites": ["C12"],
+        "robust": {"worst_share": 0.9649, "sites": ["C05", "C12"]},
+    }
+    text = "\n".join(headline_lines(summary, folder=tmp_path))
+    assert "24 (23 proven optimal)" in text
+    assert "92.5% to 100.0%" in text and "points:   2, 11" in text
+    assert "sites chosen everywhere:    C12" in text
+    assert "worst-case coverage 96.5% with C05, C12" in text
+    assert text.endswith(f"Outputs: {tmp_path}")
