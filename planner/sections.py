@@ -461,5 +461,7 @@ def type_name(expected) -> str:
         float: "a number",
         bool: "true or false",
         dict: "a table",
+        list: "a list",
+        object: "a value",
     }
-    return " or ".join(dict.fromkeys(names[k] for k in kinds))
+    return " or ".join(dict.fromkeys(names.get(k, k.__name__) for k in kinds))

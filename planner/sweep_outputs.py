@@ -149,6 +149,7 @@ def _report(run, folder: Path, *, summary, frontier, frequency, log: Log) -> Non
         robust=None if run.robust is None else run.robust.table,
         pareto=None if run.pareto is None else run.pareto.table,
         scenario=run.scenario.resolved(),
+        figures_dir=folder,  # frontier.png, site_frequency.png, pareto.png beside the report
     )
 
 

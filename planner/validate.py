@@ -247,6 +247,27 @@ def validate_scenario(
 
         log("reading the redeployment tables")
         _collect(problems, lambda: redeploy_inputs(scenario, facilities))
+    sweep = getattr(scenario, "sweep", None)
+    ids = None if facilities is None else facilities["site_id"]
+    if sweep is not None and sweep.close and ids is None:
+        # the other layers failed: read the facilities alone (their own problems are
+        # already reported) so that unknown closures still show in this one message
+        alone = _collect(
+            ProblemCollector(what="facilities"), lambda: read_facilities(scenario.facilities)
+        )
+        ids = None if alone is None else alone["site_id"]
+    if sweep is not None and ids is not None:
+        from accessplan.planner.sweep_spec import check_closures
+
+        _collect(
+            problems,
+            lambda: check_closures(
+                sweep,
+                ids,
+                source=scenario.facilities.label,
+                column=scenario.facilities.id,
+            ),
+        )
     problems.raise_if_any()
     candidates = None
     if inputs is not None and inputs.candidates is not None:

@@ -345,3 +345,13 @@ def test_a_point_not_proven_optimal_shows_status_and_gap(tiny, monkeypatch):
     assert row["gap"] == pytest.approx(0.05)
     assert run.table.set_index("budget").loc[150.0, "proven_optimal"]
     assert sweep_summary(run)["not_proven"] == [1]
+
+
+def test_validate_names_unknown_closures_with_the_other_problems(tiny, capsys):
+    from accessplan.planner.cli import main
+
+    tiny.sections["areas"]["population"] = "Popp"  # a second, unrelated problem
+    toml = sweep_scenario(tiny, {"close": [["H9"]]})
+    assert main(["validate", str(toml)]) == 2
+    err = capsys.readouterr().err
+    assert "'H9'" in err and "hospitals.gpkg" in err and "'Popp'" in err
