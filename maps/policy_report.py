@@ -53,7 +53,7 @@ from accessplan.maps.policy_sections import (
     split_ids,
     truthy,
 )
-from accessplan.maps.report import report_page
+from accessplan.maps.report import png_bytes, report_page
 from accessplan.maps.report_format import (
     format_money,
     get_path,
@@ -73,7 +73,6 @@ __all__ = [
 FRONTIER_FIGURE = "Efficiency frontier: coverage and zero access against budget"
 PARETO_FIGURE = "Equity\u2013efficiency frontier"
 FREQUENCY_FIGURE = "How often each candidate site is chosen"
-_PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
 
 # --------------------------------------------------------------------------
@@ -101,21 +100,6 @@ def _currency(summary: Mapping, scenario) -> str | None:
             if value:
                 return str(value)
     return None
-
-
-def _png(fig, title: str, problems: ProblemCollector) -> bytes | None:
-    if isinstance(fig, bytes | bytearray):
-        data = bytes(fig)
-    else:
-        try:
-            data = Path(fig).read_bytes()
-        except OSError as err:
-            problems.add(f"cannot read the figure file {fig}: {err}", source=f"figure {title!r}")
-            return None
-    if not data.startswith(_PNG_MAGIC):
-        problems.add("not a PNG image", source=f"figure {title!r}")
-        return None
-    return data
 
 
 def _figure(title: str, data: bytes | None, ident: str) -> str:
@@ -580,7 +564,7 @@ def write_policy_report(
                 currency=currency,
                 equity=equity,
             )
-        pngs = {title: _png(fig, title, problems) for title, fig in figures.items()}
+        pngs = {title: png_bytes(fig, title, problems) for title, fig in figures.items()}
     problems.raise_if_any()
     placed = {
         key: _figure(key, pngs.get(key), ident)

@@ -30,7 +30,7 @@ from accessplan.data.errors import ProblemCollector
 from accessplan.data.files import atomic_file
 from accessplan.maps.embed import embed_maps
 from accessplan.maps.escaping import html_text
-from accessplan.maps.report import report_page
+from accessplan.maps.report import png_bytes, report_page
 from accessplan.maps.report_format import (
     as_number,
     format_value,
@@ -42,7 +42,6 @@ from accessplan.maps.report_format import (
 
 __all__ = ["redeploy_report_html", "write_redeploy_report"]
 
-_PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 _PRINT_CSS = "@media print{section[id^='map-'],h2:has(+ section[id^='map-']){display:none}}"
 #: price rows shown (largest value of one more unit first); the CSV has them all
 PRICE_ROWS = 15
@@ -537,16 +536,8 @@ def _figures(figures: Mapping | None) -> str:
     problems = ProblemCollector(what="report figures")
     parts = ["<h2>Figures</h2>"]
     for i, (title, fig) in enumerate(figures.items()):
-        if isinstance(fig, bytes | bytearray):
-            data = bytes(fig)
-        else:
-            try:
-                data = Path(fig).read_bytes()
-            except OSError as err:
-                problems.add(f"cannot read the figure file: {err}", source=str(fig))
-                continue
-        if not data.startswith(_PNG_MAGIC):
-            problems.add("not a PNG image", source=f"figure {title!r}")
+        data = png_bytes(fig, title, problems)
+        if data is None:
             continue
         uri = "data:image/png;base64," + base64.b64encode(data).decode("ascii")
         parts.append(

@@ -50,7 +50,7 @@ from accessplan.maps.report_sections import (
     site_only_ids,
 )
 
-__all__ = ["REPORT_CSS", "default_figures", "report_page", "write_report"]
+__all__ = ["REPORT_CSS", "default_figures", "png_bytes", "report_page", "write_report"]
 
 _PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
@@ -407,7 +407,12 @@ def _quality(quality) -> str:
     )
 
 
-def _png_bytes(fig, title: str, problems: ProblemCollector) -> bytes | None:
+def png_bytes(fig, title: str, problems: ProblemCollector) -> bytes | None:
+    """The bytes of a PNG figure (bytes, or a file's path), or None with a problem recorded.
+
+    Shared by every report (plan, redeploy, policy): a file that cannot be
+    read or is not a PNG is added to ``problems`` under the figure's title.
+    """
     if isinstance(fig, bytes | bytearray):
         data = bytes(fig)
     else:
@@ -427,7 +432,7 @@ def _figures(figures: Mapping[str, bytes], problems: ProblemCollector) -> str:
         return ""
     parts = ["<h2>Figures</h2>"]
     for i, (title, fig) in enumerate(figures.items()):
-        data = _png_bytes(fig, title, problems)
+        data = png_bytes(fig, title, problems)
         if data is None:
             continue
         uri = "data:image/png;base64," + base64.b64encode(data).decode("ascii")
