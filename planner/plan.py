@@ -7,6 +7,7 @@ the plan reuses the same times (see DESIGN.md, "Data flows one way").
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
@@ -26,6 +27,7 @@ from accessplan.planner.runs import (
     quiet,
     rated_mask,
     subset_travel,
+    supply_access,
     warn_quality,
 )
 from accessplan.planner.scenario import Scenario
@@ -469,6 +471,9 @@ def run_plan(scenario: Scenario, *, progress: bool = True, log: Log = quiet) -> 
         f"{after.inequity['gini']:.3f}; zero access {before.inequity['share_zero']:.1%} -> "
         f"{after.inequity['share_zero']:.1%}"
     )
+    if scenario.supplies:
+        # the plan buys units of the main capacity only: the further supplies are scored once
+        before = dataclasses.replace(before, by_supply=supply_access(before))
     return PlanRun(
         before=before,
         candidates=candidates,

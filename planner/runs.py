@@ -43,6 +43,7 @@ __all__ = [
     "rated_mask",
     "run_access",
     "subset_travel",
+    "supply_access",
     "warn_quality",
 ]
 
@@ -86,6 +87,8 @@ class AccessRun:
     inequity: dict[str, float]
     quality: tuple = ()  # accessplan.planner.quality items (dicts)
     rated: Any = None  # pandas.Series of bool by area id: areas the measures count
+    #: further supplies (``[access] supplies``): name -> (AccessResult, inequity dict)
+    by_supply: dict = dataclasses.field(default_factory=dict)
 
     def areas_frame(self) -> gpd.GeoDataFrame:
         """Areas with their access score, flags and nearest site time.
@@ -111,6 +114,11 @@ class AccessRun:
         measured = out["access"].notna()
         mean = (out["access"] * out["population"]).sum() / out.loc[measured, "population"].sum()
         out["spar"] = out["access"] / mean if mean > 0 else float("nan")
+        for name, (result, _) in self.by_supply.items():
+            values = out["area_id"].map(result.access)
+            if self.rated is not None:
+                values = values.where(out["area_id"].map(self.rated).to_numpy())
+            out[f"access_{name}"] = values.to_numpy()
         return out
 
     def facilities_frame(self) -> gpd.GeoDataFrame:
@@ -337,7 +345,38 @@ def run_access(scenario: Scenario, *, progress: bool = True, log: Log = quiet) -
         f"access ({scenario.access_method}): Gini {run.inequity['gini']:.3f}, "
         f"population with zero access {run.inequity['share_zero']:.1%}"
     )
+    if scenario.supplies:
+        run = dataclasses.replace(run, by_supply=supply_access(run))
     return run
+
+
+def supply_access(run: AccessRun) -> dict:
+    """Access and inequity for each further supply of ``[access] supplies``.
+
+    Each supply (beds, ICU beds, ventilators: a facility column) is scored on
+    the same travel times, demand, method and decay as the main capacity, and
+    measured on the same rated areas, so its inequity row compares with the
+    main one.
+
+    Returns
+    -------
+    dict
+        ``name -> (AccessResult, inequity summary dict)``.
+    """
+    scenario, inputs = run.scenario, run.inputs
+    areas = inputs.areas.set_index("area_id")
+    rated = run.rated if run.rated is not None else pd.Series(True, index=areas.index)
+    out = {}
+    for name in scenario.supplies:
+        supply = inputs.facilities.set_index("site_id")[name].astype(float)
+        result = access_scores_for(scenario, inputs, run.travel, supply)
+        inequity = inequity_summary(
+            result.access.reindex(areas.index)[rated],
+            areas.loc[rated, "population"],
+            groups=areas.loc[rated, "group"] if "group" in areas.columns else None,
+        )
+        out[name] = (result, inequity)
+    return out
 
 
 def access_scores_for(scenario, inputs, travel, supply):

@@ -133,8 +133,10 @@ SCHEMA: dict[str, dict[str, Any]] = {
     "access": {
         "method": str,
         "catchment_minutes": NUMBER,
+        "catchment_km": NUMBER,
         "decay": (str, dict),
         "normalize": bool,
+        "supplies": object,
     },
     "location": {
         "objective": str,
@@ -218,6 +220,10 @@ class Scenario:
     capacity_label: str | None = None
     tiles: str | None = None
     access_per: float | None = None
+    #: the straight-line catchment in km, when given so (catchment_minutes is derived from it)
+    catchment_km: float | None = None
+    #: further supplies scored beside ``capacity`` (facility columns: beds, icu_beds, ventilators)
+    supplies: tuple = ()
     sweep: SweepSpec | None = None
 
     def effective_decay(self):
@@ -267,6 +273,8 @@ class Scenario:
             "candidates": layer(self.candidates),
             "network": network,
             "access": {
+                "supplies": list(self.supplies),
+                "catchment_km": self.catchment_km,
                 "method": self.access_method,
                 "catchment_minutes": self.catchment_minutes,
                 # the decay actually used, also when the method's default applies
@@ -441,6 +449,10 @@ def parse_scenario(data: Mapping[str, Any], *, source: str | Path) -> Scenario:
     catchment = access.get("catchment_minutes", 30.0)
     if isinstance(catchment, NUMBER) and not (math.isfinite(catchment) and catchment > 0):
         add(f"must be a positive number of minutes, got {catchment!r}", "access.catchment_minutes")
+    km = access.get("catchment_km")
+    if km is not None:
+        catchment = _catchment_from_km(km, access, data.get("network", {}), add)
+    supplies = _supplies(access.get("supplies"), data.get("facilities", {}), add)
     decay = access.get("decay")
     if decay is not None:
         from accessplan.spatial.decay import make_decay
@@ -481,6 +493,8 @@ def parse_scenario(data: Mapping[str, Any], *, source: str | Path) -> Scenario:
         name=data.get("project", {}).get("name", source.stem),
         access_method=method,
         catchment_minutes=float(catchment),
+        catchment_km=None if km is None else float(km),
+        supplies=supplies,
         decay=decay,
         normalize=bool(access.get("normalize", False)),
         output_dir=resolve_path(base, data.get("output", {}).get("dir", "accessplan-out")),
@@ -492,6 +506,56 @@ def parse_scenario(data: Mapping[str, Any], *, source: str | Path) -> Scenario:
         access_per=None if maps.get("access_per") is None else float(maps["access_per"]),
         sweep=sweep,
     )
+
+
+#: the facility columns that can be scored as further supplies
+SUPPLY_COLUMNS = ("beds", "icu_beds", "ventilators")
+
+
+def _catchment_from_km(km, access: Mapping, network: Mapping, add) -> float:
+    """``catchment_minutes`` for a straight-line catchment given in km (PySAL access's habit)."""
+    if not (isinstance(km, NUMBER) and math.isfinite(km) and km > 0):
+        add(f"must be a positive number of kilometres, got {km!r}", "access.catchment_km")
+        return 30.0
+    if "catchment_minutes" in access:
+        add("give catchment_km or catchment_minutes, not both", "access.catchment_km")
+    line = network.get("straight_line") if isinstance(network, Mapping) else None
+    speed = line.get("speed_kph") if isinstance(line, Mapping) else None
+    if not (isinstance(speed, NUMBER) and speed > 0):
+        add(
+            "a catchment in km needs straight-line travel times: "
+            "[network] straight_line = { speed_kph = ... } (the km become minutes at that speed)",
+            "access.catchment_km",
+        )
+        return 30.0
+    return float(km) / float(speed) * 60.0
+
+
+def _supplies(value, facilities: Mapping, add) -> tuple:
+    """The further supplies to score: facility columns mapped in [facilities]."""
+    if value is None:
+        return ()
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value) or not value:
+        add(f"must be a list of supply names such as {list(SUPPLY_COLUMNS)}", "access.supplies")
+        return ()
+    out = []
+    for name in value:
+        if name == "capacity":
+            continue  # always scored
+        if name not in SUPPLY_COLUMNS:
+            add(
+                f"unknown supply {name!r}; choose among {list(SUPPLY_COLUMNS)} "
+                "(each mapped to your column in [facilities])",
+                "access.supplies",
+            )
+        elif name not in facilities:
+            add(
+                f'supply {name!r} is not mapped in [facilities] (e.g. {name} = "Your column")',
+                "access.supplies",
+            )
+        elif name not in out:
+            out.append(name)
+    return tuple(out)
 
 
 def decay_spec_json(decay) -> dict[str, Any]:

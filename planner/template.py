@@ -119,6 +119,10 @@ decay = { type = "step", steps = { "20" = 1.0, "40" = 0.68, "60" = 0.22 } }
                               # weight by travel time: step weights up to each minute mark;
                               # or e.g. { type = "gaussian" } / "linear"; default: none (2sfca)
 # normalize = false           # divide access by its population-weighted mean (1 = average)
+# catchment_km = 16           # instead of catchment_minutes, with [network] straight_line:
+                              #   the km become minutes at its speed_kph
+# supplies = ["ventilators"]  # also score these facility columns (beds, icu_beds, ventilators,
+                              #   each mapped in [facilities]): own access and inequity row
 
 # ---------------------------------------------------------------------------------------------
 # Location: which candidate sites to open, and how much capacity, under a budget

@@ -49,6 +49,30 @@ def with_source_attributes(frame, spec, id_column: str):
     return pd.concat([frame, joined], axis=1)
 
 
+def supply_facts(run: AccessRun) -> dict[str, Any]:
+    """Each further supply's inequity and reach, for ``summary.json`` (``supplies``)."""
+    areas = run.inputs.areas.set_index("area_id")
+    out = {}
+    for name, (result, inequity) in run.by_supply.items():
+        reaches = result.reaches_supply.reindex(areas.index).fillna(False).astype(bool)
+        without = ~reaches & (areas["need"] > 0)
+        out[name] = {
+            "column": run.scenario.facilities.columns.get(name),
+            "total": float(run.inputs.facilities[name].astype(float).sum()),
+            "inequity": inequity,
+            "areas_without_supply": int(without.sum()),
+            "population_without_supply": float(areas.loc[without, "population"].sum()),
+        }
+    return out
+
+
+def supply_table(run: AccessRun) -> pd.DataFrame:
+    """``inequity_by_supply.csv``: one row per supply (the main capacity first)."""
+    rows = {"capacity": run.inequity}
+    rows.update({name: inequity for name, (_, inequity) in run.by_supply.items()})
+    return pd.DataFrame(rows).T.rename_axis("supply")
+
+
 def access_summary(run: AccessRun) -> dict[str, Any]:
     areas = run.areas_frame()
     acc = run.access
@@ -83,6 +107,10 @@ def access_summary(run: AccessRun) -> dict[str, Any]:
     )
     summary["travel_times"]["model_label"] = labels.pop("travel_label")
     summary["access"].update(labels)
+    if run.scenario.catchment_km is not None:
+        summary["access"]["catchment_km"] = run.scenario.catchment_km
+    if run.by_supply:
+        summary["supplies"] = supply_facts(run)
     if run.network_report is not None:
         summary["network"] = dataclasses.asdict(run.network_report)
     snap = run.travel.origin_snap
@@ -105,6 +133,8 @@ def write_access_files(run: AccessRun, folder: Path) -> dict[str, Any]:
     areas.drop(columns="geometry").to_csv(folder / "areas_access.csv", index=False)
     facilities.drop(columns="geometry").to_csv(folder / "facilities_access.csv", index=False)
     run.travel.od.to_csv(folder / "travel_times.csv", index=False)
+    if run.by_supply:
+        supply_table(run).to_csv(folder / "inequity_by_supply.csv")
     write_json(folder / "scenario.json", run.scenario.resolved())
     write_json(folder / "quality.json", {"items": list(run.quality)})
     return access_summary(run)
@@ -166,6 +196,8 @@ def write_plan_files(run: PlanRun, folder: Path) -> dict[str, Any]:
     candidates.drop(columns="geometry").to_csv(folder / "candidates.csv", index=False)
     areas.drop(columns="geometry").to_csv(folder / "areas_plan.csv", index=False)
     run.comparison.to_csv(folder / "inequity_before_after.csv")
+    if run.before.by_supply:
+        supply_table(run.before).to_csv(folder / "inequity_by_supply.csv")
     run.before.travel.od.to_csv(folder / "travel_times.csv", index=False)
     write_json(folder / "scenario.json", run.before.scenario.resolved())
     write_json(folder / "quality.json", {"items": list(run.before.quality)})

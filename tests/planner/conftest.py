@@ -25,6 +25,8 @@ def write_toml(path: Path, sections: dict) -> None:
             return repr(v)
         if isinstance(v, dict):
             return "{ " + ", ".join(f'"{k}" = {value(x)}' for k, x in v.items()) + " }"
+        if isinstance(v, list | tuple):
+            return "[" + ", ".join(value(x) for x in v) + "]"
         return '"' + str(v).replace("\\", "\\\\") + '"'
 
     lines = []

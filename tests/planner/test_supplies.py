@@ -1,0 +1,82 @@
+"""Several supplies in one run, and a straight-line catchment in kilometres (issue 12, item 6).
+
+The tiny region (conftest): nine 1 km cells with Pop 100..900, hospitals H1 (50 beds, 5
+ventilators) and H2 (20 beds, 2 ventilators), straight-line travel at 30 km/h. With a
+10-minute catchment every cell reaches both hospitals, so 2SFCA gives every area the same
+access S_total / P_total, and sum_i P_i A_i = sum_j S_j for each supply.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+import pytest
+
+from accessplan.planner.cli import main
+
+POP = 4500.0
+
+
+def _summary(tiny):
+    return json.loads((tiny.out / "summary.json").read_text())
+
+
+def test_each_supply_has_its_own_access_and_inequity_row(tiny):
+    tiny.sections["access"]["supplies"] = ["ventilators"]
+    assert main(["access", str(tiny.write()), "-q"]) == 0
+    areas = pd.read_csv(tiny.out / "areas_access.csv")
+    # one catchment holds everyone: access = total supply / total population, per supply
+    assert areas["access"].to_numpy() == pytest.approx(70.0 / POP)
+    assert areas["access_ventilators"].to_numpy() == pytest.approx(7.0 / POP)
+    # the 2SFCA identity, per supply
+    assert (areas["Pop"] * areas["access_ventilators"]).sum() == pytest.approx(7.0)
+    supplies = _summary(tiny)["supplies"]
+    assert supplies["ventilators"]["column"] == "Total Vent"
+    assert supplies["ventilators"]["total"] == 7.0
+    assert supplies["ventilators"]["inequity"]["gini"] == pytest.approx(0.0, abs=1e-12)
+    table = pd.read_csv(tiny.out / "inequity_by_supply.csv", index_col="supply")
+    assert list(table.index) == ["capacity", "ventilators"]
+    assert table.loc["ventilators", "mean"] == pytest.approx(7.0 / POP)
+    assert table.loc["capacity", "mean"] == pytest.approx(70.0 / POP)
+
+
+def test_supplies_must_be_mapped_facility_columns(tiny, capsys):
+    tiny.sections["access"]["supplies"] = ["icu_beds", "scanners"]
+    assert main(["access", str(tiny.write()), "-q"]) == 2
+    err = capsys.readouterr().err
+    assert "supply 'icu_beds' is not mapped in [facilities]" in err
+    assert "unknown supply 'scanners'" in err
+    assert not tiny.out.exists()
+
+
+def test_catchment_in_km_on_straight_lines(tiny):
+    """5 km at 30 km/h is a 10-minute catchment: the same scores as catchment_minutes = 10."""
+    tiny.sections["access"] = {"method": "2sfca", "catchment_km": 1.2}
+    assert main(["access", str(tiny.write()), "-q"]) == 0
+    summary = _summary(tiny)
+    assert summary["access"]["catchment_minutes"] == pytest.approx(2.4)
+    assert summary["access"]["catchment_km"] == 1.2
+    by_km = pd.read_csv(tiny.out / "areas_access.csv")["access"]
+    tiny.sections["access"] = {"method": "2sfca", "catchment_minutes": 2.4}
+    assert main(["access", str(tiny.write()), "-q"]) == 0
+    by_minutes = pd.read_csv(tiny.out / "areas_access.csv")["access"]
+    assert by_km.to_numpy() == pytest.approx(by_minutes.to_numpy())
+    # 1.2 km: H1 (cell 0,0) reaches its own cell and the two next to it (1 km), not the diagonal
+    assert (by_km > 0).sum() == 6
+
+
+@pytest.mark.parametrize(
+    ("access", "network", "words"),
+    [
+        ({"catchment_km": 5, "catchment_minutes": 10}, None, "not both"),
+        ({"catchment_km": 5}, {"od_table": "times.csv"}, "needs straight-line travel times"),
+        ({"catchment_km": -1}, None, "positive number of kilometres"),
+    ],
+)
+def test_bad_km_catchments(tiny, capsys, access, network, words):
+    tiny.sections["access"] = {"method": "2sfca", **access}
+    if network is not None:
+        tiny.sections["network"] = network
+    assert main(["access", str(tiny.write()), "-q"]) == 2
+    assert words in capsys.readouterr().err
