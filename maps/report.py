@@ -48,6 +48,7 @@ from accessplan.maps.report_sections import (
     headline_section,
     methods_section,
     site_only_ids,
+    supplies_section,
 )
 
 __all__ = ["REPORT_CSS", "default_figures", "png_bytes", "report_page", "write_report"]
@@ -646,6 +647,7 @@ def write_report(
         headline_section(summary, comparison, new_sites)
         + _metrics(comparison, areas, summary)
         + cost_section(summary)
+        + supplies_section(summary)
         + _chosen(new_sites, summary)
         + districts_section(districts, summary)
         + _ventilators(ventilators, summary)

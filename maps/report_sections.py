@@ -571,3 +571,51 @@ def methods_section(summary: Mapping, scenario: Mapping) -> str:
         "congestion or opening hours. Access scores compare supply with the demand that can "
         "reach it; they do not say whether a service is good.</p>\n"
     )
+
+
+# --------------------------------------------------------------------------
+# several supplies
+def supplies_section(summary: Mapping) -> str:
+    """ "Access by supply": one row per supply scored (``summary["supplies"]``).
+
+    The main capacity comes first (``summary["inequity"]``, before the plan),
+    then each further supply of ``[access] supplies``; mean access is shown
+    multiplied by the summary's access scale, per the demand's words. Ids:
+    ``supply-<name>-<measure>``.
+    """
+    supplies = summary.get("supplies")
+    if not isinstance(supplies, Mapping) or not supplies:
+        return ""
+    scale = access_scale(summary)
+    label = demand_label(summary)
+    per = "" if scale == 1 else f" per {scale:,.0f}"
+    main_label = get_path(summary, "access", "capacity_label") or "capacity"
+    rows = [("capacity", str(main_label), summary.get("inequity") or {}, None)]
+    for name, facts in supplies.items():
+        if isinstance(facts, Mapping):
+            rows.append(
+                (str(name), str(name).replace("_", " "), facts.get("inequity") or {}, facts)
+            )
+    body = []
+    for key, shown, inequity, facts in rows:
+        slug = id_slug(key)
+        mean = as_number(inequity.get("mean"))
+        total = None if facts is None else as_number(facts.get("total"))
+        body.append(
+            f"<tr><th>{html_text(shown)}</th>"
+            + number_cell(total, "int", f"supply-{slug}-total")
+            + number_cell(None if mean is None else mean * scale, "access", f"supply-{slug}-mean")
+            + number_cell(as_number(inequity.get("gini")), "ratio", f"supply-{slug}-gini")
+            + number_cell(as_number(inequity.get("theil")), "ratio", f"supply-{slug}-theil")
+            + number_cell(as_number(inequity.get("share_zero")), "share", f"supply-{slug}-zero")
+            + "</tr>"
+        )
+    return (
+        '<h2 id="supplies">Access by supply</h2>\n'
+        f'<p class="muted">Each supply scored on the same travel times, {html_text(label)} and '
+        f"method, before the plan (the plan buys units of the main capacity only). Mean access "
+        f"is{html_text(per)} {html_text(label)}.</p>\n"
+        '<table id="supplies-table"><thead><tr><th>supply</th><th>total</th>'
+        "<th>mean access</th><th>Gini</th><th>Theil</th><th>share with zero access</th>"
+        "</tr></thead><tbody>\n" + "\n".join(body) + "\n</tbody></table>\n"
+    )

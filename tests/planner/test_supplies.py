@@ -80,3 +80,21 @@ def test_bad_km_catchments(tiny, capsys, access, network, words):
         tiny.sections["network"] = network
     assert main(["access", str(tiny.write()), "-q"]) == 2
     assert words in capsys.readouterr().err
+
+
+def test_the_report_shows_access_by_supply(tiny):
+    tiny.save_candidates()
+    tiny.sections["access"] = {
+        "method": "2sfca",
+        "catchment_minutes": 10,
+        "supplies": ["ventilators"],
+    }
+    tiny.sections["location"] = {"objective": "coverage", "budget": 1000.0}
+    assert main(["plan", str(tiny.write()), "-q"]) == 0
+    html = (tiny.out / "report.html").read_text(encoding="utf-8")
+    scale = _summary(tiny)["access"]["scale"]
+    assert 'id="supplies-table"' in html
+    value = float(html.split('id="supply-ventilators-mean" data-value="')[1].split('"')[0])
+    assert value == pytest.approx(7.0 / POP * scale)
+    total = float(html.split('id="supply-ventilators-total" data-value="')[1].split('"')[0])
+    assert total == 7.0
