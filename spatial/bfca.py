@@ -1,0 +1,182 @@
+"""Balanced floating catchment area (BFCA; Paez, Higgins & Vivona 2019).
+
+Paez, A., Higgins, C. D. & Vivona, S. F. (2019) "Demand and level of service
+inflation in Floating Catchment Area (FCA) methods", PLOS ONE 14(6): e0218773;
+named BFCA by Pereira et al. (2021) and implemented as ``bfca`` in ipea's
+``accessibility`` R package, whose definition this module follows exactly.
+
+Plain 2SFCA counts a person once for every site in reach (demand inflation)
+and a site's ratio once for every area in reach (level-of-service inflation).
+BFCA splits both among the competing options. With ``W_ij = f(d_ij)`` the
+decay weight of the pairs within the catchment:
+
+* demand-side balanced weights ``Wi_ij = W_ij / sum_k W_ik`` (each area's
+  population is split among the sites it reaches);
+* supply-side balanced weights ``Wj_ij = W_ij / sum_k W_kj`` (each site's
+  level of service is split among the areas it reaches);
+* balanced demand of site ``j``: ``D_j = sum_i P_i Wi_ij``;
+* level of service ``L_j = S_j / D_j`` (0 when ``D_j = 0``);
+* accessibility ``A_i = sum_j L_j Wj_ij``.
+
+Totals preserved (the paper's point; tested):
+
+* ``sum_j D_j = sum_i P_i`` over the areas that reach a site (no demand inflation);
+* ``sum_i A_i = sum_j L_j`` over the sites with demand (no level-of-service inflation).
+
+Note that BFCA's ``A_i`` is *not* a per-capita share of supply:
+``sum_i P_i A_i`` generally differs from ``sum_j S_j`` (two areas of 100 and
+300 people reaching one site of 8 beds get ``A = 0.01`` each, so
+``sum P A = 4``). The supply each area receives once its demand is split is
+reported as well, ``supply_share_i = P_i sum_j Wi_ij L_j``, and that one
+preserves supply: ``sum_i supply_share_i = sum_j S_j`` over the sites with
+demand (this is the singly-constrained allocation of spatial availability
+with the population factor replaced by the demand-side split).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from accessplan.data.errors import ProblemCollector
+from accessplan.spatial.decay import Decay
+from accessplan.spatial.fca import AccessResult, resolve_decay
+from accessplan.spatial.measure_inputs import check_positive_option, validate_measure_inputs
+
+__all__ = ["BalancedAccessResult", "balanced_fca"]
+
+
+@dataclass(frozen=True, eq=False)
+class BalancedAccessResult(AccessResult):
+    """An :class:`~accessplan.spatial.fca.AccessResult` with BFCA's extra outputs.
+
+    ``access`` is BFCA's ``A_i``; ``site_ratio`` the level of service ``L_j``;
+    ``site_population`` the balanced demand ``D_j``; ``method`` is ``"bfca"``.
+
+    Attributes
+    ----------
+    supply_share : pandas.Series
+        ``P_i sum_j Wi_ij L_j``, the supply each area receives once its
+        demand is split among the sites it reaches; sums to the supply of
+        the sites with demand. Never normalised.
+    """
+
+    supply_share: pd.Series | None = None
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row per area: ``access``, ``supply_share`` and ``reaches_supply``."""
+        return pd.DataFrame(
+            {
+                "access": self.access,
+                "supply_share": self.supply_share,
+                "reaches_supply": self.reaches_supply,
+            }
+        )
+
+
+def balanced_fca(
+    od: pd.DataFrame,
+    demand: pd.Series,
+    supply: pd.Series,
+    *,
+    catchment_minutes: float = 30.0,
+    decay: Decay | str | Mapping | None = None,
+    normalize: bool = False,
+) -> BalancedAccessResult:
+    """Balanced floating catchment area access (BFCA) of every area.
+
+    See the module docstring for the formulas (Paez et al. 2019; ipea
+    ``accessibility::floating_catchment_area(fca_metric = "bfca")``).
+
+    Parameters
+    ----------
+    od : pandas.DataFrame
+        Long OD table ``origin_id, site_id, minutes``; pairs with more than
+        ``catchment_minutes`` are ignored; each pair at most once.
+    demand : pandas.Series
+        Population (>= 0) indexed by area id, every area (also those without OD rows).
+    supply : pandas.Series
+        Capacity (>= 0) indexed by site id.
+    catchment_minutes : float, default 30.0
+        Largest travel time counted, inclusive.
+    decay : Decay, str or mapping, optional
+        Distance decay ``f``; uniform within the catchment by default (ipea's
+        ``decay_binary``). It must not reach beyond the catchment.
+    normalize : bool, default False
+        Divide ``access`` by its population-weighted mean (left alone when 0).
+
+    Returns
+    -------
+    BalancedAccessResult
+
+    Raises
+    ------
+    accessplan.data.errors.InputValidationError
+        Listing every problem: NaN, negative or infinite population or
+        capacity, NaN or negative minutes, unknown or repeated ids, repeated
+        pairs, missing columns, a catchment that is not a number > 0.
+    accessplan.spatial.errors.UnknownDecayError
+        A bad decay, or one reaching beyond the catchment.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> od = pd.DataFrame({"origin_id": ["a", "b"], "site_id": ["h", "h"],
+    ...                    "minutes": [5.0, 12.0]})
+    >>> result = balanced_fca(od, pd.Series({"a": 100.0, "b": 300.0}),
+    ...                       pd.Series({"h": 8.0}), catchment_minutes=30)
+    >>> result.access.tolist(), result.supply_share.tolist()
+    ([0.01, 0.01], [2.0, 6.0])
+    """
+    problems = ProblemCollector(what="BFCA inputs")
+    if check_positive_option(problems, "catchment_minutes", catchment_minutes):
+        catchment_minutes = float(catchment_minutes)
+        decay = resolve_decay(decay, method="2sfca", catchment_minutes=catchment_minutes)
+    inputs = validate_measure_inputs(od, supply=supply, demand=demand, problems=problems)
+    problems.raise_if_any()
+
+    n_areas, n_sites = len(inputs.area_ids), len(inputs.site_ids)
+    rows, cols, minutes = inputs.within(catchment_minutes)
+    weight = np.asarray(decay(minutes), dtype=float)
+    if not (weight > 0).all():  # pairs with weight 0 take no part
+        keep = weight > 0
+        rows, cols, weight = rows[keep], cols[keep], weight[keep]
+    population, capacity = inputs.population, inputs.capacity
+
+    row_total = np.bincount(rows, weight, minlength=n_areas)
+    col_total = np.bincount(cols, weight, minlength=n_sites)
+    w_demand = weight / row_total[rows]  # Wi_ij (totals > 0 on every kept pair)
+    w_supply = weight / col_total[cols]  # Wj_ij
+    del weight
+
+    balanced_demand = np.bincount(cols, w_demand * population[rows], minlength=n_sites)
+    level = np.divide(capacity, balanced_demand, out=np.zeros(n_sites), where=balanced_demand > 0)
+    access = np.bincount(rows, w_supply * level[cols], minlength=n_areas)
+    share = population * np.bincount(rows, w_demand * level[cols], minlength=n_areas)
+    reaches = np.bincount(rows, (capacity[cols] > 0).astype(float), minlength=n_areas) > 0
+
+    if normalize:
+        total = population.sum()
+        mean = float(population @ access) / total if total > 0 else 0.0
+        if mean > 0:
+            access = access / mean
+
+    area_ids, site_ids = inputs.area_ids, inputs.site_ids
+    return BalancedAccessResult(
+        access=pd.Series(access, index=area_ids.copy(), name="access", dtype=float),
+        reaches_supply=pd.Series(reaches, index=area_ids.copy(), name="reaches_supply"),
+        site_ratio=pd.Series(level, index=site_ids.copy(), name="site_ratio", dtype=float),
+        site_population=pd.Series(
+            balanced_demand, index=site_ids.copy(), name="site_population", dtype=float
+        ),
+        sites_without_population=tuple(site_ids[balanced_demand <= 0]),
+        areas_without_supply=tuple(area_ids[~reaches]),
+        method="bfca",
+        catchment_minutes=catchment_minutes,
+        normalized=bool(normalize),
+        decay=decay,
+        supply_share=pd.Series(share, index=area_ids.copy(), name="supply_share", dtype=float),
+    )

@@ -1,0 +1,162 @@
+"""Balanced FCA: hand-worked values, the paper's totals, brute force, bad input."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from accessplan.data.errors import AccessplanError, InputValidationError
+from accessplan.spatial.bfca import BalancedAccessResult, balanced_fca
+from accessplan.spatial.decay import gaussian_decay, step_decay
+from accessplan.spatial.errors import UnknownDecayError
+from accessplan.spatial.fca import AccessResult, two_step_fca
+
+
+def _od(rows):
+    return pd.DataFrame(rows, columns=["origin_id", "site_id", "minutes"])
+
+
+def _tiny():
+    od = _od([("a", "h", 5.0), ("a", "k", 10.0), ("b", "k", 5.0), ("b", "h", 45.0)])
+    demand = pd.Series({"a": 100.0, "b": 200.0, "c": 50.0})
+    supply = pd.Series({"h": 10.0, "k": 30.0, "z": 5.0})
+    return od, demand, supply
+
+
+def test_hand_worked_tiny_case():
+    # W (30 min, uniform): a-h 1, a-k 1, b-k 1 (b-h at 45 min is beyond the catchment)
+    # Wi: a-h .5, a-k .5, b-k 1;  Wj: a-h 1, a-k .5, b-k .5
+    # D_h = 100 * .5 = 50, D_k = 100 * .5 + 200 = 250; L_h = .2, L_k = .12
+    # A_a = .2 * 1 + .12 * .5 = .26, A_b = .12 * .5 = .06
+    # share_a = 100 * (.5 * .2 + .5 * .12) = 16, share_b = 200 * .12 = 24
+    od, demand, supply = _tiny()
+    result = balanced_fca(od, demand, supply, catchment_minutes=30)
+    assert isinstance(result, BalancedAccessResult)
+    assert isinstance(result, AccessResult)
+    assert result.method == "bfca"
+    assert result.access.to_dict() == pytest.approx({"a": 0.26, "b": 0.06, "c": 0.0})
+    assert result.site_population.to_dict() == pytest.approx({"h": 50.0, "k": 250.0, "z": 0.0})
+    assert result.site_ratio.to_dict() == pytest.approx({"h": 0.2, "k": 0.12, "z": 0.0})
+    assert result.supply_share.to_dict() == pytest.approx({"a": 16.0, "b": 24.0, "c": 0.0})
+    assert result.reaches_supply.to_dict() == {"a": True, "b": True, "c": False}
+    assert result.areas_without_supply == ("c",)
+    assert result.sites_without_population == ("z",)
+    frame = result.to_frame()
+    assert list(frame.columns) == ["access", "supply_share", "reaches_supply"]
+    # 2SFCA on the same table inflates: D_k counts a's 100 people in full
+    plain = two_step_fca(od, demand, supply, catchment_minutes=30)
+    assert plain.access.to_dict() == pytest.approx({"a": 0.2, "b": 0.1, "c": 0.0})
+    # the 45-minute pair counts once the catchment reaches it
+    wider = balanced_fca(od, demand, supply, catchment_minutes=45)
+    # Wi: a .5/.5, b .5/.5; D_h = 50 + 100 = 150, D_k = 150; L_h = 1/15, L_k = .2
+    # Wj: every column has two pairs: .5 each; A_a = A_b = .5/15 + .1
+    assert wider.access["a"] == pytest.approx(0.5 / 15 + 0.1)
+    assert wider.access["b"] == pytest.approx(0.5 / 15 + 0.1)
+
+
+def _brute(od, demand, supply, catchment, decay):
+    """BFCA by the definitions, with Python loops over a dense matrix."""
+    areas, sites = list(demand.index), list(supply.index)
+    w = np.zeros((len(areas), len(sites)))
+    for o, s, t in od.itertuples(index=False):
+        if t <= catchment:
+            w[areas.index(o), sites.index(s)] = float(decay(np.array([t]))[0])
+    access = {a: 0.0 for a in areas}
+    share = {a: 0.0 for a in areas}
+    level = {}
+    for j, s in enumerate(sites):
+        d = 0.0
+        for i in range(len(areas)):
+            if w[i].sum() > 0:
+                d += demand.iloc[i] * w[i, j] / w[i].sum()
+        level[s] = supply.iloc[j] / d if d > 0 else 0.0
+    for i, a in enumerate(areas):
+        for j, s in enumerate(sites):
+            if w[i, j] > 0:
+                access[a] += level[s] * w[i, j] / w[:, j].sum()
+                share[a] += demand.iloc[i] * level[s] * w[i, j] / w[i].sum()
+    return access, share, level
+
+
+def _random_instance(seed, n_areas=9, n_sites=5):
+    rng = np.random.default_rng(seed)
+    pairs = [(f"o{i}", f"s{j}") for i in range(n_areas) for j in range(n_sites)]
+    keep = rng.random(len(pairs)) < 0.6
+    od = _od(
+        [(o, s, float(rng.uniform(0, 40))) for (o, s), k in zip(pairs, keep, strict=True) if k]
+    )
+    demand = pd.Series(
+        rng.integers(0, 500, n_areas).astype(float), index=[f"o{i}" for i in range(n_areas)]
+    )
+    supply = pd.Series(
+        rng.integers(0, 20, n_sites).astype(float), index=[f"s{j}" for j in range(n_sites)]
+    )
+    return od.sample(frac=1.0, random_state=seed).reset_index(drop=True), demand, supply
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_equals_brute_force_and_preserves_totals(seed):
+    od, demand, supply = _random_instance(seed)
+    decay = gaussian_decay(catchment_minutes=30) if seed % 2 else step_decay({15: 1.0, 30: 0.4})
+    result = balanced_fca(od, demand, supply, catchment_minutes=30, decay=decay)
+    access, share, level = _brute(od, demand, supply, 30, decay)
+    assert result.access.to_dict() == pytest.approx(access, rel=1e-12, abs=1e-15)
+    assert result.supply_share.to_dict() == pytest.approx(share, rel=1e-12, abs=1e-12)
+    assert result.site_ratio.to_dict() == pytest.approx(level, rel=1e-12, abs=1e-15)
+
+    # the paper's totals: no demand inflation, no level-of-service inflation
+    w = decay(od["minutes"].to_numpy()) * (od["minutes"].to_numpy() <= 30)
+    reach_area = set(od["origin_id"][w > 0])
+    assert result.site_population.sum() == pytest.approx(demand[list(reach_area)].sum())
+    assert result.access.sum() == pytest.approx(result.site_ratio.sum())
+    # and the split demand receives exactly the supply of the sites with demand
+    served = result.site_population > 0
+    assert result.supply_share.sum() == pytest.approx(supply[served].sum())
+
+
+def test_normalize_and_inputs_untouched():
+    od, demand, supply = _tiny()
+    before = od.copy(), demand.copy(), supply.copy()
+    result = balanced_fca(od, demand, supply, catchment_minutes=30, normalize=True)
+    # population-weighted mean of A: (100 * .26 + 200 * .06) / 350 = 38 / 350
+    assert result.access["a"] == pytest.approx(0.26 * 350 / 38)
+    assert result.normalized
+    assert result.site_ratio["h"] == pytest.approx(0.2)  # never normalised
+    pd.testing.assert_frame_equal(od, before[0])
+    pd.testing.assert_series_equal(demand, before[1])
+    pd.testing.assert_series_equal(supply, before[2])
+
+
+def test_every_problem_is_listed_once():
+    od = _od([("a", "h", -1.0), ("a", "h", 3.0), ("x", "h", 2.0), ("b", "q", np.nan)])
+    demand = pd.Series({"a": -5.0, "b": np.nan})
+    supply = pd.Series({"h": np.inf})
+    with pytest.raises(InputValidationError) as err:
+        balanced_fca(od, demand, supply, catchment_minutes=0)
+    text = str(err.value)
+    assert isinstance(err.value, ValueError) and isinstance(err.value, AccessplanError)
+    for part in (
+        "catchment_minutes must be a finite number > 0",
+        "column 'minutes'",
+        "negative (minutes must be >= 0)",
+        "missing (NaN)",
+        "infinite",
+        "negative (population must be >= 0)",
+    ):
+        assert part in text, part
+    # ids are checked once the values are sound
+    od = _od([("a", "h", 1.0), ("a", "h", 3.0), ("x", "q", 2.0)])
+    with pytest.raises(InputValidationError) as err:
+        balanced_fca(od, pd.Series({"a": 1.0}), pd.Series({"h": 1.0}))
+    text = str(err.value)
+    assert "origin_id" in text and "not in the demand index" in text
+    assert "site_id" in text and "not in the supply index" in text
+    with pytest.raises(InputValidationError, match="repeating an"):
+        balanced_fca(od.iloc[:2], pd.Series({"a": 1.0}), pd.Series({"h": 1.0}))
+
+
+def test_decay_beyond_the_catchment_is_refused():
+    od, demand, supply = _tiny()
+    with pytest.raises(UnknownDecayError):
+        balanced_fca(od, demand, supply, catchment_minutes=20, decay=step_decay({30: 1.0}))
