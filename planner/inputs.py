@@ -53,6 +53,8 @@ AREA_COLUMNS = {
     "group": (False, False),
     "point_x": (False, True),
     "point_y": (False, True),
+    # income or deprivation: the ordering variable of the concentration index
+    "ordering": (False, True),
 }
 FACILITY_COLUMNS = {
     "capacity": (True, True),
@@ -331,7 +333,7 @@ def _check_columns(
                     rows=_row_labels(ids, np.flatnonzero(nan.to_numpy())),
                 )
             negative = values < 0
-            if negative.any() and ours not in ("point_x", "point_y"):
+            if negative.any() and ours not in ("point_x", "point_y", "ordering"):
                 problems.add(
                     "negative value",
                     source=spec.label,
@@ -601,6 +603,8 @@ def read_areas(spec: LayerSpec, *, crs=None) -> gpd.GeoDataFrame:
     }
     if "group" in cols:
         data["group"] = cols["group"].astype(str).to_numpy()
+    if "ordering" in cols:
+        data["ordering"] = pd.to_numeric(cols["ordering"]).to_numpy(dtype=float)
     out = gpd.GeoDataFrame(data, geometry=projected.to_numpy(), crs=crs)
     out["origin"] = gpd.GeoSeries(origin.to_numpy(), crs=crs)
     return out

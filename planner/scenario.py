@@ -184,6 +184,7 @@ SCHEMA: dict[str, dict[str, Any]] = {
     },
     "output": {"dir": str},
     "maps": {"tiles": str, "access_per": NUMBER},
+    "inequity": {"poverty_line": NUMBER, "ordering": str},
     "sweep": dict(SWEEP_KEYS),
 }
 SCHEMA["candidates"]["generate"] = dict
@@ -224,6 +225,8 @@ class Scenario:
     catchment_km: float | None = None
     #: further supplies scored beside ``capacity`` (facility columns: beds, icu_beds, ventilators)
     supplies: tuple = ()
+    #: the access poverty line of the FGT measures (raw access units), when given
+    poverty_line: float | None = None
     sweep: SweepSpec | None = None
 
     def effective_decay(self):
@@ -297,6 +300,10 @@ class Scenario:
             },
             "output": {"dir": str(self.output_dir)},
             "maps": {"tiles": self.tiles, "access_per": self.access_per},
+            "inequity": {
+                "poverty_line": self.poverty_line,
+                "ordering": None if self.areas is None else self.areas.columns.get("ordering"),
+            },
             "labels": {"need": self.need_label, "capacity": self.capacity_label},
             "overrides": list(self.overrides),
             "sweep": None if self.sweep is None else self.sweep.to_json(),
@@ -478,6 +485,19 @@ def parse_scenario(data: Mapping[str, Any], *, source: str | Path) -> Scenario:
     per = maps.get("access_per")
     if isinstance(per, NUMBER) and not (math.isfinite(per) and per > 0):
         add(f"must be a positive number (e.g. 1000), got {per!r}", "maps.access_per")
+    inequity = data.get("inequity", {})
+    ordering = inequity.get("ordering")
+    if ordering is not None and areas is not None:
+        mapped = areas.columns.get("ordering")
+        if mapped is not None and mapped != ordering:
+            add(
+                f"[inequity] ordering = {ordering!r} but [areas] ordering = {mapped!r}; give one",
+                "inequity.ordering",
+            )
+        areas = dataclasses.replace(areas, columns={**dict(areas.columns), "ordering": ordering})
+    line = inequity.get("poverty_line")
+    if isinstance(line, NUMBER) and not math.isfinite(line):
+        add(f"must be a finite number, got {line!r}", "inequity.poverty_line")
     problems.raise_if_any()
     return Scenario(
         source=source,
@@ -495,6 +515,7 @@ def parse_scenario(data: Mapping[str, Any], *, source: str | Path) -> Scenario:
         catchment_minutes=float(catchment),
         catchment_km=None if km is None else float(km),
         supplies=supplies,
+        poverty_line=None if line is None else float(line),
         decay=decay,
         normalize=bool(access.get("normalize", False)),
         output_dir=resolve_path(base, data.get("output", {}).get("dir", "accessplan-out")),

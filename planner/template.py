@@ -51,6 +51,7 @@ population = "population"     # people living in the area (>= 0)
 need = "pop_65plus"           # optional demand weight used for access (e.g. people aged 65+);
                               # default: the population
 group = "settlement"          # optional district column: Theil between/within and the district table
+# ordering = "income"         # optional income/deprivation column (as [inequity] ordering)
 # need_label = "people aged 65+"  # what the need column counts, in the report's words
                               # (default: derived from the column name)
 # point_x = "px"              # optional population-weighted point of each polygon (columns in the
@@ -205,6 +206,14 @@ target_wait_hours = 7         # mean wait for a ventilator each site must meet
 # tiles = "OpenStreetMap"     # an online basemap under the web maps ("OpenStreetMap" or
                               # "CartoDB positron"); default: none, the maps work offline
 # access_per = 1000           # show access per this many people (e.g. beds per 1,000)
+
+# ---------------------------------------------------------------------------------------------
+# Inequality and poverty of access (optional)
+# ---------------------------------------------------------------------------------------------
+# [inequity]
+# poverty_line = 0.02         # access below this (raw units, e.g. beds per person) is poor:
+                              #   FGT headcount, gap and severity before and after
+# ordering = "income"         # an [areas] column (income or deprivation): concentration index
 
 # ---------------------------------------------------------------------------------------------
 # Output: where the results go (replaced whole on the next run; --out overrides)
