@@ -114,9 +114,10 @@ def _open(path: Path, label: str):
 def _cell_size_m(transform, raster_crs: pyproj.CRS, run_crs: pyproj.CRS, shape) -> float:
     """Side (metres) of the square with the area of the raster's central cell in the run CRS."""
     row, col = shape[0] // 2, shape[1] // 2
-    x0, y0 = transform * (col, row)
-    x1, y1 = transform * (col + 1, row + 1)
-    cell = gpd.GeoSeries([shapely.box(x0, y0, x1, y1)], crs=raster_crs).to_crs(run_crs)
+    x0, y0 = transform.c + col * transform.a, transform.f + row * transform.e
+    x1, y1 = x0 + transform.a, y0 + transform.e
+    box = shapely.box(min(x0, x1), min(y0, y1), max(x0, x1), max(y0, y1))
+    cell = gpd.GeoSeries([box], crs=raster_crs).to_crs(run_crs)
     return float(math.sqrt(cell.area.iloc[0]))
 
 

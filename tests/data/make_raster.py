@@ -19,7 +19,7 @@ import geopandas as gpd
 import numpy as np
 import rasterio
 import rasterio.features
-from rasterio.transform import Affine, from_origin
+from rasterio.transform import Affine
 
 #: The 4 x 5 hand-worked raster (float32): -1 marks the nodata cell (row 2,
 #: column 3, 1-based); 0 cells are valid and unpopulated; 2.5 is a fraction.
@@ -36,6 +36,12 @@ TINY_NODATA = -1.0
 #: Top-left corner and cell size (metres) of the tiny raster in EPSG:32635 (UTM 35N).
 TINY_ORIGIN = (500_000.0, 6_700_000.0)
 TINY_CELL_M = 100.0
+
+
+def north_up(x_left: float, y_top: float, cell_x: float, cell_y: float | None = None) -> Affine:
+    """The transform of a north-up grid whose top-left corner is ``(x_left, y_top)``."""
+    return Affine(cell_x, 0.0, x_left, 0.0, -(cell_x if cell_y is None else cell_y), y_top)
+
 
 #: The HSY grid's native CRS and cell size.
 HELSINKI_CRS = "EPSG:3879"
@@ -72,7 +78,7 @@ def write_geotiff(
 def write_tiny(path, *, crs="EPSG:32635", transform: Affine | None = None) -> Path:
     """Write :data:`TINY_VALUES` (nodata -1) with a 100 m grid at :data:`TINY_ORIGIN`."""
     if transform is None:
-        transform = from_origin(*TINY_ORIGIN, TINY_CELL_M, TINY_CELL_M)
+        transform = north_up(*TINY_ORIGIN, TINY_CELL_M)
     return write_geotiff(path, TINY_VALUES, transform=transform, crs=crs, nodata=TINY_NODATA)
 
 
@@ -92,7 +98,7 @@ def helsinki_grid(gpkg) -> tuple[gpd.GeoDataFrame, Affine, tuple[int, int]]:
     row = np.floor((y0 - centres.y.to_numpy()) / HELSINKI_CELL_M).astype(int)
     grid["raster_row"] = row
     grid["raster_col"] = col
-    transform = from_origin(x0, y0, HELSINKI_CELL_M, HELSINKI_CELL_M)
+    transform = north_up(x0, y0, HELSINKI_CELL_M)
     return grid, transform, (int(row.max()) + 1, int(col.max()) + 1)
 
 
