@@ -93,7 +93,7 @@ def check_population(population, problems: ProblemCollector, *, source: str = "p
         (np.isnan(values) & ~missing, "not a number"),
         (missing, "missing (NaN)"),
         (np.isinf(values), "infinite"),
-        (values < 0, "negative (population must be >= 0)"),
+        (values < 0, "negative (must be >= 0)"),
     )
     for mask, what in checks:
         if mask.any():

@@ -220,7 +220,7 @@ def test_bad_inputs_are_reported_together():
     with pytest.raises(InputValidationError) as info:
         population_within(od, pop, thresholds_minutes=[-5])
     text = str(info.value)
-    assert "negative (population must be >= 0)" in text
+    assert "negative (must be >= 0)" in text
     assert "thresholds_minutes" in text
     assert isinstance(info.value, AccessplanError) and isinstance(info.value, ValueError)
     with pytest.raises(InputValidationError) as info:
