@@ -95,13 +95,6 @@ _WHAT = "poverty and inequality inputs"
 # --------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class _Checked:
-    """Validated float arrays of equal length, in the row order of the first input."""
-
-    values: dict[str, np.ndarray]
-
-
 def _name_of(obj, default: str) -> str:
     name = getattr(obj, "name", None)
     return str(name) if isinstance(obj, pd.Series) and name is not None else default
@@ -207,10 +200,10 @@ def _validate(
     inputs: Sequence[tuple[str, str, object]],
     problems: ProblemCollector,
     source,
-) -> _Checked | None:
-    """Check ``(key, kind, obj)`` inputs; the first is the reference for alignment.
+) -> dict[str, np.ndarray] | None:
+    """Check ``(key, kind, obj)`` inputs (the first is the reference for alignment).
 
-    Problems are added to ``problems``; None is returned when any input is unusable.
+    Returns float arrays in the reference's row order, or None (problems recorded).
     """
     converted = {}
     columns = {}
@@ -250,7 +243,7 @@ def _validate(
             out[key] = np.asarray(got, dtype=float)
     if problems or len(out) != len(inputs):
         return None
-    return _Checked(values=out)
+    return out
 
 
 def _number(value, name: str, problems: ProblemCollector) -> float:
@@ -274,6 +267,12 @@ def _alphas(alpha, problems: ProblemCollector) -> tuple[float, ...]:
     if not out:
         problems.add("alpha must name at least one FGT exponent (e.g. (0, 1, 2))")
     return tuple(out)
+
+
+def _check_sample_size(sample_size, problems: ProblemCollector) -> None:
+    is_int = isinstance(sample_size, (int, np.integer)) and not isinstance(sample_size, bool)
+    if sample_size is not None and not (is_int and sample_size >= 1):
+        problems.add(f"sample_size must be a positive integer, got {sample_size!r}")
 
 
 def _check_line(line: float, x: np.ndarray, w: np.ndarray, problems: ProblemCollector) -> None:
@@ -492,9 +491,8 @@ def palma_ratio(
     inputs = [("access", "access", access), ("population", "population", population)]
     if ordering is not None:
         inputs.append(("ordering", "ordering", ordering))
-    checked = _validate(inputs, problems, source)
+    v = _validate(inputs, problems, source)
     problems.raise_if_any()
-    v = checked.values
     key = _key(v["access"], v.get("ordering"), ordering_is_deprivation)
     ratio = _palma(v["access"], v["population"], key)[0]
     return ratio * 4.0 if of == "means" else ratio
@@ -575,13 +573,8 @@ def concentration_index(
     0.5
     """
     problems = ProblemCollector(what=_WHAT)
-    if sample_size is not None and not (
-        isinstance(sample_size, (int, np.integer))
-        and not isinstance(sample_size, bool)
-        and sample_size >= 1
-    ):
-        problems.add(f"sample_size must be a positive integer, got {sample_size!r}")
-    checked = _validate(
+    _check_sample_size(sample_size, problems)
+    v = _validate(
         [
             ("access", "access", access),
             ("population", "population", population),
@@ -591,7 +584,6 @@ def concentration_index(
         source,
     )
     problems.raise_if_any()
-    v = checked.values
     key = _key(v["access"], v["ordering"], ordering_is_deprivation)
     return _concentration(v["access"], v["population"], key, sample_size)
 
@@ -658,15 +650,14 @@ def fgt(
     problems = ProblemCollector(what=_WHAT)
     line = _number(poverty_line, "poverty_line", problems)
     alphas = _alphas(alpha, problems)
-    checked = _validate(
+    v = _validate(
         [("access", "access", access), ("population", "population", population)],
         problems,
         source,
     )
-    if checked is not None:
-        _check_line(line, checked.values["access"], checked.values["population"], problems)
+    if v is not None:
+        _check_line(line, v["access"], v["population"], problems)
     problems.raise_if_any()
-    v = checked.values
     return _fgt(v["access"], v["population"], line, alphas)
 
 
@@ -675,24 +666,19 @@ def _summary_inputs(named, population, ordering, poverty_line, alpha, sample_siz
     problems = ProblemCollector(what=_WHAT)
     line = None if poverty_line is None else _number(poverty_line, "poverty_line", problems)
     alphas = _alphas(alpha, problems)
-    if sample_size is not None and not (
-        isinstance(sample_size, (int, np.integer))
-        and not isinstance(sample_size, bool)
-        and sample_size >= 1
-    ):
-        problems.add(f"sample_size must be a positive integer, got {sample_size!r}")
+    _check_sample_size(sample_size, problems)
     inputs = [(key, "access", obj) for key, obj in named]
     inputs.append(("population", "population", population))
     if ordering is not None:
         inputs.append(("ordering", "ordering", ordering))
-    checked = _validate(inputs, problems, source)
-    if checked is not None and line is not None:
+    v = _validate(inputs, problems, source)
+    if v is not None and line is not None:
         keys = [key for key, _ in named]
-        pooled = np.concatenate([checked.values[k] for k in keys])
-        weights = np.tile(checked.values["population"], len(keys))
+        pooled = np.concatenate([v[k] for k in keys])
+        weights = np.tile(v["population"], len(keys))
         _check_line(line, pooled, weights, problems)
     problems.raise_if_any()
-    return checked.values, line, alphas
+    return v, line, alphas
 
 
 def poverty_summary(
