@@ -84,7 +84,7 @@ def check_population(population, problems: ProblemCollector, *, source: str = "p
     """
     if not isinstance(population, pd.Series):
         problems.add(
-            f"{source} must be a pandas Series indexed by area id, got {type(population).__name__}"
+            f"{source} must be a pandas Series indexed by id, got {type(population).__name__}"
         )
         return None
     values = pd.to_numeric(population, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
