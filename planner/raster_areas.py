@@ -51,7 +51,6 @@ from accessplan.spatial.errors import CRSError
 
 __all__ = [
     "OVERLAP_BUFFER_M",
-    "block_sums",
     "check_raster_overlap",
     "read_raster_areas",
 ]
@@ -61,32 +60,23 @@ __all__ = [
 OVERLAP_BUFFER_M = 5_000.0
 
 
-def block_sums(values: np.ndarray, k: int) -> np.ndarray:
-    """Sum ``k x k`` blocks of a 2-D array, keeping partial blocks at the edges.
+def _blocks(
+    cell_row: np.ndarray, cell_col: np.ndarray, people: np.ndarray, k: int, cols: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Sum populated cells into ``k x k`` blocks (partial blocks at the edges kept).
 
-    .. math:: B_{IJ} = \\sum_{i = kI}^{\\min(kI + k, R) - 1}\\;
-              \\sum_{j = kJ}^{\\min(kJ + k, C) - 1} v_{ij}
+    .. math:: P_{IJ} = \\sum_{i // k = I,\\; j // k = J} v_{ij}
 
-    Parameters
-    ----------
-    values : numpy.ndarray
-        ``R x C`` array (float64; no NaN: give no-data cells as 0).
-    k : int
-        Block side in cells, >= 1.
-
-    Returns
-    -------
-    numpy.ndarray
-        ``ceil(R / k) x ceil(C / k)`` float64 array.
+    Returns the block rows, block columns (0-based, row-major order) and sums
+    (float64) of the blocks holding at least one of the cells.
     """
-    values = np.asarray(values, dtype=np.float64)
-    rows, cols = values.shape
     if k == 1:
-        return values.copy()
-    out_rows, out_cols = -(-rows // k), -(-cols // k)
-    padded = np.zeros((out_rows * k, out_cols * k))
-    padded[:rows, :cols] = values
-    return padded.reshape(out_rows, k, out_cols, k).sum(axis=(1, 3))
+        return cell_row, cell_col, people
+    block_cols = -(-cols // k)
+    key = (cell_row // k).astype(np.int64) * block_cols + cell_col // k
+    blocks, which = np.unique(key, return_inverse=True)
+    sums = np.bincount(which.ravel(), weights=people, minlength=len(blocks))
+    return blocks // block_cols, blocks % block_cols, sums
 
 
 def _open(path: Path, label: str):
@@ -224,8 +214,10 @@ def read_raster_areas(
             )
         problems.raise_if_any()
         band = src.read(1, masked=True)
-    values = np.ma.getdata(band).astype(np.float64)
-    valid = ~np.ma.getmaskarray(band) & np.isfinite(values)
+    values = np.ma.getdata(band)
+    valid = ~np.ma.getmaskarray(band)
+    if np.issubdtype(values.dtype, np.floating):
+        valid &= np.isfinite(values)
     n_valid = int(valid.sum())
     negative = valid & (values < 0)
     if negative.any():
@@ -239,7 +231,8 @@ def read_raster_areas(
         )
     if n_valid == 0:
         problems.add("every cell is nodata: the raster holds no population", source=label)
-    elif not (valid & (values > 0)).any():
+    populated = valid & (values > 0)
+    if n_valid and not populated.any():
         problems.add(
             "no cell has a population above 0: the raster holds no populated area", source=label
         )
@@ -277,10 +270,10 @@ def read_raster_areas(
             )
             problems.raise_if_any()
 
-    cells = np.where(valid, values, 0.0)
-    population = block_sums(cells, k)
-    block_row, block_col = np.nonzero(population > 0)
-    pop = population[block_row, block_col]
+    # only populated cells are touched (a national raster is mostly empty or nodata)
+    cell_row, cell_col = np.nonzero(populated)
+    people = values[cell_row, cell_col].astype(np.float64)
+    block_row, block_col, pop = _blocks(cell_row, cell_col, people, k, cols)
     # block corners in cell indices, clipped at the raster's right and bottom edges
     r0 = block_row * k
     c0 = block_col * k
@@ -321,7 +314,7 @@ def read_raster_areas(
         "aggregate": k,
         "valid_cells": n_valid,
         "nodata_cells": rows * cols - n_valid,
-        "total_population": float(cells.sum()),
+        "total_population": float(people.sum()),
     }
     return out
 

@@ -14,7 +14,7 @@ import shapely
 from rasterio.transform import Affine
 
 from accessplan.data.errors import AccessplanError, InputFileError, InputValidationError
-from accessplan.planner.raster_areas import block_sums, check_raster_overlap, read_raster_areas
+from accessplan.planner.raster_areas import check_raster_overlap, read_raster_areas
 
 _HELPER = Path(__file__).resolve().parents[1] / "data" / "make_raster.py"
 _spec = importlib.util.spec_from_file_location("accessplan_tests_make_raster", _HELPER)
@@ -108,13 +108,26 @@ def test_aggregate_m_picks_the_nearest_whole_block(tiny, metres):
     assert dict(zip(blocks["area_id"], blocks["population"], strict=True)) == TINY_BLOCKS
 
 
-def test_aggregate_3_on_4x5_keeps_every_cell():
-    values = make_raster.TINY_VALUES.astype(np.float64)
-    values[values < 0] = 0
-    got = block_sums(values, 3)
-    assert got.shape == (2, 2)
+def test_aggregate_3_on_4x5_keeps_every_cell(tiny):
+    blocks = read_raster_areas(tiny, aggregate=3).set_index("area_id")
     # rows 1-3 x cols 1-3, rows 1-3 x cols 4-5, row 4 x cols 1-3, row 4 x cols 4-5
-    assert got.tolist() == [[10 + 5 + 2.5 + 4 + 7, 1 + 3 + 8], [1.0, 6.0]]
+    assert blocks["population"].to_dict() == {
+        "r1_c1": 10 + 5 + 2.5 + 4 + 7,
+        "r1_c2": 1 + 3 + 8,
+        "r2_c1": 1.0,
+        "r2_c2": 6.0,
+    }
+    # the bottom-right block is one row by two columns
+    assert blocks.loc["r2_c2", "geometry"].equals(
+        shapely.box(X0 + 300, Y0 - 400, X0 + 500, Y0 - 300)
+    )
+
+
+def test_aggregate_larger_than_the_raster_is_one_area(tiny):
+    whole = read_raster_areas(tiny, aggregate=10)
+    assert whole["area_id"].tolist() == ["r1_c1"]
+    assert whole["population"].tolist() == [47.5]
+    assert whole.geometry.iloc[0].equals(shapely.box(X0, Y0 - 400, X0 + 500, Y0))
 
 
 def test_float32_raster_total_is_exact(tmp_path):
@@ -142,6 +155,22 @@ def test_float32_raster_total_is_exact(tmp_path):
         cells = values[3 * r : 3 * r + 3, 3 * c : 3 * c + 3].astype(np.float64)
         assert pop == math.fsum(cells[cells > 0])
     assert len(read_raster_areas(path)) == int((values > 0).sum())
+
+
+def test_block_sums_are_float64_where_float32_would_round(tmp_path):
+    # in float32, 2**24 + 1 == 2**24: a float32 accumulator would lose these people
+    values = np.array([[2.0**24, 1.0], [1.0, 1.0]], dtype=np.float32)
+    path = make_raster.write_geotiff(
+        tmp_path / "big.tif",
+        values,
+        transform=make_raster.north_up(500_000, 6_700_000, 100, 100),
+        crs="EPSG:32635",
+    )
+    for k in (1, 2):
+        areas = read_raster_areas(path, aggregate=k)
+        assert areas["population"].dtype == np.float64
+        assert math.fsum(areas["population"]) == 2**24 + 3
+    assert read_raster_areas(path, aggregate=2)["population"].tolist() == [2**24 + 3]
 
 
 def test_nan_cells_are_nodata(tmp_path):
