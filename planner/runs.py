@@ -181,7 +181,10 @@ def load_inputs(scenario: Scenario, *, with_candidates: bool = False, log: Log =
 
     # the areas fix the run's metre CRS; the other layers are checked against it
     # (or, when the areas failed, against their own, so all problems show at once)
-    read("areas", read_areas, scenario.areas, scenario.crs)
+    if scenario.areas_raster is not None:
+        read("areas", _raster_reader(scenario), scenario.areas, scenario.crs)
+    else:
+        read("areas", read_areas, scenario.areas, scenario.crs)
     run_crs = frames["areas"].crs if "areas" in frames else scenario.crs
     read("facilities", read_facilities, scenario.facilities, run_crs)
     if with_candidates and scenario.candidates is not None:
@@ -189,12 +192,32 @@ def load_inputs(scenario: Scenario, *, with_candidates: bool = False, log: Log =
     problems.raise_if_any()
     crs = pyproj.CRS.from_user_input(frames["areas"].crs)
     areas, facilities = frames["areas"], frames["facilities"]
+    if scenario.areas_raster is not None:
+        from accessplan.planner.raster_areas import check_raster_overlap
+
+        check_raster_overlap(areas, facilities, label=scenario.areas.label)
     candidates = frames.get("candidates")
     log(
         f"{len(areas)} areas (population {areas['population'].sum():,.0f}), "
         f"{len(facilities)} facilities, CRS {crs.to_string()}"
     )
     return Inputs(areas=areas, facilities=facilities, candidates=candidates, crs=crs)
+
+
+def _raster_reader(scenario: Scenario):
+    """A reader with ``read_areas``'s call shape for ``[areas] raster``."""
+    from accessplan.planner.raster_areas import read_raster_areas
+
+    def read(spec, *, crs=None):
+        return read_raster_areas(
+            spec.path,
+            aggregate=scenario.areas_raster.get("aggregate"),
+            aggregate_m=scenario.areas_raster.get("aggregate_m"),
+            crs=crs,
+            label=spec.label,
+        )
+
+    return read
 
 
 class Router:

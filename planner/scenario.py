@@ -114,7 +114,13 @@ def _layer_schema(columns: Mapping) -> dict[str, Any]:
 
 SCHEMA: dict[str, dict[str, Any]] = {
     "project": {"name": str, "crs": str, "currency": str},
-    "areas": {**_layer_schema(AREA_COLUMNS), "need_label": str},
+    "areas": {
+        **_layer_schema(AREA_COLUMNS),
+        "need_label": str,
+        "raster": str,
+        "aggregate": int,
+        "aggregate_m": NUMBER,
+    },
     "facilities": {**_layer_schema(FACILITY_COLUMNS), "capacity_label": str},
     "candidates": _layer_schema(CANDIDATE_COLUMNS),
     "network": {
@@ -227,6 +233,8 @@ class Scenario:
     supplies: tuple = ()
     #: the access poverty line of the FGT measures (raw access units), when given
     poverty_line: float | None = None
+    #: ``{"aggregate": k, "aggregate_m": m}`` when the areas are a population raster
+    areas_raster: Mapping[str, Any] | None = None
     sweep: SweepSpec | None = None
 
     def effective_decay(self):
@@ -271,7 +279,9 @@ class Scenario:
         return {
             "scenario_file": str(self.source),
             "project": {"name": self.name, "crs": self.crs, "currency": self.currency},
-            "areas": layer(self.areas),
+            "areas": layer(self.areas)
+            if self.areas_raster is None
+            else {"raster": str(self.areas.path), **dict(self.areas_raster)},
             "facilities": layer(self.facilities),
             "candidates": layer(self.candidates),
             "network": network,
@@ -431,7 +441,8 @@ def parse_scenario(data: Mapping[str, Any], *, source: str | Path) -> Scenario:
             require_metre_crs(project_crs, what="[project] crs")
         except CRSError as exc:
             add(str(exc), "project.crs")
-    areas = layer("areas", AREA_COLUMNS)
+    raster = _raster(data.get("areas"), base, add)
+    areas = raster[0] if raster else layer("areas", AREA_COLUMNS)
     facilities = layer("facilities", FACILITY_COLUMNS)
     candidates = layer("candidates", CANDIDATE_COLUMNS)
     if "network" in data or not redeploy_only:
@@ -516,6 +527,7 @@ def parse_scenario(data: Mapping[str, Any], *, source: str | Path) -> Scenario:
         catchment_km=None if km is None else float(km),
         supplies=supplies,
         poverty_line=None if line is None else float(line),
+        areas_raster=None if raster is None else raster[1],
         decay=decay,
         normalize=bool(access.get("normalize", False)),
         output_dir=resolve_path(base, data.get("output", {}).get("dir", "accessplan-out")),
@@ -527,6 +539,27 @@ def parse_scenario(data: Mapping[str, Any], *, source: str | Path) -> Scenario:
         access_per=None if maps.get("access_per") is None else float(maps["access_per"]),
         sweep=sweep,
     )
+
+
+def _raster(body, base: Path, add):
+    """``[areas] raster``: a population raster as the areas -> (LayerSpec, options) or None."""
+    if not isinstance(body, Mapping) or "raster" not in body:
+        return None
+    extra = sorted(set(body) - {"raster", "aggregate", "aggregate_m", "crs", "need_label"})
+    if extra:
+        add(
+            f"a raster gives the areas and their population; these keys do not apply: {extra}",
+            "areas.raster",
+        )
+    k, metres = body.get("aggregate"), body.get("aggregate_m")
+    if k is not None and metres is not None:
+        add("give aggregate (cells) or aggregate_m (metres), not both", "areas.aggregate")
+    if isinstance(k, int) and k < 1:
+        add(f"must be a whole number of cells >= 1, got {k!r}", "areas.aggregate")
+    if isinstance(metres, NUMBER) and not (math.isfinite(metres) and metres > 0):
+        add(f"must be a positive number of metres, got {metres!r}", "areas.aggregate_m")
+    spec = LayerSpec(path=resolve_path(base, body["raster"]), id="area_id", crs=body.get("crs"))
+    return spec, {"aggregate": k, "aggregate_m": metres}
 
 
 #: the facility columns that can be scored as further supplies

@@ -29,6 +29,11 @@ __all__ = [
 ]
 
 
+def _vector_areas(scenario):
+    """The areas layer whose own columns the outputs keep (None for a population raster)."""
+    return None if scenario.areas_raster is not None else scenario.areas
+
+
 def with_source_attributes(frame, spec, id_column: str):
     """``frame`` with the user's own columns of ``spec``'s layer appended (by id).
 
@@ -126,7 +131,7 @@ def write_access_files(run: AccessRun, folder: Path) -> dict[str, Any]:
     """Write the access files into ``folder``; return the summary (not yet written)."""
     areas = run.areas_frame()
     facilities = run.facilities_frame()
-    areas = with_source_attributes(areas, run.scenario.areas, "area_id")
+    areas = with_source_attributes(areas, _vector_areas(run.scenario), "area_id")
     facilities = with_source_attributes(facilities, run.scenario.facilities, "site_id")
     areas.to_file(folder / "access.gpkg", layer="areas", engine="pyogrio")
     facilities.to_file(folder / "access.gpkg", layer="facilities", engine="pyogrio")
@@ -178,7 +183,7 @@ def write_plan_files(run: PlanRun, folder: Path) -> dict[str, Any]:
     }
     summary["inequity_after"] = run.after.inequity
     summary["plan"] = plan_facts(run)
-    areas = with_source_attributes(areas, run.before.scenario.areas, "area_id")
+    areas = with_source_attributes(areas, _vector_areas(run.before.scenario), "area_id")
     areas.to_file(folder / "plan.gpkg", layer="areas", engine="pyogrio")
     sites_after = with_source_attributes(
         run.sites_after_frame(), run.before.scenario.facilities, "site_id"
