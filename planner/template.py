@@ -59,6 +59,10 @@ group = "settlement"          # optional district column: Theil between/within a
 # x = "lon"                   # CSV/table files only: the coordinate columns ...
 # y = "lat"
 # crs = "EPSG:4326"           # ... and their CRS (also: a file without a CRS)
+# Or a population raster instead of path/id/population (each populated cell is an area):
+# raster = "data/worldpop.tif"  # GeoTIFF in any CRS (band 1; nodata ignored; total kept exactly)
+# aggregate = 2               # optional: sum 2 x 2 cells into one area ...
+# aggregate_m = 500           # ... or blocks of about 500 m
 
 # ---------------------------------------------------------------------------------------------
 # Facilities: existing hospitals (points)
