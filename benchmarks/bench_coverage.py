@@ -1,0 +1,142 @@
+"""Coverage indicators and BFCA on a large OD table, against one numpy pass over its minutes.
+
+Random areas and facilities in a square; cost = straight-line distance / speed, in minutes;
+one sparse OD table of every pair within the catchment, sorted by origin then site (as
+accessplan's travel-time functions return it). By default 20,000 areas x 1,000 facilities,
+a 100 km square, 60 km/h and a 60-minute catchment: about 12 M OD pairs.
+
+The yardstick, timed in the same run: **one numpy pass over the OD minutes column**,
+``np.add.reduceat(minutes, starts)`` with ``starts`` the first row of each origin (computed
+before the clock starts) -- a per-origin sum that reads every minute once, the least any
+per-area measure over the table can do. Each of ours is timed end to end from the OD
+DataFrame (input checks included) and printed as a ratio to that pass; the issue's target
+is 2x.
+
+Run: ``python benchmarks/bench_coverage.py`` (add ``--areas 2000 --facilities 100`` for a
+quick run).
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+import numpy as np
+import pandas as pd
+from scipy.spatial import cKDTree
+
+from accessplan.spatial.coverage_indicators import (
+    coverage_curve,
+    nearest_minutes,
+    population_within,
+    zonal_coverage,
+)
+
+try:  # the BFCA helper's module; benchmarked when present
+    from accessplan.spatial.bfca import balanced_fca
+except ImportError:  # pragma: no cover - depends on the checkout
+    balanced_fca = None
+
+
+def make_instance(n_areas, n_sites, *, side_km, speed_kph, catchment_minutes, seed):
+    """Random points; the OD table of every pair within the catchment, sorted by origin, site."""
+    rng = np.random.default_rng(seed)
+    area_xy = rng.uniform(0, side_km, size=(n_areas, 2))
+    site_xy = rng.uniform(0, side_km, size=(n_sites, 2))
+    reach_km = speed_kph * catchment_minutes / 60
+    pairs = cKDTree(area_xy).sparse_distance_matrix(
+        cKDTree(site_xy), reach_km, output_type="ndarray"
+    )
+    order = np.lexsort((pairs["j"], pairs["i"]))
+    pairs = pairs[order]
+    area_ids = np.arange(n_areas) + 100_000
+    site_ids = np.arange(n_sites) + 900_000
+    od = pd.DataFrame(
+        {
+            "origin_id": area_ids[pairs["i"]],
+            "site_id": site_ids[pairs["j"]],
+            "minutes": pairs["v"] / speed_kph * 60,
+        }
+    )
+    population = pd.Series(rng.integers(0, 5000, n_areas).astype(float), index=area_ids)
+    capacity = pd.Series(rng.integers(1, 50, n_sites).astype(float), index=site_ids)
+    # 25 districts: vertical strips of the square
+    zones = pd.Series(
+        np.char.add("D", (area_xy[:, 0] // (side_km / 25)).astype(int).astype(str)),
+        index=area_ids,
+    )
+    return od, population, capacity, zones
+
+
+def best_time(fn, repeat):
+    best = float("inf")
+    for _ in range(repeat):
+        start = time.perf_counter()
+        fn()
+        best = min(best, time.perf_counter() - start)
+    return best
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--areas", type=int, default=20_000)
+    parser.add_argument("--facilities", type=int, default=1_000)
+    parser.add_argument("--side-km", type=float, default=100.0)
+    parser.add_argument("--speed-kph", type=float, default=60.0)
+    parser.add_argument("--catchment", type=float, default=60.0, help="minutes")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--repeat", type=int, default=3, help="runs per measure (best)")
+    args = parser.parse_args(argv)
+
+    start = time.perf_counter()
+    od, population, capacity, zones = make_instance(
+        args.areas,
+        args.facilities,
+        side_km=args.side_km,
+        speed_kph=args.speed_kph,
+        catchment_minutes=args.catchment,
+        seed=args.seed,
+    )
+    print(
+        f"{args.areas:,} areas x {args.facilities:,} facilities, {len(od):,} OD pairs "
+        f"within {args.catchment:g} min (setup {time.perf_counter() - start:.1f} s)"
+    )
+
+    minutes = od["minutes"].to_numpy()
+    origins = od["origin_id"].to_numpy()
+    starts = np.concatenate(([0], np.flatnonzero(origins[1:] != origins[:-1]) + 1))
+    baseline = best_time(lambda: np.add.reduceat(minutes, starts), args.repeat * 2)
+    print(f"one numpy pass (np.add.reduceat over the minutes sorted by origin): {baseline:.4f} s")
+
+    thresholds = (15, 30, 60, 120)
+    measures = {
+        "nearest_minutes": lambda: nearest_minutes(od, population.index),
+        "population_within (4 thresholds)": lambda: population_within(
+            od, population, thresholds_minutes=thresholds
+        ),
+        "coverage_curve (0..60 by 1 min)": lambda: coverage_curve(od, population, max_minutes=60),
+        "zonal_coverage (25 zones, 4 thresholds)": lambda: zonal_coverage(
+            od, population, zones, thresholds_minutes=thresholds
+        ),
+    }
+    if balanced_fca is not None:
+        measures[f"balanced_fca ({args.catchment:g} min)"] = lambda: balanced_fca(
+            od, population, capacity, catchment_minutes=args.catchment
+        )
+    else:
+        print("accessplan.spatial.bfca not found: BFCA not benchmarked")
+
+    # same answer as a brute-force pandas groupby, checked once
+    check = nearest_minutes(od, population.index)
+    expected = od.groupby("origin_id")["minutes"].min().reindex(population.index)
+    assert np.array_equal(check.to_numpy(), expected.to_numpy(), equal_nan=True)
+
+    print(f"{'measure':45s} {'time (s)':>9s} {'x one pass':>11s}")
+    for name, fn in measures.items():
+        seconds = best_time(fn, args.repeat)
+        print(f"{name:45s} {seconds:9.4f} {seconds / baseline:11.2f}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
