@@ -12,10 +12,11 @@ pipeline cannot tell the two apart:
   smaller extent, so no cell is lost.  ``aggregate_m = 500`` chooses
   ``k = round(500 / cell size in metres)``;
 * the total population is preserved: the areas' populations add up to the
-  sum of the valid cells.  Sums are taken in float64; a float32 raster's
-  values are exact in float64 and so are sums of them whose magnitudes span
-  fewer than about 2**25 (e.g. 0.001 to 30,000 people per cell), which
-  covers population rasters.
+  sum of the valid cells.  Sums are taken in float64 (never in the raster's
+  float32): integer rasters are summed exactly, and so is a float32 raster
+  whenever its total divided by its smallest populated cell is below 2**29
+  (e.g. 500,000 people with cells down to 0.001 person); beyond that the
+  only difference is float64 rounding, about 1e-16 of the total per cell.
 
 Cell values:
 
@@ -24,9 +25,11 @@ Cell values:
   -99999 as nodata, so its ocean cells are dropped this way);
 * zero cells are valid but unpopulated: not areas;
 * negative cells that are *not* declared nodata are an error naming how many
-  there are and the first one (row/column, 1-based).  AccessMod's
-  documentation found for this work does not say what it does with them;
-  accessplan refuses rather than guess, because a negative count is either an
+  there are and the first one (row/column, 1-based).  No rule for negative
+  cells was found in AccessMod (its coverage-analysis input checks,
+  ``amServer_validation.R``, test that a population layer is chosen, not its
+  signs; it drops population on barrier cells with a notice); accessplan
+  refuses rather than guess, because a negative count is either an
   undeclared nodata value (declare it: ``gdal_edit.py -a_nodata -99999``) or
   a broken file, and silently dropping or keeping it would change the total.
 
