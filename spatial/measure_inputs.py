@@ -115,6 +115,25 @@ def _values(series: pd.Series, *, source: str, what: str, problems: ProblemColle
     return out
 
 
+def _positions(index: pd.Index, ids: pd.Series) -> np.ndarray:
+    """Position of every id in ``index`` (-1 when absent), looking each distinct id up once.
+
+    Categorical ids look up their categories only; other ids are factorised
+    first (an OD table repeats each id many times).
+    """
+    if isinstance(ids.dtype, pd.CategoricalDtype):
+        codes = ids.cat.codes.to_numpy()
+        lookup = index.get_indexer(ids.cat.categories)
+    else:
+        codes, uniques = pd.factorize(ids)
+        lookup = index.get_indexer(uniques)
+    if len(lookup) == 0:
+        return np.full(len(codes), -1, dtype=np.intp)
+    out = lookup[codes]
+    out[codes < 0] = -1  # missing ids
+    return out
+
+
 def _repeats(keys: np.ndarray, cells: int) -> np.ndarray | None:
     """Mask of repeated keys, or None when every key is distinct."""
     if len(keys) < 2 or bool((keys[1:] > keys[:-1]).all()):
@@ -188,8 +207,8 @@ def validate_measure_inputs(
             )
     if failed():
         return None
-    rows = area_ids.get_indexer(od["origin_id"])
-    cols = supply.index.get_indexer(od["site_id"])
+    rows = _positions(area_ids, od["origin_id"])
+    cols = _positions(supply.index, od["site_id"])
     for codes, column, name in ((rows, "origin_id", labelled[0][0]), (cols, "site_id", "supply")):
         unknown = codes < 0
         if unknown.any():

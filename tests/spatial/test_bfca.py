@@ -160,3 +160,18 @@ def test_decay_beyond_the_catchment_is_refused():
     od, demand, supply = _tiny()
     with pytest.raises(UnknownDecayError):
         balanced_fca(od, demand, supply, catchment_minutes=20, decay=step_decay({30: 1.0}))
+
+
+def test_categorical_and_missing_ids():
+    od, demand, supply = _tiny()
+    plain = balanced_fca(od, demand, supply, catchment_minutes=30)
+    coded = od.astype({"origin_id": "category", "site_id": "category"})
+    got = balanced_fca(coded, demand, supply, catchment_minutes=30)
+    pd.testing.assert_series_equal(got.access, plain.access)
+    # a category unknown to the demand index, and a missing id, are both reported
+    bad = _od([("a", "h", 1.0), ("zz", "h", 2.0), (None, "k", 3.0)])
+    for frame in (bad, bad.astype({"origin_id": "category"})):
+        with pytest.raises(InputValidationError) as err:
+            balanced_fca(frame, demand, supply)
+        assert "2 rows with an id not in the demand index" in str(err.value)
+        assert "rows 1, 2" in str(err.value)
