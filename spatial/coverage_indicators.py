@@ -146,8 +146,16 @@ def _runs(values: np.ndarray) -> np.ndarray:
 
 
 def _nearest(od, area_ids: pd.Index, problems: ProblemCollector, *, site_ids=None):
-    """Minutes to the nearest site for every area id (inf where none); None if problems."""
-    minutes = _od_minutes(od, problems)
+    """Minutes to the nearest site for every area id (inf where none); None if problems.
+
+    Float minutes over the whole table are checked through the per-origin
+    minima (NaN propagates through ``np.minimum``; a negative minute makes its
+    origin's minimum negative), so the common case reads the minutes once.
+    """
+    if not check_od_frame(od, problems):
+        return None
+    fast = site_ids is None and od["minutes"].dtype.kind == "f"
+    minutes = od["minutes"].to_numpy() if fast else _od_minutes(od, problems)
     if minutes is None:
         return None
     origins = od["origin_id"].to_numpy()
@@ -155,6 +163,9 @@ def _nearest(od, area_ids: pd.Index, problems: ProblemCollector, *, site_ids=Non
         keep = od["site_id"].isin(pd.Index(site_ids)).to_numpy()
         origins, minutes = origins[keep], minutes[keep]
     starts = _runs(origins)
+    run_min = np.minimum.reduceat(minutes, starts) if len(starts) else np.zeros(0)
+    if fast and len(run_min) and not run_min.min() >= 0:  # NaN or negative minutes
+        _od_minutes(od, problems)  # records them, row by row
     run_codes = area_ids.get_indexer(origins[starts])
     unknown = run_codes < 0
     if unknown.any():
@@ -169,7 +180,6 @@ def _nearest(od, area_ids: pd.Index, problems: ProblemCollector, *, site_ids=Non
         return None
     nearest = np.full(len(area_ids), np.inf)
     if len(starts):
-        run_min = np.minimum.reduceat(minutes, starts)
         if len(np.unique(run_codes)) == len(run_codes):  # grouped by origin: one run each
             nearest[run_codes] = run_min
         else:

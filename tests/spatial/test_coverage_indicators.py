@@ -238,3 +238,12 @@ def test_zones_must_cover_every_area():
 def test_not_an_od_table():
     with pytest.raises(InputValidationError, match="DataFrame"):
         population_within([1, 2], POP)
+
+
+def test_nan_or_negative_minutes_inside_a_run_are_found():
+    od = _od([("a", "x", 3.0), ("a", "y", np.nan), ("b", "x", 4.0), ("b", "y", -0.5)])
+    with pytest.raises(InputValidationError) as info:
+        nearest_minutes(od, ["a", "b"])
+    text = str(info.value)
+    assert "row 1: 1 value(s) missing (NaN)" in text
+    assert "row 3: 1 value(s) negative" in text
