@@ -47,6 +47,7 @@ from accessplan.maps.report_sections import (
     districts_section,
     headline_section,
     methods_section,
+    poverty_section,
     site_only_ids,
     supplies_section,
 )
@@ -648,6 +649,7 @@ def write_report(
         + _metrics(comparison, areas, summary)
         + cost_section(summary)
         + supplies_section(summary)
+        + poverty_section(summary, scenario)
         + _chosen(new_sites, summary)
         + districts_section(districts, summary)
         + _ventilators(ventilators, summary)

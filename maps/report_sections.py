@@ -18,6 +18,7 @@ from accessplan.maps.escaping import html_text
 from accessplan.maps.report_format import (
     as_number,
     format_money,
+    format_value,
     get_path,
     id_slug,
     number_cell,
@@ -618,4 +619,70 @@ def supplies_section(summary: Mapping) -> str:
         '<table id="supplies-table"><thead><tr><th>supply</th><th>total</th>'
         "<th>mean access</th><th>Gini</th><th>Theil</th><th>share with zero access</th>"
         "</tr></thead><tbody>\n" + "\n".join(body) + "\n</tbody></table>\n"
+    )
+
+
+# --------------------------------------------------------------------------
+# poverty and inequality of access
+_POVERTY_ROWS = {
+    "palma_ratio": ("Palma ratio (access share of the top 10% / bottom 40%)", "ratio"),
+    "top_10_access_share": ("Share of access held by the top 10%", "share"),
+    "bottom_40_access_share": ("Share of access held by the bottom 40%", "share"),
+    "palma_ratio_by_ordering": ("Palma ratio, people ranked by {ordering}", "ratio"),
+    "concentration_index": ("Concentration index by {ordering}", "ratio"),
+    "concentration_index_se": ("its standard error (Kakwani et al. 1997)", "ratio"),
+    "concentration_index_erreygers": ("Erreygers-corrected concentration index", "ratio"),
+    "fgt0": ("Access poverty headcount (below {line})", "share"),
+    "fgt1": ("Access poverty gap (FGT 1)", "ratio"),
+    "fgt2": ("Access poverty severity (FGT 2)", "ratio"),
+}
+
+
+def poverty_section(summary: Mapping, scenario: Mapping | None = None) -> str:
+    """Palma, concentration index and FGT access poverty (``summary["poverty"]``).
+
+    One state (``{measure: value}``) or before/after (``{measure: {before,
+    after, change}}``). Ids: ``poverty-<measure>-<column>``.
+    """
+    poverty = summary.get("poverty")
+    if not isinstance(poverty, Mapping) or not poverty:
+        return ""
+    ordering = get_path(scenario or {}, "inequity", "ordering") or "the ordering column"
+    line = as_number(get_path(scenario or {}, "inequity", "poverty_line"))
+    scale = access_scale(summary)
+    line_text = "the poverty line" if line is None else format_value(line * scale, "access")
+    plan = any(isinstance(v, Mapping) for v in poverty.values())
+    head = "<th>before</th><th>after</th><th>change</th>" if plan else "<th>value</th>"
+    rows = []
+    for key, value in poverty.items():
+        label, kind = _POVERTY_ROWS.get(key, (key, "ratio"))
+        label = label.format(ordering=ordering, line=line_text)
+        slug = id_slug(key)
+        if plan and isinstance(value, Mapping):
+            change_kind = "pp" if kind == "share" else kind
+            cells = (
+                number_cell(as_number(value.get("before")), kind, f"poverty-{slug}-before")
+                + number_cell(as_number(value.get("after")), kind, f"poverty-{slug}-after")
+                + number_cell(
+                    as_number(value.get("change")),
+                    change_kind,
+                    f"poverty-{slug}-change",
+                    signed=True,
+                )
+            )
+        else:
+            cells = number_cell(as_number(value), kind, f"poverty-{slug}-value")
+        rows.append(f"<tr><th>{html_text(label)}</th>{cells}</tr>")
+    note = (
+        "A Palma ratio above 1 means the best-served 10% hold more access than the worst-served "
+        "40%; a concentration index above 0 means access rises with the ordering variable. "
+        "FGT measures count people below the access poverty line (headcount), how far below "
+        "on average (gap) and with more weight on the farthest (severity)."
+    )
+    return (
+        '<h2 id="poverty">Poverty and concentration of access</h2>\n'
+        f'<p class="muted">{html_text(note)}</p>\n'
+        f'<table id="poverty-table"><thead><tr><th>measure</th>{head}</tr></thead><tbody>\n'
+        + "\n".join(rows)
+        + "\n</tbody></table>\n"
     )

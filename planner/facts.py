@@ -35,6 +35,7 @@ __all__ = [
     "demand_facts",
     "newly_covered",
     "plan_facts",
+    "poverty_facts",
     "run_facts",
     "units_are_ventilators",
 ]
@@ -210,3 +211,59 @@ def plan_facts(run) -> dict[str, Any]:
         "uniqueness": _as_dict(getattr(result, "uniqueness", None))
         or {"unique": None, "text": "not checked"},
     }
+
+
+def _rated_frame(areas: pd.DataFrame, columns) -> pd.DataFrame:
+    """The areas every given access column rates (NaN = not rated: left out)."""
+    keep = np.ones(len(areas), dtype=bool)
+    for column in columns:
+        keep &= areas[column].notna().to_numpy()
+    return areas.loc[keep]
+
+
+def _ordering(scenario: Scenario, areas: pd.DataFrame):
+    if "ordering" not in areas.columns:
+        return None
+    column = scenario.areas.columns.get("ordering", "ordering")
+    return areas["ordering"].rename(column).reset_index(drop=True)
+
+
+def poverty_facts(scenario: Scenario, areas: pd.DataFrame) -> pd.DataFrame:
+    """Palma, concentration index (with ``ordering``) and FGT (with a poverty line).
+
+    Parameters
+    ----------
+    scenario : Scenario
+        ``[inequity] poverty_line`` and ``ordering`` (an ``[areas]`` column).
+    areas : DataFrame
+        An areas frame with ``population`` and either ``access`` (one state)
+        or ``access_before`` and ``access_after`` (a plan).
+
+    Returns
+    -------
+    DataFrame
+        Indexed by measure: ``value`` (one state) or ``before``, ``after``,
+        ``change`` (:func:`accessplan.spatial.poverty.compare_poverty`), over the
+        areas the inequity measures rate.
+    """
+    from accessplan.spatial.poverty import compare_poverty, poverty_summary
+
+    source = scenario.areas.label if scenario.areas is not None else None
+    options = {"poverty_line": scenario.poverty_line, "source": source}
+    if "access_before" in areas.columns:
+        rated = _rated_frame(areas, ("access_before", "access_after"))
+        return compare_poverty(
+            rated["access_before"].reset_index(drop=True),
+            rated["access_after"].reset_index(drop=True),
+            rated["population"].reset_index(drop=True),
+            ordering=_ordering(scenario, rated),
+            **options,
+        )
+    rated = _rated_frame(areas, ("access",))
+    values = poverty_summary(
+        rated["access"].reset_index(drop=True),
+        rated["population"].reset_index(drop=True),
+        ordering=_ordering(scenario, rated),
+        **options,
+    )
+    return pd.DataFrame({"value": values}).rename_axis("measure")

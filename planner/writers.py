@@ -12,7 +12,13 @@ from typing import Any
 
 import pandas as pd
 
-from accessplan.planner.facts import access_facts, demand_facts, plan_facts, run_facts
+from accessplan.planner.facts import (
+    access_facts,
+    demand_facts,
+    plan_facts,
+    poverty_facts,
+    run_facts,
+)
 from accessplan.planner.inputs import source_attributes
 from accessplan.planner.output import atomic_output_dir, write_json
 from accessplan.planner.plan import PlanRun
@@ -140,9 +146,13 @@ def write_access_files(run: AccessRun, folder: Path) -> dict[str, Any]:
     run.travel.od.to_csv(folder / "travel_times.csv", index=False)
     if run.by_supply:
         supply_table(run).to_csv(folder / "inequity_by_supply.csv")
+    poverty = poverty_facts(run.scenario, areas)
+    poverty.to_csv(folder / "poverty.csv")
     write_json(folder / "scenario.json", run.scenario.resolved())
     write_json(folder / "quality.json", {"items": list(run.quality)})
-    return access_summary(run)
+    summary = access_summary(run)
+    summary["poverty"] = poverty["value"].to_dict()
+    return summary
 
 
 def write_access_outputs(run: AccessRun, out_dir: str | Path) -> Path:
@@ -201,6 +211,9 @@ def write_plan_files(run: PlanRun, folder: Path) -> dict[str, Any]:
     candidates.drop(columns="geometry").to_csv(folder / "candidates.csv", index=False)
     areas.drop(columns="geometry").to_csv(folder / "areas_plan.csv", index=False)
     run.comparison.to_csv(folder / "inequity_before_after.csv")
+    poverty = poverty_facts(run.before.scenario, areas)
+    poverty.to_csv(folder / "poverty_before_after.csv")
+    summary["poverty"] = poverty.to_dict(orient="index")
     if run.before.by_supply:
         supply_table(run.before).to_csv(folder / "inequity_by_supply.csv")
     run.before.travel.od.to_csv(folder / "travel_times.csv", index=False)

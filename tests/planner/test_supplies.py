@@ -98,3 +98,34 @@ def test_the_report_shows_access_by_supply(tiny):
     assert value == pytest.approx(7.0 / POP * scale)
     total = float(html.split('id="supply-ventilators-total" data-value="')[1].split('"')[0])
     assert total == 7.0
+
+
+def test_poverty_and_concentration_reach_the_report(tiny):
+    """Tiny with a 2.5-minute catchment: three cells reach no hospital (access 0)."""
+    tiny.save_candidates()
+    tiny.sections["access"] = {"method": "2sfca", "catchment_minutes": 2.5}
+    tiny.sections["location"] = {"objective": "coverage", "budget": 1000.0}
+    tiny.sections["areas"]["ordering"] = "Over65"  # any numeric column: an income stand-in
+    tiny.sections["inequity"] = {"poverty_line": 0.005}
+    assert main(["plan", str(tiny.write()), "-q"]) == 0
+    table = pd.read_csv(tiny.out / "poverty_before_after.csv", index_col="measure")
+    areas = pd.read_csv(tiny.out / "areas_plan.csv")
+    # FGT0 before = population share below the line, by hand from the areas table
+    below = areas["access_before"] < 0.005
+    assert table.loc["fgt0", "before"] == pytest.approx(
+        areas.loc[below, "population"].sum() / areas["population"].sum()
+    )
+    assert "concentration_index" in table.index
+    html = (tiny.out / "report.html").read_text(encoding="utf-8")
+    shown = float(html.split('id="poverty-fgt0-before" data-value="')[1].split('"')[0])
+    assert shown == pytest.approx(table.loc["fgt0", "before"])
+    assert "Concentration index by Over65" in html
+    summary = _summary(tiny)["poverty"]
+    assert summary["fgt0"]["after"] == pytest.approx(table.loc["fgt0", "after"])
+
+
+def test_a_poverty_line_outside_access_is_refused(tiny, capsys):
+    tiny.sections["inequity"] = {"poverty_line": 5.0}
+    assert main(["access", str(tiny.write()), "-q"]) == 2
+    assert "outside the range of access" in capsys.readouterr().err
+    assert not tiny.out.exists()
