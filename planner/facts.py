@@ -32,6 +32,7 @@ from accessplan.planner.scenario import Scenario, decay_spec_json
 
 __all__ = [
     "access_facts",
+    "coverage_facts",
     "demand_facts",
     "newly_covered",
     "plan_facts",
@@ -267,3 +268,88 @@ def poverty_facts(scenario: Scenario, areas: pd.DataFrame) -> pd.DataFrame:
         **options,
     )
     return pd.DataFrame({"value": values}).rename_axis("measure")
+
+
+def coverage_facts(
+    scenario: Scenario,
+    od: pd.DataFrame,
+    population: pd.Series,
+    *,
+    bound_minutes: float,
+    before_ids,
+    after_ids=None,
+    groups: pd.Series | None = None,
+) -> dict[str, Any]:
+    """Coverage indicators (population within thresholds of the nearest facility), per zone too.
+
+    Parameters
+    ----------
+    scenario : Scenario
+        ``[access] thresholds_minutes``; without it the default thresholds
+        (15, 30, 60, 120) up to ``bound_minutes`` (larger ones are listed as
+        not computed: the travel times stop at the bound).
+    od : DataFrame
+        Travel times up to ``bound_minutes`` (existing and, for a plan, candidate sites).
+    population : Series
+        People by area id.
+    bound_minutes : float
+        How far the travel times reach.
+    before_ids, after_ids : iterable
+        The facilities before (and after) the plan.
+    groups : Series, optional
+        District of each area (the ``group`` column): zonal statistics.
+
+    Returns
+    -------
+    dict
+        ``table`` (DataFrame by threshold: population and share within, before
+        and after), ``zonal`` (DataFrame or None), ``summary`` (JSON-ready) and
+        ``curve`` (DataFrame: the cumulative coverage curve in 1-minute steps).
+    """
+    from accessplan.planner.scenario import DEFAULT_THRESHOLDS
+    from accessplan.spatial.coverage_indicators import (
+        coverage_curve,
+        population_within,
+        zonal_coverage,
+    )
+
+    given = scenario.thresholds_minutes
+    thresholds = given or tuple(t for t in DEFAULT_THRESHOLDS if t <= bound_minutes)
+    beyond = [] if given else [t for t in DEFAULT_THRESHOLDS if t > bound_minutes]
+    if not thresholds:
+        thresholds = (float(bound_minutes),)
+    states = {"before": list(before_ids)}
+    if after_ids is not None:
+        states["after"] = list(after_ids)
+    columns, zonal, curve = {}, {}, {}
+    for state, ids in states.items():
+        within = population_within(od, population, thresholds_minutes=thresholds, site_ids=ids)
+        columns[f"population_{state}"] = within["population_within"]
+        columns[f"share_{state}"] = within["share_within"]
+        curve[f"share_{state}"] = coverage_curve(
+            od, population, max_minutes=bound_minutes, site_ids=ids
+        )["share_within"]
+        if groups is not None:
+            zonal[state] = zonal_coverage(
+                od, population, groups, thresholds_minutes=thresholds, site_ids=ids
+            )
+    table = pd.DataFrame(columns).rename_axis("threshold_minutes")
+    zonal_table = None
+    if zonal:
+        zonal_table = pd.concat(zonal, names=["state"]) if len(zonal) > 1 else zonal["before"]
+    summary = {
+        "thresholds_minutes": [float(t) for t in thresholds],
+        "not_computed_minutes": beyond,
+        "bound_minutes": float(bound_minutes),
+        "population_total": float(population.sum()),
+        **{
+            column: {f"{t:g}": float(v) for t, v in table[column].items()}
+            for column in table.columns
+        },
+    }
+    return {
+        "table": table,
+        "zonal": zonal_table,
+        "summary": summary,
+        "curve": pd.DataFrame(curve).rename_axis("minutes"),
+    }

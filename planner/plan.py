@@ -396,7 +396,7 @@ def run_plan(scenario: Scenario, *, progress: bool = True, log: Log = quiet) -> 
         )
     spec = scenario.location
     location_catchment = spec.catchment_minutes or scenario.catchment_minutes
-    bound = max(scenario.catchment_minutes, location_catchment)
+    bound = scenario.routing_minutes  # the catchments, and coverage thresholds when given
     prepared = prepare_plan(scenario, bound_minutes=bound, progress=progress, log=log)
     inputs, router, candidates = prepared.inputs, prepared.router, prepared.candidates
     travel = prepared.travel

@@ -89,6 +89,9 @@ class AccessRun:
     rated: Any = None  # pandas.Series of bool by area id: areas the measures count
     #: further supplies (``[access] supplies``): name -> (AccessResult, inequity dict)
     by_supply: dict = dataclasses.field(default_factory=dict)
+    #: travel times up to the routing bound (coverage thresholds beyond the catchment);
+    #: None when it is ``travel``
+    travel_all: Any = None
 
     def areas_frame(self) -> gpd.GeoDataFrame:
         """Areas with their access score, flags and nearest site time.
@@ -341,12 +344,16 @@ def run_access(scenario: Scenario, *, progress: bool = True, log: Log = quiet) -
     """
     inputs = load_inputs(scenario, log=log)
     router = Router(scenario, inputs, progress=progress, log=log)
-    travel = router.travel_times(
+    bound = max(scenario.catchment_minutes, *(scenario.thresholds_minutes or ()))
+    travel_all = router.travel_times(
         inputs.facilities,
-        max_minutes=scenario.catchment_minutes,
+        max_minutes=bound,
         sites_label=scenario.facilities.label,
     )
-    log(f"{len(travel.od):,} area-site pairs within {scenario.catchment_minutes:g} minutes")
+    log(f"{len(travel_all.od):,} area-site pairs within {bound:g} minutes")
+    travel = travel_all
+    if bound > scenario.catchment_minutes:  # coverage thresholds beyond the catchment
+        travel = subset_travel(travel_all, inputs.facilities["site_id"], scenario.catchment_minutes)
     supply = inputs.facilities.set_index("site_id")["capacity"]
     access = access_scores_for(scenario, inputs, travel, supply)
     areas, rated = rated_mask(inputs, access)
@@ -363,6 +370,7 @@ def run_access(scenario: Scenario, *, progress: bool = True, log: Log = quiet) -
         ),
         quality=data_quality(scenario, inputs, travel, access, router.network_report),
         rated=rated,
+        travel_all=travel_all,
     )
     log(
         f"access ({scenario.access_method}): Gini {run.inequity['gini']:.3f}, "

@@ -53,6 +53,7 @@ import math
 import tomllib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -143,6 +144,7 @@ SCHEMA: dict[str, dict[str, Any]] = {
         "decay": (str, dict),
         "normalize": bool,
         "supplies": object,
+        "thresholds_minutes": object,
     },
     "location": {
         "objective": str,
@@ -231,11 +233,24 @@ class Scenario:
     catchment_km: float | None = None
     #: further supplies scored beside ``capacity`` (facility columns: beds, icu_beds, ventilators)
     supplies: tuple = ()
+    #: coverage thresholds given in [access] (travel times then reach the largest); None: the
+    #: default thresholds (15, 30, 60, 120) up to the travel-time bound
+    thresholds_minutes: tuple | None = None
     #: the access poverty line of the FGT measures (raw access units), when given
     poverty_line: float | None = None
     #: ``{"aggregate": k, "aggregate_m": m}`` when the areas are a population raster
     areas_raster: Mapping[str, Any] | None = None
     sweep: SweepSpec | None = None
+
+    @property
+    def routing_minutes(self) -> float:
+        """How far travel times are computed: the catchments used and the coverage thresholds."""
+        bound = self.catchment_minutes
+        if self.location is not None and self.location.catchment_minutes:
+            bound = max(bound, self.location.catchment_minutes)
+        if self.thresholds_minutes:
+            bound = max(bound, max(self.thresholds_minutes))
+        return float(bound)
 
     def effective_decay(self):
         """The decay the access model uses: the scenario's, or the method's default."""
@@ -286,6 +301,9 @@ class Scenario:
             "candidates": layer(self.candidates),
             "network": network,
             "access": {
+                "thresholds_minutes": None
+                if self.thresholds_minutes is None
+                else list(self.thresholds_minutes),
                 "supplies": list(self.supplies),
                 "catchment_km": self.catchment_km,
                 "method": self.access_method,
@@ -471,6 +489,7 @@ def parse_scenario(data: Mapping[str, Any], *, source: str | Path) -> Scenario:
     if km is not None:
         catchment = _catchment_from_km(km, access, data.get("network", {}), add)
     supplies = _supplies(access.get("supplies"), data.get("facilities", {}), add)
+    thresholds = _thresholds(access.get("thresholds_minutes"), add)
     decay = access.get("decay")
     if decay is not None:
         from accessplan.spatial.decay import make_decay
@@ -526,6 +545,7 @@ def parse_scenario(data: Mapping[str, Any], *, source: str | Path) -> Scenario:
         catchment_minutes=float(catchment),
         catchment_km=None if km is None else float(km),
         supplies=supplies,
+        thresholds_minutes=thresholds,
         poverty_line=None if line is None else float(line),
         areas_raster=None if raster is None else raster[1],
         decay=decay,
@@ -560,6 +580,36 @@ def _raster(body, base: Path, add):
         add(f"must be a positive number of metres, got {metres!r}", "areas.aggregate_m")
     spec = LayerSpec(path=resolve_path(base, body["raster"]), id="area_id", crs=body.get("crs"))
     return spec, {"aggregate": k, "aggregate_m": metres}
+
+
+#: the coverage thresholds reported when [access] thresholds_minutes is not given
+DEFAULT_THRESHOLDS = (15.0, 30.0, 60.0, 120.0)
+
+
+def _thresholds(value, add) -> tuple | None:
+    """``[access] thresholds_minutes``: positive, strictly increasing minutes."""
+    if value is None:
+        return None
+    ok = (
+        isinstance(value, list)
+        and value
+        and all(isinstance(v, NUMBER) and not isinstance(v, bool) for v in value)
+    )
+    if not ok:
+        add(
+            f"must be a list of minutes such as [15, 30, 60], got {value!r}",
+            "access.thresholds_minutes",
+        )
+        return None
+    if any(not (math.isfinite(v) and v > 0) for v in value) or any(
+        b <= a for a, b in pairwise(value)
+    ):
+        add(
+            f"must be positive and strictly increasing, got {value!r}",
+            "access.thresholds_minutes",
+        )
+        return None
+    return tuple(float(v) for v in value)
 
 
 #: the facility columns that can be scored as further supplies

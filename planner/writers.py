@@ -14,6 +14,7 @@ import pandas as pd
 
 from accessplan.planner.facts import (
     access_facts,
+    coverage_facts,
     demand_facts,
     plan_facts,
     poverty_facts,
@@ -33,6 +34,35 @@ __all__ = [
     "write_plan_outputs",
     "write_size_outputs",
 ]
+
+
+def _groups(inputs):
+    """The district of each area (``group``), or None."""
+    if "group" not in inputs.areas.columns:
+        return None
+    return inputs.areas.set_index("area_id")["group"]
+
+
+def _write_coverage(coverage: dict, folder: Path, *, areas_layer) -> None:
+    """``coverage.csv``, ``coverage_curve.csv``, ``zonal_coverage.csv`` and a ``zones`` layer."""
+    coverage["table"].to_csv(folder / "coverage.csv")
+    coverage["curve"].to_csv(folder / "coverage_curve.csv")
+    zonal = coverage["zonal"]
+    if zonal is None:
+        return
+    zonal.to_csv(folder / "zonal_coverage.csv")
+    areas, gpkg = areas_layer
+    from accessplan.maps.context import district_boundaries
+
+    zones = district_boundaries(areas, group="group")
+    planned = "state" in zonal.index.names
+    flat = zonal.xs("before", level="state") if planned else zonal
+    flat = flat.drop(columns=["row"], errors="ignore")
+    if planned:
+        after = zonal.xs("after", level="state").drop(columns=["row"], errors="ignore")
+        flat = flat.join(after.add_suffix("_after"))
+    layer = zones.merge(flat, left_on="name", right_index=True, how="left")
+    layer.to_file(folder / gpkg, layer="zones", engine="pyogrio")
 
 
 def _vector_areas(scenario):
@@ -148,10 +178,21 @@ def write_access_files(run: AccessRun, folder: Path) -> dict[str, Any]:
         supply_table(run).to_csv(folder / "inequity_by_supply.csv")
     poverty = poverty_facts(run.scenario, areas)
     poverty.to_csv(folder / "poverty.csv")
+    travel = run.travel_all if run.travel_all is not None else run.travel
+    coverage = coverage_facts(
+        run.scenario,
+        travel.od,
+        run.inputs.areas.set_index("area_id")["population"],
+        bound_minutes=travel.max_minutes,
+        before_ids=run.inputs.facilities["site_id"],
+        groups=_groups(run.inputs),
+    )
+    _write_coverage(coverage, folder, areas_layer=(areas, "access.gpkg"))
     write_json(folder / "scenario.json", run.scenario.resolved())
     write_json(folder / "quality.json", {"items": list(run.quality)})
     summary = access_summary(run)
     summary["poverty"] = poverty["value"].to_dict()
+    summary["coverage"] = coverage["summary"]
     return summary
 
 
@@ -214,6 +255,18 @@ def write_plan_files(run: PlanRun, folder: Path) -> dict[str, Any]:
     poverty = poverty_facts(run.before.scenario, areas)
     poverty.to_csv(folder / "poverty_before_after.csv")
     summary["poverty"] = poverty.to_dict(orient="index")
+    inputs = run.before.inputs
+    coverage = coverage_facts(
+        run.before.scenario,
+        run.travel_all.od,
+        inputs.areas.set_index("area_id")["population"],
+        bound_minutes=run.travel_all.max_minutes,
+        before_ids=inputs.facilities["site_id"],
+        after_ids=list(run.supply_after.index),
+        groups=_groups(inputs),
+    )
+    _write_coverage(coverage, folder, areas_layer=(areas, "plan.gpkg"))
+    summary["coverage"] = coverage["summary"]
     if run.before.by_supply:
         supply_table(run.before).to_csv(folder / "inequity_by_supply.csv")
     run.before.travel.od.to_csv(folder / "travel_times.csv", index=False)
