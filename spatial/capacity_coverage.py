@@ -178,8 +178,8 @@ def _od_arrays(od, population, capacity, problems):
     if problems:
         return None
     keys = rows.astype(np.int64) * max(len(capacity), 1) + cols
-    repeated = pd.Series(keys).duplicated(keep=False).to_numpy()
-    if repeated.any():
+    if _has_repeats(keys, len(population) * max(len(capacity), 1)):
+        repeated = pd.Series(keys).duplicated(keep=False).to_numpy()
         problems.add(
             f"{int(repeated.sum())} row(s) repeating an (origin_id, site_id) pair",
             source="OD table",
@@ -187,6 +187,18 @@ def _od_arrays(od, population, capacity, problems):
         )
         return None
     return rows, cols, minutes
+
+
+def _has_repeats(keys: np.ndarray, cells: int) -> bool:
+    """Whether a pair key repeats: a bitmap of the areas x facilities grid, or a sort if huge."""
+    if len(keys) < 2:
+        return False
+    if cells <= max(1 << 26, 8 * len(keys)):
+        seen = np.zeros(cells, dtype=bool)
+        seen[keys] = True
+        return int(np.count_nonzero(seen)) != len(keys)
+    ordered = np.sort(keys)
+    return bool((ordered[1:] == ordered[:-1]).any())
 
 
 def _check_capacity(capacity, people_per_unit, problems) -> np.ndarray | None:
@@ -328,7 +340,9 @@ def capacity_coverage(
     keep = minutes <= limit
     rows, cols, minutes = rows[keep], cols[keep], minutes[keep]
     ring = minutes if ring_minutes is None else np.floor(minutes / float(ring_minutes))
-    by_site = np.lexsort((ring, cols))
+    # group the rows by facility once (a stable integer sort); each facility's
+    # rows are put in ring order when its turn comes
+    by_site = np.argsort(cols, kind="stable")
     rows, cols, minutes, ring = rows[by_site], cols[by_site], minutes[by_site], ring[by_site]
     bounds = np.searchsorted(cols, np.arange(n_sites + 1))
 
@@ -342,6 +356,10 @@ def capacity_coverage(
         lo, hi = bounds[j], bounds[j + 1]
         if hi == lo:
             continue
+        nearest_first = np.argsort(ring[lo:hi], kind="stable") + lo
+        rows[lo:hi] = rows[nearest_first]
+        minutes[lo:hi] = minutes[nearest_first]
+        ring[lo:hi] = ring[nearest_first]
         areas = rows[lo:hi]
         res = residual[areas]
         k = ring[lo:hi]

@@ -159,6 +159,7 @@ def test_brute_force_and_conservation_on_random_instances(seed):
     max_minutes = float(rng.choice([6.0, 9.0, 20.0]))
     ring = None if seed % 2 else 2.0
     descending = bool(seed % 3)
+    before = od.copy()
     res = capacity_coverage(
         od,
         pop,
@@ -184,6 +185,7 @@ def test_brute_force_and_conservation_on_random_instances(seed):
         res.covered_population[sites], [covered[s] for s in sites], atol=1e-9
     )
     np.testing.assert_array_equal(res.catchment_radius_minutes[sites], [radius[s] for s in sites])
+    pd.testing.assert_frame_equal(od, before)  # the input is left alone
     # conservation
     assert (res.covered_population <= cap + 1e-9).all()
     assert (res.uncovered_population >= 0).all()
