@@ -43,6 +43,7 @@ from accessplan.maps.report_format import (
 from accessplan.maps.report_sections import (
     access_scale,
     cost_section,
+    coverage_section,
     demand_label,
     districts_section,
     headline_section,
@@ -652,6 +653,7 @@ def write_report(
         + poverty_section(summary, scenario)
         + _chosen(new_sites, summary)
         + districts_section(districts, summary)
+        + coverage_section(summary)
         + _ventilators(ventilators, summary)
         + figures_html
         + embed_maps(maps)

@@ -686,3 +686,85 @@ def poverty_section(summary: Mapping, scenario: Mapping | None = None) -> str:
         + "\n".join(rows)
         + "\n</tbody></table>\n"
     )
+
+
+# --------------------------------------------------------------------------
+# coverage indicators
+def coverage_section(summary: Mapping) -> str:
+    """Population within each threshold of the nearest facility, before (and after).
+
+    Reads ``summary["coverage"]`` (:func:`accessplan.planner.facts.coverage_facts`):
+    one row per threshold; then the median time to the nearest facility and the
+    share within each threshold per district. Ids: ``coverage-<t>-<column>``,
+    ``zone-<state>-<zone>-<column>``.
+    """
+    coverage = summary.get("coverage")
+    if not isinstance(coverage, Mapping) or not coverage.get("thresholds_minutes"):
+        return ""
+    planned = isinstance(coverage.get("population_after"), Mapping)
+    states = ("before", "after") if planned else ("before",)
+    head = "".join(f"<th>population {s}</th><th>share {s}</th>" for s in states) + (
+        "<th>change</th>" if planned else ""
+    )
+    rows = []
+    for t in coverage["thresholds_minutes"]:
+        key = f"{float(t):g}"
+        cells = ""
+        for state in states:
+            cells += number_cell(
+                as_number(coverage[f"population_{state}"].get(key)),
+                "int",
+                f"coverage-{id_slug(key)}-population_{state}",
+            ) + number_cell(
+                as_number(coverage[f"share_{state}"].get(key)),
+                "share",
+                f"coverage-{id_slug(key)}-share_{state}",
+            )
+        if planned:
+            before = as_number(coverage["share_before"].get(key))
+            after = as_number(coverage["share_after"].get(key))
+            change = None if before is None or after is None else after - before
+            cells += number_cell(change, "pp", f"coverage-{id_slug(key)}-change", signed=True)
+        rows.append(f"<tr><th>within {html_text(key)} min</th>{cells}</tr>")
+    missing = coverage.get("not_computed_minutes") or []
+    note = (
+        f" Thresholds beyond the {float(coverage['bound_minutes']):g}-minute travel-time bound "
+        f"({', '.join(f'{float(m):g}' for m in missing)} min) are not computed: add them to "
+        "[access] thresholds_minutes to extend the travel times."
+        if missing
+        else ""
+    )
+    parts = [
+        '<h2 id="coverage">Coverage: people within reach of the nearest facility</h2>',
+        f'<p class="muted">Population (all people) whose nearest facility is within each '
+        f"travel time.{html_text(note)}</p>",
+        f'<table id="coverage-table"><thead><tr><th>travel time</th>{head}</tr></thead>'
+        "<tbody>\n" + "\n".join(rows) + "\n</tbody></table>",
+    ]
+    zones = coverage.get("zones")
+    if isinstance(zones, list) and zones:
+        thresholds = [f"{float(t):g}" for t in coverage["thresholds_minutes"]]
+        zhead = "".join(f"<th>within {html_text(t)} min</th>" for t in thresholds)
+        zrows = []
+        for row in zones:
+            if not isinstance(row, Mapping):
+                continue
+            state = str(row.get("state", "before"))
+            zone = str(row.get("zone", ""))
+            slug = f"zone-{id_slug(state)}-{id_slug(zone)}"
+            cells = number_cell(as_number(row.get("population")), "int", f"{slug}-population")
+            for t in thresholds:
+                cells += number_cell(
+                    as_number(row.get(f"share_within_{t}min")), "share", f"{slug}-within_{t}"
+                )
+            cells += number_cell(
+                as_number(row.get("median_minutes_nearest")), "general", f"{slug}-median"
+            )
+            zrows.append(f"<tr><th>{html_text(zone)}</th><td>{html_text(state)}</td>{cells}</tr>")
+        parts.append(
+            '<h3 id="coverage-zones">By district</h3>'
+            '<table id="coverage-zones-table"><thead><tr><th>district</th><th>plan</th>'
+            f"<th>population</th>{zhead}<th>median minutes to the nearest</th></tr></thead>"
+            "<tbody>\n" + "\n".join(zrows) + "\n</tbody></table>"
+        )
+    return "\n".join(parts) + "\n"

@@ -347,6 +347,8 @@ def coverage_facts(
             for column in table.columns
         },
     }
+    if zonal_table is not None:
+        summary["zones"] = zonal_table.reset_index().to_dict(orient="records")
     return {
         "table": table,
         "zonal": zonal_table,

@@ -344,7 +344,7 @@ def run_access(scenario: Scenario, *, progress: bool = True, log: Log = quiet) -
     """
     inputs = load_inputs(scenario, log=log)
     router = Router(scenario, inputs, progress=progress, log=log)
-    bound = max(scenario.catchment_minutes, *(scenario.thresholds_minutes or ()))
+    bound = max((scenario.catchment_minutes, *(scenario.thresholds_minutes or ())))
     travel_all = router.travel_times(
         inputs.facilities,
         max_minutes=bound,

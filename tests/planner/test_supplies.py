@@ -129,3 +129,32 @@ def test_a_poverty_line_outside_access_is_refused(tiny, capsys):
     assert main(["access", str(tiny.write()), "-q"]) == 2
     assert "outside the range of access" in capsys.readouterr().err
     assert not tiny.out.exists()
+
+
+def test_coverage_indicators_by_hand(tiny):
+    """Nearest minutes: 0 in the hospitals' cells, 2 beside them, 2.83 in the middle cell and
+    4 in the corners (2,0) and (0,2); the plan opens C1 and C2 in those corners."""
+    tiny.save_candidates()
+    tiny.sections["access"] = {
+        "method": "2sfca",
+        "catchment_minutes": 2.5,
+        "thresholds_minutes": [2.1, 3, 5],
+    }
+    tiny.sections["location"] = {"objective": "coverage", "budget": 1000.0}
+    tiny.sections["areas"]["group"] = "Over65"  # ten-fold population: nine one-cell districts
+    assert main(["plan", str(tiny.write()), "-q"]) == 0
+    table = pd.read_csv(tiny.out / "coverage.csv", index_col="threshold_minutes")
+    # within 2.1 min: cells 0, 1, 3 (H1) and 5, 7, 8 (H2) = 100+200+400+600+800+900
+    assert table.loc[2.1, "population_before"] == 3000.0
+    assert table.loc[3.0, "population_before"] == 3500.0  # + the middle cell (500) at 2.83
+    assert table.loc[5.0, "population_before"] == POP
+    # the new sites in the corners (cells 2 and 6: 300 + 700) are 0 minutes away
+    assert table.loc[2.1, "population_after"] == 4000.0
+    assert table.loc[2.1, "share_after"] == pytest.approx(4000.0 / POP)
+    summary = _summary(tiny)["coverage"]
+    assert summary["bound_minutes"] == 5.0 and summary["not_computed_minutes"] == []
+    zonal = pd.read_csv(tiny.out / "zonal_coverage.csv")
+    middle = zonal[(zonal["state"] == "before") & (zonal["zone"] == "50.0")]
+    assert middle["median_minutes_nearest"].iloc[0] == pytest.approx(2 * 2**0.5)
+    html = (tiny.out / "report.html").read_text(encoding="utf-8")
+    assert 'id="coverage-table"' in html
