@@ -18,6 +18,7 @@ from accessplan.spatial.coverage_indicators import (
     population_within,
     zonal_coverage,
 )
+from accessplan.spatial.travel_time import straight_line_travel_times
 
 
 def _od(rows):
@@ -247,3 +248,54 @@ def test_nan_or_negative_minutes_inside_a_run_are_found():
     text = str(info.value)
     assert "row 1: 1 value(s) missing (NaN)" in text
     assert "row 3: 1 value(s) negative" in text
+
+
+def test_helsinki_grid_zones_and_coverage_against_brute_force(shared_data):
+    grid = gpd.read_file(shared_data / "helsinki" / "helsinki_population_grid_2020.gpkg")
+    grid = grid.to_crs("EPSG:3067")
+    grid["id"] = grid["id"].astype(str)
+    cells = grid.set_index("id")
+    points = cells.geometry.representative_point()
+    west, south, east, north = cells.total_bounds
+    split = (west + east) / 2
+    zones = gpd.GeoDataFrame(
+        {"district": ["West", "East"]},
+        geometry=[box(west, south, split, north), box(split, south, east, north)],
+        crs="EPSG:3067",
+    ).to_crs("EPSG:4326")  # the boundary layer in another CRS
+    labels = assign_zones(cells, zones, id="district")
+    assert labels.notna().all()
+    expected_labels = np.where(points.x.to_numpy() <= split, "West", "East")
+    assert labels.tolist() == expected_labels.tolist()
+
+    sites = gpd.GeoDataFrame(
+        {"site": ["h1", "h2"]},
+        geometry=[Point(west + 300, south + 300), Point(east - 200, north - 500)],
+        crs="EPSG:3067",
+    )
+    od = straight_line_travel_times(
+        grid.assign(geometry=grid.geometry.representative_point()),
+        sites,
+        origin_id="id",
+        site_id="site",
+        speed_kph=5,
+        max_minutes=30,
+    ).od
+    population = cells["population"].astype(float)
+    table = zonal_coverage(od, population, labels, thresholds_minutes=[10, 20, 30])
+    assert table.loc[TOTAL_LABEL, "population"] == population.sum()
+    shares = table.loc[TOTAL_LABEL, ["share_within_10min", "share_within_30min"]]
+    assert 0 < shares.iloc[0] < shares.iloc[1]  # not a trivial all-or-nothing instance
+    # brute force: straight-line minutes at 5 km/h to the nearer site, within 30 minutes
+    d = np.hypot(
+        points.x.to_numpy()[:, None] - sites.geometry.x.to_numpy()[None, :],
+        points.y.to_numpy()[:, None] - sites.geometry.y.to_numpy()[None, :],
+    )
+    near = (d / (5000 / 60)).min(axis=1)
+    near[near > 30] = np.inf
+    for zone in ["West", "East"]:
+        members = (labels == zone).to_numpy()
+        assert table.loc[zone, "population"] == population[members].sum()
+        for t in (10, 20, 30):
+            within = population[members & (near <= t)].sum()
+            assert table.loc[zone, f"population_within_{t}min"] == pytest.approx(within)
