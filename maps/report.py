@@ -47,6 +47,7 @@ from accessplan.maps.report_sections import (
     demand_label,
     districts_section,
     headline_section,
+    measures_section,
     methods_section,
     poverty_section,
     site_only_ids,
@@ -654,6 +655,7 @@ def write_report(
         + _chosen(new_sites, summary)
         + districts_section(districts, summary)
         + coverage_section(summary)
+        + measures_section(summary)
         + _ventilators(ventilators, summary)
         + figures_html
         + embed_maps(maps)

@@ -768,3 +768,47 @@ def coverage_section(summary: Mapping) -> str:
             "<tbody>\n" + "\n".join(zrows) + "\n</tbody></table>"
         )
     return "\n".join(parts) + "\n"
+
+
+# --------------------------------------------------------------------------
+# further access measures
+_MEASURE_LABELS = {
+    "bfca": "Balanced FCA (Paez et al. 2019)",
+    "availability_per_capita": "Spatial availability per person (Soukhov et al. 2023)",
+}
+
+
+def measures_section(summary: Mapping) -> str:
+    """The further measures of ``[access] measures``: mean and Gini (before/after)."""
+    measures = summary.get("measures")
+    if not isinstance(measures, Mapping) or not measures:
+        return ""
+    planned = any(isinstance(v, Mapping) and "before" in v for v in measures.values())
+    states = ("before", "after") if planned else (None,)
+    head = "".join(
+        f"<th>mean {s}</th><th>Gini {s}</th>" if s else "<th>mean</th><th>Gini</th>" for s in states
+    )
+    rows = []
+    for column, facts in measures.items():
+        if not isinstance(facts, Mapping):
+            continue
+        if column.startswith("opportunities_within_"):
+            label = f"Cumulative opportunities: supply within {column.rsplit('_', 1)[1]} min"
+        else:
+            label = _MEASURE_LABELS.get(column, column)
+        cells = ""
+        for state in states:
+            values = facts.get(state) if state else facts
+            values = values if isinstance(values, Mapping) else {}
+            tag = f"measure-{id_slug(column)}" + (f"-{state}" if state else "")
+            cells += number_cell(as_number(values.get("mean")), "general", f"{tag}-mean")
+            cells += number_cell(as_number(values.get("gini")), "ratio", f"{tag}-gini")
+        rows.append(f"<tr><th>{html_text(label)}</th>{cells}</tr>")
+    return (
+        '<h2 id="measures">Other access measures</h2>\n'
+        '<p class="muted">Computed from the same travel times, demand and supply; means are '
+        "population-weighted.</p>\n"
+        f'<table id="measures-table"><thead><tr><th>measure</th>{head}</tr></thead><tbody>\n'
+        + "\n".join(rows)
+        + "\n</tbody></table>\n"
+    )

@@ -38,6 +38,7 @@ __all__ = [
     "plan_facts",
     "poverty_facts",
     "run_facts",
+    "thresholds_for",
     "units_are_ventilators",
 ]
 
@@ -270,6 +271,16 @@ def poverty_facts(scenario: Scenario, areas: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame({"value": values}).rename_axis("measure")
 
 
+def thresholds_for(scenario: Scenario, bound_minutes: float) -> tuple:
+    """The coverage thresholds of a run: ``[access] thresholds_minutes``, else the
+    default ones (15, 30, 60, 120) up to the travel-time bound (else the bound)."""
+    from accessplan.planner.scenario import DEFAULT_THRESHOLDS
+
+    if scenario.thresholds_minutes:
+        return tuple(scenario.thresholds_minutes)
+    return tuple(t for t in DEFAULT_THRESHOLDS if t <= bound_minutes) or (float(bound_minutes),)
+
+
 def coverage_facts(
     scenario: Scenario,
     od: pd.DataFrame,
@@ -314,10 +325,8 @@ def coverage_facts(
     )
 
     given = scenario.thresholds_minutes
-    thresholds = given or tuple(t for t in DEFAULT_THRESHOLDS if t <= bound_minutes)
+    thresholds = thresholds_for(scenario, bound_minutes)
     beyond = [] if given else [t for t in DEFAULT_THRESHOLDS if t > bound_minutes]
-    if not thresholds:
-        thresholds = (float(bound_minutes),)
     states = {"before": list(before_ids)}
     if after_ids is not None:
         states["after"] = list(after_ids)

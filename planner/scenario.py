@@ -145,6 +145,7 @@ SCHEMA: dict[str, dict[str, Any]] = {
         "normalize": bool,
         "supplies": object,
         "thresholds_minutes": object,
+        "measures": object,
     },
     "location": {
         "objective": str,
@@ -236,6 +237,8 @@ class Scenario:
     #: coverage thresholds given in [access] (travel times then reach the largest); None: the
     #: default thresholds (15, 30, 60, 120) up to the travel-time bound
     thresholds_minutes: tuple | None = None
+    #: further access measures (``[access] measures``: cumulative, bfca, spatial_availability)
+    measures: tuple = ()
     #: the access poverty line of the FGT measures (raw access units), when given
     poverty_line: float | None = None
     #: ``{"aggregate": k, "aggregate_m": m}`` when the areas are a population raster
@@ -305,6 +308,7 @@ class Scenario:
                 if self.thresholds_minutes is None
                 else list(self.thresholds_minutes),
                 "supplies": list(self.supplies),
+                "measures": list(self.measures),
                 "catchment_km": self.catchment_km,
                 "method": self.access_method,
                 "catchment_minutes": self.catchment_minutes,
@@ -490,6 +494,7 @@ def parse_scenario(data: Mapping[str, Any], *, source: str | Path) -> Scenario:
         catchment = _catchment_from_km(km, access, data.get("network", {}), add)
     supplies = _supplies(access.get("supplies"), data.get("facilities", {}), add)
     thresholds = _thresholds(access.get("thresholds_minutes"), add)
+    measures = _measures(access.get("measures"), add)
     decay = access.get("decay")
     if decay is not None:
         from accessplan.spatial.decay import make_decay
@@ -546,6 +551,7 @@ def parse_scenario(data: Mapping[str, Any], *, source: str | Path) -> Scenario:
         catchment_km=None if km is None else float(km),
         supplies=supplies,
         thresholds_minutes=thresholds,
+        measures=measures,
         poverty_line=None if line is None else float(line),
         areas_raster=None if raster is None else raster[1],
         decay=decay,
@@ -610,6 +616,22 @@ def _thresholds(value, add) -> tuple | None:
         )
         return None
     return tuple(float(v) for v in value)
+
+
+#: the further access measures [access] measures accepts (see accessplan.planner.measures)
+MEASURE_NAMES = ("cumulative", "bfca", "spatial_availability")
+
+
+def _measures(value, add) -> tuple:
+    if value is None:
+        return ()
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        add(f"must be a list such as {list(MEASURE_NAMES)}, got {value!r}", "access.measures")
+        return ()
+    unknown = [v for v in value if v not in MEASURE_NAMES]
+    if unknown:
+        add(f"unknown measure(s) {unknown}; choose among {list(MEASURE_NAMES)}", "access.measures")
+    return tuple(dict.fromkeys(v for v in value if v in MEASURE_NAMES))
 
 
 #: the facility columns that can be scored as further supplies

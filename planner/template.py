@@ -128,6 +128,9 @@ decay = { type = "step", steps = { "20" = 1.0, "40" = 0.68, "60" = 0.22 } }
                               #   the km become minutes at its speed_kph
 # supplies = ["ventilators"]  # also score these facility columns (beds, icu_beds, ventilators,
                               #   each mapped in [facilities]): own access and inequity row
+# thresholds_minutes = [15, 30, 60, 120]  # coverage: people within each time of the nearest
+                              #   facility (default: these, up to the catchments routed)
+# measures = ["cumulative", "bfca", "spatial_availability"]  # further access measures
 
 # ---------------------------------------------------------------------------------------------
 # Location: which candidate sites to open, and how much capacity, under a budget

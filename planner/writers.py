@@ -19,8 +19,10 @@ from accessplan.planner.facts import (
     plan_facts,
     poverty_facts,
     run_facts,
+    thresholds_for,
 )
 from accessplan.planner.inputs import source_attributes
+from accessplan.planner.measures import measure_columns, measure_facts
 from accessplan.planner.output import atomic_output_dir, write_json
 from accessplan.planner.plan import PlanRun
 from accessplan.planner.quality import counts as quality_counts
@@ -34,6 +36,26 @@ __all__ = [
     "write_plan_outputs",
     "write_size_outputs",
 ]
+
+
+def _plan_measures(run: PlanRun, areas):
+    """The further measures before and after the plan: columns ``<measure>_before/_after``."""
+    scenario, inputs, travel = run.before.scenario, run.before.inputs, run.travel_all
+    need = inputs.areas.set_index("area_id")["need"]
+    population = inputs.areas.set_index("area_id")["population"]
+    thresholds = thresholds_for(scenario, travel.max_minutes)
+    facts: dict[str, dict] = {}
+    states = (
+        ("before", inputs.facilities.set_index("site_id")["capacity"]),
+        ("after", run.supply_after),
+    )
+    for state, supply in states:
+        od = travel.od[travel.od["site_id"].isin(set(supply.index))]
+        columns = measure_columns(scenario, od, need, supply, thresholds_minutes=thresholds)
+        for column, value in measure_facts(columns, population).items():
+            facts.setdefault(column, {})[state] = value
+        areas = areas.join(columns.add_suffix(f"_{state}"), on="area_id")
+    return areas, facts
 
 
 def _groups(inputs):
@@ -167,6 +189,19 @@ def write_access_files(run: AccessRun, folder: Path) -> dict[str, Any]:
     """Write the access files into ``folder``; return the summary (not yet written)."""
     areas = run.areas_frame()
     facilities = run.facilities_frame()
+    measures = {}
+    if run.scenario.measures:
+        travel = run.travel_all if run.travel_all is not None else run.travel
+        inputs = run.inputs
+        columns = measure_columns(
+            run.scenario,
+            travel.od,
+            inputs.areas.set_index("area_id")["need"],
+            inputs.facilities.set_index("site_id")["capacity"],
+            thresholds_minutes=thresholds_for(run.scenario, travel.max_minutes),
+        )
+        areas = areas.join(columns, on="area_id")
+        measures = measure_facts(columns, inputs.areas.set_index("area_id")["population"])
     areas = with_source_attributes(areas, _vector_areas(run.scenario), "area_id")
     facilities = with_source_attributes(facilities, run.scenario.facilities, "site_id")
     areas.to_file(folder / "access.gpkg", layer="areas", engine="pyogrio")
@@ -193,6 +228,8 @@ def write_access_files(run: AccessRun, folder: Path) -> dict[str, Any]:
     summary = access_summary(run)
     summary["poverty"] = poverty["value"].to_dict()
     summary["coverage"] = coverage["summary"]
+    if measures:
+        summary["measures"] = measures
     return summary
 
 
@@ -234,6 +271,8 @@ def write_plan_files(run: PlanRun, folder: Path) -> dict[str, Any]:
     }
     summary["inequity_after"] = run.after.inequity
     summary["plan"] = plan_facts(run)
+    if run.before.scenario.measures:
+        areas, summary["measures"] = _plan_measures(run, areas)
     areas = with_source_attributes(areas, _vector_areas(run.before.scenario), "area_id")
     areas.to_file(folder / "plan.gpkg", layer="areas", engine="pyogrio")
     sites_after = with_source_attributes(

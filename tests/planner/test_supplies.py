@@ -158,3 +158,32 @@ def test_coverage_indicators_by_hand(tiny):
     assert middle["median_minutes_nearest"].iloc[0] == pytest.approx(2 * 2**0.5)
     html = (tiny.out / "report.html").read_text(encoding="utf-8")
     assert 'id="coverage-table"' in html
+
+
+def test_further_measures_by_their_identities(tiny):
+    """Everyone reaches both hospitals (10-minute catchment): the supply within 10 minutes is
+    70 beds for every area; BFCA's balanced shares and spatial availability each add up to
+    the 70 beds; the report lists the measures."""
+    tiny.sections["access"] = {
+        "method": "2sfca",
+        "catchment_minutes": 10,
+        "thresholds_minutes": [1, 10],
+        "measures": ["cumulative", "bfca", "spatial_availability"],
+    }
+    assert main(["access", str(tiny.write()), "-q"]) == 0
+    areas = pd.read_csv(tiny.out / "areas_access.csv")
+    assert (areas["opportunities_within_10"] == 70.0).all()
+    # within 1 minute only the hospitals' own cells (0 min): 50 and 20 beds
+    assert sorted(areas["opportunities_within_1"]) == [0.0] * 7 + [20.0, 50.0]
+    assert areas["bfca_supply_share"].sum() == pytest.approx(70.0)
+    assert (areas["availability_per_capita"] * areas["Pop"]).sum() == pytest.approx(70.0)
+    measures = _summary(tiny)["measures"]
+    assert measures["opportunities_within_10"]["mean"] == pytest.approx(70.0)
+    assert measures["opportunities_within_10"]["gini"] == pytest.approx(0.0, abs=1e-12)
+    assert "bfca_supply_share" not in measures
+
+
+def test_unknown_measures_are_refused(tiny, capsys):
+    tiny.sections["access"]["measures"] = ["bfca", "3sfcaa"]
+    assert main(["access", str(tiny.write()), "-q"]) == 2
+    assert "unknown measure(s) ['3sfcaa']" in capsys.readouterr().err
