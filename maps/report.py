@@ -42,6 +42,7 @@ from accessplan.maps.report_format import (
 )
 from accessplan.maps.report_sections import (
     access_scale,
+    capacity_coverage_section,
     cost_section,
     coverage_section,
     demand_label,
@@ -655,6 +656,7 @@ def write_report(
         + _chosen(new_sites, summary)
         + districts_section(districts, summary)
         + coverage_section(summary)
+        + capacity_coverage_section(summary)
         + measures_section(summary)
         + _ventilators(ventilators, summary)
         + figures_html

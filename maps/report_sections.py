@@ -812,3 +812,32 @@ def measures_section(summary: Mapping) -> str:
         + "\n".join(rows)
         + "\n</tbody></table>\n"
     )
+
+
+def capacity_coverage_section(summary: Mapping) -> str:
+    """AccessMod's capacity-limited coverage: people covered within capacity (before/after)."""
+    facts = summary.get("capacity_coverage")
+    if not isinstance(facts, Mapping) or not facts:
+        return ""
+    states = [s for s in ("before", "after") if isinstance(facts.get(s), Mapping)] or [None]
+    rows = []
+    for state in states:
+        values = facts.get(state) if state else facts
+        tag = "capacity-coverage" + (f"-{state}" if state else "")
+        rows.append(
+            f"<tr><th>{html_text(state or 'now')}</th>"
+            + number_cell(as_number(values.get("covered_population")), "int", f"{tag}-covered")
+            + number_cell(as_number(values.get("uncovered_population")), "int", f"{tag}-uncovered")
+            + number_cell(as_number(values.get("coverage_share")), "share", f"{tag}-share")
+            + "</tr>"
+        )
+    return (
+        '<h2 id="capacity-coverage">Coverage within capacity (AccessMod)</h2>\n'
+        '<p class="muted">Each facility serves the nearest people not yet served, in order of '
+        "travel time, until its capacity is used (facilities in the chosen order): people left "
+        "over are not covered even when a facility is near.</p>\n"
+        '<table id="capacity-coverage-table"><thead><tr><th>plan</th><th>people covered</th>'
+        "<th>not covered</th><th>share covered</th></tr></thead><tbody>\n"
+        + "\n".join(rows)
+        + "\n</tbody></table>\n"
+    )

@@ -25,7 +25,13 @@ import pandas as pd
 from accessplan.planner.scenario import MEASURE_NAMES, Scenario
 from accessplan.spatial.inequity import weighted_gini
 
-__all__ = ["MEASURES", "measure_columns", "measure_facts"]
+__all__ = [
+    "MEASURES",
+    "capacity_coverage_facts",
+    "capacity_coverage_run",
+    "measure_columns",
+    "measure_facts",
+]
 
 #: the measures ``[access] measures`` accepts
 MEASURES = MEASURE_NAMES
@@ -106,3 +112,51 @@ def measure_facts(columns: pd.DataFrame, population: pd.Series) -> dict[str, Any
         gini = float(weighted_gini(values[ok], weights[ok])) if mean > 0 else float("nan")
         facts[column] = {"mean": mean, "gini": gini}
     return facts
+
+
+def capacity_coverage_run(
+    scenario: Scenario, od: pd.DataFrame, population: pd.Series, facilities: pd.DataFrame
+):
+    """AccessMod's capacity-limited coverage for ``[access] capacity_coverage``.
+
+    Each facility (its ``capacity`` times ``people_per_capacity`` people) takes the
+    nearest still-uncovered population in order of travel time, facilities in the
+    chosen order (:func:`accessplan.spatial.capacity_coverage.capacity_coverage`),
+    up to ``max_minutes`` (default: the access catchment).
+
+    Parameters
+    ----------
+    scenario : Scenario
+    od : DataFrame
+        Travel times to the facilities of one state.
+    population : Series
+        People by area id.
+    facilities : DataFrame
+        ``capacity`` (and the order column) indexed by site id.
+
+    Returns
+    -------
+    accessplan.spatial.capacity_coverage.CapacityCoverage
+    """
+    from accessplan.spatial.capacity_coverage import capacity_coverage
+
+    options = scenario.capacity_coverage
+    order = options["order"]
+    return capacity_coverage(
+        od,
+        population,
+        facilities["capacity"].astype(float),
+        order=order if order == "population" else facilities[order].astype(float),
+        max_minutes=options.get("max_minutes") or scenario.catchment_minutes,
+        ring_minutes=options.get("ring_minutes"),
+        people_per_unit=options["people_per_capacity"],
+    )
+
+
+def capacity_coverage_facts(result) -> dict[str, Any]:
+    """Covered and uncovered people, and the share covered (for ``summary.json``)."""
+    return {
+        "covered_population": float(result.covered_population.sum()),
+        "uncovered_population": float(result.uncovered_population.sum()),
+        "coverage_share": float(result.coverage_share),
+    }

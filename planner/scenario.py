@@ -146,6 +146,7 @@ SCHEMA: dict[str, dict[str, Any]] = {
         "supplies": object,
         "thresholds_minutes": object,
         "measures": object,
+        "capacity_coverage": dict,
     },
     "location": {
         "objective": str,
@@ -194,6 +195,7 @@ SCHEMA: dict[str, dict[str, Any]] = {
     "output": {"dir": str},
     "maps": {"tiles": str, "access_per": NUMBER},
     "inequity": {"poverty_line": NUMBER, "ordering": str},
+    "zones": {"path": str, "layer": str, "id": str, "crs": str},
     "sweep": dict(SWEEP_KEYS),
 }
 SCHEMA["candidates"]["generate"] = dict
@@ -239,6 +241,10 @@ class Scenario:
     thresholds_minutes: tuple | None = None
     #: further access measures (``[access] measures``: cumulative, bfca, spatial_availability)
     measures: tuple = ()
+    #: AccessMod's capacity-limited coverage (``[access] capacity_coverage``): options or None
+    capacity_coverage: Mapping[str, Any] | None = None
+    #: a boundary layer for zonal statistics (``[zones]``), instead of the [areas] group
+    zones: LayerSpec | None = None
     #: the access poverty line of the FGT measures (raw access units), when given
     poverty_line: float | None = None
     #: ``{"aggregate": k, "aggregate_m": m}`` when the areas are a population raster
@@ -309,6 +315,9 @@ class Scenario:
                 else list(self.thresholds_minutes),
                 "supplies": list(self.supplies),
                 "measures": list(self.measures),
+                "capacity_coverage": None
+                if self.capacity_coverage is None
+                else dict(self.capacity_coverage),
                 "catchment_km": self.catchment_km,
                 "method": self.access_method,
                 "catchment_minutes": self.catchment_minutes,
@@ -332,6 +341,9 @@ class Scenario:
             },
             "output": {"dir": str(self.output_dir)},
             "maps": {"tiles": self.tiles, "access_per": self.access_per},
+            "zones": None
+            if self.zones is None
+            else {"path": str(self.zones.path), "id": self.zones.id, "layer": self.zones.layer},
             "inequity": {
                 "poverty_line": self.poverty_line,
                 "ordering": None if self.areas is None else self.areas.columns.get("ordering"),
@@ -495,6 +507,7 @@ def parse_scenario(data: Mapping[str, Any], *, source: str | Path) -> Scenario:
     supplies = _supplies(access.get("supplies"), data.get("facilities", {}), add)
     thresholds = _thresholds(access.get("thresholds_minutes"), add)
     measures = _measures(access.get("measures"), add)
+    capacity_coverage = _capacity_coverage(access.get("capacity_coverage"), add)
     decay = access.get("decay")
     if decay is not None:
         from accessplan.spatial.decay import make_decay
@@ -520,6 +533,19 @@ def parse_scenario(data: Mapping[str, Any], *, source: str | Path) -> Scenario:
     per = maps.get("access_per")
     if isinstance(per, NUMBER) and not (math.isfinite(per) and per > 0):
         add(f"must be a positive number (e.g. 1000), got {per!r}", "maps.access_per")
+    zones = None
+    if "zones" in data:
+        body = data["zones"]
+        for key in ("path", "id"):
+            if key not in body:
+                add(f"missing required key {key!r} in [zones]", f"zones.{key}")
+        if "path" in body and "id" in body:
+            zones = LayerSpec(
+                path=resolve_path(base, body["path"]),
+                id=body["id"],
+                layer=body.get("layer"),
+                crs=body.get("crs"),
+            )
     inequity = data.get("inequity", {})
     ordering = inequity.get("ordering")
     if ordering is not None and areas is not None:
@@ -552,6 +578,8 @@ def parse_scenario(data: Mapping[str, Any], *, source: str | Path) -> Scenario:
         supplies=supplies,
         thresholds_minutes=thresholds,
         measures=measures,
+        capacity_coverage=capacity_coverage,
+        zones=zones,
         poverty_line=None if line is None else float(line),
         areas_raster=None if raster is None else raster[1],
         decay=decay,
@@ -632,6 +660,41 @@ def _measures(value, add) -> tuple:
     if unknown:
         add(f"unknown measure(s) {unknown}; choose among {list(MEASURE_NAMES)}", "access.measures")
     return tuple(dict.fromkeys(v for v in value if v in MEASURE_NAMES))
+
+
+def _capacity_coverage(value, add) -> dict | None:
+    """``[access] capacity_coverage = { people_per_capacity = 1000, order = "population" }``."""
+    if value is None:
+        return None
+    known = {"people_per_capacity", "order", "max_minutes", "ring_minutes"}
+    unknown = sorted(set(value) - known)
+    if unknown:
+        add(f"unknown key(s) {unknown}; known: {sorted(known)}", "access.capacity_coverage")
+    per = value.get("people_per_capacity", 1.0)
+    if not (isinstance(per, NUMBER) and math.isfinite(per) and per > 0):
+        add(
+            f"people_per_capacity must be a positive number, got {per!r}",
+            "access.capacity_coverage",
+        )
+    order = value.get("order", "population")
+    if order not in ("population", "capacity", *SUPPLY_COLUMNS):
+        add(
+            f"order must be 'population' (largest population in reach first) or a capacity "
+            f"column ('capacity', {', '.join(repr(c) for c in SUPPLY_COLUMNS)}), got {order!r}",
+            "access.capacity_coverage",
+        )
+    for key in ("max_minutes", "ring_minutes"):
+        v = value.get(key)
+        if v is not None and not (isinstance(v, NUMBER) and math.isfinite(v) and v > 0):
+            add(
+                f"{key} must be a positive number of minutes, got {v!r}", "access.capacity_coverage"
+            )
+    return {
+        "people_per_capacity": float(per) if isinstance(per, NUMBER) else 1.0,
+        "order": order,
+        "max_minutes": value.get("max_minutes"),
+        "ring_minutes": value.get("ring_minutes"),
+    }
 
 
 #: the facility columns that can be scored as further supplies

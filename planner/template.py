@@ -131,6 +131,9 @@ decay = { type = "step", steps = { "20" = 1.0, "40" = 0.68, "60" = 0.22 } }
 # thresholds_minutes = [15, 30, 60, 120]  # coverage: people within each time of the nearest
                               #   facility (default: these, up to the catchments routed)
 # measures = ["cumulative", "bfca", "spatial_availability"]  # further access measures
+# capacity_coverage = { people_per_capacity = 1000, order = "population" }
+                              # AccessMod's coverage within capacity: each facility serves the
+                              #   nearest people until people_per_capacity x capacity are served
 
 # ---------------------------------------------------------------------------------------------
 # Location: which candidate sites to open, and how much capacity, under a budget
@@ -213,6 +216,15 @@ target_wait_hours = 7         # mean wait for a ventilator each site must meet
 # tiles = "OpenStreetMap"     # an online basemap under the web maps ("OpenStreetMap" or
                               # "CartoDB positron"); default: none, the maps work offline
 # access_per = 1000           # show access per this many people (e.g. beds per 1,000)
+
+# ---------------------------------------------------------------------------------------------
+# Zones for coverage statistics (optional; default: the [areas] group column)
+# ---------------------------------------------------------------------------------------------
+# [zones]
+# path = "data/districts.gpkg" # a boundary layer: each area counts in the zone holding its point
+# id = "name"
+# layer = "districts"
+# crs = "EPSG:4326"
 
 # ---------------------------------------------------------------------------------------------
 # Inequality and poverty of access (optional)

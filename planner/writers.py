@@ -22,7 +22,12 @@ from accessplan.planner.facts import (
     thresholds_for,
 )
 from accessplan.planner.inputs import source_attributes
-from accessplan.planner.measures import measure_columns, measure_facts
+from accessplan.planner.measures import (
+    capacity_coverage_facts,
+    capacity_coverage_run,
+    measure_columns,
+    measure_facts,
+)
 from accessplan.planner.output import atomic_output_dir, write_json
 from accessplan.planner.plan import PlanRun
 from accessplan.planner.quality import counts as quality_counts
@@ -58,14 +63,56 @@ def _plan_measures(run: PlanRun, areas):
     return areas, facts
 
 
-def _groups(inputs):
-    """The district of each area (``group``), or None."""
+def _plan_capacity_coverage(run: PlanRun, areas, folder: Path):
+    """Capacity-limited coverage before and after the plan (new sites by their capacity)."""
+    scenario, inputs, travel = run.before.scenario, run.before.inputs, run.travel_all
+    population = inputs.areas.set_index("area_id")["population"]
+    existing = inputs.facilities.set_index("site_id")
+    after = pd.DataFrame({"capacity": run.supply_after.astype(float)})
+    order = scenario.capacity_coverage["order"]
+    if order not in ("population", "capacity"):
+        # a new site's own column is unknown: it is ordered by the capacity it was given
+        after[order] = existing[order].reindex(after.index).fillna(after["capacity"])
+    facts, tables = {}, []
+    for state, facilities in (("before", existing), ("after", after)):
+        od = travel.od[travel.od["site_id"].isin(set(facilities.index))]
+        result = capacity_coverage_run(scenario, od, population, facilities)
+        facts[state] = capacity_coverage_facts(result)
+        areas[f"capacity_uncovered_{state}"] = areas["area_id"].map(
+            result.areas["uncovered_population"]
+        )
+        tables.append(result.facilities.assign(state=state))
+    pd.concat(tables).rename_axis("site_id").to_csv(folder / "capacity_coverage.csv")
+    return areas, facts
+
+
+def _zones(inputs, scenario):
+    """The zone of each area and the zones' polygons (a ``name`` column).
+
+    The ``[zones]`` layer's polygon holding each area's point; else the
+    ``group`` column (its districts dissolved from the areas); else ``(None, None)``.
+    """
+    from accessplan.maps.context import district_boundaries
+
+    if scenario.zones is not None:
+        from accessplan.planner.inputs import read_layer
+        from accessplan.spatial.coverage_indicators import assign_zones
+
+        zones = read_layer(scenario.zones)
+        points = inputs.areas.set_geometry("origin").set_index("area_id")
+        labels = assign_zones(points, zones, id=scenario.zones.id)
+        polygons = zones.to_crs(inputs.crs).rename(columns={scenario.zones.id: "name"})
+        polygons["name"] = polygons["name"].astype(str)
+        return labels, polygons
     if "group" not in inputs.areas.columns:
-        return None
-    return inputs.areas.set_index("area_id")["group"]
+        return None, None
+    return (
+        inputs.areas.set_index("area_id")["group"],
+        district_boundaries(inputs.areas, group="group"),
+    )
 
 
-def _write_coverage(coverage: dict, folder: Path, *, areas_layer) -> None:
+def _write_coverage(coverage: dict, folder: Path, *, polygons, gpkg: str) -> None:
     """``coverage.csv``, ``coverage_curve.csv``, ``zonal_coverage.csv`` and a ``zones`` layer."""
     coverage["table"].to_csv(folder / "coverage.csv")
     coverage["curve"].to_csv(folder / "coverage_curve.csv")
@@ -73,17 +120,13 @@ def _write_coverage(coverage: dict, folder: Path, *, areas_layer) -> None:
     if zonal is None:
         return
     zonal.to_csv(folder / "zonal_coverage.csv")
-    areas, gpkg = areas_layer
-    from accessplan.maps.context import district_boundaries
-
-    zones = district_boundaries(areas, group="group")
     planned = "state" in zonal.index.names
     flat = zonal.xs("before", level="state") if planned else zonal
     flat = flat.drop(columns=["row"], errors="ignore")
     if planned:
         after = zonal.xs("after", level="state").drop(columns=["row"], errors="ignore")
         flat = flat.join(after.add_suffix("_after"))
-    layer = zones.merge(flat, left_on="name", right_index=True, how="left")
+    layer = polygons.merge(flat, left_on="name", right_index=True, how="left")
     layer.to_file(folder / gpkg, layer="zones", engine="pyogrio")
 
 
@@ -202,6 +245,17 @@ def write_access_files(run: AccessRun, folder: Path) -> dict[str, Any]:
         )
         areas = areas.join(columns, on="area_id")
         measures = measure_facts(columns, inputs.areas.set_index("area_id")["population"])
+    capacity = None
+    if run.scenario.capacity_coverage is not None:
+        travel = run.travel_all if run.travel_all is not None else run.travel
+        capacity = capacity_coverage_run(
+            run.scenario,
+            travel.od,
+            run.inputs.areas.set_index("area_id")["population"],
+            run.inputs.facilities.set_index("site_id"),
+        )
+        areas["capacity_uncovered"] = areas["area_id"].map(capacity.areas["uncovered_population"])
+        capacity.facilities.rename_axis("site_id").to_csv(folder / "capacity_coverage.csv")
     areas = with_source_attributes(areas, _vector_areas(run.scenario), "area_id")
     facilities = with_source_attributes(facilities, run.scenario.facilities, "site_id")
     areas.to_file(folder / "access.gpkg", layer="areas", engine="pyogrio")
@@ -214,15 +268,16 @@ def write_access_files(run: AccessRun, folder: Path) -> dict[str, Any]:
     poverty = poverty_facts(run.scenario, areas)
     poverty.to_csv(folder / "poverty.csv")
     travel = run.travel_all if run.travel_all is not None else run.travel
+    zone_of, polygons = _zones(run.inputs, run.scenario)
     coverage = coverage_facts(
         run.scenario,
         travel.od,
         run.inputs.areas.set_index("area_id")["population"],
         bound_minutes=travel.max_minutes,
         before_ids=run.inputs.facilities["site_id"],
-        groups=_groups(run.inputs),
+        groups=zone_of,
     )
-    _write_coverage(coverage, folder, areas_layer=(areas, "access.gpkg"))
+    _write_coverage(coverage, folder, polygons=polygons, gpkg="access.gpkg")
     write_json(folder / "scenario.json", run.scenario.resolved())
     write_json(folder / "quality.json", {"items": list(run.quality)})
     summary = access_summary(run)
@@ -230,6 +285,8 @@ def write_access_files(run: AccessRun, folder: Path) -> dict[str, Any]:
     summary["coverage"] = coverage["summary"]
     if measures:
         summary["measures"] = measures
+    if capacity is not None:
+        summary["capacity_coverage"] = capacity_coverage_facts(capacity)
     return summary
 
 
@@ -273,6 +330,8 @@ def write_plan_files(run: PlanRun, folder: Path) -> dict[str, Any]:
     summary["plan"] = plan_facts(run)
     if run.before.scenario.measures:
         areas, summary["measures"] = _plan_measures(run, areas)
+    if run.before.scenario.capacity_coverage is not None:
+        areas, summary["capacity_coverage"] = _plan_capacity_coverage(run, areas, folder)
     areas = with_source_attributes(areas, _vector_areas(run.before.scenario), "area_id")
     areas.to_file(folder / "plan.gpkg", layer="areas", engine="pyogrio")
     sites_after = with_source_attributes(
@@ -295,6 +354,7 @@ def write_plan_files(run: PlanRun, folder: Path) -> dict[str, Any]:
     poverty.to_csv(folder / "poverty_before_after.csv")
     summary["poverty"] = poverty.to_dict(orient="index")
     inputs = run.before.inputs
+    zone_of, polygons = _zones(inputs, run.before.scenario)
     coverage = coverage_facts(
         run.before.scenario,
         run.travel_all.od,
@@ -302,9 +362,9 @@ def write_plan_files(run: PlanRun, folder: Path) -> dict[str, Any]:
         bound_minutes=run.travel_all.max_minutes,
         before_ids=inputs.facilities["site_id"],
         after_ids=list(run.supply_after.index),
-        groups=_groups(inputs),
+        groups=zone_of,
     )
-    _write_coverage(coverage, folder, areas_layer=(areas, "plan.gpkg"))
+    _write_coverage(coverage, folder, polygons=polygons, gpkg="plan.gpkg")
     summary["coverage"] = coverage["summary"]
     if run.before.by_supply:
         supply_table(run.before).to_csv(folder / "inequity_by_supply.csv")

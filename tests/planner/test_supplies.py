@@ -187,3 +187,36 @@ def test_unknown_measures_are_refused(tiny, capsys):
     tiny.sections["access"]["measures"] = ["bfca", "3sfcaa"]
     assert main(["access", str(tiny.write()), "-q"]) == 2
     assert "unknown measure(s) ['3sfcaa']" in capsys.readouterr().err
+
+
+def test_capacity_limited_coverage_by_hand(tiny):
+    """10 people per bed: H1 serves 500 people, H2 200. H1 (first: equal population in reach,
+    layer order) takes its own cell (100) and 400 of the 600 people 2 minutes away; H2 takes
+    200 of the 900 in its own cell: 700 covered of 4,500."""
+    tiny.save_candidates()
+    tiny.sections["access"] = {
+        "method": "2sfca",
+        "catchment_minutes": 10,
+        "capacity_coverage": {"people_per_capacity": 10},
+    }
+    assert main(["access", str(tiny.write()), "-q"]) == 0
+    facts = _summary(tiny)["capacity_coverage"]
+    assert facts["covered_population"] == pytest.approx(700.0)
+    assert facts["uncovered_population"] == pytest.approx(POP - 700.0)
+    table = pd.read_csv(tiny.out / "capacity_coverage.csv", index_col="site_id")
+    assert table.loc["H1", "covered_population"] == pytest.approx(500.0)
+    assert table.loc["H1", "catchment_radius_minutes"] == pytest.approx(2.0)
+    areas = pd.read_csv(tiny.out / "areas_access.csv")
+    assert areas["capacity_uncovered"].sum() == pytest.approx(POP - 700.0)
+    # through a plan (coverage within 2.5 minutes opens C1 and C2): before, after, report
+    tiny.sections["location"] = {
+        "objective": "coverage",
+        "budget": 1000.0,
+        "catchment_minutes": 2.5,
+    }
+    assert main(["plan", str(tiny.write()), "-q"]) == 0
+    facts = _summary(tiny)["capacity_coverage"]
+    assert facts["before"]["covered_population"] == pytest.approx(700.0)
+    # C1 and C2 open with 5 beds each (min_units): 50 more people each
+    assert facts["after"]["covered_population"] == pytest.approx(800.0)
+    assert 'id="capacity-coverage-table"' in (tiny.out / "report.html").read_text()
