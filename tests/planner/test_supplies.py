@@ -220,3 +220,22 @@ def test_capacity_limited_coverage_by_hand(tiny):
     # C1 and C2 open with 5 beds each (min_units): 50 more people each
     assert facts["after"]["covered_population"] == pytest.approx(800.0)
     assert 'id="capacity-coverage-table"' in (tiny.out / "report.html").read_text()
+
+
+def test_zones_layer_in_another_crs(tiny):
+    """Two zones (west: the first column of cells, east: the rest) in degrees: each area
+    counts in the zone holding its point; the zones layer keeps the zone polygons."""
+    import geopandas as gpd
+    from shapely.geometry import box
+
+    west = box(tiny.x0 - 10, tiny.y0 - 10, tiny.x0 + 1000, tiny.y0 + 3010)
+    east = box(tiny.x0 + 1000, tiny.y0 - 10, tiny.x0 + 3010, tiny.y0 + 3010)
+    zones = gpd.GeoDataFrame({"zname": ["West", "East"]}, geometry=[west, east], crs=tiny.crs)
+    zones.to_crs("EPSG:4326").to_file(tiny.folder / "zones.gpkg", engine="pyogrio")
+    tiny.sections["zones"] = {"path": "zones.gpkg", "id": "zname"}
+    assert main(["access", str(tiny.write()), "-q"]) == 0
+    zonal = pd.read_csv(tiny.out / "zonal_coverage.csv", index_col="zone")
+    assert zonal.loc["West", "population"] == 100.0 + 200.0 + 300.0  # cells 0, 1, 2
+    assert zonal.loc["East", "population"] == POP - 600.0
+    layer = gpd.read_file(tiny.out / "access.gpkg", layer="zones")
+    assert sorted(layer["name"]) == ["East", "West"]
