@@ -51,6 +51,7 @@ from accessplan.maps.report_sections import (
     measures_section,
     methods_section,
     poverty_section,
+    referral_section,
     site_only_ids,
     supplies_section,
 )
@@ -657,6 +658,7 @@ def write_report(
         + districts_section(districts, summary)
         + coverage_section(summary)
         + capacity_coverage_section(summary)
+        + referral_section(summary)
         + measures_section(summary)
         + _ventilators(ventilators, summary)
         + figures_html

@@ -841,3 +841,29 @@ def capacity_coverage_section(summary: Mapping) -> str:
         + "\n".join(rows)
         + "\n</tbody></table>\n"
     )
+
+
+def referral_section(summary: Mapping) -> str:
+    """Referral times: how many referring facilities reach a facility, median and longest."""
+    facts = summary.get("referral")
+    if not isinstance(facts, Mapping):
+        return ""
+    unreachable = facts.get("unreachable") or []
+    missing = (
+        f" Beyond {float(facts.get('max_minutes_searched') or 0):g} minutes of every facility: "
+        + ", ".join(str(u) for u in unreachable[:20])
+        + ("…" if len(unreachable) > 20 else "")
+        + "."
+        if unreachable
+        else ""
+    )
+    return (
+        '<h2 id="referral">Referral times</h2>\n'
+        f"<p>{number_span(as_number(facts.get('reachable')), 'int', 'referral-reachable')} of "
+        f"{number_span(as_number(facts.get('centres')), 'int', 'referral-centres')} referring "
+        "facilities reach a facility; median "
+        f"{number_span(as_number(facts.get('median_minutes')), 'general', 'referral-median')} "
+        "min, longest "
+        f"{number_span(as_number(facts.get('longest_minutes')), 'general', 'referral-longest')} "
+        f"min.{html_text(missing)}</p>\n"
+    )

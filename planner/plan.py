@@ -474,6 +474,11 @@ def run_plan(scenario: Scenario, *, progress: bool = True, log: Log = quiet) -> 
     if scenario.supplies:
         # the plan buys units of the main capacity only: the further supplies are scored once
         before = dataclasses.replace(before, by_supply=supply_access(before))
+    if scenario.referral is not None:
+        from accessplan.planner.referral import run_referral
+
+        log("referral times: each referring facility to its nearest facility")
+        before = dataclasses.replace(before, referral=run_referral(scenario, inputs, router))
     return PlanRun(
         before=before,
         candidates=candidates,

@@ -92,6 +92,8 @@ class AccessRun:
     #: travel times up to the routing bound (coverage thresholds beyond the catchment);
     #: None when it is ``travel``
     travel_all: Any = None
+    #: each referring facility's nearest facility and minutes (``[referral]``), or None
+    referral: Any = None
 
     def areas_frame(self) -> gpd.GeoDataFrame:
         """Areas with their access score, flags and nearest site time.
@@ -255,6 +257,10 @@ class Router:
         """The road network once loaded (None before, or for other travel-time sources)."""
         return self._graph
 
+    def network(self):
+        """The road network, loaded on first use (a path or place network only)."""
+        return self._network()
+
     def _network(self):
         if self._graph is None:
             from accessplan.spatial import network as net
@@ -378,6 +384,11 @@ def run_access(scenario: Scenario, *, progress: bool = True, log: Log = quiet) -
     )
     if scenario.supplies:
         run = dataclasses.replace(run, by_supply=supply_access(run))
+    if scenario.referral is not None:
+        from accessplan.planner.referral import run_referral
+
+        log("referral times: each referring facility to its nearest facility")
+        run = dataclasses.replace(run, referral=run_referral(scenario, inputs, router))
     return run
 
 

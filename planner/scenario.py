@@ -196,6 +196,7 @@ SCHEMA: dict[str, dict[str, Any]] = {
     "maps": {"tiles": str, "access_per": NUMBER},
     "inequity": {"poverty_line": NUMBER, "ordering": str},
     "zones": {"path": str, "layer": str, "id": str, "crs": str},
+    "referral": {"path": str, "layer": str, "id": str, "crs": str, "max_minutes": NUMBER},
     "sweep": dict(SWEEP_KEYS),
 }
 SCHEMA["candidates"]["generate"] = dict
@@ -245,6 +246,8 @@ class Scenario:
     capacity_coverage: Mapping[str, Any] | None = None
     #: a boundary layer for zonal statistics (``[zones]``), instead of the [areas] group
     zones: LayerSpec | None = None
+    #: referring facilities (health centres) and the longest time searched (``[referral]``)
+    referral: Mapping[str, Any] | None = None
     #: the access poverty line of the FGT measures (raw access units), when given
     poverty_line: float | None = None
     #: ``{"aggregate": k, "aggregate_m": m}`` when the areas are a population raster
@@ -341,6 +344,13 @@ class Scenario:
             },
             "output": {"dir": str(self.output_dir)},
             "maps": {"tiles": self.tiles, "access_per": self.access_per},
+            "referral": None
+            if self.referral is None
+            else {
+                "path": str(self.referral["layer"].path),
+                "id": self.referral["layer"].id,
+                "max_minutes": self.referral["max_minutes"],
+            },
             "zones": None
             if self.zones is None
             else {"path": str(self.zones.path), "id": self.zones.id, "layer": self.zones.layer},
@@ -546,6 +556,25 @@ def parse_scenario(data: Mapping[str, Any], *, source: str | Path) -> Scenario:
                 layer=body.get("layer"),
                 crs=body.get("crs"),
             )
+    referral = None
+    if "referral" in data:
+        body = data["referral"]
+        for key in ("path", "id"):
+            if key not in body:
+                add(f"missing required key {key!r} in [referral]", f"referral.{key}")
+        limit = body.get("max_minutes", 120.0)
+        if not (isinstance(limit, NUMBER) and math.isfinite(limit) and limit > 0):
+            add(f"must be a positive number of minutes, got {limit!r}", "referral.max_minutes")
+        if "path" in body and "id" in body:
+            referral = {
+                "layer": LayerSpec(
+                    path=resolve_path(base, body["path"]),
+                    id=body["id"],
+                    layer=body.get("layer"),
+                    crs=body.get("crs"),
+                ),
+                "max_minutes": float(limit) if isinstance(limit, NUMBER) else 120.0,
+            }
     inequity = data.get("inequity", {})
     ordering = inequity.get("ordering")
     if ordering is not None and areas is not None:
@@ -580,6 +609,7 @@ def parse_scenario(data: Mapping[str, Any], *, source: str | Path) -> Scenario:
         measures=measures,
         capacity_coverage=capacity_coverage,
         zones=zones,
+        referral=referral,
         poverty_line=None if line is None else float(line),
         areas_raster=None if raster is None else raster[1],
         decay=decay,

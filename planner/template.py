@@ -227,6 +227,16 @@ target_wait_hours = 7         # mean wait for a ventilator each site must meet
 # crs = "EPSG:4326"
 
 # ---------------------------------------------------------------------------------------------
+# Referral times (optional): each health centre to its nearest facility above
+# ---------------------------------------------------------------------------------------------
+# [referral]
+# path = "data/health_centres.gpkg"
+# id = "name"
+# layer = "centres"
+# crs = "EPSG:4326"
+# max_minutes = 120           # longest time searched
+
+# ---------------------------------------------------------------------------------------------
 # Inequality and poverty of access (optional)
 # ---------------------------------------------------------------------------------------------
 # [inequity]

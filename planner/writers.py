@@ -86,6 +86,18 @@ def _plan_capacity_coverage(run: PlanRun, areas, folder: Path):
     return areas, facts
 
 
+def _write_referral(run: AccessRun, folder: Path, summary: dict) -> None:
+    """``referral.csv`` and ``summary["referral"]`` when the scenario has ``[referral]``."""
+    if run.referral is None:
+        return
+    from accessplan.planner.referral import referral_facts
+
+    run.referral.rename_axis("centre_id").to_csv(folder / "referral.csv")
+    summary["referral"] = referral_facts(
+        run.referral, max_minutes=run.scenario.referral["max_minutes"]
+    )
+
+
 def _zones(inputs, scenario):
     """The zone of each area and the zones' polygons (a ``name`` column).
 
@@ -287,6 +299,7 @@ def write_access_files(run: AccessRun, folder: Path) -> dict[str, Any]:
         summary["measures"] = measures
     if capacity is not None:
         summary["capacity_coverage"] = capacity_coverage_facts(capacity)
+    _write_referral(run, folder, summary)
     return summary
 
 
@@ -366,6 +379,7 @@ def write_plan_files(run: PlanRun, folder: Path) -> dict[str, Any]:
     )
     _write_coverage(coverage, folder, polygons=polygons, gpkg="plan.gpkg")
     summary["coverage"] = coverage["summary"]
+    _write_referral(run.before, folder, summary)
     if run.before.by_supply:
         supply_table(run.before).to_csv(folder / "inequity_by_supply.csv")
     run.before.travel.od.to_csv(folder / "travel_times.csv", index=False)

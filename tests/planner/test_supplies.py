@@ -239,3 +239,41 @@ def test_zones_layer_in_another_crs(tiny):
     assert zonal.loc["East", "population"] == POP - 600.0
     layer = gpd.read_file(tiny.out / "access.gpkg", layer="zones")
     assert sorted(layer["name"]) == ["East", "West"]
+
+
+@pytest.mark.parametrize("network", ["straight_line", "graph"])
+def test_referral_times_by_hand(tiny, network):
+    """Centres at cell (1, 0) (1 km from H1: 2 min), at cell (2, 1) (1 km from H2: 2 min) and
+    60 km away (beyond the 10 minutes searched)."""
+    import geopandas as gpd
+    from shapely.geometry import Point
+
+    centres = gpd.GeoDataFrame(
+        {"centre": ["K1", "K2", "far"]},
+        geometry=[
+            Point(tiny.x0 + 1500, tiny.y0 + 500),
+            Point(tiny.x0 + 2500, tiny.y0 + 1500),
+            Point(tiny.x0 + 60_000, tiny.y0 + 500),
+        ],
+        crs=tiny.crs,
+    )
+    centres.to_file(tiny.folder / "centres.gpkg", engine="pyogrio")
+    tiny.sections["referral"] = {"path": "centres.gpkg", "id": "centre", "max_minutes": 10}
+    if network == "graph":
+        # grid nodes every 1 km from the region's corner: every point here is 707 m from its
+        # nearest node, an 8.49-minute walk at 5 km/h at each end
+        tiny.save_grid_graph()
+        tiny.sections["network"] = {"path": "roads.graphml", "max_snap_meters": 100_000}
+        tiny.sections["access"]["catchment_minutes"] = 60
+        tiny.sections["referral"]["max_minutes"] = 40
+    assert main(["access", str(tiny.write()), "-q"]) == 0
+    table = pd.read_csv(tiny.out / "referral.csv", index_col="centre_id")
+    assert table.loc["K1", "nearest_id"] == "H1" and table.loc["K2", "nearest_id"] == "H2"
+    if network == "straight_line":
+        assert table.loc["K1", "minutes"] == pytest.approx(2.0, abs=1e-6)
+    else:
+        legs = 2 * 707.1067811865476 / (5 / 3.6) / 60
+        assert legs - 1e-6 <= table.loc["K1", "minutes"] <= legs + 2.0 + 1e-6
+    assert not table.loc["far", "reachable"]
+    facts = _summary(tiny)["referral"]
+    assert facts["centres"] == 3 and facts["reachable"] == 2 and facts["unreachable"] == ["far"]
