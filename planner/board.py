@@ -19,6 +19,9 @@ from accessplan.planner.sizing import SizeRun
 
 __all__ = ["write_board"]
 
+#: the plan's own access columns (not further supplies)
+_PLAN_COLUMNS = ("access_before", "access_after", "access_change")
+
 
 class _Steps:
     """Log each step as it starts, numbered (``[3/9] map: change in access``)."""
@@ -109,6 +112,30 @@ def write_board(run: PlanRun | SizeRun, folder: Path, summary: dict[str, Any], *
             areas, sites, folder / "figures" / "access_change.png", **shown
         ),
     }
+    curve_path = folder / "coverage_curve.csv"
+    if curve_path.is_file():
+        import pandas as pd
+
+        from accessplan.maps.coverage_figures import coverage_curve_figure
+
+        thresholds = summary.get("coverage", {}).get("thresholds_minutes", ())
+        figures["Coverage before and after"] = coverage_curve_figure(
+            pd.read_csv(curve_path, index_col="minutes"),
+            folder / "figures" / "coverage_curve.png",
+            thresholds_minutes=thresholds,
+        )
+    supplies = [c for c in areas.columns if c.startswith("access_") and c not in _PLAN_COLUMNS]
+    if supplies:
+        from accessplan.maps.coverage_figures import supply_maps_figure
+
+        panels = {"main capacity (before)": "access_before"}
+        panels.update({c.removeprefix("access_").replace("_", " "): c for c in supplies})
+        figures["Access by supply"] = supply_maps_figure(
+            areas,
+            panels,
+            folder / "figures" / "access_by_supply.png",
+            access_scale=shown["access_scale"],
+        )
     step("figures: Lorenz curves, distribution of access")
     figures["Lorenz curves"] = lorenz_figure(areas, folder / "figures" / "lorenz.png")
     figures["Distribution of access"] = access_distribution_figure(

@@ -277,3 +277,25 @@ def test_referral_times_by_hand(tiny, network):
     assert not table.loc["far", "reachable"]
     facts = _summary(tiny)["referral"]
     assert facts["centres"] == 3 and facts["reachable"] == 2 and facts["unreachable"] == ["far"]
+
+
+def test_the_plan_draws_the_coverage_curve_and_a_map_per_supply(tiny):
+    tiny.save_candidates()
+    tiny.sections["access"] = {
+        "method": "2sfca",
+        "catchment_minutes": 10,
+        "supplies": ["ventilators"],
+    }
+    tiny.sections["location"] = {
+        "objective": "coverage",
+        "budget": 1000.0,
+        "catchment_minutes": 2.5,
+    }
+    assert main(["plan", str(tiny.write()), "-q"]) == 0
+    for name in ("coverage_curve.png", "access_by_supply.png"):
+        assert (tiny.out / "figures" / name).read_bytes().startswith(b"\x89PNG")
+    curve = pd.read_csv(tiny.out / "coverage_curve.csv", index_col="minutes")
+    # before: 3,000 of 4,500 within 2 min; after C1 and C2 open in the corners: 4,000
+    assert curve.loc[2.0, "share_before"] == pytest.approx(3000 / POP)
+    assert curve.loc[2.0, "share_after"] == pytest.approx(4000 / POP)
+    assert "Access by supply" in (tiny.out / "report.html").read_text(encoding="utf-8")
