@@ -247,6 +247,23 @@ def validate_scenario(
 
         log("reading the redeployment tables")
         _collect(problems, lambda: redeploy_inputs(scenario, facilities))
+    if scenario.zones is not None:
+        from accessplan.planner.inputs import read_layer
+
+        log(f"reading zones: {scenario.zones.label}")
+        zones = _collect(problems, lambda: read_layer(scenario.zones))
+        if zones is not None and scenario.zones.id not in zones.columns:
+            problems.add(
+                "zone id column not found; the layer's columns are "
+                f"{[c for c in zones.columns if c != zones.geometry.name]}",
+                source=scenario.zones.label,
+                column=scenario.zones.id,
+            )
+    if scenario.referral is not None and facilities is not None:
+        from accessplan.planner.referral import read_centres
+
+        log(f"reading referring facilities: {scenario.referral['layer'].label}")
+        _collect(problems, lambda: read_centres(scenario, facilities.crs))
     sweep = getattr(scenario, "sweep", None)
     ids = None if facilities is None else facilities["site_id"]
     if sweep is not None and sweep.close and ids is None:

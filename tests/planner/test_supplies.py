@@ -299,3 +299,21 @@ def test_the_plan_draws_the_coverage_curve_and_a_map_per_supply(tiny):
     assert curve.loc[2.0, "share_before"] == pytest.approx(3000 / POP)
     assert curve.loc[2.0, "share_after"] == pytest.approx(4000 / POP)
     assert "Access by supply" in (tiny.out / "report.html").read_text(encoding="utf-8")
+
+
+def test_validate_reads_the_zones_and_referral_layers(tiny, capsys):
+    import geopandas as gpd
+    from shapely.geometry import Point, box
+
+    gpd.GeoDataFrame({"z": ["A"]}, geometry=[box(0, 0, 1, 1)], crs=tiny.crs).to_file(
+        tiny.folder / "zones.gpkg", engine="pyogrio"
+    )
+    gpd.GeoDataFrame({"c": ["K", "K"]}, geometry=[Point(0, 0), Point(1, 1)], crs=tiny.crs).to_file(
+        tiny.folder / "centres.gpkg", engine="pyogrio"
+    )
+    tiny.sections["zones"] = {"path": "zones.gpkg", "id": "zone_name"}
+    tiny.sections["referral"] = {"path": "centres.gpkg", "id": "c"}
+    assert main(["validate", str(tiny.write())]) == 2
+    err = capsys.readouterr().err
+    assert "zone id column not found" in err and "'zone_name'" in err
+    assert "duplicate id 'K'" in err
