@@ -40,20 +40,22 @@ from accessplan.maps.report_format import (
     number_cell,
     number_span,
 )
+from accessplan.maps.report_measures import (
+    capacity_coverage_section,
+    coverage_section,
+    measures_section,
+    poverty_section,
+    referral_section,
+    supplies_section,
+)
 from accessplan.maps.report_sections import (
     access_scale,
-    capacity_coverage_section,
     cost_section,
-    coverage_section,
     demand_label,
     districts_section,
     headline_section,
-    measures_section,
     methods_section,
-    poverty_section,
-    referral_section,
     site_only_ids,
-    supplies_section,
 )
 
 __all__ = ["REPORT_CSS", "default_figures", "png_bytes", "report_page", "write_report"]
