@@ -251,7 +251,11 @@ def poverty_facts(scenario: Scenario, areas: pd.DataFrame) -> pd.DataFrame:
     from accessplan.spatial.poverty import compare_poverty, poverty_summary
 
     source = scenario.areas.label if scenario.areas is not None else None
-    options = {"poverty_line": scenario.poverty_line, "source": source}
+    options = {
+        "poverty_line": scenario.poverty_line,
+        "source": source,
+        "ordering_is_deprivation": scenario.ordering_is_deprivation,
+    }
     if "access_before" in areas.columns:
         rated = _rated_frame(areas, ("access_before", "access_after"))
         return compare_poverty(

@@ -194,7 +194,7 @@ SCHEMA: dict[str, dict[str, Any]] = {
     },
     "output": {"dir": str},
     "maps": {"tiles": str, "access_per": NUMBER},
-    "inequity": {"poverty_line": NUMBER, "ordering": str},
+    "inequity": {"poverty_line": NUMBER, "ordering": str, "ordering_is_deprivation": bool},
     "zones": {"path": str, "layer": str, "id": str, "crs": str},
     "referral": {"path": str, "layer": str, "id": str, "crs": str, "max_minutes": NUMBER},
     "sweep": dict(SWEEP_KEYS),
@@ -250,6 +250,8 @@ class Scenario:
     referral: Mapping[str, Any] | None = None
     #: the access poverty line of the FGT measures (raw access units), when given
     poverty_line: float | None = None
+    #: the ordering column measures deprivation (higher = worse off), not income
+    ordering_is_deprivation: bool = False
     #: ``{"aggregate": k, "aggregate_m": m}`` when the areas are a population raster
     areas_raster: Mapping[str, Any] | None = None
     sweep: SweepSpec | None = None
@@ -356,6 +358,7 @@ class Scenario:
             else {"path": str(self.zones.path), "id": self.zones.id, "layer": self.zones.layer},
             "inequity": {
                 "poverty_line": self.poverty_line,
+                "ordering_is_deprivation": self.ordering_is_deprivation,
                 "ordering": None if self.areas is None else self.areas.columns.get("ordering"),
             },
             "labels": {"need": self.need_label, "capacity": self.capacity_label},
@@ -611,6 +614,7 @@ def parse_scenario(data: Mapping[str, Any], *, source: str | Path) -> Scenario:
         zones=zones,
         referral=referral,
         poverty_line=None if line is None else float(line),
+        ordering_is_deprivation=bool(inequity.get("ordering_is_deprivation", False)),
         areas_raster=None if raster is None else raster[1],
         decay=decay,
         normalize=bool(access.get("normalize", False)),

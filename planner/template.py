@@ -243,6 +243,7 @@ target_wait_hours = 7         # mean wait for a ventilator each site must meet
 # poverty_line = 0.02         # access below this (raw units, e.g. beds per person) is poor:
                               #   FGT headcount, gap and severity before and after
 # ordering = "income"         # an [areas] column (income or deprivation): concentration index
+# ordering_is_deprivation = false  # true when a higher value is worse off (a deprivation index)
 
 # ---------------------------------------------------------------------------------------------
 # Output: where the results go (replaced whole on the next run; --out overrides)

@@ -223,6 +223,9 @@ def access_summary(run: AccessRun) -> dict[str, Any]:
     labels = access_facts(
         run.scenario, mean_access=run.inequity.get("mean", 0.0), network_report=run.network_report
     )
+    raster = run.inputs.areas.attrs.get("raster")
+    if raster:
+        summary["raster"] = {k: (str(v) if k == "path" else v) for k, v in raster.items()}
     summary["travel_times"]["model_label"] = labels.pop("travel_label")
     summary["access"].update(labels)
     if run.scenario.catchment_km is not None:

@@ -56,6 +56,9 @@ def test_a_raster_run_scores_like_the_same_cells_as_polygons(tiny):
     assert cells["area_id"].str.match(r"r\d_c\d").all()
     scenario = json.loads((tiny.out / "scenario.json").read_text())
     assert scenario["areas"]["raster"].endswith("pop.tif")
+    raster = json.loads((tiny.out / "summary.json").read_text())["raster"]
+    assert raster["valid_cells"] == 9 and raster["total_population"] == 4500.0
+    assert raster["cell_size_m"] == 1000.0
 
 
 def test_aggregate_keeps_the_total(tiny):

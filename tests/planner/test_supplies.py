@@ -317,3 +317,14 @@ def test_validate_reads_the_zones_and_referral_layers(tiny, capsys):
     err = capsys.readouterr().err
     assert "zone id column not found" in err and "'zone_name'" in err
     assert "duplicate id 'K'" in err
+
+
+def test_a_deprivation_ordering_flips_the_concentration_index(tiny):
+    tiny.sections["access"] = {"method": "2sfca", "catchment_minutes": 2.5}
+    tiny.sections["areas"]["ordering"] = "Over65"
+    assert main(["access", str(tiny.write()), "-q"]) == 0
+    income = _summary(tiny)["poverty"]["concentration_index"]
+    tiny.sections["inequity"] = {"ordering_is_deprivation": True}
+    assert main(["access", str(tiny.write()), "-q"]) == 0
+    deprivation = _summary(tiny)["poverty"]["concentration_index"]
+    assert income != 0 and deprivation == pytest.approx(-income)
