@@ -1,20 +1,184 @@
 """The frames behind the web maps: areas and sites in the shape the pages need.
 
 Used by :mod:`accessplan.maps.webmap`: :func:`area_frame` (ids as text, ranks),
-:func:`area_data` (the page's one compact GeoJSON of areas) and
-:func:`site_frame` (hospitals and new sites in WGS84 with their tooltip facts).
+:func:`area_data` (the page's one compact GeoJSON of areas),
+:func:`extra_layer_specs` (the classes and legend of each further measure
+layer) and :func:`site_frame` (hospitals and new sites in WGS84 with their
+tooltip facts).
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
+import branca
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from accessplan.data.errors import ProblemCollector
+from accessplan.maps.classes import AccessClasses, shared_classes
 from accessplan.maps.escaping import html_text
-from accessplan.maps.web_layers import AreaData, display_geometry, geojson_text, legend_entries, sig
+from accessplan.maps.web_layers import (
+    AreaData,
+    display_geometry,
+    geojson_text,
+    legend_entries,
+    sig,
+)
 
-__all__ = ["area_data", "area_frame", "site_frame"]
+__all__ = [
+    "LOWER_IS_BETTER",
+    "ExtraLayer",
+    "area_data",
+    "area_frame",
+    "extra_layer_specs",
+    "site_frame",
+]
+
+#: column prefixes of per-area values where LESS is better (minutes to the nearest
+#: facility, people left uncovered by capacity): their layers use the reversed
+#: ramp, so dark still means "better" on every layer of a page, and a zero is
+#: an ordinary (darkest) class, not the hatched "no access" class
+LOWER_IS_BETTER = ("nearest_minutes", "capacity_uncovered")
+
+
+@dataclass(frozen=True)
+class ExtraLayer:
+    """One further measure layer of a layered map.
+
+    Attributes
+    ----------
+    title : str
+        Layer name in the layer control (as given).
+    column : str
+        Column of the areas drawn.
+    key, value_key : str
+        Properties of the page's GeoJSON holding the class index and the value.
+    classes : AccessClasses
+        ``shared_classes(values, values)`` of the column.
+    colors, labels : tuple of str
+        Legend swatches (colour or the hatch fill) and labels, one per class,
+        plus the grey "no value" entry when some area has none.
+    lower_is_better : bool
+        Whether the ramp is reversed (see :data:`LOWER_IS_BETTER`).
+    scale : float
+        Display multiplier of the values (``access_scale`` for ``access_*``
+        columns, which are access in the map's units; else 1).
+    caption : str
+        Legend title (the layer title and what dark means).
+    """
+
+    title: str
+    column: str
+    key: str
+    value_key: str
+    classes: AccessClasses
+    colors: tuple
+    labels: tuple
+    lower_is_better: bool
+    caption: str
+    scale: float = 1.0
+
+
+def _ramp(k: int) -> list:
+    """``k`` YlGnBu colours, light to dark (the stops of the access classes)."""
+    ramp = branca.colormap.linear.YlGnBu_09
+    stops = np.linspace(ramp.vmin + 0.08 * (ramp.vmax - ramp.vmin), ramp.vmax, k)
+    return [ramp(s)[:7] for s in stops]
+
+
+def extra_layer_specs(
+    areas, extra_layers, *, reserved=(), scheme="quantiles", k=5, access_scale=1.0
+) -> list:
+    """Classes and legends of the further layers ``title -> column`` of a layered map.
+
+    Each column is classified on its own values with the access maps' rule,
+    ``shared_classes(values, values, scheme=scheme, k=k)`` (a separate class
+    for exact zeros when there are zeros and no negatives). Higher-is-better
+    columns keep the access palette: YlGnBu light = low, dark = high, the
+    zero class hatched "0 (no access)". Lower-is-better columns
+    (:data:`LOWER_IS_BETTER`: ``nearest_minutes_*``, ``capacity_uncovered_*``)
+    get the reversed ramp (dark = low = better, e.g. near a facility) and a
+    plain darkest "0" class; their legend title says "dark = fewer" /
+    "dark = nearer".
+
+    Parameters
+    ----------
+    areas : pandas.DataFrame
+        The map's areas.
+    extra_layers : Mapping[str, str] or None
+        Layer title -> numeric column of ``areas``.
+    reserved : sequence of str
+        Layer titles already used by the page ("Access before", ...).
+    scheme, k :
+        Passed to :func:`accessplan.maps.classes.shared_classes`.
+    access_scale : float, default 1.0
+        Display multiplier of ``access_*`` columns (further supplies: access
+        in the same units as the map's access); other columns are shown as
+        they are.
+
+    Returns
+    -------
+    list of ExtraLayer
+        In the order given.
+
+    Raises
+    ------
+    accessplan.data.errors.InputValidationError
+        Listing every missing or non-numeric column, column without a finite
+        value, and title that is empty or already used.
+    """
+    if not extra_layers:
+        return []
+    problems = ProblemCollector(what="extra map layers")
+    seen = set(reserved)
+    for title, column in extra_layers.items():
+        if not isinstance(title, str) or not title.strip():
+            problems.add(f"layer title must be a non-empty string, got {title!r}")
+        elif title in seen:
+            problems.add(f"layer title {title!r} is used twice on the page")
+        seen.add(title)
+        if column not in areas.columns:
+            problems.add("column is missing", source="areas", column=str(column))
+            continue
+        values = pd.to_numeric(areas[column], errors="coerce").to_numpy(dtype=float)
+        bad = np.flatnonzero(areas[column].notna().to_numpy() & np.isnan(values))
+        if bad.size:
+            problems.add("is not numeric", source="areas", column=column, rows=bad + 1)
+        elif not np.isfinite(values).any():
+            problems.add("has no finite value to map", source="areas", column=column)
+    problems.raise_if_any()
+    out = []
+    for j, (title, column) in enumerate(extra_layers.items()):
+        values = pd.to_numeric(areas[column]).to_numpy(dtype=float)
+        classes = shared_classes(values, values, scheme=scheme, k=k)
+        scale = float(access_scale) if column.startswith("access_") else 1.0
+        colors, labels = legend_entries(classes, scale=scale, no_data=bool(np.isnan(values).any()))
+        lower = column.startswith(LOWER_IS_BETTER)
+        if lower:
+            colors[: classes.k] = _ramp(classes.k)[::-1]
+            if classes.zero_class:
+                labels[0] = "0"
+            caption = f"{title} (dark = " + ("nearer)" if "minutes" in column else "fewer)")
+        else:
+            caption = f"{title} (dark = more)"
+        labels = [lab.replace("no score", "no value") for lab in labels]
+        out.append(
+            ExtraLayer(
+                title=title,
+                column=column,
+                key=f"x{j}",
+                value_key=f"v{j}",
+                classes=classes,
+                colors=tuple(colors),
+                labels=tuple(labels),
+                lower_is_better=lower,
+                caption=caption,
+                scale=scale,
+            )
+        )
+    return out
 
 
 def area_frame(areas, id_col) -> gpd.GeoDataFrame:
@@ -37,11 +201,21 @@ def area_frame(areas, id_col) -> gpd.GeoDataFrame:
     return out
 
 
-def area_data(frame, *, classes, scale, simplify_m, decimals, change_colors=None) -> AreaData:
-    """The page's one copy of the areas: display shapes and short properties."""
+def area_data(
+    frame, *, classes, scale, simplify_m, decimals, change_colors=None, extra=(), areas=None
+) -> AreaData:
+    """The page's one copy of the areas: display shapes and short properties.
+
+    ``extra`` (:class:`ExtraLayer` list) adds each layer's class index and
+    value (4 significant digits, None when missing), read from ``areas``.
+    """
     geoms = display_geometry(frame, simplify_m=simplify_m, decimals=decimals)
     kb = classes.classify(frame["access_before"]) if classes is not None else None
     ka = classes.classify(frame["access_after"]) if classes is not None else None
+    columns = []
+    for layer in extra:
+        values = pd.to_numeric(areas[layer.column]).to_numpy(dtype=float)
+        columns.append((layer, values, layer.classes.classify(values)))
     props = []
     for j, row in enumerate(frame.itertuples(index=False)):
         pop = float(row.population)
@@ -58,6 +232,8 @@ def area_data(frame, *, classes, scale, simplify_m, decimals, change_colors=None
         if change_colors is not None:
             p["d"] = sig(row.access_change * scale)
             p["c"] = change_colors[j]
+        for layer, values, idx in columns:
+            p[layer.key], p[layer.value_key] = int(idx[j]), sig(values[j] * layer.scale)
         props.append(p)
     points = bool(len(frame)) and frame.geom_type.isin(["Point", "MultiPoint"]).all()
     palette = list(legend_entries(classes)[0]) if classes is not None else []

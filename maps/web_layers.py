@@ -52,6 +52,7 @@ __all__ = [
     "ContextLayers",
     "HtmlControl",
     "LabelDeclutter",
+    "LayerLegend",
     "SiteLabels",
     "auto_tolerance_m",
     "change_bar_html",
@@ -298,13 +299,15 @@ class AreaLayer(MacroElement):
     ``key`` is the property holding the class index (``"kb"``/``"ka"``) or the
     colour (``"c"``); ``fields`` lists ``[property, label, kind]`` rows of the
     hover table (kind ``"text"``, ``"int"``, ``"num"``, ``"rank"``, ``"change"``).
+    ``palette`` (default: the data's access palette) colours the class indices
+    of a further measure layer, classified on its own values.
     """
 
     _template = Template(
         """
 {% macro script(this, kwargs) %}
 (function () {
-    var palette = {{ this.data.palette|tojson }};
+    var palette = {{ this.palette|tojson }};
     var fields = {{ this.fields|tojson }};
     var key = {{ this.key|tojson }};
     var n = {{ this.data.n_areas }};
@@ -356,8 +359,11 @@ class AreaLayer(MacroElement):
 """
     )
 
-    def __init__(self, data: AreaData, *, key, fields, map_name, opacity=0.85, point_radius=6):
+    def __init__(
+        self, data: AreaData, *, key, fields, map_name, opacity=0.85, point_radius=6, palette=None
+    ):
         super().__init__()
+        self.palette = list(data.palette if palette is None else palette)
         self.map_name = map_name
         self._name = "AccessplanAreas"
         self.data = data
@@ -367,6 +373,46 @@ class AreaLayer(MacroElement):
         self.no_data = NO_DATA
         self.point_radius = float(point_radius)
         self.weight = 1.0 if data.points else 0.4
+
+
+class LayerLegend(MacroElement):
+    """A legend control shown exactly while one overlay of the map is on.
+
+    ``group`` is the folium layer (e.g. a ``FeatureGroup`` added with
+    ``show=False``); the legend appears in the top right corner, under the
+    access legend, when the layer is switched on and goes when it is off.
+    ``inner`` is HTML already escaped (:func:`class_legend_html`).
+    """
+
+    _template = Template(
+        """
+{% macro script(this, kwargs) %}
+(function () {
+    var map = {{ this._parent.get_name() }};
+    var group = {{ this.group }};
+    var box = L.control({position: "topright"});
+    box.onAdd = function () {
+        var div = L.DomUtil.create("div", "legend accessplan-legend accessplan-layer-legend");
+        div.innerHTML = {{ this.inner|tojson }};
+        L.DomEvent.disableScrollPropagation(div);
+        return div;
+    };
+    function sync() { if (map.hasLayer(group)) { box.addTo(map); } else { box.remove(); } }
+    map.on("layeradd layerremove", function (e) { if (e.layer === group) { sync(); } });
+    sync();
+    map.accessplanLayerLegends = map.accessplanLayerLegends || {};
+    map.accessplanLayerLegends[{{ this.title|tojson }}] = box;
+})();
+{% endmacro %}
+"""
+    )
+
+    def __init__(self, inner, *, group, title):
+        super().__init__()
+        self._name = "AccessplanLayerLegend"
+        self.inner = inner
+        self.group = group.get_name()
+        self.title = title
 
 
 # --------------------------------------------------------------------------- context

@@ -46,12 +46,13 @@ from accessplan.data.errors import ProblemCollector
 from accessplan.maps import web_frames
 from accessplan.maps.classes import NO_DATA, AccessClasses, shared_classes
 from accessplan.maps.escaping import html_text
-from accessplan.maps.web_frames import area_data, area_frame
+from accessplan.maps.web_frames import area_data, area_frame, extra_layer_specs
 from accessplan.maps.web_layers import (
     AreaLayer,
     ContextLayers,
     HtmlControl,
     LabelDeclutter,
+    LayerLegend,
     SiteLabels,
     change_bar_html,
     class_legend_html,
@@ -420,6 +421,11 @@ _COMMON_DOC = """
     demand_label : str, default "population"
         What the new sites' "newly covered ..." counts (e.g. "people aged 65+").
 """
+_EXTRA_DOC = """    extra_layers : Mapping[str, str], optional
+        Further layers, title -> numeric column of ``areas`` (e.g.
+        ``{"ICU beds (access)": "access_icu_beds"}``); each off when the page
+        opens, with its own classes and legend (see above).
+"""
 
 
 def before_after_map(
@@ -536,6 +542,7 @@ def layered_map(
     simplify_m=None,
     decimals=5,
     demand_label="population",
+    extra_layers=None,
 ) -> folium.Map:
     """Access before and after as two toggleable layers of one map.
 
@@ -543,14 +550,41 @@ def layered_map(
     opens; "Access before" is switched on in the layer control (top left).
     Both layers draw the page's one copy of the areas with the same classes
     and share one legend.
+
+    Further per-area measures (``extra_layers``, title -> column) are more
+    layers of the same control, all OFF when the page opens, drawn from the
+    same GeoJSON (each column added to it, 4 significant digits). Each is
+    classified on its own values (``shared_classes(values, values)``, same
+    scheme and ``k``) and has its own legend, shown while the layer is on.
+    Higher-is-better columns use the access palette (YlGnBu, dark = more,
+    zeros hatched "0 (no access)"); lower-is-better columns
+    (``nearest_minutes_*``, ``capacity_uncovered_*``) the reversed ramp, so
+    dark means better on every layer, and the legend title says so ("dark =
+    nearer" / "dark = fewer"). Values are shown in the column's own units,
+    except further supplies (``access_*`` columns) which are access in the
+    map's units: ``access_scale`` applies to them too.
     """
     frame, site_frame, classes = _prepare(
         areas, sites, new_sites, id_col, site_id_col, classes, scheme, k, access_scale
     )
+    extra = extra_layer_specs(
+        areas,
+        extra_layers,
+        reserved=("Access before", "Access after", "Hospitals"),
+        scheme=scheme,
+        k=k,
+        access_scale=access_scale,
+    )
     m = _new_map(frame, tiles, sites=site_frame, pad_left=170, pad_right=_RIGHT_PAD)
     page_setup(m.get_root())
     data = area_data(
-        frame, classes=classes, scale=access_scale, simplify_m=simplify_m, decimals=decimals
+        frame,
+        classes=classes,
+        scale=access_scale,
+        simplify_m=simplify_m,
+        decimals=decimals,
+        extra=extra,
+        areas=areas,
     )
     m.get_root().header.add_child(data.element(), name="accessplan_areas")
     groups = []
@@ -568,6 +602,24 @@ def layered_map(
         )
         group.add_to(m)
         groups.append((f"Access {when}", group))
+    legends = []
+    for layer in extra:
+        group = folium.FeatureGroup(name=layer.title, show=False)
+        group.add_child(
+            AreaLayer(
+                data,
+                key=layer.key,
+                fields=(*_AREA_FIELDS[:2], (layer.value_key, html_text(layer.title), "num")),
+                map_name=m.get_name(),
+                point_radius=_point_radius(frame),
+                opacity=_opacity(tiles),
+                palette=layer.colors,
+            )
+        )
+        group.add_to(m)
+        groups.append((html_text(layer.title), group))
+        inner = class_legend_html(layer.caption, layer.colors, layer.labels)
+        legends.append(LayerLegend(inner, group=group, title=layer.title))
     sites_group = _decorate(
         m,
         site_frame,
@@ -587,6 +639,8 @@ def layered_map(
         scale=access_scale,
         units=access_units,
     ).add_to(m)
+    for legend in legends:  # under the access legend, each while its layer is on
+        m.add_child(legend)
     m.add_child(LayerSwitch(groups, collapsed=False))
     if inequity is not None:
         m.add_child(inequity_control(inequity))
@@ -689,6 +743,8 @@ for _builder in (before_after_map, layered_map, change_map):
         if _builder is not change_map
         else ""
     )
+    if _builder is layered_map:
+        _builder.__doc__ += _EXTRA_DOC
 if before_after_map.__doc__ is not None:
     before_after_map.__doc__ += """
     Returns
