@@ -23,6 +23,70 @@ __all__ = ["write_board"]
 _PLAN_COLUMNS = ("access_before", "access_after", "access_change")
 
 
+#: the further measures drawn as layers of the layered map: column prefix -> title
+#: (their values after the plan; ``<t>`` of ``opportunities_within_<t>`` is filled in)
+_MEASURE_LAYERS = (
+    ("bfca", "BFCA after the plan"),
+    ("availability_per_capita", "Spatial availability per person after the plan"),
+    ("opportunities_within_", "Supply within {t} min after the plan"),
+    ("capacity_uncovered", "People not covered by capacity after the plan"),
+    ("nearest_minutes", "Minutes to the nearest facility after the plan"),
+)
+
+
+def _supply_title(column: str) -> str:
+    words = column.removeprefix("access_").split("_")
+    words = [w.upper() if w in ("icu", "hdu") else w for w in words]
+    text = " ".join(words)
+    return f"{text[:1].upper()}{text[1:]} (access)"
+
+
+def measure_layers(areas, folder: Path):
+    """The areas with the plan's further measures, and the layered map's ``extra_layers``.
+
+    Further supplies (``access_<supply>``, before the plan) come from the
+    areas; the measures after the plan (``<measure>_after``) from the areas
+    layer of ``plan.gpkg`` (the writers add them there), joined on
+    ``area_id``. Returns ``(areas, {title: column})``.
+    """
+    import numpy as np
+    import pyogrio
+
+    layers = {
+        _supply_title(c): c
+        for c in areas.columns
+        if c.startswith("access_") and c not in _PLAN_COLUMNS
+    }
+    gpkg = folder / "plan.gpkg"
+    saved = pyogrio.read_info(gpkg, layer="areas")["fields"] if gpkg.is_file() else []
+    prefixes = tuple(prefix for prefix, _ in _MEASURE_LAYERS)
+    wanted = [
+        c
+        for c in saved
+        if c.endswith("_after")
+        and c.startswith(prefixes)
+        and not c.startswith("bfca_supply_share")
+        and c not in areas.columns
+    ]
+    if wanted:
+        extra = pyogrio.read_dataframe(
+            gpkg, layer="areas", columns=["area_id", *wanted], read_geometry=False
+        )
+        areas = areas.join(extra.set_index("area_id"), on="area_id")
+    for column in [*wanted, "nearest_minutes_after"]:
+        if column not in areas.columns:
+            continue
+        for prefix, title in _MEASURE_LAYERS:
+            if column.startswith(prefix):
+                t = column.removeprefix(prefix).removesuffix("_after")
+                layers[title.format(t=t)] = column
+                break
+    # a column without any value (e.g. a supply nobody reaches) is no layer
+    return areas, {
+        title: c for title, c in layers.items() if np.isfinite(areas[c].to_numpy(float)).any()
+    }
+
+
 class _Steps:
     """Log each step as it starts, numbered (``[3/9] map: change in access``)."""
 
@@ -83,14 +147,16 @@ def write_board(run: PlanRun | SizeRun, folder: Path, summary: dict[str, Any], *
     (folder / "maps").mkdir()
     (folder / "figures").mkdir()
     maps = {}
+    areas_layered, extra_layers = measure_layers(areas, folder)
     for title, name, builder in (
         ("Access before and after (synchronised)", "before_after", before_after_map),
         ("Access before and after (layers)", "layers", layered_map),
         ("Change in access", "change", change_map),
     ):
         step(f"map: {title.lower()}")
+        more = {"extra_layers": extra_layers} if builder is layered_map else {}
         built = builder(
-            areas,
+            areas_layered if builder is layered_map else areas,
             sites,
             new_sites,
             inequity=plan.comparison,
@@ -98,6 +164,7 @@ def write_board(run: PlanRun | SizeRun, folder: Path, summary: dict[str, Any], *
             tiles=scenario.tiles,
             demand_label=summary.get("demand", {}).get("label", "population"),
             **shown,
+            **more,
         )
         # rendered once: the saved page and the report's embedded copy are the same
         page = render_offline_html(built)
