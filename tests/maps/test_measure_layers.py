@@ -186,3 +186,31 @@ def test_page_with_extra_layers_stays_offline(tmp_path):
     html = path.read_text(encoding="utf-8")
     assert find_remote_assets(html) == []
     assert "<script src" not in html.lower()
+
+
+def test_board_builds_the_layers_from_the_areas_and_plan_gpkg(tmp_path):
+    from accessplan.planner.board import measure_layers
+
+    areas = tiny_areas().drop(columns="opportunities_within_30_after")
+    areas["access_change"] = areas["access_after"] - areas["access_before"]
+    areas["access_ventilators"] = np.nan  # nobody reaches one: no layer
+    saved = areas[["area_id", "geometry"]].assign(
+        bfca_after=[0.0, 0.5, 1.0, 2.0],
+        bfca_supply_share_after=[0.1, 0.2, 0.3, 0.4],
+        bfca_before=[0.0, 0.4, 1.0, 2.0],
+        opportunities_within_30_after=[0.0, 1.0, 2.0, 5.0],
+        capacity_uncovered_after=[0.0, 0.0, 50.0, 80.0],
+    )
+    saved.to_file(tmp_path / "plan.gpkg", layer="areas", engine="pyogrio")
+    joined, layers = measure_layers(areas.iloc[::-1], tmp_path)  # joined by id, not by row
+    assert layers == {
+        "ICU beds (access)": "access_icu_beds",
+        "BFCA after the plan": "bfca_after",
+        "Supply within 30 min after the plan": "opportunities_within_30_after",
+        "People not covered by capacity after the plan": "capacity_uncovered_after",
+        "Minutes to the nearest facility after the plan": "nearest_minutes_after",
+    }
+    assert list(joined["area_id"]) == ["d", "c", "b", "a"]
+    assert list(joined["capacity_uncovered_after"]) == [80.0, 50.0, 0.0, 0.0]
+    html = layered_map(joined, extra_layers=layers).get_root().render()
+    assert len(_layer_legends(html)) == 5
