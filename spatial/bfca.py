@@ -40,9 +40,10 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+from scipy import sparse
 
 from accessplan.data.errors import ProblemCollector
-from accessplan.spatial.decay import Decay
+from accessplan.spatial.decay import Decay, UniformDecay
 from accessplan.spatial.fca import AccessResult, resolve_decay
 from accessplan.spatial.measure_inputs import check_positive_option, validate_measure_inputs
 
@@ -75,6 +76,69 @@ class BalancedAccessResult(AccessResult):
                 "reaches_supply": self.reaches_supply,
             }
         )
+
+
+def _uniform_bfca(inputs, reach_minutes: float):
+    """BFCA with weight 1 on every pair within ``reach_minutes`` (the default decay).
+
+    The same arithmetic, in the same order, as the general case, with the
+    per-pair weights ``Wi_ij = 1 / n_i`` and ``Wj_ij = 1 / m_j`` (``n_i``,
+    ``m_j`` the pairs of area ``i`` and site ``j``) computed per area and per
+    site. When the OD table is grouped by origin in area order, the pairs are
+    read as a CSR matrix over the table's own columns (no copy) and every sum
+    is one sparse matrix-vector product, which adds the same products in the
+    same order as :func:`numpy.bincount` (identical results) without the
+    per-pair temporaries. Returns ``access, share, level, balanced_demand, reaches``.
+    """
+    n_areas, n_sites = len(inputs.area_ids), len(inputs.site_ids)
+    population, capacity = inputs.population, inputs.capacity
+    filtered = not (len(inputs.minutes) == 0 or inputs.minutes.max() <= reach_minutes)
+    rows, cols, _ = inputs.within(reach_minutes)
+    starts = None if filtered else inputs.row_starts
+    col_total = np.bincount(cols, minlength=n_sites).astype(float)
+    if starts is None or len(starts) == 0:
+        row_total = np.bincount(rows, minlength=n_areas).astype(float)
+    else:
+        runs_at = rows[starts]  # one run per area with pairs, in area order
+        run_length = np.diff(np.append(starts, len(rows)))
+        row_total = np.zeros(n_areas)
+        row_total[runs_at] = run_length
+    with np.errstate(divide="ignore", invalid="ignore"):  # areas, sites with no pair: unused
+        inv_row = 1.0 / row_total  # Wi_ij of area i's pairs
+        inv_col = 1.0 / col_total  # Wj_ij of site j's pairs
+    if starts is None or len(starts) == 0:
+        w_demand = inv_row[rows]
+        balanced_demand = np.bincount(cols, w_demand * population[rows], minlength=n_sites)
+        level = _level(capacity, balanced_demand)
+        with np.errstate(invalid="ignore"):  # inf * 0 at sites with no pair: unused
+            site_level = inv_col * level
+        access = np.bincount(rows, site_level[cols], minlength=n_areas)
+        share = population * np.bincount(rows, w_demand * level[cols], minlength=n_areas)
+        reaches = np.bincount(rows, (capacity > 0)[cols].astype(float), minlength=n_areas) > 0
+        return access, share, level, balanced_demand, reaches
+    indptr = np.zeros(n_areas + 1, dtype=np.int64)
+    np.cumsum(row_total.astype(np.int64), out=indptr[1:])
+    shape = (n_areas, n_sites)
+    split = sparse.csr_array((np.repeat(inv_row[runs_at], run_length), cols, indptr), shape=shape)
+    balanced_demand = split.T @ population  # sum_i Wi_ij P_i
+    level = _level(capacity, balanced_demand)
+    share = population * (split @ level)  # P_i sum_j Wi_ij L_j
+    del split
+    reach = sparse.csr_array((np.ones(len(cols)), cols, indptr), shape=shape)
+    with np.errstate(invalid="ignore"):  # inf * 0 at sites with no pair: unused
+        site_level = inv_col * level
+    access = reach @ site_level  # sum_j Wj_ij L_j
+    if (capacity > 0).all():
+        reaches = row_total > 0
+    else:
+        reaches = reach @ (capacity > 0).astype(float) > 0
+    return access, share, level, balanced_demand, reaches
+
+
+def _level(capacity: np.ndarray, balanced_demand: np.ndarray) -> np.ndarray:
+    """``L_j = S_j / D_j``, 0 where ``D_j = 0``."""
+    n_sites = len(capacity)
+    return np.divide(capacity, balanced_demand, out=np.zeros(n_sites), where=balanced_demand > 0)
 
 
 def balanced_fca(
@@ -139,24 +203,31 @@ def balanced_fca(
     problems.raise_if_any()
 
     n_areas, n_sites = len(inputs.area_ids), len(inputs.site_ids)
-    rows, cols, minutes = inputs.within(catchment_minutes)
-    weight = np.asarray(decay(minutes), dtype=float)
-    if not (weight > 0).all():  # pairs with weight 0 take no part
-        keep = weight > 0
-        rows, cols, weight = rows[keep], cols[keep], weight[keep]
     population, capacity = inputs.population, inputs.capacity
+    if isinstance(decay, UniformDecay):
+        access, share, level, balanced_demand, reaches = _uniform_bfca(
+            inputs, min(catchment_minutes, decay.catchment_minutes)
+        )
+    else:
+        rows, cols, minutes = inputs.within(catchment_minutes)
+        weight = np.asarray(decay(minutes), dtype=float)
+        if not (weight > 0).all():  # pairs with weight 0 take no part
+            keep = weight > 0
+            rows, cols, weight = rows[keep], cols[keep], weight[keep]
 
-    row_total = np.bincount(rows, weight, minlength=n_areas)
-    col_total = np.bincount(cols, weight, minlength=n_sites)
-    w_demand = weight / row_total[rows]  # Wi_ij (totals > 0 on every kept pair)
-    w_supply = weight / col_total[cols]  # Wj_ij
-    del weight
+        row_total = np.bincount(rows, weight, minlength=n_areas)
+        col_total = np.bincount(cols, weight, minlength=n_sites)
+        w_demand = weight / row_total[rows]  # Wi_ij (totals > 0 on every kept pair)
+        w_supply = weight / col_total[cols]  # Wj_ij
+        del weight
 
-    balanced_demand = np.bincount(cols, w_demand * population[rows], minlength=n_sites)
-    level = np.divide(capacity, balanced_demand, out=np.zeros(n_sites), where=balanced_demand > 0)
-    access = np.bincount(rows, w_supply * level[cols], minlength=n_areas)
-    share = population * np.bincount(rows, w_demand * level[cols], minlength=n_areas)
-    reaches = np.bincount(rows, (capacity[cols] > 0).astype(float), minlength=n_areas) > 0
+        balanced_demand = np.bincount(cols, w_demand * population[rows], minlength=n_sites)
+        level = np.divide(
+            capacity, balanced_demand, out=np.zeros(n_sites), where=balanced_demand > 0
+        )
+        access = np.bincount(rows, w_supply * level[cols], minlength=n_areas)
+        share = population * np.bincount(rows, w_demand * level[cols], minlength=n_areas)
+        reaches = np.bincount(rows, (capacity[cols] > 0).astype(float), minlength=n_areas) > 0
 
     if normalize:
         total = population.sum()

@@ -48,6 +48,10 @@ class MeasureInputs:
         Area and site position of every OD pair.
     minutes : numpy.ndarray
         Travel time of every OD pair (float).
+    row_starts : numpy.ndarray or None
+        When ``rows`` is non-decreasing (the OD table grouped by origin in the
+        order of ``area_ids``), the first pair of each run of equal rows, so
+        that per-area sums can use :func:`numpy.add.reduceat`; else None.
     """
 
     area_ids: pd.Index
@@ -57,6 +61,7 @@ class MeasureInputs:
     rows: np.ndarray
     cols: np.ndarray
     minutes: np.ndarray
+    row_starts: np.ndarray | None = None
 
     def within(self, max_minutes: float | None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """``rows, cols, minutes`` of the pairs with ``minutes <= max_minutes`` (all if None)."""
@@ -115,12 +120,61 @@ def _values(series: pd.Series, *, source: str, what: str, problems: ProblemColle
     return out
 
 
-def _positions(index: pd.Index, ids: pd.Series) -> np.ndarray:
+def _run_starts(values: np.ndarray) -> np.ndarray:
+    """Start positions of the runs of equal consecutive values (non-empty input)."""
+    return np.concatenate(([0], np.flatnonzero(values[1:] != values[:-1]) + 1))
+
+
+def _positions_by_runs(index: pd.Index, values: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+    """Positions of integer ids grouped in runs (an OD table sorted by origin), or None.
+
+    One comparison pass finds the runs; each run's id is looked up once and
+    repeated over the run. Returns ``(positions, starts)``; None when the runs
+    are too short to pay off.
+    """
+    starts = _run_starts(values)
+    if 4 * len(starts) > len(values):
+        return None
+    lookup = index.get_indexer(values[starts])
+    counts = np.diff(np.append(starts, len(values)))
+    return np.repeat(lookup, counts), starts
+
+
+def _positions_by_table(index: pd.Index, values: np.ndarray) -> np.ndarray | None:
+    """Positions of integer ids through a lookup table over the index's id range, or None.
+
+    Used when the index is integer, its range is small and every id lies in
+    it (checked with one min and one max pass): one gather per id.
+    """
+    if values.dtype.kind != "i" or index.dtype.kind not in "iu" or len(index) == 0:
+        return None
+    lo, hi = int(index.min()), int(index.max())
+    span = hi - lo + 1
+    if span > max(4 * len(index), 1 << 16) or int(values.min()) < lo or int(values.max()) > hi:
+        return None
+    table = np.full(span, -1, dtype=np.intp)
+    table[index.to_numpy().astype(np.int64) - lo] = np.arange(len(index))
+    return table[values - lo] if lo else table[values]
+
+
+def _positions(index: pd.Index, ids: pd.Series) -> tuple[np.ndarray, np.ndarray | None]:
     """Position of every id in ``index`` (-1 when absent), looking each distinct id up once.
 
-    Categorical ids look up their categories only; other ids are factorised
-    first (an OD table repeats each id many times).
+    Returns ``(positions, starts)`` with ``starts`` the first row of each run
+    of equal ids when they were found by runs, else None. Integer ids grouped
+    in runs are looked up once per run; integer ids within the small integer
+    range of ``index`` through a lookup table; categorical ids through their
+    categories; other ids are factorised first (an OD table repeats each id
+    many times). ``index`` has no repeated ids.
     """
+    if ids.dtype.kind in "iu" and len(ids) > 1:
+        values = ids.to_numpy()
+        found = _positions_by_runs(index, values)
+        if found is not None:
+            return found
+        direct = _positions_by_table(index, values)
+        if direct is not None:
+            return direct, None
     if isinstance(ids.dtype, pd.CategoricalDtype):
         codes = ids.cat.codes.to_numpy()
         lookup = index.get_indexer(ids.cat.categories)
@@ -128,10 +182,19 @@ def _positions(index: pd.Index, ids: pd.Series) -> np.ndarray:
         codes, uniques = pd.factorize(ids)
         lookup = index.get_indexer(uniques)
     if len(lookup) == 0:
-        return np.full(len(codes), -1, dtype=np.intp)
+        return np.full(len(codes), -1, dtype=np.intp), None
     out = lookup[codes]
     out[codes < 0] = -1  # missing ids
-    return out
+    return out, None
+
+
+def _sorted_distinct_pairs(cols: np.ndarray, row_starts: np.ndarray) -> bool:
+    """True when ``cols`` strictly increase within every run of rows (so no pair repeats)."""
+    if len(cols) < 2:
+        return True
+    not_up = np.flatnonzero(cols[1:] <= cols[:-1]) + 1  # rows where cols fail to increase
+    # allowed only where a new run (a new row) starts
+    return len(not_up) <= len(row_starts) and bool(np.isin(not_up, row_starts).all())
 
 
 def _repeats(keys: np.ndarray, cells: int) -> np.ndarray | None:
@@ -207,8 +270,8 @@ def validate_measure_inputs(
             )
     if failed():
         return None
-    rows = _positions(area_ids, od["origin_id"])
-    cols = _positions(supply.index, od["site_id"])
+    rows, starts = _positions(area_ids, od["origin_id"])
+    cols, _ = _positions(supply.index, od["site_id"])
     for codes, column, name in ((rows, "origin_id", labelled[0][0]), (cols, "site_id", "supply")):
         unknown = codes < 0
         if unknown.any():
@@ -220,8 +283,14 @@ def validate_measure_inputs(
             )
     if failed():
         return None
+    row_starts = None
+    if starts is not None and bool((rows[starts[1:]] > rows[starts[1:] - 1]).all()):
+        row_starts = starts  # rows non-decreasing: one run per area, in area order
     n_sites = max(len(supply), 1)
-    dup = _repeats(rows.astype(np.int64) * n_sites + cols, len(area_ids) * n_sites)
+    if row_starts is not None and _sorted_distinct_pairs(cols, row_starts):
+        dup = None
+    else:
+        dup = _repeats(rows.astype(np.int64) * n_sites + cols, len(area_ids) * n_sites)
     if dup is not None:
         problems.add(
             f"{_count(dup, 'row')} repeating an (origin_id, site_id) pair",
@@ -237,4 +306,5 @@ def validate_measure_inputs(
         rows=rows,
         cols=cols,
         minutes=minutes,
+        row_starts=row_starts,
     )
