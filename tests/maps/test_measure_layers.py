@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
 import re
+import shutil
+import subprocess
 
 import geopandas as gpd
 import numpy as np
@@ -214,3 +217,72 @@ def test_board_builds_the_layers_from_the_areas_and_plan_gpkg(tmp_path):
     assert list(joined["capacity_uncovered_after"]) == [80.0, 50.0, 0.0, 0.0]
     html = layered_map(joined, extra_layers=layers).get_root().render()
     assert len(_layer_legends(html)) == 5
+
+
+_TOGGLE_PROBE = """<script>
+window.addEventListener("load", function () { setTimeout(function () {
+    function box(title) {
+        var found = null;
+        document.querySelectorAll(".leaflet-control-layers-overlays label").forEach(function (l) {
+            if (l.textContent.trim() === title) { found = l.querySelector("input"); }
+        });
+        return found;
+    }
+    function legends() { return document.querySelectorAll(".accessplan-layer-legend").length; }
+    var out = {closed: legends()};
+    box("Access after").click();
+    box(TITLE).click();
+    out.open = legends();
+    out.text = document.querySelector(".accessplan-layer-legend").textContent;
+    out.fills = Array.prototype.map.call(
+        document.querySelectorAll("path.leaflet-interactive"),
+        function (p) { return p.getAttribute("fill"); });
+    box(TITLE).click();
+    out.again = legends();
+    var pre = document.createElement("pre");
+    pre.id = "probe";
+    pre.textContent = JSON.stringify(out);
+    document.body.appendChild(pre);
+}, 300); });
+</script>"""
+
+
+def test_in_a_browser_a_layer_draws_its_classes_and_its_legend_follows_it(tmp_path):
+    chromium = next(
+        (p for p in ("/usr/bin/chromium", shutil.which("chromium")) if p and os.access(p, os.X_OK)),
+        None,
+    )
+    if chromium is None:
+        if os.environ.get("CI"):
+            pytest.fail("CI is set but headless Chromium is missing")
+        pytest.skip("headless Chromium not found")
+    title = "Minutes to the nearest facility after"
+    page = save_offline(layered_map(tiny_areas(), k=3, extra_layers=EXTRA), tmp_path / "p.html")
+    probe = _TOGGLE_PROBE.replace("TITLE", json.dumps(title))
+    html = page.read_text(encoding="utf-8").replace("</body>", probe + "</body>", 1)
+    (tmp_path / "probed.html").write_text(html, encoding="utf-8")
+    run = subprocess.run(
+        [
+            chromium,
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--host-resolver-rules=MAP * ~NOTFOUND",
+            f"--user-data-dir={tmp_path / 'profile'}",
+            "--virtual-time-budget=3000",
+            "--dump-dom",
+            (tmp_path / "probed.html").as_uri(),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    found = re.findall(r'<pre id="probe">(.*?)</pre>', run.stdout, re.DOTALL)
+    assert found, run.stderr[-2000:]
+    out = json.loads(found[0].replace("&quot;", '"').replace("&amp;", "&"))
+    assert out["closed"] == 0  # every extra layer is off: no legend of theirs
+    assert out["open"] == 1 and out["again"] == 0  # its legend comes and goes with it
+    assert out["text"].startswith(f"{title} (dark = nearer)")
+    # only the minutes layer is on: 0 min darkest, 10 min middle, 20 min light, no time grey
+    ramp = shared_classes([1.0, 2.0, 3.0], [1.0, 2.0, 3.0], k=3).colors[::-1]
+    assert out["fills"] == [*ramp, NO_DATA]
