@@ -30,6 +30,8 @@ __all__ = ["MeasureInputs", "check_positive_option", "validate_measure_inputs"]
 _SHOWN_ROWS = 10
 # Largest origins x sites grid checked for repeated pairs with a bitmap.
 _BITMAP_CELLS = 1 << 26
+# Leading OD rows looked at to judge whether ids come in runs.
+_RUNS_SAMPLE = 1 << 12
 
 
 @dataclass(frozen=True)
@@ -130,8 +132,11 @@ def _positions_by_runs(index: pd.Index, values: np.ndarray) -> tuple[np.ndarray,
 
     One comparison pass finds the runs; each run's id is looked up once and
     repeated over the run. Returns ``(positions, starts)``; None when the runs
-    are too short to pay off.
+    are too short to pay off (judged first on the first rows, then on all).
     """
+    head = values[: _RUNS_SAMPLE + 1]
+    if 4 * int(np.count_nonzero(head[1:] != head[:-1])) > len(head):
+        return None
     starts = _run_starts(values)
     if 4 * len(starts) > len(values):
         return None
@@ -143,18 +148,22 @@ def _positions_by_runs(index: pd.Index, values: np.ndarray) -> tuple[np.ndarray,
 def _positions_by_table(index: pd.Index, values: np.ndarray) -> np.ndarray | None:
     """Positions of integer ids through a lookup table over the index's id range, or None.
 
-    Used when the index is integer, its range is small and every id lies in
-    it (checked with one min and one max pass): one gather per id.
+    Used when the index is integer with a small range (well inside int64):
+    one subtraction and one gather per id. The table has a -1 at both ends
+    and the gather clips to them, so an id outside the range is unknown (-1)
+    without a separate range check (no overflow: ids and bounds are < 2**62
+    in size apart from the ids themselves, which stay inside int64).
     """
     if values.dtype.kind != "i" or index.dtype.kind not in "iu" or len(index) == 0:
         return None
     lo, hi = int(index.min()), int(index.max())
     span = hi - lo + 1
-    if span > max(4 * len(index), 1 << 16) or int(values.min()) < lo or int(values.max()) > hi:
+    if span > max(4 * len(index), 1 << 16) or max(abs(lo), abs(hi)) >= 1 << 62:
         return None
-    table = np.full(span, -1, dtype=np.intp)
-    table[index.to_numpy().astype(np.int64) - lo] = np.arange(len(index))
-    return table[values - lo] if lo else table[values]
+    table = np.full(span + 2, -1, dtype=np.intp)
+    table[index.to_numpy().astype(np.int64) - (lo - 1)] = np.arange(len(index))
+    offsets = values.astype(np.int64, copy=False) - (lo - 1)
+    return np.take(table, offsets, mode="clip", out=offsets)
 
 
 def _positions(index: pd.Index, ids: pd.Series) -> tuple[np.ndarray, np.ndarray | None]:

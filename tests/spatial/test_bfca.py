@@ -175,3 +175,77 @@ def test_categorical_and_missing_ids():
             balanced_fca(frame, demand, supply)
         assert "2 rows with an id not in the demand index" in str(err.value)
         assert "rows 1, 2" in str(err.value)
+
+
+def _integer_instance(seed, *, n_areas=7, n_sites=9):
+    """Integer ids, an OD table grouped by origin and sorted by site (as travel times return it).
+
+    Every area but the last reaches most sites (so the origins come in runs of
+    more than four rows); the last area reaches none; one site has no capacity
+    and one is reached by no area.
+    """
+    rng = np.random.default_rng(seed)
+    rows = []
+    for i in range(n_areas - 1):
+        for j in range(n_sites - 1):
+            if rng.random() < 0.85:
+                rows.append((100 + i, 900 + j, float(rng.uniform(0, 40))))
+    od = _od(rows)
+    demand = pd.Series(rng.integers(1, 500, n_areas).astype(float), index=100 + np.arange(n_areas))
+    supply = pd.Series(rng.integers(1, 20, n_sites).astype(float), index=900 + np.arange(n_sites))
+    supply.iloc[2] = 0.0
+    return od, demand, supply
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_grouped_integer_table_equals_brute_force_and_general_path(seed):
+    od, demand, supply = _integer_instance(seed)
+    catchment = 40.0 if seed % 2 else 25.0  # every pair within, or some beyond
+    result = balanced_fca(od, demand, supply, catchment_minutes=catchment)
+    access, share, level = _brute(od, demand, supply, catchment, lambda t: np.ones(len(t)))
+    assert result.access.to_dict() == pytest.approx(access, rel=1e-12, abs=1e-15)
+    assert result.supply_share.to_dict() == pytest.approx(share, rel=1e-12, abs=1e-12)
+    assert result.site_ratio.to_dict() == pytest.approx(level, rel=1e-12, abs=1e-15)
+    assert not result.reaches_supply.iloc[-1]
+    # the same numbers, bit for bit, as the general per-pair path (a one-step decay)
+    # and as string ids; the table shuffled adds in another order (to rounding)
+    general = balanced_fca(
+        od, demand, supply, catchment_minutes=catchment, decay=step_decay({catchment: 1.0})
+    )
+    shuffled = balanced_fca(
+        od.sample(frac=1.0, random_state=seed), demand, supply, catchment_minutes=catchment
+    )
+    named = balanced_fca(
+        od.astype({"origin_id": str, "site_id": str}),
+        demand.set_axis(demand.index.astype(str)),
+        supply.set_axis(supply.index.astype(str)),
+        catchment_minutes=catchment,
+    )
+    for name in ("access", "supply_share", "site_ratio", "site_population", "reaches_supply"):
+        ours = getattr(result, name).to_numpy()
+        np.testing.assert_array_equal(ours, getattr(general, name).to_numpy())
+        np.testing.assert_array_equal(ours, getattr(named, name).to_numpy())
+        np.testing.assert_allclose(ours, getattr(shuffled, name).to_numpy(), rtol=1e-14)
+
+
+def test_grouped_integer_table_bad_ids_and_repeated_pairs():
+    od, demand, supply = _integer_instance(0)
+    repeated = pd.concat([od.iloc[:3], od.iloc[2:]], ignore_index=True)  # row 3 again, in order
+    with pytest.raises(InputValidationError, match="repeating an") as err:
+        balanced_fca(repeated, demand, supply)
+    assert "2, 3" in str(err.value)
+    unknown = od.copy()
+    unknown.loc[1, "site_id"] = 5  # below the range of the site ids
+    unknown.loc[4, "site_id"] = 2**62  # far above it
+    unknown.loc[6, "site_id"] = -(2**63)  # the smallest int64
+    gap = supply.drop(904)  # an id inside the range that is not a site
+    with pytest.raises(InputValidationError) as err:
+        balanced_fca(unknown, demand, gap)
+    message = str(err.value)
+    expected = [1, 4, 6, *np.flatnonzero(unknown["site_id"].to_numpy() == 904)]
+    assert f"{len(expected)} rows with an id not in the supply index" in message
+    assert ", ".join(map(str, sorted(expected)[:3])) in message
+    lost = od.copy()
+    lost.loc[0, "origin_id"] = 99  # an origin that is not an area
+    with pytest.raises(InputValidationError, match="1 row with an id not in the demand"):
+        balanced_fca(lost, demand, supply)
