@@ -193,6 +193,11 @@ def decay_label(spec: Mapping[str, Any]) -> str:
         if spec.get("catchment_minutes") is not None:
             text += f", 0 beyond {float(spec['catchment_minutes']):g} min"
         return text
+    if kind == "exponential":
+        text = f"exponential: weight exp(-{float(spec['beta']):g} x minutes)"
+        if spec.get("catchment_minutes") is not None:
+            text += f", 0 beyond {float(spec['catchment_minutes']):g} min"
+        return text
     if kind == "linear":
         return f"linear: weight 1 - minutes / {float(spec['catchment_minutes']):g}"
     if kind == "kernel":

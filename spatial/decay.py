@@ -45,12 +45,14 @@ __all__ = [
     "DECAY_TYPES",
     "KERNELS",
     "Decay",
+    "ExponentialDecay",
     "GaussianDecay",
     "GravityDecay",
     "KernelDecay",
     "LinearDecay",
     "StepDecay",
     "UniformDecay",
+    "exponential_decay",
     "gaussian_decay",
     "gravity_decay",
     "kernel_decay",
@@ -254,6 +256,29 @@ class GravityDecay(Decay):
 
 
 @dataclass(frozen=True)
+class ExponentialDecay(Decay):
+    """Negative exponential decay, see :func:`exponential_decay`."""
+
+    beta: float
+    catchment_minutes: float | None = None
+    type_name: ClassVar[str] = "exponential"
+
+    def __post_init__(self) -> None:
+        problems: list[str] = []
+        _check_positive("beta", self.beta, problems, allow_zero=True)
+        if self.catchment_minutes is not None:
+            _check_positive("catchment_minutes", self.catchment_minutes, problems)
+        _raise_problems(self.type_name, problems)
+
+    def __call__(self, minutes) -> np.ndarray:
+        d = _minutes_array(minutes)
+        w = np.exp(-float(self.beta) * d)
+        if self.catchment_minutes is not None:
+            w = np.where(d <= self.catchment_minutes, w, 0.0)
+        return w
+
+
+@dataclass(frozen=True)
 class LinearDecay(Decay):
     """Weight ``1 - d / d0`` up to the catchment ``d0``, 0 beyond."""
 
@@ -433,6 +458,31 @@ def gravity_decay(
     return GravityDecay(beta, min_minutes, catchment_minutes)
 
 
+def exponential_decay(*, beta: float, catchment_minutes: float | None = None) -> ExponentialDecay:
+    """Negative exponential decay ``exp(-beta * d)`` (weight 1 at ``d = 0``).
+
+    The form of ipea's ``accessibility`` ``decay_exponential`` and of Soukhov
+    et al.'s spatial-availability examples.
+
+    Parameters
+    ----------
+    beta : float
+        Decay rate per minute, ``>= 0`` (0 gives uniform weights).
+    catchment_minutes : float, optional
+        When given, weights are 0 beyond it (``max_minutes``).
+
+    Returns
+    -------
+    ExponentialDecay
+
+    Examples
+    --------
+    >>> exponential_decay(beta=0.1)([0.0, 10.0]).round(6).tolist()
+    [1.0, 0.367879]
+    """
+    return ExponentialDecay(beta, catchment_minutes)
+
+
 def linear_decay(*, catchment_minutes: float) -> LinearDecay:
     """Linear decay ``1 - d / d0`` from 1 at ``d = 0`` to 0 at the catchment ``d0``.
 
@@ -484,6 +534,7 @@ _FACTORIES: dict[str, tuple[Any, tuple[str, ...], tuple[str, ...]]] = {
         ("catchment_minutes",),
     ),
     "gravity": (gravity_decay, ("beta", "min_minutes", "catchment_minutes"), ("beta",)),
+    "exponential": (exponential_decay, ("beta", "catchment_minutes"), ("beta",)),
     "linear": (linear_decay, ("catchment_minutes",), ("catchment_minutes",)),
     "kernel": (kernel_decay, ("catchment_minutes", "kernel"), ("catchment_minutes",)),
 }
@@ -513,6 +564,7 @@ def make_decay(spec: str | Mapping | Decay, *, catchment_minutes: float | None =
         * ``step``: steps (upper bound minutes -> weight; keys may be strings)
         * ``gaussian``: catchment_minutes, sigma_minutes, truncate_below
         * ``gravity``: beta, min_minutes, catchment_minutes
+        * ``exponential``: beta, catchment_minutes
         * ``linear``: catchment_minutes
         * ``kernel``: catchment_minutes, kernel
     catchment_minutes : float, optional

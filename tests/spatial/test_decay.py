@@ -225,3 +225,17 @@ def test_constructors_validate_too():
         uniform_decay(catchment_minutes=0)
     with pytest.raises(UnknownDecayError, match="min_minutes"):
         gravity_decay(beta=1, min_minutes=0)
+
+
+def test_exponential_decay_values_and_scenario_form():
+    from accessplan.spatial.decay import exponential_decay
+
+    d = exponential_decay(beta=0.1, catchment_minutes=30)
+    w = d(np.array([-1.0, 0.0, 10.0, 30.0, 30.5]))
+    assert w.tolist() == pytest.approx([1.0, 1.0, np.exp(-1.0), np.exp(-3.0), 0.0])
+    assert d.max_minutes == 30
+    assert make_decay(d.to_spec()) == d
+    assert make_decay({"type": "exponential", "beta": 0.1}, catchment_minutes=30) == d
+    assert exponential_decay(beta=0.0)(np.array([5.0, 50.0])).tolist() == [1.0, 1.0]
+    with pytest.raises(UnknownDecayError, match="beta"):
+        make_decay({"type": "exponential"})
