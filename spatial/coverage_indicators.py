@@ -180,7 +180,8 @@ def _nearest(od, area_ids: pd.Index, problems: ProblemCollector, *, site_ids=Non
         return None
     nearest = np.full(len(area_ids), np.inf)
     if len(starts):
-        if len(np.unique(run_codes)) == len(run_codes):  # grouped by origin: one run each
+        ascending = bool((run_codes[1:] > run_codes[:-1]).all())  # sorted as the areas
+        if ascending or len(np.unique(run_codes)) == len(run_codes):  # one run per origin
             nearest[run_codes] = run_min
         else:
             np.minimum.at(nearest, run_codes, run_min)
@@ -396,18 +397,29 @@ def coverage_curve(
     )
 
 
-def _weighted_medians(nearest, pop, codes, n_groups) -> np.ndarray:
-    """Lower population-weighted median of ``nearest`` per group (NaN: none reached half)."""
-    order = np.lexsort((nearest, codes))
+def _weighted_medians(nearest, pop, codes, n_groups, by_time) -> np.ndarray:
+    """Lower population-weighted median of ``nearest`` per group (NaN: none reached half).
+
+    ``by_time`` is ``np.argsort(nearest, kind="stable")``, shared by the
+    calls; a stable sort of the group codes on top of it orders the areas by
+    group, then time, then position (as a lexsort would).
+    """
+    if n_groups == 1:
+        order = by_time
+    else:
+        small = codes.astype(np.int16) if n_groups < (1 << 15) else codes  # radix sort
+        order = by_time[np.argsort(small[by_time], kind="stable")]
     c, t, w = codes[order], nearest[order], pop[order]
     totals = np.bincount(codes, weights=pop, minlength=n_groups)
     cum = np.cumsum(w)
     before = np.concatenate(([0.0], cum))[np.searchsorted(c, np.arange(n_groups))]
     cum_in_group = cum - before[c]
-    reached = (cum_in_group >= totals[c] / 2) & np.isfinite(t) & (totals[c] > 0)
+    reached = np.flatnonzero((cum_in_group >= totals[c] / 2) & np.isfinite(t) & (totals[c] > 0))
     medians = np.full(n_groups, np.nan)
-    first = pd.Series(t[reached]).groupby(c[reached]).first()
-    medians[first.index.to_numpy()] = first.to_numpy()
+    if len(reached):
+        group = c[reached]
+        first = np.concatenate(([True], group[1:] != group[:-1]))  # first reached per group
+        medians[group[first]] = t[reached[first]]
     return medians
 
 
@@ -516,6 +528,7 @@ def zonal_coverage(
         return np.bincount(codes_, weights=weights, minlength=n)
 
     groups = [(row_codes, n_rows), (np.zeros(len(pop), dtype=np.intp), 1)]
+    by_time = np.argsort(nearest, kind="stable")
     parts = []
     for codes_, n in groups:
         total = sums(pop, codes_, n)
@@ -529,7 +542,7 @@ def zonal_coverage(
                 within = sums(pop * (nearest <= t), codes_, n)
                 part[f"population_within_{_label(t)}"] = within
                 part[f"share_within_{_label(t)}"] = np.where(total > 0, within / total, np.nan)
-        part["median_minutes_nearest"] = _weighted_medians(nearest, pop, codes_, n)
+        part["median_minutes_nearest"] = _weighted_medians(nearest, pop, codes_, n, by_time)
         parts.append(pd.DataFrame(part))
     out = pd.concat(parts, ignore_index=True)
     out.index = pd.Index([*names, TOTAL_LABEL], name="zone")
