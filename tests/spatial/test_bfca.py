@@ -221,28 +221,39 @@ def test_grouped_integer_table_equals_brute_force_and_general_path(seed):
         supply.set_axis(supply.index.astype(str)),
         catchment_minutes=catchment,
     )
+    # site ids around 0 (looked up through a table from the smallest id)
+    centred = balanced_fca(
+        od.assign(site_id=od["site_id"] - 904),
+        demand,
+        supply.set_axis(supply.index - 904),
+        catchment_minutes=catchment,
+    )
     for name in ("access", "supply_share", "site_ratio", "site_population", "reaches_supply"):
         ours = getattr(result, name).to_numpy()
         np.testing.assert_array_equal(ours, getattr(general, name).to_numpy())
         np.testing.assert_array_equal(ours, getattr(named, name).to_numpy())
+        np.testing.assert_array_equal(ours, getattr(centred, name).to_numpy())
         np.testing.assert_allclose(ours, getattr(shuffled, name).to_numpy(), rtol=1e-14)
 
 
-def test_grouped_integer_table_bad_ids_and_repeated_pairs():
+@pytest.mark.parametrize("shift", [0, -904])  # site ids 900..908, or -4..4
+def test_grouped_integer_table_bad_ids_and_repeated_pairs(shift):
     od, demand, supply = _integer_instance(0)
+    od["site_id"] += shift
+    supply.index += shift
     repeated = pd.concat([od.iloc[:3], od.iloc[2:]], ignore_index=True)  # row 3 again, in order
     with pytest.raises(InputValidationError, match="repeating an") as err:
         balanced_fca(repeated, demand, supply)
     assert "2, 3" in str(err.value)
     unknown = od.copy()
-    unknown.loc[1, "site_id"] = 5  # below the range of the site ids
+    unknown.loc[1, "site_id"] = shift - 100  # below the range of the site ids
     unknown.loc[4, "site_id"] = 2**62  # far above it
     unknown.loc[6, "site_id"] = -(2**63)  # the smallest int64
-    gap = supply.drop(904)  # an id inside the range that is not a site
+    gap = supply.drop(904 + shift)  # an id inside the range that is not a site
     with pytest.raises(InputValidationError) as err:
         balanced_fca(unknown, demand, gap)
     message = str(err.value)
-    expected = [1, 4, 6, *np.flatnonzero(unknown["site_id"].to_numpy() == 904)]
+    expected = [1, 4, 6, *np.flatnonzero(unknown["site_id"].to_numpy() == 904 + shift)]
     assert f"{len(expected)} rows with an id not in the supply index" in message
     assert ", ".join(map(str, sorted(expected)[:3])) in message
     lost = od.copy()
