@@ -119,12 +119,14 @@ def _uniform_bfca(inputs, reach_minutes: float):
     indptr = np.zeros(n_areas + 1, dtype=np.int64)
     np.cumsum(row_total.astype(np.int64), out=indptr[1:])
     shape = (n_areas, n_sites)
-    split = sparse.csr_array((np.repeat(inv_row[runs_at], run_length), cols, indptr), shape=shape)
+    data = np.repeat(inv_row[runs_at], run_length)
+    split = sparse.csr_array((data, cols, indptr), shape=shape, copy=False)
     balanced_demand = split.T @ population  # sum_i Wi_ij P_i
     level = _level(capacity, balanced_demand)
     share = population * (split @ level)  # P_i sum_j Wi_ij L_j
     del split
-    reach = sparse.csr_array((np.ones(len(cols)), cols, indptr), shape=shape)
+    data.fill(1.0)  # reused: a fresh array of ones would cost its page faults again
+    reach = sparse.csr_array((data, cols, indptr), shape=shape, copy=False)
     with np.errstate(invalid="ignore"):  # inf * 0 at sites with no pair: unused
         site_level = inv_col * level
     access = reach @ site_level  # sum_j Wj_ij L_j

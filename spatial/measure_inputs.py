@@ -149,7 +149,8 @@ def _positions_by_table(index: pd.Index, values: np.ndarray) -> np.ndarray | Non
     """Positions of integer ids through a lookup table over the index's id range, or None.
 
     Used when the index is integer with a small range (well inside int64):
-    one gather per id (after one subtraction unless the ids are small). The table has a -1 at both ends
+    one subtraction and one gather per id, written over the offsets (one
+    new array: filling fresh memory costs as much as the arithmetic). The table has a -1 at both ends
     and the gather clips to them, so an id outside the range is unknown (-1)
     without a separate range check (no overflow: ids and bounds are < 2**62
     in size apart from the ids themselves, which stay inside int64).
@@ -160,12 +161,6 @@ def _positions_by_table(index: pd.Index, values: np.ndarray) -> np.ndarray | Non
     span = hi - lo + 1
     if span > max(4 * len(index), 1 << 16) or max(abs(lo), abs(hi)) >= 1 << 62:
         return None
-    if 1 <= lo and hi + 2 <= max(len(values), 1 << 16):
-        # small positive ids: a table from id 0 (no larger than the id column),
-        # gathered straight from the ids (id 0 and anything below clip to -1)
-        table = np.full(hi + 2, -1, dtype=np.intp)
-        table[index.to_numpy().astype(np.int64)] = np.arange(len(index))
-        return np.take(table, values, mode="clip")
     table = np.full(span + 2, -1, dtype=np.intp)
     table[index.to_numpy().astype(np.int64) - (lo - 1)] = np.arange(len(index))
     offsets = values.astype(np.int64, copy=False) - (lo - 1)
