@@ -13,6 +13,15 @@ DataFrame (input checks included) and printed as a ratio to that pass (the issue
 is 2x), and to the same pass with the origins' first rows found inside the clock (one more
 read, of the origin column, which any measure must make to know where each area's rows are).
 
+What limits the ratios: the coverage indicators must read two columns (origins, to
+find each area's rows, and minutes), so twice the bytes of the yardstick, and numpy
+cannot fuse the comparison that finds the origins' runs with the reduction (its mask is
+written and read back); they sit close to "the same pass + runs". BFCA must also read
+the site ids, turn both id columns into positions (new 12 M arrays: filling fresh memory
+costs about as much as a pass) and scatter into the sites; with the default decay it
+runs as sparse matrix-vector products over the table grouped by origin, checked here
+to give bit for bit the numbers of the general per-pair path.
+
 Run: ``python benchmarks/bench_coverage.py`` (add ``--areas 2000 --facilities 100`` for a
 quick run).
 """
@@ -33,6 +42,7 @@ from accessplan.spatial.coverage_indicators import (
     population_within,
     zonal_coverage,
 )
+from accessplan.spatial.decay import step_decay
 
 try:  # the BFCA helper's module; benchmarked when present
     from accessplan.spatial.bfca import balanced_fca
@@ -144,6 +154,30 @@ def main(argv=None) -> int:
     for name, fn in measures.items():
         seconds = best_time(fn, args.repeat)
         print(f"{name:45s} {seconds:9.4f} {seconds / baseline:11.2f} {seconds / grouped:12.2f}")
+
+    if balanced_fca is not None:
+        # BFCA's default (uniform) decay runs as sparse products over the grouped table;
+        # a one-step decay with the same reach takes the general per-pair path: same bits
+        fast = balanced_fca(od, population, capacity, catchment_minutes=args.catchment)
+        start = time.perf_counter()
+        general = balanced_fca(
+            od,
+            population,
+            capacity,
+            catchment_minutes=args.catchment,
+            decay=step_decay({args.catchment: 1.0}),
+        )
+        seconds = time.perf_counter() - start
+        names = ("access", "supply_share", "site_ratio", "site_population", "reaches_supply")
+        same = all(
+            np.array_equal(getattr(fast, n).to_numpy(), getattr(general, n).to_numpy())
+            for n in names
+        )
+        print(
+            f"balanced_fca per-pair path (one-step decay): {seconds:.4f} s; "
+            f"identical to the default path: {same}"
+        )
+        assert same
 
     # AccessMod's capacity-limited coverage is sequential by definition (each facility
     # takes from what the previous ones left): shown for scale, not held to the 2x target.
