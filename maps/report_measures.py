@@ -215,7 +215,7 @@ def coverage_section(summary: Mapping) -> str:
                     as_number(row.get(f"share_within_{t}min")), "share", f"{slug}-within_{t}"
                 )
             cells += number_cell(
-                as_number(row.get("median_minutes_nearest")), "general", f"{slug}-median"
+                as_number(row.get("median_minutes_nearest")), "hours", f"{slug}-median"
             )
             zrows.append(f"<tr><th>{html_text(zone)}</th><td>{html_text(state)}</td>{cells}</tr>")
         parts.append(
@@ -319,8 +319,8 @@ def referral_section(summary: Mapping) -> str:
         f"<p>{number_span(as_number(facts.get('reachable')), 'int', 'referral-reachable')} of "
         f"{number_span(as_number(facts.get('centres')), 'int', 'referral-centres')} referring "
         "facilities reach a facility; median "
-        f"{number_span(as_number(facts.get('median_minutes')), 'general', 'referral-median')} "
+        f"{number_span(as_number(facts.get('median_minutes')), 'hours', 'referral-median')} "
         "min, longest "
-        f"{number_span(as_number(facts.get('longest_minutes')), 'general', 'referral-longest')} "
+        f"{number_span(as_number(facts.get('longest_minutes')), 'hours', 'referral-longest')} "
         f"min.{html_text(missing)}</p>\n"
     )
