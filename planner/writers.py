@@ -113,6 +113,8 @@ def _zones(inputs, scenario):
         zones = read_layer(scenario.zones)
         points = inputs.areas.set_geometry("origin").set_index("area_id")
         labels = assign_zones(points, zones, id=scenario.zones.id)
+        # zone ids are labels: numbers in the layer match the polygons' text names
+        labels = labels.where(labels.isna(), labels.astype(str))
         polygons = zones.to_crs(inputs.crs).rename(columns={scenario.zones.id: "name"})
         polygons["name"] = polygons["name"].astype(str)
         return labels, polygons

@@ -231,6 +231,7 @@ def test_zones_layer_in_another_crs(tiny):
     west = box(tiny.x0 - 10, tiny.y0 - 10, tiny.x0 + 1000, tiny.y0 + 3010)
     east = box(tiny.x0 + 1000, tiny.y0 - 10, tiny.x0 + 3010, tiny.y0 + 3010)
     zones = gpd.GeoDataFrame({"zname": ["West", "East"]}, geometry=[west, east], crs=tiny.crs)
+    zones["code"] = [1, 2]  # numeric zone ids are labels too
     zones.to_crs("EPSG:4326").to_file(tiny.folder / "zones.gpkg", engine="pyogrio")
     tiny.sections["zones"] = {"path": "zones.gpkg", "id": "zname"}
     assert main(["access", str(tiny.write()), "-q"]) == 0
@@ -239,6 +240,11 @@ def test_zones_layer_in_another_crs(tiny):
     assert zonal.loc["East", "population"] == POP - 600.0
     layer = gpd.read_file(tiny.out / "access.gpkg", layer="zones")
     assert sorted(layer["name"]) == ["East", "West"]
+    assert layer.set_index("name").loc["West", "population"] == 600.0
+    tiny.sections["zones"] = {"path": "zones.gpkg", "id": "code"}
+    assert main(["access", str(tiny.write()), "-q"]) == 0
+    layer = gpd.read_file(tiny.out / "access.gpkg", layer="zones").set_index("name")
+    assert layer.loc["1", "population"] == 600.0 and layer.loc["2", "population"] == POP - 600
 
 
 @pytest.mark.parametrize("network", ["straight_line", "graph"])
