@@ -19,22 +19,10 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 
 from accessplan.data.errors import ProblemCollector
-from accessplan.data.files import atomic_file
 from accessplan.maps.classes import NO_DATA, shared_classes
-from accessplan.maps.figure_layers import draw_areas, no_access_patch
+from accessplan.maps.figure_layers import draw_areas, no_access_patch, save_png
 
 __all__ = ["coverage_curve_figure", "supply_maps_figure"]
-
-
-def _save(fig: Figure, path, dpi: float) -> Path:
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        with atomic_file(path, binary=True) as fh:
-            fig.savefig(fh, format="png", dpi=dpi, metadata={"Software": "accessplan"})
-    finally:
-        fig.clear()
-    return path
 
 
 def coverage_curve_figure(
@@ -92,7 +80,7 @@ def coverage_curve_figure(
     ax.set_title("Coverage: people within reach of the nearest facility")
     ax.grid(alpha=0.3)
     ax.legend(loc="lower right")
-    return _save(fig, path, dpi)
+    return save_png(fig, path, dpi=dpi)
 
 
 def supply_maps_figure(
@@ -163,4 +151,4 @@ def supply_maps_figure(
             fontsize=7,
             frameon=False,
         )
-    return _save(fig, path, dpi)
+    return save_png(fig, path, dpi=dpi)

@@ -5,12 +5,16 @@ Shared by the figures of :mod:`accessplan.maps.figures`; matplotlib only, no ``p
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 from matplotlib import patheffects
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
+from accessplan.data.files import atomic_file
 from accessplan.maps.class_labels import scale_label
 from accessplan.maps.classes import NO_ACCESS_COLOR, NO_ACCESS_HATCH, NO_ACCESS_LABEL
 
@@ -24,6 +28,7 @@ __all__ = [
     "label_sites",
     "legend_title",
     "no_access_patch",
+    "save_png",
 ]
 
 #: matplotlib hatch of the "no access" class (diagonal lines in NO_ACCESS_HATCH)
@@ -130,3 +135,26 @@ def draw_sites(axes, sites, new_column: str, handles: list, *, label_new: bool) 
                 label="new site",
             )
         )
+
+
+def save_png(fig, path, *, dpi: float, metadata: Mapping[str, str] | None = None) -> Path:
+    """Write ``fig`` as a PNG atomically (folder created) and release its artists.
+
+    Every figure of accessplan (plan, policy, coverage, redeploy) is saved
+    here: ``Software = accessplan`` plus ``metadata`` in the PNG's text
+    chunks (what tests read back), written through
+    :func:`accessplan.data.files.atomic_file`.
+
+    Returns
+    -------
+    Path
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    meta = {"Software": "accessplan", **(metadata or {})}
+    try:
+        with atomic_file(path, binary=True) as fh:
+            fig.savefig(fh, format="png", dpi=dpi, metadata=meta)
+    finally:
+        fig.clear()
+    return path

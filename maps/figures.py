@@ -31,7 +31,6 @@ from matplotlib.patches import Patch
 from matplotlib.ticker import MaxNLocator, StrMethodFormatter
 
 from accessplan.data.errors import ProblemCollector
-from accessplan.data.files import atomic_file
 from accessplan.maps.class_labels import class_labels, distinct_digits, format_number
 from accessplan.maps.classes import (
     CHANGE_RAMP,
@@ -45,6 +44,7 @@ from accessplan.maps.figure_layers import (
     draw_sites,
     legend_title,
     no_access_patch,
+    save_png,
 )
 from accessplan.spatial.inequity import lorenz_points, weighted_gini
 
@@ -93,21 +93,6 @@ def _require(frame, columns, what: str, problems: ProblemCollector) -> None:
     for col in columns:
         if col is not None and col not in frame.columns:
             problems.add("column not found", source=what, column=col)
-
-
-def _save(fig: Figure, path, dpi: float, metadata: dict | None = None) -> Path:
-    """Write ``fig`` as a PNG at ``dpi`` atomically and return the path."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    meta = {"Software": "accessplan"}
-    if metadata:
-        meta.update(metadata)
-    try:
-        with atomic_file(path, binary=True) as fh:
-            fig.savefig(fh, format="png", dpi=dpi, metadata=meta)
-    finally:
-        fig.clear()
-    return path
 
 
 def _check_scale(access_scale, problems: ProblemCollector) -> None:
@@ -542,7 +527,9 @@ def access_maps_figure(
         access_units=access_units,
         label_new_sites=label_new_sites,
     )
-    return _save(fig, path, dpi, {BINS_KEY: json.dumps([float(x) for x in classes.bins])})
+    return save_png(
+        fig, path, dpi=dpi, metadata={BINS_KEY: json.dumps([float(x) for x in classes.bins])}
+    )
 
 
 def access_change_figure(
@@ -608,7 +595,7 @@ def access_change_figure(
         access_units=access_units,
         label_new_sites=label_new_sites,
     )
-    return _save(fig, path, dpi, {CHANGE_LIMIT_KEY: json.dumps(limit)})
+    return save_png(fig, path, dpi=dpi, metadata={CHANGE_LIMIT_KEY: json.dumps(limit)})
 
 
 def lorenz_figure(
@@ -661,7 +648,7 @@ def lorenz_figure(
         figsize_inches=figsize_inches,
         weights_label=weights_label,
     )
-    return _save(fig, path, dpi, {"accessplan:gini": json.dumps(ginis)})
+    return save_png(fig, path, dpi=dpi, metadata={"accessplan:gini": json.dumps(ginis)})
 
 
 def access_distribution_figure(
@@ -724,4 +711,4 @@ def access_distribution_figure(
         access_units=access_units,
         weights_label=weights_label,
     )
-    return _save(fig, path, dpi)
+    return save_png(fig, path, dpi=dpi)

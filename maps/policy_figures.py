@@ -14,7 +14,6 @@ a program can check the figure against the tables.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
 from pathlib import Path
 
 import numpy as np
@@ -25,9 +24,8 @@ from matplotlib.lines import Line2D
 from matplotlib.ticker import FuncFormatter, PercentFormatter
 
 from accessplan.data.errors import ProblemCollector
-from accessplan.data.files import atomic_file
 from accessplan.maps.classes import NO_DATA
-from accessplan.maps.figure_layers import NEW_SITE_COLOR, label_sites
+from accessplan.maps.figure_layers import NEW_SITE_COLOR, label_sites, save_png
 
 __all__ = [
     "KNEE_KEY",
@@ -50,17 +48,6 @@ _OUTLINE = "#636363"
 
 # --------------------------------------------------------------------------
 # helpers
-def _save(fig: Figure, path, dpi: float, metadata: Mapping[str, str] | None = None) -> Path:
-    path = Path(path)
-    meta = {"Software": "accessplan", **(metadata or {})}
-    try:
-        with atomic_file(path, binary=True) as fh:
-            fig.savefig(fh, format="png", dpi=dpi, metadata=meta)
-    finally:
-        fig.clear()
-    return path
-
-
 def _require(frame, columns, what: str) -> None:
     problems = ProblemCollector(what=f"{what} table")
     if not isinstance(frame, pd.DataFrame):
@@ -295,7 +282,7 @@ def efficiency_frontier_figure(
         frameon=False,
         fontsize=8,
     )
-    return _save(fig, path, dpi, {KNEE_KEY: json.dumps(knees)})
+    return save_png(fig, path, dpi=dpi, metadata={KNEE_KEY: json.dumps(knees)})
 
 
 # --------------------------------------------------------------------------
@@ -423,7 +410,7 @@ def pareto_figure(
             )
         )
     ax.legend(handles=handles, loc="best", frameon=False, fontsize=8)
-    return _save(fig, path, dpi, {PARETO_KEY: json.dumps(chosen_point)})
+    return save_png(fig, path, dpi=dpi, metadata={PARETO_KEY: json.dumps(chosen_point)})
 
 
 # --------------------------------------------------------------------------
@@ -560,4 +547,4 @@ def site_frequency_figure(
     ax.set_axis_off()
     ax.set_aspect("equal")
     ids = [str(i) for i in frequency.loc[robust, "site_id"]]
-    return _save(fig, path, dpi, {ROBUST_KEY: json.dumps(ids)})
+    return save_png(fig, path, dpi=dpi, metadata={ROBUST_KEY: json.dumps(ids)})

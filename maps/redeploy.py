@@ -45,6 +45,7 @@ from matplotlib.figure import Figure
 from accessplan.data.errors import ProblemCollector
 from accessplan.data.files import atomic_file
 from accessplan.maps.escaping import html_text
+from accessplan.maps.figure_layers import save_png
 from accessplan.maps.redeploy_charts import (
     UNMET_COLOR,
     check_unmet,
@@ -576,10 +577,4 @@ def transfer_figure(
     ax.set_yticks([])
     ax.set_title(title)
     ax.legend(loc="best", fontsize="small")
-    path = Path(path)
-    try:
-        with atomic_file(path, binary=True) as handle:
-            fig.savefig(handle, format="png", dpi=dpi, metadata={"Software": "accessplan"})
-    finally:
-        fig.clear()
-    return path
+    return save_png(fig, path, dpi=dpi)

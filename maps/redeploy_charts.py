@@ -20,7 +20,7 @@ from matplotlib.colors import to_hex
 from matplotlib.figure import Figure
 
 from accessplan.data.errors import ProblemCollector
-from accessplan.data.files import atomic_file
+from accessplan.maps.figure_layers import save_png
 
 __all__ = [
     "UNMET_COLOR",
@@ -170,13 +170,7 @@ def unmet_chart(
         The path written. The plotted numbers are :func:`unmet_series`.
     """
     fig = unmet_figure(unmet, figsize_inches=figsize_inches, title=title)
-    path = Path(path)
-    try:
-        with atomic_file(path, binary=True) as handle:
-            fig.savefig(handle, format="png", dpi=dpi, metadata={"Software": "accessplan"})
-    finally:
-        fig.clear()
-    return path
+    return save_png(fig, path, dpi=dpi)
 
 
 def unmet_comparison_series(unmet) -> pd.DataFrame:
@@ -288,10 +282,4 @@ def unmet_comparison_chart(
     ax.set_ylim(bottom=0.0)
     ax.grid(True, alpha=0.3)
     ax.legend(loc="best", fontsize="small")
-    path = Path(path)
-    try:
-        with atomic_file(path, binary=True) as handle:
-            fig.savefig(handle, format="png", dpi=dpi, metadata={"Software": "accessplan"})
-    finally:
-        fig.clear()
-    return path
+    return save_png(fig, path, dpi=dpi)
