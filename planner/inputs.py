@@ -43,6 +43,7 @@ __all__ = [
     "read_candidates",
     "read_facilities",
     "read_layer",
+    "read_sites",
     "source_attributes",
 ]
 
@@ -661,6 +662,21 @@ def read_candidates(spec: LayerSpec, *, crs=None) -> gpd.GeoDataFrame:
         )
     problems.raise_if_any()
     return gdf
+
+
+def read_sites(spec: LayerSpec, *, crs=None, what: str = "sites") -> gpd.GeoDataFrame:
+    """Read a layer of points with an id only (e.g. the ``[referral]`` health centres).
+
+    The same checks as :func:`read_facilities` (ids as text labels, empty and
+    duplicate ids, one point per site, coordinates and CRS), without capacity
+    columns.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        ``site_id, geometry`` in ``crs``.
+    """
+    return _read_sites(spec, {}, what, crs)
 
 
 def _read_sites(spec: LayerSpec, known, what: str, crs) -> gpd.GeoDataFrame:

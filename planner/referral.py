@@ -13,45 +13,21 @@ from __future__ import annotations
 from typing import Any
 
 import geopandas as gpd
-import numpy as np
 import pandas as pd
 
-from accessplan.data.errors import InputValidationError, Problem, ProblemCollector
-from accessplan.planner.inputs import read_layer
+from accessplan.data.errors import InputValidationError, Problem
+from accessplan.planner.inputs import read_sites
 from accessplan.planner.scenario import Scenario
 
 __all__ = ["read_centres", "referral_facts", "run_referral"]
 
 
 def read_centres(scenario: Scenario, crs) -> gpd.GeoDataFrame:
-    """The referring facilities of ``[referral]``: ``site_id`` (text) and points in ``crs``."""
-    spec = scenario.referral["layer"]
-    frame = read_layer(spec)
-    problems = ProblemCollector(what=f"referral layer {spec.label}")
-    if spec.id not in frame.columns:
-        problems.add(
-            f"id column not found; the layer's columns are "
-            f"{[c for c in frame.columns if c != frame.geometry.name]}",
-            source=spec.label,
-            column=spec.id,
-        )
-        problems.raise_if_any()
-    ids = frame[spec.id]
-    missing = np.flatnonzero(ids.isna().to_numpy())
-    if len(missing):
-        problems.add("id is empty", source=spec.label, column=spec.id, rows=tuple(missing + 1))
-    text = ids.astype(str)
-    duplicated = text[text.duplicated(keep=False) & ids.notna()]
-    for value, group in duplicated.groupby(duplicated):
-        problems.add(
-            f"duplicate id {value!r}",
-            source=spec.label,
-            column=spec.id,
-            rows=tuple(int(i) + 1 for i in group.index),
-        )
-    problems.raise_if_any()
-    points = frame.to_crs(crs).geometry.representative_point()
-    return gpd.GeoDataFrame({"site_id": text.to_numpy()}, geometry=points.to_numpy(), crs=crs)
+    """The referring facilities of ``[referral]``: ``site_id`` (text) and points in ``crs``.
+
+    Read and checked like the facilities (:func:`accessplan.planner.inputs.read_sites`).
+    """
+    return read_sites(scenario.referral["layer"], crs=crs, what="referral")
 
 
 def run_referral(scenario: Scenario, inputs, router) -> pd.DataFrame:
