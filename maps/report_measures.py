@@ -108,6 +108,9 @@ def poverty_section(summary: Mapping, scenario: Mapping | None = None) -> str:
     line = as_number(get_path(scenario or {}, "inequity", "poverty_line"))
     scale = access_scale(summary)
     line_text = "the poverty line" if line is None else format_value(line * scale, "access")
+    units = get_path(summary, "access", "units")
+    if line is not None and units:
+        line_text += f" {units}"  # the line in the unit every access number is shown in
     plan = any(isinstance(v, Mapping) for v in poverty.values())
     head = "<th>before</th><th>after</th><th>change</th>" if plan else "<th>value</th>"
     rows = []

@@ -334,3 +334,15 @@ def test_a_deprivation_ordering_flips_the_concentration_index(tiny):
     assert main(["access", str(tiny.write()), "-q"]) == 0
     deprivation = _summary(tiny)["poverty"]["concentration_index"]
     assert income != 0 and deprivation == pytest.approx(-income)
+
+
+def test_the_poverty_line_is_shown_in_the_report_unit(tiny):
+    tiny.sections["access"] = {"method": "2sfca", "catchment_minutes": 2.5}
+    tiny.sections["inequity"] = {"poverty_line": 0.005}
+    tiny.save_candidates()
+    tiny.sections["location"] = {"objective": "coverage", "budget": 1000.0}
+    assert main(["plan", str(tiny.write()), "-q"]) == 0
+    summary = _summary(tiny)
+    shown = 0.005 * summary["access"]["scale"]
+    html = (tiny.out / "report.html").read_text(encoding="utf-8")
+    assert f"below {shown:.2f} {summary['access']['units']}" in html
