@@ -58,6 +58,7 @@ from pathlib import Path
 from typing import Any
 
 from accessplan.data.errors import InputFileError, ProblemCollector
+from accessplan.planner.compute import COMPUTE_KEYS, ComputeSpec, default_compute, parse_compute
 from accessplan.planner.errors import ScenarioError
 from accessplan.planner.inputs import (
     AREA_COLUMNS,
@@ -198,6 +199,7 @@ SCHEMA: dict[str, dict[str, Any]] = {
     "zones": {"path": str, "layer": str, "id": str, "crs": str},
     "referral": {"path": str, "layer": str, "id": str, "crs": str, "max_minutes": NUMBER},
     "sweep": dict(SWEEP_KEYS),
+    "compute": dict(COMPUTE_KEYS),
 }
 SCHEMA["candidates"]["generate"] = dict
 REQUIRED_SECTIONS = ("areas", "facilities", "network")
@@ -255,6 +257,8 @@ class Scenario:
     #: ``{"aggregate": k, "aggregate_m": m}`` when the areas are a population raster
     areas_raster: Mapping[str, Any] | None = None
     sweep: SweepSpec | None = None
+    #: how the run computes (``[compute]``: jobs, cluster, cache, memory limit, OD path)
+    compute: ComputeSpec = field(default_factory=lambda: default_compute("."))
 
     @property
     def routing_minutes(self) -> float:
@@ -364,6 +368,7 @@ class Scenario:
             "labels": {"need": self.need_label, "capacity": self.capacity_label},
             "overrides": list(self.overrides),
             "sweep": None if self.sweep is None else self.sweep.to_json(),
+            "compute": self.compute.to_json(),
         }
 
 
@@ -501,6 +506,7 @@ def parse_scenario(data: Mapping[str, Any], *, source: str | Path) -> Scenario:
     ventilators = parse_ventilators(data.get("ventilators"), add)
     redeploy = parse_redeploy(data.get("redeploy"), base, add)
     sweep = parse_sweep(data.get("sweep"), add, location=location)
+    compute = parse_compute(data.get("compute"), base, add)
     if location is not None and "candidates" not in data:
         add("[location] needs candidate sites: add a [candidates] section", "candidates")
 
@@ -626,6 +632,7 @@ def parse_scenario(data: Mapping[str, Any], *, source: str | Path) -> Scenario:
         tiles=maps.get("tiles"),
         access_per=None if maps.get("access_per") is None else float(maps["access_per"]),
         sweep=sweep,
+        compute=compute,
     )
 
 
