@@ -40,12 +40,13 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy import sparse
 
 from accessplan.data.errors import ProblemCollector
 from accessplan.spatial.decay import Decay, UniformDecay
 from accessplan.spatial.fca import AccessResult, resolve_decay
-from accessplan.spatial.measure_inputs import check_positive_option, validate_measure_inputs
+from accessplan.spatial.measure_inputs import check_positive_option
+from accessplan.spatial.od_codes import CodedOD, coded_measure_inputs
+from accessplan.spatial.od_sums import origin_sums, site_sums
 
 __all__ = ["BalancedAccessResult", "balanced_fca"]
 
@@ -78,62 +79,33 @@ class BalancedAccessResult(AccessResult):
         )
 
 
-def _uniform_bfca(inputs, reach_minutes: float):
-    """BFCA with weight 1 on every pair within ``reach_minutes`` (the default decay).
+def _bfca(od: CodedOD, population: np.ndarray, capacity: np.ndarray, weight: np.ndarray | None):
+    """BFCA over a coded table (pairs within the catchment), in two reads of the pairs.
 
-    The same arithmetic, in the same order, as the general case, with the
-    per-pair weights ``Wi_ij = 1 / n_i`` and ``Wj_ij = 1 / m_j`` (``n_i``,
-    ``m_j`` the pairs of area ``i`` and site ``j``) computed per area and per
-    site. When the OD table is grouped by origin in area order, the pairs are
-    read as a CSR matrix over the table's own columns (no copy) and every sum
-    is one sparse matrix-vector product, which adds the same products in the
-    same order as :func:`numpy.bincount` (identical results) without the
-    per-pair temporaries. Returns ``access, share, level, balanced_demand, reaches``.
+    ``weight`` is ``W_ij`` per pair, or None for weight 1 on every pair (the
+    default, binary decay: then ``sum_k W_ik`` is the pair count of area ``i``,
+    known from the table's row pointers). One site-sum pass gives
+    ``sum_k W_kj`` and ``D_j`` together; one origin-sum pass gives ``A_i``,
+    the supply share and whether a site with capacity is reached.
+    Returns ``access, share, level, balanced_demand, reaches``.
     """
-    n_areas, n_sites = len(inputs.area_ids), len(inputs.site_ids)
-    population, capacity = inputs.population, inputs.capacity
-    filtered = not (len(inputs.minutes) == 0 or inputs.minutes.max() <= reach_minutes)
-    rows, cols, _ = inputs.within(reach_minutes)
-    starts = None if filtered else inputs.row_starts
-    col_total = np.bincount(cols, minlength=n_sites).astype(float)
-    if starts is None or len(starts) == 0:
-        row_total = np.bincount(rows, minlength=n_areas).astype(float)
+    if weight is None:
+        row_total = od.pairs_per_origin().astype(float)
     else:
-        runs_at = rows[starts]  # one run per area with pairs, in area order
-        run_length = np.diff(np.append(starts, len(rows)))
-        row_total = np.zeros(n_areas)
-        row_total[runs_at] = run_length
-    with np.errstate(divide="ignore", invalid="ignore"):  # areas, sites with no pair: unused
-        inv_row = 1.0 / row_total  # Wi_ij of area i's pairs
-        inv_col = 1.0 / col_total  # Wj_ij of site j's pairs
-    if starts is None or len(starts) == 0:
-        w_demand = inv_row[rows]
-        balanced_demand = np.bincount(cols, w_demand * population[rows], minlength=n_sites)
-        level = _level(capacity, balanced_demand)
-        with np.errstate(invalid="ignore"):  # inf * 0 at sites with no pair: unused
-            site_level = inv_col * level
-        access = np.bincount(rows, site_level[cols], minlength=n_areas)
-        share = population * np.bincount(rows, w_demand * level[cols], minlength=n_areas)
-        reaches = np.bincount(rows, (capacity > 0)[cols].astype(float), minlength=n_areas) > 0
-        return access, share, level, balanced_demand, reaches
-    indptr = np.zeros(n_areas + 1, dtype=np.int64)
-    np.cumsum(row_total.astype(np.int64), out=indptr[1:])
-    shape = (n_areas, n_sites)
-    data = np.repeat(inv_row[runs_at], run_length)
-    split = sparse.csr_array((data, cols, indptr), shape=shape, copy=False)
-    balanced_demand = split.T @ population  # sum_i Wi_ij P_i
+        row_total = origin_sums(od, np.ones(od.n_sites), pair_weights=weight)
+    with np.errstate(divide="ignore", invalid="ignore"):  # areas with no weight: no demand split
+        inv_row = np.where(row_total > 0, 1.0 / row_total, 0.0)
+    per_area = np.column_stack([np.ones(od.n_origins), inv_row * population])
+    per_site = site_sums(od, per_area, pair_weights=weight)
+    col_total, balanced_demand = per_site[:, 0], per_site[:, 1]
     level = _level(capacity, balanced_demand)
-    share = population * (split @ level)  # P_i sum_j Wi_ij L_j
-    del split
-    data.fill(1.0)  # reused: a fresh array of ones would cost its page faults again
-    reach = sparse.csr_array((data, cols, indptr), shape=shape, copy=False)
-    with np.errstate(invalid="ignore"):  # inf * 0 at sites with no pair: unused
-        site_level = inv_col * level
-    access = reach @ site_level  # sum_j Wj_ij L_j
-    if (capacity > 0).all():
-        reaches = row_total > 0
-    else:
-        reaches = reach @ (capacity > 0).astype(float) > 0
+    with np.errstate(divide="ignore", invalid="ignore"):  # sites with no weight: unused
+        site_level = np.where(col_total > 0, level / col_total, 0.0)
+    columns = np.column_stack([site_level, level, (capacity > 0).astype(float)])
+    sums = origin_sums(od, columns, pair_weights=weight)
+    access = sums[:, 0]
+    share = population * inv_row * sums[:, 1]
+    reaches = sums[:, 2] > 0
     return access, share, level, balanced_demand, reaches
 
 
@@ -144,7 +116,7 @@ def _level(capacity: np.ndarray, balanced_demand: np.ndarray) -> np.ndarray:
 
 
 def balanced_fca(
-    od: pd.DataFrame,
+    od: pd.DataFrame | CodedOD,
     demand: pd.Series,
     supply: pd.Series,
     *,
@@ -159,8 +131,10 @@ def balanced_fca(
 
     Parameters
     ----------
-    od : pandas.DataFrame
-        Long OD table ``origin_id, site_id, minutes``; pairs with more than
+    od : pandas.DataFrame or CodedOD
+        Long OD table ``origin_id, site_id, minutes`` (checked here), or the
+        same table already checked and coded (:class:`~accessplan.spatial.od_codes.CodedOD`,
+        trusted; the fast path at scale); pairs with more than
         ``catchment_minutes`` are ignored; each pair at most once.
     demand : pandas.Series
         Population (>= 0) indexed by area id, every area (also those without OD rows).
@@ -201,35 +175,17 @@ def balanced_fca(
     if check_positive_option(problems, "catchment_minutes", catchment_minutes):
         catchment_minutes = float(catchment_minutes)
         decay = resolve_decay(decay, method="2sfca", catchment_minutes=catchment_minutes)
-    inputs = validate_measure_inputs(od, supply=supply, demand=demand, problems=problems)
+    coded = coded_measure_inputs(od, supply=supply, demand=demand, problems=problems)
     problems.raise_if_any()
 
-    n_areas, n_sites = len(inputs.area_ids), len(inputs.site_ids)
-    population, capacity = inputs.population, inputs.capacity
+    table, population, capacity = coded
+    table = table.within(catchment_minutes)
     if isinstance(decay, UniformDecay):
-        access, share, level, balanced_demand, reaches = _uniform_bfca(
-            inputs, min(catchment_minutes, decay.catchment_minutes)
-        )
+        table = table.within(min(catchment_minutes, decay.catchment_minutes))
+        weight = None
     else:
-        rows, cols, minutes = inputs.within(catchment_minutes)
-        weight = np.asarray(decay(minutes), dtype=float)
-        if not (weight > 0).all():  # pairs with weight 0 take no part
-            keep = weight > 0
-            rows, cols, weight = rows[keep], cols[keep], weight[keep]
-
-        row_total = np.bincount(rows, weight, minlength=n_areas)
-        col_total = np.bincount(cols, weight, minlength=n_sites)
-        w_demand = weight / row_total[rows]  # Wi_ij (totals > 0 on every kept pair)
-        w_supply = weight / col_total[cols]  # Wj_ij
-        del weight
-
-        balanced_demand = np.bincount(cols, w_demand * population[rows], minlength=n_sites)
-        level = np.divide(
-            capacity, balanced_demand, out=np.zeros(n_sites), where=balanced_demand > 0
-        )
-        access = np.bincount(rows, w_supply * level[cols], minlength=n_areas)
-        share = population * np.bincount(rows, w_demand * level[cols], minlength=n_areas)
-        reaches = np.bincount(rows, (capacity[cols] > 0).astype(float), minlength=n_areas) > 0
+        weight = np.asarray(decay(table.minutes), dtype=float)
+    access, share, level, balanced_demand, reaches = _bfca(table, population, capacity, weight)
 
     if normalize:
         total = population.sum()
@@ -237,7 +193,7 @@ def balanced_fca(
         if mean > 0:
             access = access / mean
 
-    area_ids, site_ids = inputs.area_ids, inputs.site_ids
+    area_ids, site_ids = table.origin_ids, table.site_ids
     return BalancedAccessResult(
         access=pd.Series(access, index=area_ids.copy(), name="access", dtype=float),
         reaches_supply=pd.Series(reaches, index=area_ids.copy(), name="reaches_supply"),

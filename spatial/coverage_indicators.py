@@ -39,6 +39,7 @@ import pandas as pd
 
 from accessplan.data.errors import ProblemCollector
 from accessplan.spatial.fca import check_od_frame
+from accessplan.spatial.od_codes import CodedOD
 
 __all__ = [
     "OUTSIDE_LABEL",
@@ -145,6 +146,28 @@ def _runs(values: np.ndarray) -> np.ndarray:
     return np.concatenate(([0], np.flatnonzero(change) + 1))
 
 
+def _coded_nearest(od: CodedOD, area_ids: pd.Index, problems, *, site_ids=None):
+    """:func:`_nearest` of a checked, coded table: one ``minimum.reduceat`` over its minutes."""
+    table = od if site_ids is None else od.with_sites(site_ids)
+    run_min = table.row_minimum()
+    if table.origin_ids.equals(area_ids):
+        return run_min
+    codes = area_ids.get_indexer(table.origin_ids)
+    unknown = (codes < 0) & (table.pairs_per_origin() > 0)
+    if unknown.any():
+        problems.add(
+            f"{int(unknown.sum())} origin id(s) not among the areas",
+            source="OD table",
+            column="origin_id",
+            rows=tuple(table.origin_ids[unknown][:_SHOWN].tolist()),
+        )
+        return None
+    nearest = np.full(len(area_ids), np.inf)
+    known = codes >= 0
+    nearest[codes[known]] = run_min[known]
+    return nearest
+
+
 def _nearest(od, area_ids: pd.Index, problems: ProblemCollector, *, site_ids=None):
     """Minutes to the nearest site for every area id (inf where none); None if problems.
 
@@ -152,6 +175,8 @@ def _nearest(od, area_ids: pd.Index, problems: ProblemCollector, *, site_ids=Non
     minima (NaN propagates through ``np.minimum``; a negative minute makes its
     origin's minimum negative), so the common case reads the minutes once.
     """
+    if isinstance(od, CodedOD):
+        return _coded_nearest(od, area_ids, problems, site_ids=site_ids)
     if not check_od_frame(od, problems):
         return None
     fast = site_ids is None and od["minutes"].dtype.kind == "f"
@@ -206,7 +231,7 @@ def _label(t: float) -> str:
     return f"{t:g}min"
 
 
-def nearest_minutes(od: pd.DataFrame, origin_ids, *, site_ids=None) -> pd.Series:
+def nearest_minutes(od: pd.DataFrame | CodedOD, origin_ids, *, site_ids=None) -> pd.Series:
     """Travel time from each area to its nearest facility.
 
     :math:`t_i = \\min_j d_{ij}` over the OD rows of area :math:`i`
@@ -214,9 +239,11 @@ def nearest_minutes(od: pd.DataFrame, origin_ids, *, site_ids=None) -> pd.Series
 
     Parameters
     ----------
-    od : pandas.DataFrame
+    od : pandas.DataFrame or CodedOD
         The OD table, columns ``origin_id, site_id, minutes`` (minutes >= 0,
-        ``inf`` meaning out of reach).
+        ``inf`` meaning out of reach), or the same table checked and coded
+        (:class:`~accessplan.spatial.od_codes.CodedOD`: one ``minimum.reduceat``
+        over its minutes, nothing re-checked).
     origin_ids : sequence or pandas.Index
         Every area id, including areas with no OD row (unique).
     site_ids : sequence, optional
@@ -258,14 +285,15 @@ def nearest_minutes(od: pd.DataFrame, origin_ids, *, site_ids=None) -> pd.Series
 def _prepare(od, population, problems, *, site_ids):
     pop = check_population(population, problems)
     if pop is None or problems:
-        check_od_frame(od, problems)
+        if not isinstance(od, CodedOD):
+            check_od_frame(od, problems)
         return None, None
     nearest = _nearest(od, population.index, problems, site_ids=site_ids)
     return pop, nearest
 
 
 def population_within(
-    od: pd.DataFrame,
+    od: pd.DataFrame | CodedOD,
     population: pd.Series,
     *,
     thresholds_minutes: Sequence[float] = (15, 30, 60, 120),
@@ -285,8 +313,9 @@ def population_within(
 
     Parameters
     ----------
-    od : pandas.DataFrame
-        The OD table (``origin_id, site_id, minutes``).
+    od : pandas.DataFrame or CodedOD
+        The OD table (``origin_id, site_id, minutes``), or the same table
+        coded (see :func:`nearest_minutes`).
     population : pandas.Series
         Population per area, indexed by area id, covering every area.
     thresholds_minutes : sequence of float
@@ -332,7 +361,7 @@ def population_within(
 
 
 def coverage_curve(
-    od: pd.DataFrame,
+    od: pd.DataFrame | CodedOD,
     population: pd.Series,
     *,
     max_minutes: float,
@@ -350,8 +379,9 @@ def coverage_curve(
 
     Parameters
     ----------
-    od : pandas.DataFrame
-        The OD table (``origin_id, site_id, minutes``).
+    od : pandas.DataFrame or CodedOD
+        The OD table (``origin_id, site_id, minutes``), or the same table
+        coded (see :func:`nearest_minutes`).
     population : pandas.Series
         Population per area, indexed by area id, covering every area.
     max_minutes : float
@@ -424,7 +454,7 @@ def _weighted_medians(nearest, pop, codes, n_groups, by_time) -> np.ndarray:
 
 
 def zonal_coverage(
-    od: pd.DataFrame,
+    od: pd.DataFrame | CodedOD,
     population: pd.Series,
     zones: pd.Series,
     *,
@@ -456,8 +486,9 @@ def zonal_coverage(
 
     Parameters
     ----------
-    od : pandas.DataFrame
-        The OD table (``origin_id, site_id, minutes``).
+    od : pandas.DataFrame or CodedOD
+        The OD table (``origin_id, site_id, minutes``), or the same table
+        coded (see :func:`nearest_minutes`).
     population : pandas.Series
         Population per area, indexed by area id, covering every area.
     zones : pandas.Series

@@ -25,7 +25,13 @@ import pandas as pd
 from accessplan.data.errors import ProblemCollector
 from accessplan.spatial.fca import check_od_frame
 
-__all__ = ["MeasureInputs", "check_positive_option", "validate_measure_inputs"]
+__all__ = [
+    "MeasureInputs",
+    "check_positive_option",
+    "repeated_id_problems",
+    "series_values",
+    "validate_measure_inputs",
+]
 
 _SHOWN_ROWS = 10
 # Largest origins x sites grid checked for repeated pairs with a bitmap.
@@ -94,7 +100,7 @@ def _labels(index: pd.Index, mask: np.ndarray) -> tuple:
     return tuple(index[mask][:_SHOWN_ROWS])
 
 
-def _values(series: pd.Series, *, source: str, what: str, problems: ProblemCollector):
+def series_values(series: pd.Series, *, source: str, what: str, problems: ProblemCollector):
     """Float values of ``series``; records non-numbers, NaN, negatives and (but for minutes) inf."""
     column = series.name
     if series.dtype.kind in "fiub":
@@ -120,6 +126,15 @@ def _values(series: pd.Series, *, source: str, what: str, problems: ProblemColle
                 rows=_labels(series.index, mask),
             )
     return out
+
+
+def repeated_id_problems(index: pd.Index, source: str, problems: ProblemCollector) -> None:
+    """Record the rows of ``index`` whose id repeats (every copy listed)."""
+    dup = index.duplicated(keep=False)
+    if dup.any():
+        problems.add(
+            f"{_count(dup, 'row')} with a repeated id", source=source, rows=_labels(index, dup)
+        )
 
 
 def _run_starts(values: np.ndarray) -> np.ndarray:
@@ -263,21 +278,17 @@ def validate_measure_inputs(
             )
     if failed():
         return None
-    capacity = _values(supply, source="supply", what="capacity", problems=problems)
+    capacity = series_values(supply, source="supply", what="capacity", problems=problems)
     if demand is not None:
-        population = _values(demand, source="demand", what="population", problems=problems)
+        population = series_values(demand, source="demand", what="population", problems=problems)
         area_ids = demand.index
     else:
         population = None
         area_ids = pd.Index(pd.unique(od["origin_id"])) if areas is None else pd.Index(areas)
-    minutes = _values(od["minutes"], source="OD table", what="minutes", problems=problems)
+    minutes = series_values(od["minutes"], source="OD table", what="minutes", problems=problems)
     labelled = (("areas" if demand is None else "demand", area_ids), ("supply", supply.index))
     for name, index in labelled:
-        dup = index.duplicated(keep=False)
-        if dup.any():
-            problems.add(
-                f"{_count(dup, 'row')} with a repeated id", source=name, rows=_labels(index, dup)
-            )
+        repeated_id_problems(index, name, problems)
     if failed():
         return None
     rows, starts = _positions(area_ids, od["origin_id"])

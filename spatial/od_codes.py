@@ -32,9 +32,13 @@ import pandas as pd
 
 from accessplan.data.errors import ProblemCollector
 from accessplan.spatial.fca import OD_COLUMNS
-from accessplan.spatial.measure_inputs import validate_measure_inputs
+from accessplan.spatial.measure_inputs import (
+    repeated_id_problems,
+    series_values,
+    validate_measure_inputs,
+)
 
-__all__ = ["CodedOD", "as_coded_od"]
+__all__ = ["CodedOD", "as_coded_od", "coded_measure_inputs"]
 
 
 def _indptr(rows: np.ndarray, n_rows: int) -> np.ndarray:
@@ -272,3 +276,86 @@ def as_coded_od(
     if isinstance(od, CodedOD):
         return od
     return CodedOD.from_frame(od, origin_ids=origin_ids, site_ids=site_ids, problems=problems)
+
+
+def _recode(od: CodedOD, origin_ids: pd.Index, site_ids: pd.Index, problems) -> CodedOD | None:
+    """``od`` with its codes re-pointed at other labels (every id with a pair must be there)."""
+    before = len(problems.problems)
+    same_origins = od.origin_ids.equals(origin_ids)
+    same_sites = od.site_ids.equals(site_ids)
+    if same_origins and same_sites:
+        return od
+    origin_map = np.arange(od.n_origins) if same_origins else origin_ids.get_indexer(od.origin_ids)
+    site_map = np.arange(od.n_sites) if same_sites else site_ids.get_indexer(od.site_ids)
+    with_pairs = od.pairs_per_origin() > 0
+    used_sites = np.zeros(od.n_sites, dtype=bool)
+    used_sites[od.site_codes] = True
+    for mapping, used, ids, column, name in (
+        (origin_map, with_pairs, od.origin_ids, "origin_id", "demand"),
+        (site_map, used_sites, od.site_ids, "site_id", "supply"),
+    ):
+        unknown = used & (mapping < 0)
+        if unknown.any():
+            problems.add(
+                f"{int(unknown.sum())} id(s) with pairs are not in the {name} index",
+                source="OD table",
+                column=column,
+                rows=tuple(ids[unknown][:10].tolist()),
+            )
+    if len(problems.problems) > before:
+        return None
+    return CodedOD.from_positions(
+        origin_map[od.origin_codes()],
+        site_map[od.site_codes],
+        od.minutes,
+        origin_ids=origin_ids,
+        site_ids=site_ids,
+        max_minutes=od.max_minutes,
+        minutes_dtype=od.minutes.dtype,
+    )
+
+
+def coded_measure_inputs(
+    od,
+    *,
+    supply: pd.Series,
+    demand: pd.Series,
+    problems: ProblemCollector,
+) -> tuple[CodedOD, np.ndarray, np.ndarray] | None:
+    """Check an OD table (long frame or :class:`CodedOD`), demand and supply at once.
+
+    Returns the table coded on ``demand.index`` (origins) and ``supply.index``
+    (sites), with the population and capacity as float arrays; None when a
+    problem was recorded (the caller raises them all). A :class:`CodedOD` is
+    trusted as built; only its labels are matched to the two indexes (a
+    re-coding pass when they differ).
+    """
+    if not isinstance(od, CodedOD):
+        inputs = validate_measure_inputs(od, supply=supply, demand=demand, problems=problems)
+        if inputs is None:
+            return None
+        coded = CodedOD.from_positions(
+            inputs.rows,
+            inputs.cols,
+            inputs.minutes,
+            origin_ids=inputs.area_ids,
+            site_ids=inputs.site_ids,
+        )
+        return coded, inputs.population, inputs.capacity
+    before = len(problems.problems)
+    values = []
+    for name, what, series in (("demand", "population", demand), ("supply", "capacity", supply)):
+        if not isinstance(series, pd.Series):
+            problems.add(
+                f"{name} must be a pandas Series indexed by id, got {type(series).__name__}"
+            )
+            values.append(None)
+            continue
+        values.append(series_values(series, source=name, what=what, problems=problems))
+        repeated_id_problems(series.index, name, problems)
+    if len(problems.problems) > before:
+        return None
+    coded = _recode(od, demand.index, supply.index, problems)
+    if coded is None:
+        return None
+    return coded, values[0], values[1]
