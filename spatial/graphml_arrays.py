@@ -1,0 +1,723 @@
+"""Streaming GraphML reader: an osmnx GraphML file straight into :class:`RoadArrays`.
+
+:func:`read_graphml_arrays` gives what ``load_network(path)`` gives for a
+GraphML file (:func:`osmnx.load_graphml`, then
+:func:`~accessplan.spatial.network.prepare_network`, then
+:meth:`RoadArrays.from_graph`) without building a :class:`networkx.MultiDiGraph`:
+
+* the file (``.graphml``, or gzip-compressed ``.graphml.gz``) is read with
+  :func:`xml.etree.ElementTree.iterparse`; each ``<node>`` and ``<edge>`` is
+  turned into a few numbers and dropped, so memory holds arrays only
+  (about 60 bytes per edge while reading);
+* the CRS and node coordinates are checked as
+  :mod:`accessplan.spatial.network_crs` checks a graph (same errors);
+* the largest strongly connected component is found with
+  :func:`scipy.sparse.csgraph.connected_components`.  When several components
+  share the largest size, networkx keeps the one its depth-first search
+  (nodes in file order, neighbours in order of their first edge) completes
+  first; scipy's search takes the last-pushed neighbour first, so each node's
+  neighbours are handed to it in reverse order and the component with the
+  lowest label (the first completed) is kept -- the same component;
+* without travel times on every kept edge, speeds come from
+  :func:`accessplan.spatial.road_speeds.edge_speeds_kph` (osmnx's rules) and
+  travel times are, as in :func:`osmnx.add_edge_travel_times`,
+
+  .. math:: t_e = \\frac{\\ell_e / 1000}{v_e / 3600} \\quad\\text{seconds}
+
+  for length :math:`\\ell_e` in metres and speed :math:`v_e` in km/h;
+* nodes are projected with pyproj to the CRS ``prepare_network`` picks
+  (``to_crs``, else the graph's own CRS when it is projected in metres, else
+  the UTM zone geopandas estimates from the node bounds, or UPS beyond 84 N /
+  80 S as osmnx does).
+
+GraphML values are text: osmnx writes list-valued attributes (simplified
+edges) as Python literals, ``"['primary', 'secondary']"``, which are read back
+with :func:`ast.literal_eval` as osmnx does.
+
+Differences from the networkx path, all on files osmnx does not write: data
+keys typed ``double``/``int`` are read (osmnx refuses them), attributes
+accessplan does not use (``osmid``, ``oneway``, ``geometry``...) are not
+validated, nested graphs and hyperedges are refused, and two ``<edge>``
+elements with the same source, target and ``id`` stay two edges (networkx
+merges them).
+"""
+
+from __future__ import annotations
+
+import ast
+import gzip
+import math
+import xml.etree.ElementTree as ET
+import zlib
+from array import array
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyproj
+import scipy.sparse as sp
+from scipy.sparse.csgraph import connected_components
+
+from accessplan.data.errors import InputFileError
+from accessplan.spatial.errors import NetworkCRSError, NetworkError
+from accessplan.spatial.network import SPEED_SOURCES, NetworkReport
+from accessplan.spatial.network_crs import (
+    MAX_ABS_METRES,
+    crs_string,
+    is_metre_crs,
+    metre_target_crs,
+    parse_crs,
+)
+from accessplan.spatial.road_arrays import RoadArrays, collapse_edges, road_class_codes
+from accessplan.spatial.road_speeds import edge_seconds, edge_speeds_kph
+
+__all__ = [
+    "GRAPHML_SUFFIXES",
+    "check_node_coordinates",
+    "largest_strong_component",
+    "project_nodes",
+    "read_graphml_arrays",
+]
+
+GRAPHML_SUFFIXES: tuple[str, ...] = (".graphml", ".graphml.gz")
+"""File name endings read as GraphML."""
+
+_NS = "{http://graphml.graphdrawing.org/xmlns}"
+_UPS_NORTH, _UPS_SOUTH = "epsg:32661", "epsg:32761"
+_UTM_NORTH_LIMIT, _UTM_SOUTH_LIMIT = 84.0, -80.0
+
+
+def _tags(name: str) -> frozenset[str]:
+    return frozenset({_NS + name, name})
+
+
+_GRAPH, _NODE, _EDGE, _KEY, _DATA, _HYPEREDGE = (
+    _tags(n) for n in ("graph", "node", "edge", "key", "data", "hyperedge")
+)
+
+
+# --------------------------------------------------------------------------
+# Public helpers on node and edge arrays
+# --------------------------------------------------------------------------
+
+
+def _first_bad(node_ids: np.ndarray, x: np.ndarray, y: np.ndarray, bad: np.ndarray) -> str:
+    i = int(np.flatnonzero(bad)[0])
+    return f"node {node_ids[i]}: x={float(x[i]):.10g}, y={float(y[i]):.10g}"
+
+
+def _check_far(
+    node_ids: np.ndarray, x: np.ndarray, y: np.ndarray, crs: pyproj.CRS, source: str, where: str
+) -> None:
+    factor = crs.axis_info[0].unit_conversion_factor if crs.axis_info else 1.0
+    with np.errstate(invalid="ignore"):
+        bad = ~(np.isfinite(x) & np.isfinite(y))
+        bad |= np.maximum(np.abs(x), np.abs(y)) * factor > MAX_ABS_METRES
+    if bad.any():
+        raise NetworkCRSError(
+            f"{source}: {int(bad.sum())} of {len(node_ids)} nodes have coordinates {where} "
+            f"({crs_string(crs)}) that are not finite or lie beyond any place on Earth "
+            f"(e.g. {_first_bad(node_ids, x, y, bad)}); check the node coordinates and the "
+            "graph's 'crs' attribute"
+        )
+
+
+def check_node_coordinates(
+    node_ids: np.ndarray,
+    x: np.ndarray,
+    y: np.ndarray,
+    crs: pyproj.CRS,
+    *,
+    source: str,
+    projected: bool = False,
+) -> None:
+    """Node coordinates must be finite and fit their CRS (the array form of the graph checks).
+
+    Parameters
+    ----------
+    node_ids, x, y : numpy.ndarray
+        Node ids (for the message) and float64 coordinates in ``crs``.
+    crs : pyproj.CRS
+    source : str
+        File name for the message.
+    projected : bool, default False
+        The check after projecting (finite and within
+        :data:`~accessplan.spatial.network_crs.MAX_ABS_METRES`) instead of the
+        check of the graph as read.
+
+    Raises
+    ------
+    NetworkCRSError
+        Coordinates not finite, outside +-180 / +-90 in a geographic CRS
+        (metres labelled EPSG:4326) or beyond any place on Earth in a
+        projected one; the message names the first such node.
+    """
+    if projected:
+        _check_far(node_ids, x, y, crs, source, "after projecting")
+        return
+    bad = ~(np.isfinite(x) & np.isfinite(y))
+    if bad.any():
+        raise NetworkCRSError(
+            f"{source}: {int(bad.sum())} of {len(node_ids)} nodes have coordinates that are "
+            f"not finite numbers (e.g. {_first_bad(node_ids, x, y, bad)})"
+        )
+    if crs.is_geographic:
+        bad = (np.abs(x) > 180) | (np.abs(y) > 90)
+        if bad.any():
+            raise NetworkCRSError(
+                f"{source}: the graph's crs {crs_string(crs)} is in degrees, but "
+                f"{int(bad.sum())} of {len(node_ids)} nodes lie outside longitude -180..180 / "
+                f"latitude -90..90 (e.g. {_first_bad(node_ids, x, y, bad)}); if these are "
+                "metres of a projected CRS, set the graph's 'crs' attribute to that CRS"
+            )
+    else:
+        _check_far(node_ids, x, y, crs, source, "in the graph's crs")
+
+
+def _utm_or_ups(x: np.ndarray, y: np.ndarray, crs: pyproj.CRS) -> pyproj.CRS:
+    """The CRS osmnx's ``project_graph`` picks without ``to_crs``: UPS near the poles, else UTM."""
+    import geopandas as gpd  # imported here: only projections without to_crs need it
+    import shapely
+
+    points = np.unique(np.column_stack([x, y]), axis=0)
+    centroid = shapely.multipoints(points).centroid
+    lat = centroid.y
+    if crs.is_projected:
+        to_degrees = pyproj.Transformer.from_crs(crs, "epsg:4326", always_xy=True)
+        lat = to_degrees.transform(centroid.x, centroid.y)[1]
+    if lat < _UTM_SOUTH_LIMIT:
+        return pyproj.CRS.from_user_input(_UPS_SOUTH)
+    if lat > _UTM_NORTH_LIMIT:
+        return pyproj.CRS.from_user_input(_UPS_NORTH)
+    # the bounds' two corners have the bounds of every node: the same estimate, two points
+    corners = gpd.GeoSeries(gpd.points_from_xy([x.min(), x.max()], [y.min(), y.max()]), crs=crs)
+    return corners.estimate_utm_crs()
+
+
+def project_nodes(
+    x: np.ndarray,
+    y: np.ndarray,
+    crs: pyproj.CRS,
+    *,
+    to_crs: Any = None,
+    source: str = "network",
+) -> tuple[np.ndarray, np.ndarray, pyproj.CRS]:
+    """Project node coordinates to the metre-based CRS ``prepare_network`` projects a graph to.
+
+    Parameters
+    ----------
+    x, y : numpy.ndarray
+        float64 coordinates in ``crs``, already checked by :func:`check_node_coordinates`.
+    crs : pyproj.CRS
+        Their CRS.
+    to_crs : CRS-like, optional
+        Target CRS (checked: projected, in metres).  Default: keep ``crs``
+        when it is projected in metres, else the UTM (UPS) zone osmnx picks.
+    source : str
+        File name for messages.
+
+    Returns
+    -------
+    x, y : numpy.ndarray
+        Projected coordinates (the inputs themselves when nothing changes).
+    crs : pyproj.CRS
+        Their CRS.
+
+    Raises
+    ------
+    NetworkCRSError
+        If ``to_crs`` is not a metre-based projected CRS.
+    """
+    target = metre_target_crs(to_crs, source=source)
+    if target is not None:
+        if crs.equals(target):
+            return x, y, crs
+    elif crs.is_projected and is_metre_crs(crs):
+        return x, y, crs
+    else:
+        target = _utm_or_ups(x, y, crs)
+    transformer = pyproj.Transformer.from_crs(crs, target, always_xy=True)
+    px, py = transformer.transform(x, y)
+    return np.asarray(px, dtype=np.float64), np.asarray(py, dtype=np.float64), target
+
+
+def largest_strong_component(
+    n_nodes: int, tails: np.ndarray, heads: np.ndarray
+) -> tuple[np.ndarray, int]:
+    """The largest strongly connected component, the one networkx (and osmnx) keeps on ties.
+
+    Parameters
+    ----------
+    n_nodes : int
+    tails, heads : numpy.ndarray
+        Node positions of each edge, in the order the edges were added to the
+        graph (a node's neighbours are ordered by their first edge, as in a
+        networkx adjacency).
+
+    Returns
+    -------
+    keep : numpy.ndarray
+        bool per node: in the kept component.
+    others : int
+        Number of other strongly connected components.
+    """
+    tails = np.asarray(tails, dtype=np.int64)
+    heads = np.asarray(heads, dtype=np.int64)
+    first_edge = np.arange(len(tails), dtype=np.int64)
+    order = np.lexsort((first_edge, heads, tails))
+    t, h, e = tails[order], heads[order], first_edge[order]
+    first = np.ones(len(t), dtype=bool)
+    first[1:] = (t[1:] != t[:-1]) | (h[1:] != h[:-1])
+    t, h, e = t[first], h[first], e[first]
+    # per node, neighbours from the last-added to the first-added (scipy pops the last pushed)
+    order = np.lexsort((-e, t))
+    t, h = t[order], h[order]
+    indptr = np.zeros(n_nodes + 1, dtype=np.int64)
+    np.cumsum(np.bincount(t, minlength=n_nodes), out=indptr[1:])
+    graph = sp.csr_matrix(
+        (np.ones(len(h), dtype=np.float64), h.astype(np.int32), indptr), shape=(n_nodes, n_nodes)
+    )
+    count, labels = connected_components(graph, directed=True, connection="strong")
+    if count == 1:
+        return np.ones(n_nodes, dtype=bool), 0
+    sizes = np.bincount(labels, minlength=count)
+    chosen = int(np.argmax(sizes))  # the first label of the largest size: first completed
+    return labels == chosen, count - 1
+
+
+# --------------------------------------------------------------------------
+# Streaming the file
+# --------------------------------------------------------------------------
+
+
+class _Codes:
+    """Distinct text values of one edge attribute, coded as int32 (-1: missing)."""
+
+    def __init__(self) -> None:
+        self.index: dict[str, int] = {}
+        self.codes = array("i")
+
+    def add(self, text: str | None) -> None:
+        if text is None:
+            self.codes.append(-1)
+            return
+        code = self.index.get(text)
+        if code is None:
+            code = self.index[text] = len(self.index)
+        self.codes.append(code)
+
+    def values(self) -> list[Any]:
+        """The decoded values, list literals read as osmnx reads them."""
+        return [_literal(text) for text in self.index]
+
+
+def _literal(text: str) -> Any:
+    if (text.startswith("[") and text.endswith("]")) or (
+        text.startswith("{") and text.endswith("}")
+    ):
+        try:
+            return ast.literal_eval(text)
+        except (SyntaxError, ValueError):
+            return text
+    return text
+
+
+def _number(text: str, what: str) -> float:
+    """A float as osmnx converts it; a list of numbers (never a valid value here) is NaN."""
+    value = _literal(text)
+    if isinstance(value, list):
+        for item in value:
+            float(item)  # osmnx converts each item: a bad one is a read error
+        return math.nan
+    if isinstance(value, dict | set):
+        raise ValueError(f"{what} {text!r} is not a number")
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        raise ValueError(f"{what} {text!r} is not a number") from None
+
+
+@dataclass
+class _Parsed:
+    crs: str | None
+    directed: bool
+    node_ids: np.ndarray
+    x: np.ndarray
+    y: np.ndarray
+    has_xy: np.ndarray
+    edge_tails: np.ndarray  # node ids
+    edge_heads: np.ndarray
+    length: np.ndarray
+    travel_time: np.ndarray
+    highway: np.ndarray
+    highway_values: list[Any]
+    maxspeed: np.ndarray
+    maxspeed_values: list[Any]
+
+
+def _open(path: Path):
+    if path.name.lower().endswith(".gz"):
+        return gzip.open(path, "rb")
+    return path.open("rb")
+
+
+_NODE_FIELDS = ("x", "y")
+_EDGE_FIELDS = ("length", "travel_time", "speed_kph", "highway", "maxspeed")
+
+
+def _parse(path: Path) -> _Parsed:
+    keys: dict[str, str] = {}
+    graph = None
+    crs = None
+    directed = True
+    node_ids, xs, ys, has_xy = array("q"), array("d"), array("d"), bytearray()
+    tails, heads, lengths, times = array("q"), array("q"), array("d"), array("d")
+    highway, maxspeed = _Codes(), _Codes()
+    nan = math.nan
+    with _open(path) as stream:
+        for event, elem in ET.iterparse(stream, events=("start", "end")):
+            tag = elem.tag
+            if event == "start":
+                if tag in _GRAPH:
+                    if graph is not None:
+                        raise ValueError("nested graphs are not supported")
+                    graph = elem
+                    directed = elem.get("edgedefault", "directed") != "undirected"
+                continue
+            if tag in _NODE:
+                node_ids.append(int(elem.get("id")))
+                values = {}
+                for child in elem:
+                    if child.tag in _GRAPH:
+                        raise ValueError("nested graphs are not supported")
+                    if child.tag in _DATA:
+                        name = keys.get(child.get("key"))
+                        if name is None:
+                            raise ValueError(f"no <key> declared for data key {child.get('key')!r}")
+                        if name in _NODE_FIELDS and child.text is not None:
+                            values[name] = _number(child.text, f"node {node_ids[-1]}: {name}")
+                both = "x" in values and "y" in values
+                xs.append(values.get("x", nan))
+                ys.append(values.get("y", nan))
+                has_xy.append(both)
+            elif tag in _EDGE:
+                source, target = int(elem.get("source")), int(elem.get("target"))
+                direction = elem.get("directed")
+                if direction is not None and (direction == "true") != directed:
+                    raise ValueError(
+                        f"edge {source} -> {target}: directed={direction} in a graph whose "
+                        f"edges are {'directed' if directed else 'undirected'}"
+                    )
+                values = {}
+                for child in elem:
+                    if child.tag in _DATA:
+                        name = keys.get(child.get("key"))
+                        if name is None:
+                            raise ValueError(f"no <key> declared for data key {child.get('key')!r}")
+                        if name in _EDGE_FIELDS and child.text is not None:
+                            values[name] = child.text
+                what = f"edge {source} -> {target}:"
+                tails.append(source)
+                heads.append(target)
+                lengths.append(
+                    _number(values["length"], f"{what} length") if "length" in values else nan
+                )
+                times.append(
+                    _number(values["travel_time"], f"{what} travel_time")
+                    if "travel_time" in values
+                    else nan
+                )
+                if "speed_kph" in values:
+                    _number(values["speed_kph"], f"{what} speed_kph")
+                highway.add(values.get("highway"))
+                maxspeed.add(values.get("maxspeed"))
+            elif tag in _KEY:
+                keys[elem.get("id")] = elem.get("attr.name") or elem.get("id")
+                continue
+            elif tag in _HYPEREDGE:
+                raise ValueError("hyperedges are not supported")
+            elif tag in _GRAPH:
+                for child in elem:
+                    if child.tag in _DATA and keys.get(child.get("key")) == "crs":
+                        crs = child.text
+                break  # networkx reads the first graph of a file
+            else:
+                continue
+            elem.clear()
+            if graph is not None and tag in _NODE | _EDGE:
+                graph.remove(elem)
+    if graph is None:
+        raise ValueError("no <graph> element")
+    return _Parsed(
+        crs=crs,
+        directed=directed,
+        node_ids=np.frombuffer(node_ids, dtype=np.int64).copy(),
+        x=np.frombuffer(xs, dtype=np.float64).copy(),
+        y=np.frombuffer(ys, dtype=np.float64).copy(),
+        has_xy=np.frombuffer(bytes(has_xy), dtype=np.uint8).astype(bool),
+        edge_tails=np.frombuffer(tails, dtype=np.int64).copy(),
+        edge_heads=np.frombuffer(heads, dtype=np.int64).copy(),
+        length=np.frombuffer(lengths, dtype=np.float64).copy(),
+        travel_time=np.frombuffer(times, dtype=np.float64).copy(),
+        highway=np.frombuffer(highway.codes, dtype=np.int32).copy(),
+        highway_values=highway.values(),
+        maxspeed=np.frombuffer(maxspeed.codes, dtype=np.int32).copy(),
+        maxspeed_values=maxspeed.values(),
+    )
+
+
+# --------------------------------------------------------------------------
+# From parsed arrays to RoadArrays
+# --------------------------------------------------------------------------
+
+
+def _index_nodes(parsed: _Parsed) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, int]:
+    """Unique nodes in file order (a repeated ``<node>`` updates the first, as networkx does).
+
+    Returns node ids, x, y, has_xy and the number of node ids that edges name
+    but no ``<node>`` declares (networkx adds those without coordinates).
+    """
+    ids, x, y, has_xy = parsed.node_ids, parsed.x, parsed.y, parsed.has_xy
+    order = np.argsort(ids, kind="stable")
+    sorted_ids = ids[order]
+    repeated = np.flatnonzero(sorted_ids[1:] == sorted_ids[:-1])
+    if len(repeated):
+        keep = np.ones(len(ids), dtype=bool)
+        x, y, has_xy = x.copy(), y.copy(), has_xy.copy()
+        groups: dict[int, list[int]] = {}
+        for k in repeated:
+            groups.setdefault(int(sorted_ids[k]), [int(order[k])]).append(int(order[k + 1]))
+        for positions in groups.values():
+            first, later = positions[0], positions[1:]
+            for p in later:
+                if has_xy[p]:
+                    x[first], y[first], has_xy[first] = x[p], y[p], True
+                keep[p] = False
+        ids, x, y, has_xy = ids[keep], x[keep], y[keep], has_xy[keep]
+    undeclared = np.setdiff1d(
+        np.union1d(parsed.edge_tails, parsed.edge_heads), ids, assume_unique=False
+    )
+    return ids, x, y, has_xy, len(undeclared)
+
+
+def _positions(ids: np.ndarray, wanted: np.ndarray) -> np.ndarray:
+    order = np.argsort(ids, kind="stable")
+    return order[np.searchsorted(ids[order], wanted)]
+
+
+def _directed_edges(parsed: _Parsed) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Edge ends as node ids and, per directed edge, the index of its ``<edge>`` element.
+
+    An undirected file becomes both directions of every edge (one for a
+    self-loop), as ``networkx.MultiDiGraph(undirected_graph)`` does.
+    """
+    tails, heads = parsed.edge_tails, parsed.edge_heads
+    element = np.arange(len(tails), dtype=np.int64)
+    if parsed.directed:
+        return tails, heads, element
+    loop = tails == heads
+    both_t = np.column_stack([tails, heads]).ravel()
+    both_h = np.column_stack([heads, tails]).ravel()
+    both_e = np.repeat(element, 2)
+    drop = np.zeros(len(both_t), dtype=bool)
+    drop[1::2] = loop
+    return both_t[~drop], both_h[~drop], both_e[~drop]
+
+
+def _valid(seconds: np.ndarray) -> np.ndarray:
+    with np.errstate(invalid="ignore"):
+        return np.isfinite(seconds) & (seconds >= 0)
+
+
+def _check_speed_options(
+    speed_kph: float | None, fallback_speed_kph: float | None, source: str
+) -> None:
+    if speed_kph is not None and not (math.isfinite(speed_kph) and speed_kph > 0):
+        raise NetworkError(f"{source}: speed_kph must be a positive number, got {speed_kph!r}")
+    if fallback_speed_kph is not None and not (
+        math.isfinite(fallback_speed_kph) and fallback_speed_kph > 0
+    ):
+        raise NetworkError(
+            f"{source}: fallback_speed_kph must be a positive number, got {fallback_speed_kph!r}"
+        )
+
+
+def _edge_seconds(
+    parsed: _Parsed,
+    elements: np.ndarray,
+    *,
+    speed_kph: float | None,
+    fallback_speed_kph: float | None,
+    source: str,
+) -> tuple[np.ndarray, str, dict[str, int]]:
+    """Travel seconds of the kept edges (``elements``: their ``<edge>`` index), as prepare_network."""
+    length = parsed.length[elements]
+    no_length = int((~_valid(length)).sum())
+    times = parsed.travel_time[elements]
+    if speed_kph is not None:
+        if no_length:
+            raise NetworkError(f"{source}: {no_length} edges have no valid 'length'")
+        return (
+            edge_seconds(length, float(speed_kph)),
+            "constant",
+            {"constant speed_kph": len(elements)},
+        )
+    if _valid(times).all():
+        return times, "kept", {"graph attribute": len(elements)}
+    if no_length:
+        raise NetworkError(f"{source}: {no_length} edges have no valid 'length'")
+    highway_codes = parsed.highway[elements]
+    no_highway = int((highway_codes < 0).sum())
+    if no_highway:
+        raise NetworkError(
+            f"{source}: no travel time possible: {no_highway} edges have neither "
+            "'travel_time' nor 'highway' (pass speed_kph for a constant speed)"
+        )
+    highways = [parsed.highway_values[c] for c in highway_codes.tolist()]
+    maxspeeds = [
+        parsed.maxspeed_values[c] if c >= 0 else None for c in parsed.maxspeed[elements].tolist()
+    ]
+    speeds, counts = edge_speeds_kph(
+        highways, maxspeeds, fallback_speed_kph=fallback_speed_kph, source=source
+    )
+    counts = {key: int(counts.get(key, 0)) for key in SPEED_SOURCES}
+    return edge_seconds(length, speeds), "maxspeed", counts
+
+
+def read_graphml_arrays(
+    path: str | Path,
+    *,
+    fallback_speed_kph: float | None = None,
+    speed_kph: float | None = None,
+    to_crs: Any = None,
+) -> tuple[RoadArrays, NetworkReport]:
+    """Read an osmnx GraphML file into road arrays, streaming, as ``load_network`` prepares it.
+
+    Parameters
+    ----------
+    path : str or Path
+        ``.graphml`` or ``.graphml.gz`` (gzip) file.
+    fallback_speed_kph : float, optional
+        Speed for highway types without any ``maxspeed`` (used only when some
+        kept edge has no valid ``travel_time``).
+    speed_kph : float, optional
+        One constant speed for every edge; replaces the file's travel times.
+    to_crs : CRS-like, optional
+        Target projected CRS in metres; default: the file's CRS when it is
+        projected in metres, else the UTM zone osmnx picks.
+
+    Returns
+    -------
+    arrays : RoadArrays
+        The largest strongly connected component, projected, nodes in file
+        order, parallel edges collapsed to the fastest.
+    report : NetworkReport
+        Equal to the report of ``load_network(path, ...)``.
+
+    Raises
+    ------
+    InputFileError
+        If the file does not exist or is not a file.
+    NetworkError
+        If it is not GraphML (XML, gzip or number errors name the element),
+        the network is empty, has no ``crs``, nodes lack coordinates, no edge
+        is left in the largest strongly connected component or travel times
+        cannot be computed.
+    NetworkCRSError
+        For an invalid CRS or ``to_crs``, and for coordinates that do not fit
+        the CRS (metres labelled EPSG:4326, non-finite, beyond the Earth).
+    """
+    path = Path(path)
+    source = str(path)
+    if not path.exists():
+        raise InputFileError(path, "road network file not found")
+    if not path.is_file():
+        raise InputFileError(path, "road network path is not a file")
+    try:
+        parsed = _parse(path)
+    except (ET.ParseError, ValueError, TypeError, OSError, EOFError, zlib.error) as exc:
+        raise NetworkError(f"file {path}: cannot read it as GraphML ({exc})") from exc
+
+    ids, x, y, has_xy, undeclared = _index_nodes(parsed)
+    tail_ids, head_ids, elements = _directed_edges(parsed)
+    n_nodes, n_edges = len(ids) + undeclared, len(tail_ids)
+    if n_nodes == 0 or n_edges == 0:
+        raise NetworkError(
+            f"{source}: the road network is empty ({n_nodes} nodes, {n_edges} edges)"
+        )
+    if parsed.crs is None:
+        raise NetworkError(f"{source}: the graph has no 'crs' attribute")
+    graph_crs = parse_crs(parsed.crs, source=source, what="the graph's crs")
+    metre_target_crs(to_crs, source=source)
+    no_xy = undeclared + int((~has_xy).sum())
+    if no_xy:
+        raise NetworkError(f"{source}: {no_xy} nodes have no x/y coordinates")
+    check_node_coordinates(ids, x, y, graph_crs, source=source)
+    _check_speed_options(speed_kph, fallback_speed_kph, source)
+
+    tails, heads = _positions(ids, tail_ids), _positions(ids, head_ids)
+    del tail_ids, head_ids
+    keep, others = largest_strong_component(n_nodes, tails, heads)
+    kept_edges = keep[tails] & keep[heads]
+    nodes_kept, edges_kept = int(keep.sum()), int(kept_edges.sum())
+    if edges_kept == 0:
+        raise NetworkError(
+            f"{source}: no travel time possible: the largest strongly connected component "
+            f"has {nodes_kept} node(s) and no edge"
+        )
+    new_position = np.cumsum(keep) - 1
+    tails, heads = new_position[tails[kept_edges]], new_position[heads[kept_edges]]
+    elements = elements[kept_edges]
+    seconds, speeds, sources = _edge_seconds(
+        parsed, elements, speed_kph=speed_kph, fallback_speed_kph=fallback_speed_kph, source=source
+    )
+    bad = int((~_valid(seconds)).sum())
+    if bad:
+        raise NetworkError(
+            f"{source}: no travel time possible on {bad} edges (zero, missing or unparsable "
+            "speeds); pass fallback_speed_kph or speed_kph"
+        )
+
+    ids, x, y = ids[keep], x[keep], y[keep]
+    x, y, crs = project_nodes(x, y, graph_crs, to_crs=to_crs, source=source)
+    check_node_coordinates(ids, x, y, crs, source=source, projected=True)
+
+    class_of_value = road_class_codes(parsed.highway_values)
+    codes = parsed.highway[elements]
+    road_class = np.where(codes >= 0, class_of_value[np.maximum(codes, 0)], 0).astype(np.uint8)
+    indptr, heads32, seconds, road_class = collapse_edges(
+        tails, heads, seconds, nodes_kept, road_class
+    )
+    arrays = RoadArrays(
+        node_ids=ids,
+        x=np.ascontiguousarray(x),
+        y=np.ascontiguousarray(y),
+        indptr=indptr,
+        heads=heads32,
+        seconds=seconds,
+        crs=crs,
+        road_class=road_class,
+        source=source,
+    )
+    sources = {key: n for key, n in sources.items() if n}
+    report = NetworkReport(
+        source=source,
+        network_type=None,
+        nodes_read=n_nodes,
+        edges_read=n_edges,
+        nodes_kept=nodes_kept,
+        edges_kept=edges_kept,
+        nodes_dropped=n_nodes - nodes_kept,
+        edges_dropped=n_edges - edges_kept,
+        ways_read=0,
+        ways_dropped_missing_nodes=0,
+        ways_dropped_by_filter=0,
+        speeds=speeds,
+        edges_speed_imputed=edges_kept - sources.get("maxspeed", 0) if speeds == "maxspeed" else 0,
+        fallback_speed_kph=fallback_speed_kph if speeds == "maxspeed" else None,
+        crs=crs_string(crs),
+        components_dropped=others,
+        speeds_imputed=sources,
+    )
+    return arrays, report
