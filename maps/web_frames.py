@@ -19,7 +19,14 @@ import pandas as pd
 from accessplan.data.errors import ProblemCollector
 from accessplan.maps.classes import AccessClasses, shared_classes
 from accessplan.maps.escaping import html_text
+from accessplan.maps.raster_overlay import (
+    PAGE_IMAGE_BYTES,
+    WebImages,
+    pixel_text,
+    web_images,
+)
 from accessplan.maps.web_layers import (
+    HATCH_FILL,
     AreaData,
     display_geometry,
     geojson_text,
@@ -32,9 +39,14 @@ __all__ = [
     "ExtraLayer",
     "area_data",
     "area_frame",
+    "area_images",
     "extra_layer_specs",
+    "image_note",
     "site_frame",
 ]
+
+#: steps of the change ramp in a change map drawn as an image (odd: 0 is a step)
+CHANGE_STEPS = 201
 
 #: column prefixes of per-area values where LESS is better (minutes to the nearest
 #: facility, people left uncovered by capacity): their layers use the reversed
@@ -275,3 +287,55 @@ def site_frame(sites, new_sites, site_id_col) -> gpd.GeoDataFrame | None:
             for own, new in zip(base["name"].to_numpy(), out["name"], strict=True)
         ]
     return out.to_crs(4326)
+
+
+def _image_layer(classes, values, colors=None):
+    """``(codes, colors, hatch_class)`` of one class layer for :func:`web_images`."""
+    colors = list(classes.colors if colors is None else colors[: classes.k])
+    hatch = 0 if classes.zero_class and colors[0] in (HATCH_FILL, classes.colors[0]) else None
+    if hatch is not None and colors[0] == HATCH_FILL:
+        colors[0] = classes.colors[0]
+    return classes.classify(values), colors, hatch
+
+
+def change_steps(change, cmap) -> tuple:
+    """``(codes, colors)`` of the change ramp in :data:`CHANGE_STEPS` steps (NaN: ``-1``)."""
+    m = float(cmap.vmax)
+    c = np.asarray(change, dtype=float)
+    steps = CHANGE_STEPS - 1
+    codes = np.round((np.clip(c, -m, m) + m) / (2 * m) * steps)
+    codes = np.where(np.isfinite(c), codes, -1).astype(int)
+    colors = [cmap(-m + 2 * m * i / steps)[:7] for i in range(CHANGE_STEPS)]
+    return codes, colors
+
+
+def area_images(
+    frame, *, classes=None, extra=(), areas=None, cmap=None, max_bytes=PAGE_IMAGE_BYTES
+) -> WebImages:
+    """The areas of a page drawn as images (areas beyond the vector threshold).
+
+    With ``classes``: access before, access after, then each ``extra`` layer
+    (classified as in the vector page, read from ``areas``). With ``cmap``
+    (a change map): the change in :data:`CHANGE_STEPS` steps of its ramp. All
+    the images of the page share one grid and the byte budget ``max_bytes``
+    (:func:`accessplan.maps.raster_overlay.web_images`).
+    """
+    layers = []
+    if classes is not None:
+        layers.append(_image_layer(classes, frame["access_before"]))
+        layers.append(_image_layer(classes, frame["access_after"]))
+    for layer in extra:
+        values = pd.to_numeric(areas[layer.column]).to_numpy(dtype=float)
+        layers.append(_image_layer(layer.classes, values, layer.colors))
+    if cmap is not None:
+        codes, colors = change_steps(frame["access_change"], cmap)
+        layers.append((codes, colors, None))
+    return web_images(frame, layers, max_bytes=max_bytes)
+
+
+def image_note(n_areas: int, pixel_m: float) -> str:
+    """The page's honest line about areas drawn as an image (plain text, not escaped)."""
+    return (
+        f"{int(n_areas):,} areas drawn as an image: 1 pixel = {pixel_text(pixel_m)} "
+        "(no per-area hover at this size; the values are in the plan's files)"
+    )

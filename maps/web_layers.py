@@ -51,6 +51,7 @@ __all__ = [
     "AreaLayer",
     "ContextLayers",
     "HtmlControl",
+    "ImageLayer",
     "LabelDeclutter",
     "LayerLegend",
     "SiteLabels",
@@ -224,13 +225,21 @@ def _swatch(color: str) -> str:
     return f'<i style="background:{color}"></i>'
 
 
-def class_legend_html(caption, colors, labels, *, units=None) -> str:
-    """Legend of a classification: one swatch (hatched for "no access") per class."""
+def _note_html(note) -> str:
+    return f'<div class="accessplan-note">{html_text(note)}</div>' if note else ""
+
+
+def class_legend_html(caption, colors, labels, *, units=None, note=None) -> str:
+    """Legend of a classification: one swatch (hatched for "no access") per class.
+
+    ``note`` (plain text) is a small line under the classes (e.g. that the
+    areas are drawn as an image, and its pixel size).
+    """
     rows = "".join(
         f"<div>{_swatch(c)}{html_text(t)}</div>" for c, t in zip(colors, labels, strict=True)
     )
     sub = f'<div class="accessplan-units">{html_text(units)}</div>' if units else ""
-    return f"<b>{html_text(caption)}</b>{sub}{rows}"
+    return f"<b>{html_text(caption)}</b>{sub}{rows}{_note_html(note)}"
 
 
 def legend_entries(classes, *, scale=1.0, no_data=False):
@@ -246,8 +255,8 @@ def legend_entries(classes, *, scale=1.0, no_data=False):
     return colors, labels
 
 
-def change_bar_html(cmap, caption, *, scale=1.0, units=None, no_data=False) -> str:
-    """A readable diverging colour bar: gradient, five ticks, loss / gain ends."""
+def change_bar_html(cmap, caption, *, scale=1.0, units=None, no_data=False, note=None) -> str:
+    """A readable diverging colour bar: gradient, five ticks, loss / gain ends (and ``note``)."""
     m = float(cmap.vmax)
     stops = np.linspace(-m, m, 11)
     gradient = ", ".join(f"{cmap(s)[:7]} {10 * i}%" for i, s in enumerate(stops))
@@ -266,6 +275,7 @@ def change_bar_html(cmap, caption, *, scale=1.0, units=None, no_data=False) -> s
         f'</div><div class="accessplan-ticks">{tick_html}</div>'
         '<div class="accessplan-ends"><span>\u25c0 loss</span><span>gain \u25b6</span></div>'
         + extra
+        + _note_html(note)
     )
 
 
@@ -373,6 +383,38 @@ class AreaLayer(MacroElement):
         self.no_data = NO_DATA
         self.point_radius = float(point_radius)
         self.weight = 1.0 if data.points else 0.4
+
+
+class ImageLayer(MacroElement):
+    """Areas drawn as one PNG: a Leaflet ``imageOverlay`` in the areas' pane.
+
+    ``url`` is the image (a ``data:`` URI), ``bounds`` its
+    ``[[south, west], [north, east]]``; the image never catches the mouse and
+    its pixels stay sharp when zoomed in (``image-rendering: pixelated``).
+    """
+
+    _template = Template(
+        """
+{% macro script(this, kwargs) %}
+(function () {
+    var root = {{ this.map_name }};
+    if (!root.getPane("accessplan-areas")) { root.createPane("accessplan-areas").style.zIndex = 350; }
+    L.imageOverlay({{ this.url|tojson }}, {{ this.bounds|tojson }}, {
+        pane: "accessplan-areas", opacity: {{ this.opacity }}, interactive: false,
+        className: "accessplan-image"
+    }).addTo({{ this._parent.get_name() }});
+})();
+{% endmacro %}
+"""
+    )
+
+    def __init__(self, url: str, *, bounds, map_name, opacity=0.85):
+        super().__init__()
+        self._name = "AccessplanImage"
+        self.url = url
+        self.bounds = [[float(v) for v in corner] for corner in bounds]
+        self.map_name = map_name
+        self.opacity = float(opacity)
 
 
 class LayerLegend(MacroElement):

@@ -117,6 +117,9 @@ PAGE_CSS = f"""
   box-sizing: border-box; }}
 .accessplan-legend svg.accessplan-swatch {{ border: none; }}
 .accessplan-units {{ color: #444; font-size: 11px; margin-bottom: 4px; }}
+.accessplan-note {{ color: #444; font-size: 11px; line-height: 14px; margin-top: 6px;
+  max-width: 240px; }}
+img.accessplan-image {{ image-rendering: pixelated; }}
 .accessplan-bar {{ width: 240px; height: 16px; margin: 6px 0 2px; border: 1px solid #777; }}
 .accessplan-ticks {{ position: relative; width: 240px; height: 16px; font-size: 11px; }}
 .accessplan-ticks span {{ position: absolute; transform: translateX(-50%); white-space: nowrap; }}

@@ -46,11 +46,25 @@ from accessplan.data.errors import ProblemCollector
 from accessplan.maps import web_frames
 from accessplan.maps.classes import NO_DATA, AccessClasses, shared_classes
 from accessplan.maps.escaping import html_text
-from accessplan.maps.web_frames import area_data, area_frame, extra_layer_specs
+from accessplan.maps.raster_overlay import (
+    MAX_VECTOR_AREAS,
+    WebImages,
+    check_max_vector_areas,
+    data_uri,
+    use_raster,
+)
+from accessplan.maps.web_frames import (
+    area_data,
+    area_frame,
+    area_images,
+    extra_layer_specs,
+    image_note,
+)
 from accessplan.maps.web_layers import (
     AreaLayer,
     ContextLayers,
     HtmlControl,
+    ImageLayer,
     LabelDeclutter,
     LayerLegend,
     SiteLabels,
@@ -87,7 +101,13 @@ _RIGHT_PAD = 270
 
 # --------------------------------------------------------------------------- classes
 def class_legend(
-    classes: AccessClasses, caption: str, *, no_data: bool = False, scale=1.0, units=None
+    classes: AccessClasses,
+    caption: str,
+    *,
+    no_data: bool = False,
+    scale=1.0,
+    units=None,
+    note=None,
 ) -> MacroElement:
     """A Leaflet legend control with one equal-sized swatch per class.
 
@@ -105,6 +125,8 @@ def class_legend(
         Display multiplier of the class bounds (e.g. 1000 for "per 1,000").
     units : str, optional
         A line under the title naming the units (e.g. "beds per 1,000 people").
+    note : str, optional
+        A small line under the classes (e.g. "areas drawn as an image, 1 pixel = 500 m").
 
     Returns
     -------
@@ -115,7 +137,7 @@ def class_legend(
     """
     colors, labels = legend_entries(classes, scale=scale, no_data=no_data)
     return HtmlControl(
-        class_legend_html(caption, colors, labels, units=units),
+        class_legend_html(caption, colors, labels, units=units, note=note),
         position="topright",
         css_class="legend accessplan-legend",
         name="ClassLegend",
@@ -158,7 +180,7 @@ def change_colormap(change, *, caption="Change in access (after - before)"):
 
 
 # --------------------------------------------------------------------------- inputs
-def _check_areas(areas, id_col, access_scale=1.0) -> None:
+def _check_areas(areas, id_col, access_scale=1.0, max_vector_areas=None) -> None:
     problems = ProblemCollector(what="areas")
     if not isinstance(areas, gpd.GeoDataFrame):
         problems.add(f"expected a GeoDataFrame, got {type(areas).__name__}")
@@ -173,6 +195,7 @@ def _check_areas(areas, id_col, access_scale=1.0) -> None:
     scale = float(access_scale)
     if not np.isfinite(scale) or scale <= 0:
         problems.add(f"access_scale must be a positive number, got {access_scale!r}")
+    check_max_vector_areas(max_vector_areas, problems)
     problems.raise_if_any()
 
 
@@ -212,9 +235,14 @@ class _BareMap(folium.Map):
     ]
 
 
-def _new_map(frame, tiles, *, sites=None, pad_left=10, pad_right=10, **kwargs) -> folium.Map:
+def _new_map(
+    frame, tiles, *, sites=None, pad_left=10, pad_right=10, drawn=None, **kwargs
+) -> folium.Map:
     m = _BareMap(tiles=tiles, control_scale=True, zoom_snap=0.25, **kwargs)
-    west, south, east, north = frame.to_crs(4326).total_bounds
+    if isinstance(drawn, WebImages):  # the image's bounds: no need to project every area
+        (south, west), (north, east) = drawn.grid.latlon_bounds()
+    else:
+        west, south, east, north = frame.to_crs(4326).total_bounds
     if sites is not None and len(sites):  # hospitals beyond the region's edge stay in view
         w, s, e, n = sites.total_bounds  # already WGS84
         west, south, east, north = min(west, w), min(south, s), max(east, e), max(north, n)
@@ -311,8 +339,8 @@ def _max_capacity(sites) -> float:
     return float(cap) if np.isfinite(cap) and cap > 0 else 1.0
 
 
-def _prepare(areas, sites, new_sites, id_col, site_id_col, classes, scheme, k, scale):
-    _check_areas(areas, id_col, scale)
+def _prepare(areas, sites, new_sites, id_col, site_id_col, classes, scheme, k, scale, most):
+    _check_areas(areas, id_col, scale, most)
     _check_sites(sites, new_sites, site_id_col)
     frame = area_frame(areas, id_col)
     site_frame = web_frames.site_frame(sites, new_sites, site_id_col)
@@ -325,6 +353,31 @@ def _prepare(areas, sites, new_sites, id_col, site_id_col, classes, scheme, k, s
             population=frame["population"],
         )
     return frame, site_frame, classes
+
+
+def _areas_layer(m, drawn, index, frame, tiles, *, key, fields, palette=None):
+    """The element drawing the areas: layer ``index`` of a page's images, or its GeoJSON."""
+    if isinstance(drawn, WebImages):
+        return ImageLayer(
+            data_uri(drawn.pngs[index]),
+            bounds=drawn.grid.latlon_bounds(),
+            map_name=m.get_name(),
+            opacity=_opacity(tiles),
+        )
+    return AreaLayer(
+        drawn,
+        key=key,
+        fields=fields,
+        map_name=m.get_name(),
+        point_radius=_point_radius(frame),
+        opacity=_opacity(tiles),
+        palette=palette,
+    )
+
+
+def _note(frame, drawn) -> str | None:
+    """The legend's line about an image of the areas (None for vector areas)."""
+    return image_note(len(frame), drawn.grid.pixel_m) if isinstance(drawn, WebImages) else None
 
 
 def _opacity(tiles) -> float:
@@ -420,6 +473,13 @@ _COMMON_DOC = """
         Decimals kept in the page's longitudes and latitudes (5 is about 1 m).
     demand_label : str, default "population"
         What the new sites' "newly covered ..." counts (e.g. "people aged 65+").
+    max_vector_areas : int or None, default 20,000
+        With more areas than this, the areas are drawn as images (one PNG
+        per layer, :mod:`accessplan.maps.raster_overlay`): classes and colours
+        as above, "no access" hatched, "no score" grey, pixels as fine as the
+        page's byte budget allows; the legend says how many areas and the
+        pixel size in metres, and there is no per-area hover table. Context,
+        sites, labels and legends stay vectors. None: always vectors.
 """
 _EXTRA_DOC = """    extra_layers : Mapping[str, str], optional
         Further layers, title -> numeric column of ``areas`` (e.g.
@@ -449,6 +509,7 @@ def before_after_map(
     simplify_m=None,
     decimals=5,
     demand_label="population",
+    max_vector_areas=MAX_VECTOR_AREAS,
 ) -> branca.element.Figure:
     """Access before and after side by side, with synchronised pan and zoom.
 
@@ -457,43 +518,47 @@ def before_after_map(
     sites (new ones highlighted). One legend (right panel), one inequity panel.
     """
     frame, site_frame, classes = _prepare(
-        areas, sites, new_sites, id_col, site_id_col, classes, scheme, k, access_scale
+        areas,
+        sites,
+        new_sites,
+        id_col,
+        site_id_col,
+        classes,
+        scheme,
+        k,
+        access_scale,
+        max_vector_areas,
     )
     fig = branca.element.Figure()
     page_setup(fig)
-    data = area_data(
-        frame, classes=classes, scale=access_scale, simplify_m=simplify_m, decimals=decimals
-    )
-    fig.header.add_child(data.element(), name="accessplan_areas")
+    if use_raster(len(frame), max_vector_areas):
+        drawn = area_images(frame, classes=classes)
+    else:
+        drawn = area_data(
+            frame, classes=classes, scale=access_scale, simplify_m=simplify_m, decimals=decimals
+        )
+        fig.header.add_child(drawn.element(), name="accessplan_areas")
     max_cap = _max_capacity(site_frame)
     shared = None  # the context's shapes once in the page, drawn by both panels
     if context is not None:
         shared = ContextLayers(context)
         fig.header.add_child(shared.element(), name=shared.var)
     panels = []
-    for when, left in (("before", "0%"), ("after", "50%")):
+    for i, (when, left) in enumerate((("before", "0%"), ("after", "50%"))):
         m = _new_map(
             frame,
             tiles,
             sites=site_frame,
             pad_left=60,
             pad_right=60,
+            drawn=drawn,
             width="50%",
             height="100%",
             left=left,
             position="absolute",
         )
         fig.add_child(m)
-        m.add_child(
-            AreaLayer(
-                data,
-                key="k" + when[0],
-                fields=_AREA_FIELDS,
-                map_name=m.get_name(),
-                point_radius=_point_radius(frame),
-                opacity=_opacity(tiles),
-            )
-        )
+        m.add_child(_areas_layer(m, drawn, i, frame, tiles, key="k" + when[0], fields=_AREA_FIELDS))
         _decorate(
             m,
             site_frame,
@@ -514,6 +579,7 @@ def before_after_map(
         no_data=_has_missing(frame),
         scale=access_scale,
         units=access_units,
+        note=_note(frame, drawn),
     ).add_to(panels[1])
     fig.add_child(SyncViews(*panels))
     if inequity is not None:
@@ -543,6 +609,7 @@ def layered_map(
     decimals=5,
     demand_label="population",
     extra_layers=None,
+    max_vector_areas=MAX_VECTOR_AREAS,
 ) -> folium.Map:
     """Access before and after as two toggleable layers of one map.
 
@@ -565,7 +632,16 @@ def layered_map(
     map's units: ``access_scale`` applies to them too.
     """
     frame, site_frame, classes = _prepare(
-        areas, sites, new_sites, id_col, site_id_col, classes, scheme, k, access_scale
+        areas,
+        sites,
+        new_sites,
+        id_col,
+        site_id_col,
+        classes,
+        scheme,
+        k,
+        access_scale,
+        max_vector_areas,
     )
     extra = extra_layer_specs(
         areas,
@@ -575,44 +651,42 @@ def layered_map(
         k=k,
         access_scale=access_scale,
     )
-    m = _new_map(frame, tiles, sites=site_frame, pad_left=170, pad_right=_RIGHT_PAD)
+    if use_raster(len(frame), max_vector_areas):
+        drawn = area_images(frame, classes=classes, extra=extra, areas=areas)
+    else:
+        drawn = area_data(
+            frame,
+            classes=classes,
+            scale=access_scale,
+            simplify_m=simplify_m,
+            decimals=decimals,
+            extra=extra,
+            areas=areas,
+        )
+    m = _new_map(frame, tiles, sites=site_frame, pad_left=170, pad_right=_RIGHT_PAD, drawn=drawn)
     page_setup(m.get_root())
-    data = area_data(
-        frame,
-        classes=classes,
-        scale=access_scale,
-        simplify_m=simplify_m,
-        decimals=decimals,
-        extra=extra,
-        areas=areas,
-    )
-    m.get_root().header.add_child(data.element(), name="accessplan_areas")
+    if not isinstance(drawn, WebImages):
+        m.get_root().header.add_child(drawn.element(), name="accessplan_areas")
     groups = []
-    for when, show in (("before", False), ("after", True)):
+    for i, (when, show) in enumerate((("before", False), ("after", True))):
         group = folium.FeatureGroup(name=f"Access {when}", show=show)
         group.add_child(
-            AreaLayer(
-                data,
-                key="k" + when[0],
-                fields=_AREA_FIELDS,
-                map_name=m.get_name(),
-                point_radius=_point_radius(frame),
-                opacity=_opacity(tiles),
-            )
+            _areas_layer(m, drawn, i, frame, tiles, key="k" + when[0], fields=_AREA_FIELDS)
         )
         group.add_to(m)
         groups.append((f"Access {when}", group))
     legends = []
-    for layer in extra:
+    for j, layer in enumerate(extra):
         group = folium.FeatureGroup(name=layer.title, show=False)
         group.add_child(
-            AreaLayer(
-                data,
+            _areas_layer(
+                m,
+                drawn,
+                2 + j,
+                frame,
+                tiles,
                 key=layer.key,
                 fields=(*_AREA_FIELDS[:2], (layer.value_key, html_text(layer.title), "num")),
-                map_name=m.get_name(),
-                point_radius=_point_radius(frame),
-                opacity=_opacity(tiles),
                 palette=layer.colors,
             )
         )
@@ -638,6 +712,7 @@ def layered_map(
         no_data=_has_missing(frame),
         scale=access_scale,
         units=access_units,
+        note=_note(frame, drawn),
     ).add_to(m)
     for legend in legends:  # under the access legend, each while its layer is on
         m.add_child(legend)
@@ -665,6 +740,7 @@ def change_map(
     simplify_m=None,
     decimals=5,
     demand_label="population",
+    max_vector_areas=MAX_VECTOR_AREAS,
 ) -> folium.Map:
     """The change in access (after - before) on a diverging scale centred at 0.
 
@@ -674,32 +750,29 @@ def change_map(
     Area tooltips add the change to the fields of the other maps; new sites
     are highlighted with their units and reasons.
     """
-    _check_areas(areas, id_col, access_scale)
+    _check_areas(areas, id_col, access_scale, max_vector_areas)
     _check_sites(sites, new_sites, site_id_col)
     frame = area_frame(areas, id_col)
     site_frame = web_frames.site_frame(sites, new_sites, site_id_col)
-    m = _new_map(frame, tiles, sites=site_frame, pad_left=60, pad_right=_RIGHT_PAD)
-    page_setup(m.get_root())
     cmap = change_colormap(frame["access_change"], caption=caption)
-    colors = [NO_DATA if not np.isfinite(c) else cmap(c)[:7] for c in frame["access_change"]]
-    data = area_data(
-        frame,
-        classes=None,
-        scale=access_scale,
-        simplify_m=simplify_m,
-        decimals=decimals,
-        change_colors=colors,
-    )
-    m.get_root().header.add_child(data.element(), name="accessplan_areas")
-    m.add_child(
-        AreaLayer(
-            data,
-            key="c",
-            fields=(*_AREA_FIELDS, _CHANGE_FIELD),
-            map_name=m.get_name(),
-            point_radius=_point_radius(frame),
-            opacity=_opacity(tiles),
+    if use_raster(len(frame), max_vector_areas):
+        drawn = area_images(frame, cmap=cmap)
+    else:
+        colors = [NO_DATA if not np.isfinite(c) else cmap(c)[:7] for c in frame["access_change"]]
+        drawn = area_data(
+            frame,
+            classes=None,
+            scale=access_scale,
+            simplify_m=simplify_m,
+            decimals=decimals,
+            change_colors=colors,
         )
+    m = _new_map(frame, tiles, sites=site_frame, pad_left=60, pad_right=_RIGHT_PAD, drawn=drawn)
+    page_setup(m.get_root())
+    if not isinstance(drawn, WebImages):
+        m.get_root().header.add_child(drawn.element(), name="accessplan_areas")
+    m.add_child(
+        _areas_layer(m, drawn, 0, frame, tiles, key="c", fields=(*_AREA_FIELDS, _CHANGE_FIELD))
     )
     sites_group = _decorate(
         m,
@@ -717,6 +790,7 @@ def change_map(
         scale=access_scale,
         units=access_units,
         no_data=bool(frame["access_change"].isna().any()),
+        note=_note(frame, drawn),
     )
     m.add_child(
         HtmlControl(bar, position="topright", css_class="legend accessplan-legend", name="Bar")
