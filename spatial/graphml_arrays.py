@@ -5,10 +5,11 @@ GraphML file (:func:`osmnx.load_graphml`, then
 :func:`~accessplan.spatial.network.prepare_network`, then
 :meth:`RoadArrays.from_graph`) without building a :class:`networkx.MultiDiGraph`:
 
-* the file (``.graphml``, or gzip-compressed ``.graphml.gz``) is read with
-  :func:`xml.etree.ElementTree.iterparse`; each ``<node>`` and ``<edge>`` is
-  turned into a few numbers and dropped, so memory holds arrays only
-  (about 60 bytes per edge while reading);
+* the file (``.graphml``, or gzip-compressed ``.graphml.gz``) is streamed
+  through :mod:`xml.parsers.expat` (the parser under
+  :mod:`xml.etree.ElementTree`, without building elements): each ``<node>``
+  and ``<edge>`` becomes a few array entries as it ends, so memory holds
+  arrays only (about 45 bytes per edge while reading);
 * the CRS and node coordinates are checked as
   :mod:`accessplan.spatial.network_crs` checks a graph (same errors);
 * the largest strongly connected component is found with
@@ -47,12 +48,12 @@ from __future__ import annotations
 import ast
 import gzip
 import math
-import xml.etree.ElementTree as ET
 import zlib
 from array import array
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from xml.parsers import expat
 
 import numpy as np
 import pyproj
@@ -83,18 +84,8 @@ __all__ = [
 GRAPHML_SUFFIXES: tuple[str, ...] = (".graphml", ".graphml.gz")
 """File name endings read as GraphML."""
 
-_NS = "{http://graphml.graphdrawing.org/xmlns}"
 _UPS_NORTH, _UPS_SOUTH = "epsg:32661", "epsg:32761"
 _UTM_NORTH_LIMIT, _UTM_SOUTH_LIMIT = 84.0, -80.0
-
-
-def _tags(name: str) -> frozenset[str]:
-    return frozenset({_NS + name, name})
-
-
-_GRAPH, _NODE, _EDGE, _KEY, _DATA, _HYPEREDGE = (
-    _tags(n) for n in ("graph", "node", "edge", "key", "data", "hyperedge")
-)
 
 
 # --------------------------------------------------------------------------
@@ -323,19 +314,23 @@ def _literal(text: str) -> Any:
     return text
 
 
-def _number(text: str, what: str) -> float:
+def _number(text: str | None, what: str) -> float:
     """A float as osmnx converts it; a list of numbers (never a valid value here) is NaN."""
+    if text is None:
+        return math.nan
+    try:
+        return float(text)
+    except ValueError:
+        pass
     value = _literal(text)
     if isinstance(value, list):
         for item in value:
-            float(item)  # osmnx converts each item: a bad one is a read error
+            try:
+                float(item)  # osmnx converts each item: a bad one is a read error
+            except (TypeError, ValueError):
+                raise ValueError(f"{what} {text!r} is not a number") from None
         return math.nan
-    if isinstance(value, dict | set):
-        raise ValueError(f"{what} {text!r} is not a number")
-    try:
-        return float(value)
-    except (TypeError, ValueError):
-        raise ValueError(f"{what} {text!r} is not a number") from None
+    raise ValueError(f"{what} {text!r} is not a number")
 
 
 @dataclass
@@ -362,96 +357,129 @@ def _open(path: Path):
     return path.open("rb")
 
 
-_NODE_FIELDS = ("x", "y")
-_EDGE_FIELDS = ("length", "travel_time", "speed_kph", "highway", "maxspeed")
+class _GraphEnd(Exception):
+    """Raised by the parser's handler at the end of the first graph (networkx reads only it)."""
+
+
+_NODE_FIELDS = frozenset({"x", "y"})
+_EDGE_FIELDS = frozenset({"length", "travel_time", "speed_kph", "highway", "maxspeed"})
 
 
 def _parse(path: Path) -> _Parsed:
+    """One pass of an expat parser over the file: elements become array entries as they end."""
     keys: dict[str, str] = {}
-    graph = None
-    crs = None
-    directed = True
+    state: dict[str, Any] = {"graphs": 0, "crs": None, "directed": True}
     node_ids, xs, ys, has_xy = array("q"), array("d"), array("d"), bytearray()
     tails, heads, lengths, times = array("q"), array("q"), array("d"), array("d")
     highway, maxspeed = _Codes(), _Codes()
-    nan = math.nan
+    values: dict[str, str] = {}  # <data> of the current node or edge, by attribute name
+    graph_values: dict[str, str] = {}
+    text: list[str] = []
+    where = ["graphml"]  # the element whose <data> is being read: graph, node or edge
+    key_of_data = [None]
+    parser = expat.ParserCreate()
+
+    def start_data(attrs: dict[str, str]) -> None:
+        key = attrs.get("key")
+        if key not in keys:
+            raise ValueError(f"no <key> declared for data key {key!r}")
+        key_of_data[0] = keys[key]
+        text.clear()
+        parser.CharacterDataHandler = text.append
+
+    def end_data() -> None:
+        parser.CharacterDataHandler = None
+        if text:  # an empty <data> sets nothing, as in networkx
+            target = graph_values if where[0] == "graph" else values
+            target[key_of_data[0]] = "".join(text)
+
+    def start(name: str, attrs: dict[str, str]) -> None:
+        if name == "data":  # most elements: the fast path
+            start_data(attrs)
+            return
+        kind = name.rpartition(":")[2]  # a prefixed name, graphml:node
+        if kind == "data":
+            start_data(attrs)
+        elif kind == "node" or kind == "edge":
+            if where[0] != "graph":
+                raise ValueError(f"<{kind}> outside a graph or nested in a node or edge")
+            where[0] = kind
+            values.clear()
+            state["attrs"] = attrs
+        elif kind == "key":
+            keys[attrs.get("id")] = attrs.get("attr.name") or attrs.get("id")
+        elif kind == "graph":
+            state["graphs"] += 1
+            if state["graphs"] > 1:
+                raise ValueError("nested graphs are not supported")
+            where[0] = "graph"
+            state["directed"] = attrs.get("edgedefault", "directed") != "undirected"
+        elif kind == "hyperedge":
+            raise ValueError("hyperedges are not supported")
+
+    def end_node() -> None:
+        node_id = int(state["attrs"].get("id"))
+        try:
+            x, y = _number(values.get("x"), "x"), _number(values.get("y"), "y")
+        except ValueError as exc:
+            raise ValueError(f"node {node_id}: {exc}") from None
+        node_ids.append(node_id)
+        xs.append(x)
+        ys.append(y)
+        has_xy.append("x" in values and "y" in values)
+
+    def end_edge() -> None:
+        attrs = state["attrs"]
+        source, target = int(attrs.get("source")), int(attrs.get("target"))
+        direction = attrs.get("directed")
+        if direction is not None and (direction == "true") != state["directed"]:
+            raise ValueError(
+                f"edge {source} -> {target}: directed={direction} in a graph whose edges "
+                f"are {'directed' if state['directed'] else 'undirected'}"
+            )
+        try:
+            length = _number(values.get("length"), "length")
+            seconds = _number(values.get("travel_time"), "travel_time")
+            _number(values.get("speed_kph"), "speed_kph")
+        except ValueError as exc:
+            raise ValueError(f"edge {source} -> {target}: {exc}") from None
+        tails.append(source)
+        heads.append(target)
+        lengths.append(length)
+        times.append(seconds)
+        highway.add(values.get("highway"))
+        maxspeed.add(values.get("maxspeed"))
+
+    def end(name: str) -> None:
+        if name == "data":
+            end_data()
+            return
+        kind = name.rpartition(":")[2]
+        if kind == "data":
+            end_data()
+        elif kind == "node":
+            end_node()
+            where[0] = "graph"
+        elif kind == "edge":
+            end_edge()
+            where[0] = "graph"
+        elif kind == "graph":
+            state["crs"] = graph_values.get("crs")
+            raise _GraphEnd
+
+    parser.buffer_text = True
+    parser.StartElementHandler = start
+    parser.EndElementHandler = end
     with _open(path) as stream:
-        for event, elem in ET.iterparse(stream, events=("start", "end")):
-            tag = elem.tag
-            if event == "start":
-                if tag in _GRAPH:
-                    if graph is not None:
-                        raise ValueError("nested graphs are not supported")
-                    graph = elem
-                    directed = elem.get("edgedefault", "directed") != "undirected"
-                continue
-            if tag in _NODE:
-                node_ids.append(int(elem.get("id")))
-                values = {}
-                for child in elem:
-                    if child.tag in _GRAPH:
-                        raise ValueError("nested graphs are not supported")
-                    if child.tag in _DATA:
-                        name = keys.get(child.get("key"))
-                        if name is None:
-                            raise ValueError(f"no <key> declared for data key {child.get('key')!r}")
-                        if name in _NODE_FIELDS and child.text is not None:
-                            values[name] = _number(child.text, f"node {node_ids[-1]}: {name}")
-                both = "x" in values and "y" in values
-                xs.append(values.get("x", nan))
-                ys.append(values.get("y", nan))
-                has_xy.append(both)
-            elif tag in _EDGE:
-                source, target = int(elem.get("source")), int(elem.get("target"))
-                direction = elem.get("directed")
-                if direction is not None and (direction == "true") != directed:
-                    raise ValueError(
-                        f"edge {source} -> {target}: directed={direction} in a graph whose "
-                        f"edges are {'directed' if directed else 'undirected'}"
-                    )
-                values = {}
-                for child in elem:
-                    if child.tag in _DATA:
-                        name = keys.get(child.get("key"))
-                        if name is None:
-                            raise ValueError(f"no <key> declared for data key {child.get('key')!r}")
-                        if name in _EDGE_FIELDS and child.text is not None:
-                            values[name] = child.text
-                what = f"edge {source} -> {target}:"
-                tails.append(source)
-                heads.append(target)
-                lengths.append(
-                    _number(values["length"], f"{what} length") if "length" in values else nan
-                )
-                times.append(
-                    _number(values["travel_time"], f"{what} travel_time")
-                    if "travel_time" in values
-                    else nan
-                )
-                if "speed_kph" in values:
-                    _number(values["speed_kph"], f"{what} speed_kph")
-                highway.add(values.get("highway"))
-                maxspeed.add(values.get("maxspeed"))
-            elif tag in _KEY:
-                keys[elem.get("id")] = elem.get("attr.name") or elem.get("id")
-                continue
-            elif tag in _HYPEREDGE:
-                raise ValueError("hyperedges are not supported")
-            elif tag in _GRAPH:
-                for child in elem:
-                    if child.tag in _DATA and keys.get(child.get("key")) == "crs":
-                        crs = child.text
-                break  # networkx reads the first graph of a file
-            else:
-                continue
-            elem.clear()
-            if graph is not None and tag in _NODE | _EDGE:
-                graph.remove(elem)
-    if graph is None:
+        try:
+            parser.ParseFile(stream)
+        except _GraphEnd:
+            pass
+    if state["graphs"] == 0:
         raise ValueError("no <graph> element")
     return _Parsed(
-        crs=crs,
-        directed=directed,
+        crs=state["crs"],
+        directed=state["directed"],
         node_ids=np.frombuffer(node_ids, dtype=np.int64).copy(),
         x=np.frombuffer(xs, dtype=np.float64).copy(),
         y=np.frombuffer(ys, dtype=np.float64).copy(),
@@ -636,7 +664,7 @@ def read_graphml_arrays(
         raise InputFileError(path, "road network path is not a file")
     try:
         parsed = _parse(path)
-    except (ET.ParseError, ValueError, TypeError, OSError, EOFError, zlib.error) as exc:
+    except (expat.ExpatError, ValueError, TypeError, OSError, EOFError, zlib.error) as exc:
         raise NetworkError(f"file {path}: cannot read it as GraphML ({exc})") from exc
 
     ids, x, y, has_xy, undeclared = _index_nodes(parsed)
