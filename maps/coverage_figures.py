@@ -21,6 +21,7 @@ from matplotlib.patches import Patch
 from accessplan.data.errors import ProblemCollector
 from accessplan.maps.classes import NO_DATA, shared_classes
 from accessplan.maps.figure_layers import draw_areas, no_access_patch, save_png
+from accessplan.maps.raster_overlay import MAX_VECTOR_AREAS
 
 __all__ = ["coverage_curve_figure", "supply_maps_figure"]
 
@@ -92,6 +93,7 @@ def supply_maps_figure(
     access_scale: float = 1.0,
     dpi: float = 150,
     panel_inches: float = 4.5,
+    max_vector_areas: int | None = MAX_VECTOR_AREAS,
 ) -> Path:
     """One map per supply, each with its own classes and legend.
 
@@ -109,6 +111,9 @@ def supply_maps_figure(
         Multiplier of the legend's numbers (e.g. 1000: per 1,000 people).
     dpi : float, default 150
     panel_inches : float, default 4.5
+    max_vector_areas : int or None, default 20,000
+        With more areas, each panel draws them as one image
+        (:func:`accessplan.maps.figure_layers.draw_areas`).
 
     Returns
     -------
@@ -131,7 +136,7 @@ def supply_maps_figure(
         index = classes.classify(values)
         face = [NO_DATA if i < 0 else classes.colors[i] for i in index]
         hatched = (index == 0) if classes.zero_class else np.zeros(len(index), dtype=bool)
-        draw_areas(ax, areas, face, hatched)
+        draw_areas(ax, areas, face, hatched, max_vector_areas=max_vector_areas)
         ax.set_title(title)
         ax.set_axis_off()
         ax.set_aspect("equal")

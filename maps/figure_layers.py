@@ -17,8 +17,15 @@ from matplotlib.patches import Patch
 from accessplan.data.files import atomic_file
 from accessplan.maps.class_labels import scale_label
 from accessplan.maps.classes import NO_ACCESS_COLOR, NO_ACCESS_HATCH, NO_ACCESS_LABEL
+from accessplan.maps.raster_overlay import (
+    MAX_VECTOR_AREAS,
+    figure_image,
+    pixel_text,
+    use_raster,
+)
 
 __all__ = [
+    "AREA_IMAGE_LABEL",
     "HATCH",
     "NEW_SITE_COLOR",
     "POINT_SIZE",
@@ -31,6 +38,8 @@ __all__ = [
     "save_png",
 ]
 
+#: label of the image of areas drawn as one (followed by its pixel size in metres)
+AREA_IMAGE_LABEL = "accessplan-areas:"
 #: matplotlib hatch of the "no access" class (diagonal lines in NO_ACCESS_HATCH)
 HATCH = "////"
 #: marker size (points^2) of point areas
@@ -59,8 +68,37 @@ def is_points(areas) -> bool:
     return bool(kinds) and kinds <= {"Point", "MultiPoint"}
 
 
-def draw_areas(ax, areas, face, hatched: np.ndarray) -> None:
-    """Fill every area (one collection), then hatch the ``hatched`` ones over it."""
+def draw_areas(
+    ax, areas, face, hatched: np.ndarray, *, max_vector_areas: int | None = MAX_VECTOR_AREAS
+) -> float | None:
+    """Fill every area (one collection), then hatch the ``hatched`` ones over it.
+
+    With more than ``max_vector_areas`` areas they are drawn as one image in
+    their CRS instead (:func:`accessplan.maps.raster_overlay.figure_image`:
+    the same fills, "no access" hatched on its interior pixels) and a small
+    grey line under the axis gives the pixel size. Returns the pixel size in
+    metres, or None when the areas were drawn as shapes.
+    """
+    if use_raster(len(areas), max_vector_areas):
+        image, extent, pixel_m = figure_image(areas, face, hatched)
+        ax.imshow(
+            image,
+            extent=extent,
+            origin="upper",
+            interpolation="antialiased",
+            zorder=1,
+            label=f"{AREA_IMAGE_LABEL}{float(pixel_m)!r}",
+        )
+        ax.text(
+            0.0,
+            -0.01,
+            f"{len(areas):,} areas drawn as an image, 1 pixel = {pixel_text(pixel_m)}",
+            transform=ax.transAxes,
+            fontsize=7,
+            color="#555555",
+            va="top",
+        )
+        return pixel_m
     points = is_points(areas)
     if points:
         areas.plot(ax=ax, color=face, markersize=POINT_SIZE, edgecolor="#636363", linewidth=0.4)
@@ -76,6 +114,7 @@ def draw_areas(ax, areas, face, hatched: np.ndarray) -> None:
             linewidth=0.4 if points else 0.0,
             **extra,
         )
+    return None
 
 
 def label_sites(ax, sites) -> None:

@@ -40,12 +40,14 @@ from accessplan.maps.classes import (
     shared_classes,
 )
 from accessplan.maps.figure_layers import (
+    AREA_IMAGE_LABEL,
     draw_areas,
     draw_sites,
     legend_title,
     no_access_patch,
     save_png,
 )
+from accessplan.maps.raster_overlay import MAX_VECTOR_AREAS
 from accessplan.spatial.inequity import lorenz_points, weighted_gini
 
 __all__ = [
@@ -72,6 +74,8 @@ _AFTER_COLOR = "#225ea8"
 _AFTER_STYLE = "-"
 NO_SCORE_LABEL = "no score"
 BINS_KEY = "accessplan:bins"
+#: PNG text chunk with the pixel size (metres) of areas drawn as an image ("" for shapes)
+PIXEL_KEY = "accessplan:area_pixel_m"
 CHANGE_LIMIT_KEY = "accessplan:change_limit"
 
 
@@ -187,6 +191,7 @@ def _access_maps(
     access_scale: float = 1.0,
     access_units: str | None = None,
     label_new_sites: bool = True,
+    max_vector_areas: int | None = MAX_VECTOR_AREAS,
 ) -> tuple[Figure, AccessClasses]:
     problems = ProblemCollector(what="map inputs")
     _require(
@@ -211,7 +216,7 @@ def _access_maps(
         cls = classes.classify(values)
         face = [colors[c] if c >= 0 else to_rgba(NO_DATA) for c in cls]
         hatched = (cls == 0) if classes.zero_class else np.zeros(len(cls), dtype=bool)
-        draw_areas(ax, areas, face, hatched)
+        draw_areas(ax, areas, face, hatched, max_vector_areas=max_vector_areas)
         ax.set_title(title)
         ax.set_axis_off()
         ax.set_aspect("equal")
@@ -247,6 +252,7 @@ def _change_map(
     access_scale: float = 1.0,
     access_units: str | None = None,
     label_new_sites: bool = True,
+    max_vector_areas: int | None = MAX_VECTOR_AREAS,
 ) -> tuple[Figure, float]:
     problems = ProblemCollector(what="change map inputs")
     _require(areas, [change], "areas", problems)
@@ -260,11 +266,15 @@ def _change_map(
     limit = change_limit(values)
     norm = Normalize(vmin=-limit, vmax=limit)
     cmap = colormaps[CHANGE_RAMP]
-    face = [to_rgba(NO_DATA) if np.isnan(v) else cmap(norm(v)) for v in values]
+    rgba = cmap(norm(values))  # one call for every area
+    rgba[np.isnan(values)] = to_rgba(NO_DATA)
+    face = [tuple(row) for row in rgba]
 
     fig = Figure(figsize=figsize_inches, layout="constrained")
     ax = fig.subplots()
-    draw_areas(ax, areas, face, np.zeros(len(values), dtype=bool))
+    draw_areas(
+        ax, areas, face, np.zeros(len(values), dtype=bool), max_vector_areas=max_vector_areas
+    )
     ax.set_title(title)
     ax.set_axis_off()
     ax.set_aspect("equal")
@@ -301,6 +311,15 @@ def change_limit(values) -> float:
     v = v[np.isfinite(v)]
     top = float(v.max()) if v.size else 0.0
     return top if top > 0 else 1.0
+
+
+def _pixel(fig) -> str:
+    """The pixel size of the areas' image (``draw_areas`` labels it ``areas:<m>``), or ""."""
+    for ax in fig.axes:
+        for image in ax.images:
+            if str(image.get_label()).startswith(AREA_IMAGE_LABEL):
+                return str(image.get_label()).removeprefix(AREA_IMAGE_LABEL)
+    return ""
 
 
 def _signed(value: float, digits: int) -> str:
@@ -453,6 +472,7 @@ def access_maps_figure(
     label_new_sites: bool = True,
     dpi: float = 150,
     figsize_inches: tuple[float, float] = (12.0, 5.5),
+    max_vector_areas: int | None = MAX_VECTOR_AREAS,
     titles: tuple[str, str] = ("Access before the plan", "Access after the plan"),
 ) -> Path:
     """Before/after choropleths side by side with one shared classification.
@@ -500,12 +520,17 @@ def access_maps_figure(
         Figure width and height in inches.
     titles : (str, str)
         Panel titles.
+    max_vector_areas : int or None, default 20,000
+        With more areas, they are drawn as one image (same colours, "no
+        access" hatched on its pixels; a grey line under each panel gives the
+        pixel size); None: always shapes.
 
     Returns
     -------
     pathlib.Path
         ``path``. The raw (unscaled) class bounds are stored in the PNG text
-        chunk ``accessplan:bins``.
+        chunk ``accessplan:bins``; the pixel size in metres of areas drawn as
+        an image in ``accessplan:area_pixel_m`` (empty for shapes).
 
     Raises
     ------
@@ -526,10 +551,10 @@ def access_maps_figure(
         access_scale=access_scale,
         access_units=access_units,
         label_new_sites=label_new_sites,
+        max_vector_areas=max_vector_areas,
     )
-    return save_png(
-        fig, path, dpi=dpi, metadata={BINS_KEY: json.dumps([float(x) for x in classes.bins])}
-    )
+    meta = {BINS_KEY: json.dumps([float(x) for x in classes.bins]), PIXEL_KEY: _pixel(fig)}
+    return save_png(fig, path, dpi=dpi, metadata=meta)
 
 
 def access_change_figure(
@@ -545,6 +570,7 @@ def access_change_figure(
     dpi: float = 150,
     figsize_inches: tuple[float, float] = (7.0, 6.5),
     title: str = "Change in access (after \u2212 before)",
+    max_vector_areas: int | None = MAX_VECTOR_AREAS,
 ) -> Path:
     """Map of the change in access on a diverging ramp with symmetric limits.
 
@@ -572,12 +598,17 @@ def access_change_figure(
     dpi : float, default 150
     figsize_inches : (float, float)
     title : str
+    max_vector_areas : int or None, default 20,000
+        With more areas, they are drawn as one image (see
+        :func:`access_maps_figure`).
 
     Returns
     -------
     pathlib.Path
         ``path``. The limit ``m`` (in displayed units, i.e. times
-        ``access_scale``) is stored in the PNG text chunk ``accessplan:change_limit``.
+        ``access_scale``) is stored in the PNG text chunk
+        ``accessplan:change_limit``; the pixel size of an image of the areas in
+        ``accessplan:area_pixel_m``.
 
     Raises
     ------
@@ -594,8 +625,10 @@ def access_change_figure(
         access_scale=access_scale,
         access_units=access_units,
         label_new_sites=label_new_sites,
+        max_vector_areas=max_vector_areas,
     )
-    return save_png(fig, path, dpi=dpi, metadata={CHANGE_LIMIT_KEY: json.dumps(limit)})
+    meta = {CHANGE_LIMIT_KEY: json.dumps(limit), PIXEL_KEY: _pixel(fig)}
+    return save_png(fig, path, dpi=dpi, metadata=meta)
 
 
 def lorenz_figure(

@@ -524,6 +524,25 @@ def web_images(
 
 
 # --------------------------------------------------------------------------- figures
+def _rgba_rows(face, n: int) -> np.ndarray:
+    """``(n, 4)`` RGBA floats of any matplotlib colours (each distinct colour converted once)."""
+    arr = np.asarray(face, dtype=object)
+    if arr.ndim == 2 and arr.shape[1] in (3, 4):
+        rows = arr.astype(float)
+        return rows if rows.shape[1] == 4 else np.c_[rows, np.ones(len(rows))]
+    seen: dict = {}
+    out = []
+    for c in face:
+        rgba = seen.get(c)
+        if rgba is None:
+            rgba = seen[c] = to_rgba(c)
+        out.append(rgba)
+    rows = np.array(out, dtype=float).reshape(-1, 4)
+    if len(rows) != n:
+        raise ValueError(f"expected one colour per area ({n}), got {len(rows)}")
+    return rows
+
+
 def figure_image(areas: gpd.GeoDataFrame, face, hatched, *, pixels: int = FIGURE_PIXELS):
     """The areas as an RGBA image in their own CRS, for ``Axes.imshow``.
 
@@ -551,7 +570,7 @@ def figure_image(areas: gpd.GeoDataFrame, face, hatched, *, pixels: int = FIGURE
     pixel_m = _nice(max(span / int(pixels), detail / 4.0))
     side = detail if _is_points(areas.geometry.to_numpy()) else None
     grid = area_grid(areas, pixel_m=pixel_m, side_m=side)
-    rgba = np.vstack([np.zeros((1, 4)), np.array([to_rgba(c) for c in face]).reshape(-1, 4)])
+    rgba = np.vstack([np.zeros((1, 4)), _rgba_rows(face, grid.n_areas)])
     lookup = np.round(rgba * 255).astype(np.uint8)
     image = lookup[grid.index + 1]
     hatched = np.r_[False, np.asarray(hatched, dtype=bool)]
