@@ -162,7 +162,7 @@ class AreaGrid:
         pad = np.full((rows * f, cols * f), -1, dtype=np.int32)
         pad[: self.shape[0], : self.shape[1]] = self.index
         index = np.ascontiguousarray(pad[f // 2 :: f, f // 2 :: f])
-        transform = self.transform * Affine.scale(f)
+        transform = self.transform @ Affine.scale(f)
         _burn_missing(index, transform, self.anchors)
         return AreaGrid(index, transform, self.crs, self.pixel_m * f, self.anchors)
 
@@ -250,7 +250,7 @@ def _burn_missing(index: np.ndarray, transform: Affine, anchors: np.ndarray) -> 
     missing = np.flatnonzero(~present[1:])
     if missing.size == 0:
         return
-    cols, rows = ~transform * (anchors[missing, 0], anchors[missing, 1])
+    cols, rows = ~transform @ (anchors[missing, 0], anchors[missing, 1])
     rows, cols = np.floor(rows).astype(np.int64), np.floor(cols).astype(np.int64)
     ok = (rows >= 0) & (rows < index.shape[0]) & (cols >= 0) & (cols < index.shape[1])
     index[rows[ok], cols[ok]] = missing[ok]
@@ -346,7 +346,7 @@ def _burn_squares(xy: np.ndarray, transform: Affine, shape, side: float) -> np.n
     index = np.full(shape, -1, dtype=np.int32)
     pixel = transform.a
     # pixel (r, c) has its centre inside the square when |centre - point| < side / 2
-    cols_f, rows_f = ~transform * (xy[:, 0], xy[:, 1])
+    cols_f, rows_f = ~transform @ (xy[:, 0], xy[:, 1])
     half = 0.5 * side / pixel
     c0 = np.ceil(cols_f - 0.5 - half).astype(np.int64)
     r0 = np.ceil(rows_f - 0.5 - half).astype(np.int64)
