@@ -1,7 +1,10 @@
 """Floating-catchment access scores: 2SFCA, E2SFCA, Gaussian, gravity, 3SFCA, M2SFCA.
 
 All methods share one computation over a sparse origins x sites weight
-matrix ``W`` built from the OD table (only pairs within the catchment):
+matrix ``W`` built from the OD table (only pairs within the catchment), run
+as two compiled reads of the checked, coded table
+(:class:`~accessplan.spatial.od_codes.CodedOD`; a long DataFrame is checked
+and coded once on entry):
 
 * site ratio ``R_j = S_j / D_j`` with ``D_j = sum_i P_i W_ij`` the weighted
   population in reach of site ``j`` (``R_j = 0`` when ``D_j = 0``: that
@@ -43,10 +46,10 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from numbers import Real
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
-from scipy import sparse
 
 from accessplan.data.errors import ProblemCollector
 from accessplan.spatial.decay import (
@@ -58,6 +61,9 @@ from accessplan.spatial.decay import (
     uniform_decay,
 )
 from accessplan.spatial.errors import UnknownDecayError, UnknownMethodError
+
+if TYPE_CHECKING:
+    from accessplan.spatial.od_codes import CodedOD
 
 __all__ = [
     "METHODS",
@@ -405,10 +411,27 @@ def _run(
                 catchment_minutes=catchment_minutes,
                 name="selection_decay",
             )
-    inputs = _validate(od, demand, supply, problems)
-    problems.raise_if_any()
+    from accessplan.spatial.od_codes import CodedOD, coded_measure_inputs  # (imports this module)
+
+    if isinstance(od, CodedOD):
+        coded = coded_measure_inputs(od, supply=supply, demand=demand, problems=problems)
+        problems.raise_if_any()
+        table, population, capacity = coded
+    else:
+        inputs = _validate(od, demand, supply, problems)
+        problems.raise_if_any()
+        table = CodedOD.from_positions(
+            inputs.rows,
+            inputs.cols,
+            inputs.minutes,
+            origin_ids=inputs.demand_ids,
+            site_ids=inputs.site_ids,
+        )
+        population, capacity = inputs.population, inputs.capacity
     return _compute(
-        inputs,
+        table,
+        population,
+        capacity,
         method=method,
         catchment_minutes=catchment_minutes,
         decay=decay,
@@ -458,17 +481,10 @@ def resolve_decay(decay, *, method: str, catchment_minutes: float, name: str = "
     return decay
 
 
-def _matvec(matrix, vector: np.ndarray) -> np.ndarray:
-    """``matrix @ vector`` as a 1-d float array.
-
-    scipy 1.17's ``coo_array @ vector`` returns a 0-d scalar, not a 1-element
-    array, when the result has length 1 (one area or one site).
-    """
-    return np.asarray(matrix @ vector, dtype=float).reshape(matrix.shape[0])
-
-
 def _compute(
-    inputs: _Inputs,
+    table,
+    population: np.ndarray,
+    capacity: np.ndarray,
     *,
     method: str,
     catchment_minutes: float,
@@ -476,44 +492,51 @@ def _compute(
     selection_decay: Decay,
     normalize: bool,
 ) -> AccessResult:
-    population = inputs.population
-    capacity = inputs.capacity
-    n_areas, n_sites = len(population), len(capacity)
+    """The scores over a checked :class:`~accessplan.spatial.od_codes.CodedOD`.
 
-    rows, cols, minutes = inputs.rows, inputs.cols, inputs.minutes
-    if len(minutes) and minutes.max() > catchment_minutes:
-        keep = minutes <= catchment_minutes
-        rows, cols, minutes = rows[keep], cols[keep], minutes[keep]
-        del keep
+    Two reads of the pairs within the catchment: the site sums
+    ``sum_i P_i W_ij`` (:func:`~accessplan.spatial.od_sums.site_sums`), then
+    the origin sums ``sum_j W_ij R_j`` and whether a site with capacity is
+    reached (:func:`~accessplan.spatial.od_sums.origin_sums`); 3SFCA first
+    sums its selection weights per origin.
+    """
+    from accessplan.spatial.od_sums import origin_sums, site_sums
+
+    table = table.within(catchment_minutes)
+    minutes = table.minutes
     weights = np.asarray(decay(minutes), dtype=float)
+    n_sites = table.n_sites
 
     if method == "3sfca":
         # Selection weights normalised over the sites with capacity in each
-        # area's own catchment (the rows kept above), never the whole table.
+        # area's own catchment (the pairs kept above), never the whole table.
         # (a copy: it is changed in place below and must never alias the inputs)
         if selection_decay is decay or selection_decay == decay:
             select = weights.copy()
         else:
             select = np.array(selection_decay(minutes), dtype=float, copy=True)
         if not (capacity > 0).all():
-            select[capacity[cols] <= 0] = 0.0
-        totals = _matvec(
-            sparse.coo_array((select, (rows, cols)), shape=(n_areas, n_sites)), np.ones(n_sites)
-        )
+            select[capacity[table.site_codes] <= 0] = 0.0
+        totals = origin_sums(table, np.ones(n_sites), pair_weights=select)
         # W_ij * G_ij = W_ij * T_ij / sum_k T_ik, in place
-        per_row = totals[rows]
+        per_row = np.repeat(totals, table.pairs_per_origin())
         # (a zero total means every T_ik of that row is already 0)
         np.divide(select, per_row, out=select, where=per_row > 0)
         del per_row
         weights = weights * select
         del select
 
-    # COO: the matrix-vector products below need no sorted (CSR) layout.
-    w = sparse.coo_array((weights, (rows, cols)), shape=(n_areas, n_sites))
-    site_population = _matvec(w.T, population)
+    site_population = site_sums(table, population, pair_weights=weights)
     ratio = np.divide(capacity, site_population, out=np.zeros(n_sites), where=site_population > 0)
-    access = _matvec(w.power(2) if method == "m2sfca" else w, ratio)
-    reaches = _matvec(w, (capacity > 0).astype(float)) > 0
+    access_weights = weights * weights if method == "m2sfca" else weights
+    if access_weights is weights:
+        sums = origin_sums(
+            table, np.column_stack([ratio, (capacity > 0).astype(float)]), pair_weights=weights
+        )
+        access, reaches = sums[:, 0], sums[:, 1] > 0
+    else:
+        access = origin_sums(table, ratio, pair_weights=access_weights)
+        reaches = origin_sums(table, (capacity > 0).astype(float), pair_weights=weights) > 0
 
     if normalize:
         total = population.sum()
@@ -521,7 +544,7 @@ def _compute(
         if mean > 0:
             access = access / mean
 
-    demand_ids, site_ids = inputs.demand_ids, inputs.site_ids
+    demand_ids, site_ids = table.origin_ids, table.site_ids
     no_population = site_population <= 0
     return AccessResult(
         access=pd.Series(access, index=demand_ids.copy(), name="access", dtype=float),
@@ -540,7 +563,7 @@ def _compute(
 
 
 def access_scores(
-    od: pd.DataFrame,
+    od: pd.DataFrame | CodedOD,
     demand: pd.Series,
     supply: pd.Series,
     *,
@@ -553,9 +576,10 @@ def access_scores(
 
     Parameters
     ----------
-    od : pandas.DataFrame
+    od : pandas.DataFrame or CodedOD
         Long OD table with columns ``origin_id`` (demand id), ``site_id``
-        (supply id) and ``minutes`` (>= 0). Sparse: pairs beyond the catchment
+        (supply id) and ``minutes`` (>= 0), or the same table checked and
+        coded (:class:`~accessplan.spatial.od_codes.CodedOD`, trusted). Sparse: pairs beyond the catchment
         may be left out; rows with ``minutes > catchment_minutes`` are
         ignored. Each (origin_id, site_id) pair appears at most once.
     demand : pandas.Series
