@@ -1,0 +1,597 @@
+"""Network travel times: bounded Dijkstra from the sites, a chunk at a time, on all cores.
+
+Each origin and site is snapped to its nearest network node (Euclidean, in
+the network's projected CRS).  The time of a pair is::
+
+    minutes = d_o / v + T(node_o -> node_s) / 60 + d_s / v
+
+with ``d_o``, ``d_s`` the snap distances (metres), ``v`` the access speed
+(metres per minute) and ``T`` the shortest network time in seconds
+(parallel edges: the fastest).  ``T`` comes from a bounded Dijkstra
+(:func:`scipy.sparse.csgraph.dijkstra` with ``limit``) from each distinct
+site node over the *reversed* network, a chunk of ``chunk_size`` site nodes
+per task, the tasks shared by ``jobs`` worker processes
+(:mod:`accessplan.spatial.dijkstra_pool`; scipy's Dijkstra holds the GIL, so
+threads would not help).  The network may be a prepared networkx graph or a
+:class:`~accessplan.spatial.road_arrays.RoadArrays`; a graph is turned into
+arrays first, so both take one path and give the same table.  The table does
+not depend on ``jobs`` nor ``chunk_size``: the same pairs, the same float64
+minutes, the same order.
+
+Peak memory of the step, for ``n`` nodes, ``m`` edges, ``P`` pairs kept::
+
+    network arrays       28 n + 12 m               (RoadArrays; a graph costs far more)
+    reverse CSR          12 m + 8 n                in this process, and once per worker
+    Dijkstra rows        jobs x chunk_size x n x 8 (dense distances of a chunk)
+    chunk pairs          chunk_size x O x 8 x 2    (O distinct origin nodes)
+    pairs, in memory     about 80 P                (gathered, sorted, coded; 32 P kept)
+    pairs, streamed      one row group (12 x 4M)   (:func:`stream_network_travel_times`)
+
+e.g. one million nodes, 2.5 million edges, ``jobs=2``, ``chunk_size=64``:
+70 MB + 3 x 38 MB + 1 GB of Dijkstra rows, whatever the number of pairs when
+streamed.  Lower ``chunk_size`` to trade speed for memory.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import geopandas as gpd
+import networkx as nx
+import numpy as np
+import pandas as pd
+import pyproj
+import scipy.sparse as sp
+from sklearn.neighbors import KDTree
+from tqdm.auto import tqdm
+
+from accessplan.data.errors import ProblemCollector
+from accessplan.spatial.crs import require_metre_crs
+from accessplan.spatial.dijkstra_pool import available_cores, iter_reached_pairs
+from accessplan.spatial.errors import CRSError, NetworkError, NoPathError
+from accessplan.spatial.od_codes import CodedOD
+from accessplan.spatial.od_store import ODParquetWriter, od_fingerprint
+from accessplan.spatial.road_arrays import RoadArrays
+from accessplan.spatial.travel_inputs import (
+    TravelTimes,
+    check_positive_options,
+    projected_points,
+    snap_frame,
+    sorted_od_frame,
+    unreached_positions,
+    validate_point_frames,
+)
+
+__all__ = [
+    "available_cores",
+    "network_key",
+    "network_od_fingerprint",
+    "network_travel_times",
+    "stream_network_travel_times",
+]
+
+Network = nx.MultiDiGraph | RoadArrays
+
+
+# --------------------------------------------------------------------------
+# Preparing the search
+# --------------------------------------------------------------------------
+
+
+def _metre_crs(crs, what: str) -> pyproj.CRS:
+    if crs is None:
+        raise NetworkError(f"{what} has no 'crs' graph attribute")
+    try:
+        return require_metre_crs(crs, what=what)
+    except CRSError as exc:
+        raise NetworkError(
+            f"{exc}; project it first (accessplan.spatial.network.prepare_network does) so "
+            "snapping works in metres"
+        ) from exc
+
+
+def _network_crs(network: Network) -> pyproj.CRS:
+    if isinstance(network, RoadArrays):
+        return _metre_crs(network.crs, f"the road network ({network.source})")
+    if isinstance(network, nx.Graph):
+        return _metre_crs(network.graph.get("crs"), "the road network")
+    raise NetworkError(
+        f"the road network must be a networkx graph or RoadArrays, not {type(network).__name__}"
+    )
+
+
+def _as_arrays(network: Network) -> RoadArrays:
+    if isinstance(network, RoadArrays):
+        return network
+    return RoadArrays.from_graph(network, source="the road network")
+
+
+def network_key(network: Network) -> str:
+    """SHA-256 of a network's arrays (nodes, coordinates, edges, seconds, CRS).
+
+    A fingerprint part for :func:`accessplan.spatial.od_store.od_fingerprint`
+    when no file hash is at hand; hashing runs at about 1 GB/s.
+    """
+    arrays = _as_arrays(network)
+    hasher = hashlib.sha256()
+    ids = arrays.node_ids
+    if ids.dtype.kind in "iu":
+        hasher.update(np.ascontiguousarray(ids, dtype=np.int64).tobytes())
+    else:
+        hasher.update("\x1e".join(f"{type(v).__name__}:{v}" for v in ids).encode("utf-8"))
+    for part in (arrays.x, arrays.y, arrays.indptr, arrays.heads, arrays.seconds):
+        hasher.update(np.ascontiguousarray(part).tobytes())
+    hasher.update(arrays.crs.to_wkt().encode("utf-8"))
+    return hasher.hexdigest()
+
+
+def _snap(
+    tree: KDTree,
+    xy: np.ndarray,
+    ids: pd.Series,
+    id_col: str,
+    label: str,
+    max_snap_meters: float,
+    problems: ProblemCollector,
+) -> tuple[np.ndarray, np.ndarray]:
+    dist, idx = tree.query(xy, k=1)
+    dist, idx = dist[:, 0], idx[:, 0]
+    far = dist > max_snap_meters
+    if far.any():
+        problems.add(
+            f"{int(far.sum())} point(s) lie farther than {max_snap_meters:g} m from the nearest "
+            f"road network node (farthest: {dist[far].max():,.0f} m); check their CRS and "
+            "location, or raise max_snap_meters",
+            source=label,
+            column=id_col,
+            rows=tuple(ids.to_numpy()[far]),
+        )
+    return idx, dist
+
+
+def _group_index(inverse: np.ndarray, n_groups: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Members of each group: ``order[starts[g]:starts[g] + counts[g]]``."""
+    order = np.argsort(inverse, kind="stable")
+    counts = np.bincount(inverse, minlength=n_groups)
+    starts = np.concatenate(([0], np.cumsum(counts)[:-1]))
+    return order, starts, counts
+
+
+def _expand(
+    groups: np.ndarray, order: np.ndarray, starts: np.ndarray, counts: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Pair every entry (belonging to ``groups[k]``) with each member of its group.
+
+    Returns ``(entry, member)``: entry index ``k`` repeated once per member.
+    """
+    reps = counts[groups]
+    total = int(reps.sum())
+    entry = np.repeat(np.arange(len(groups)), reps)
+    first = np.cumsum(reps) - reps
+    offsets = np.arange(total) - np.repeat(first, reps)
+    member = order[np.repeat(starts[groups], reps) + offsets]
+    return entry, member
+
+
+@dataclass(frozen=True, eq=False)
+class _Search:
+    """Everything the Dijkstra chunks need, and the per-point results."""
+
+    arrays: RoadArrays
+    origin_ids: pd.Series
+    site_ids: pd.Series
+    origin_xy: np.ndarray
+    site_xy: np.ndarray
+    origin_snap: pd.DataFrame
+    site_snap: pd.DataFrame
+    o_access: np.ndarray
+    s_access: np.ndarray
+    o_uniq: np.ndarray
+    o_groups: tuple
+    s_uniq: np.ndarray
+    s_groups: tuple
+    limit: float
+    max_minutes: float
+    chunk_size: int
+    reachable: bool
+
+
+def _prepare(
+    network: Network,
+    origins: gpd.GeoDataFrame,
+    sites: gpd.GeoDataFrame,
+    *,
+    origin_id: str,
+    site_id: str,
+    max_minutes: float,
+    access_speed_kph: float,
+    max_snap_meters: float,
+    chunk_size: int,
+    jobs: int,
+    origins_label: str,
+    sites_label: str,
+) -> _Search:
+    check_positive_options(
+        {"chunk_size": chunk_size, "jobs": jobs},
+        max_minutes=max_minutes,
+        access_speed_kph=access_speed_kph,
+        max_snap_meters=max_snap_meters,
+    )
+    crs = _network_crs(network)
+    origins, sites = validate_point_frames(
+        origins, sites, origin_id, site_id, origins_label, sites_label
+    )
+    origins = projected_points(origins, crs, origin_id, origins_label)
+    sites = projected_points(sites, crs, site_id, sites_label)
+    arrays = _as_arrays(network)
+
+    origin_ids = origins[origin_id].reset_index(drop=True)
+    site_ids = sites[site_id].reset_index(drop=True)
+    o_xy = np.column_stack([origins.geometry.x.to_numpy(), origins.geometry.y.to_numpy()])
+    s_xy = np.column_stack([sites.geometry.x.to_numpy(), sites.geometry.y.to_numpy()])
+    tree = KDTree(arrays.xy)
+    problems = ProblemCollector(what="origins and sites")
+    o_node, o_meters = _snap(
+        tree, o_xy, origin_ids, origin_id, origins_label, max_snap_meters, problems
+    )
+    s_node, s_meters = _snap(tree, s_xy, site_ids, site_id, sites_label, max_snap_meters, problems)
+    problems.raise_if_any()
+
+    meters_per_minute = access_speed_kph * 1000.0 / 60.0
+    o_access = o_meters / meters_per_minute
+    s_access = s_meters / meters_per_minute
+    # node labels as a typed array (osmnx ids are ints) for the snap frames
+    labels = pd.Series(arrays.node_ids, dtype=object).infer_objects().to_numpy()
+    origin_snap = snap_frame("origin_id", origin_ids, labels[o_node], o_meters, o_access)
+    site_snap = snap_frame("site_id", site_ids, labels[s_node], s_meters, s_access)
+
+    # distinct nodes on both sides, and which points sit on each
+    s_uniq, s_inv = np.unique(s_node, return_inverse=True)
+    o_uniq, o_inv = np.unique(o_node, return_inverse=True)
+    # network seconds worth searching: the bound minus the shortest access legs,
+    # with a hair of slack so rounding never cuts a pair the exact filter keeps
+    budget_minutes = max_minutes - s_access.min() - o_access.min()
+    return _Search(
+        arrays=arrays,
+        origin_ids=origin_ids,
+        site_ids=site_ids,
+        origin_xy=o_xy,
+        site_xy=s_xy,
+        origin_snap=origin_snap,
+        site_snap=site_snap,
+        o_access=o_access,
+        s_access=s_access,
+        o_uniq=o_uniq,
+        o_groups=_group_index(o_inv, len(o_uniq)),
+        s_uniq=s_uniq,
+        s_groups=_group_index(s_inv, len(s_uniq)),
+        limit=budget_minutes * 60.0 * (1.0 + 1e-12) + 1e-9,
+        max_minutes=float(max_minutes),
+        chunk_size=int(chunk_size),
+        reachable=bool(budget_minutes >= 0),
+    )
+
+
+def _pair_chunks(
+    search: _Search, *, jobs: int, progress: bool
+) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    """(origin position, site position, minutes) of the pairs within the bound, per chunk."""
+    if not search.reachable:
+        return
+    size = search.chunk_size
+    starts = range(0, len(search.s_uniq), size)
+    chunks = [search.s_uniq[start : start + size] for start in starts]
+    reverse: sp.csr_matrix = search.arrays.reverse_csr()
+    answers = iter_reached_pairs(
+        reverse, chunks, targets=search.o_uniq, limit=search.limit, jobs=int(jobs)
+    )
+    bar = tqdm(answers, total=len(chunks), desc="travel times", unit="chunk", disable=not progress)
+    for start, (row, col, seconds) in zip(starts, bar, strict=True):
+        net_minutes = seconds / 60.0
+        # rows are distinct site nodes (global index start + row): expand to sites
+        k, site = _expand(row.astype(np.int64) + start, *search.s_groups)
+        col, net_minutes = col[k], net_minutes[k]
+        # columns are distinct origin nodes: expand to origins
+        k, origin = _expand(col, *search.o_groups)
+        site, net_minutes = site[k], net_minutes[k]
+        total = net_minutes + search.s_access[site] + search.o_access[origin]
+        keep = total <= search.max_minutes
+        yield origin[keep], site[keep], total[keep]
+
+
+def _no_path(search: _Search, origins_label: str, sites_label: str) -> NoPathError:
+    return NoPathError(
+        f"no origin reaches any site within {search.max_minutes:g} minutes over the road "
+        f"network ({len(search.origin_ids)} origins from {origins_label}, "
+        f"{len(search.site_ids)} sites from {sites_label}); check that they lie on the same "
+        "network or raise max_minutes"
+    )
+
+
+# --------------------------------------------------------------------------
+# Public functions
+# --------------------------------------------------------------------------
+
+
+def network_travel_times(
+    G: Network,
+    origins: gpd.GeoDataFrame,
+    sites: gpd.GeoDataFrame,
+    *,
+    origin_id: str,
+    site_id: str,
+    max_minutes: float,
+    access_speed_kph: float = 5.0,
+    max_snap_meters: float = 5000.0,
+    chunk_size: int = 64,
+    jobs: int = 1,
+    as_codes: bool = False,
+    with_frame: bool | None = None,
+    origins_label: str = "origins",
+    sites_label: str = "sites",
+    progress: bool = False,
+) -> TravelTimes:
+    """Shortest travel times from origins to sites over a road network.
+
+    See the module docstring for the formula, the method and the memory.
+
+    Parameters
+    ----------
+    G : networkx.MultiDiGraph or RoadArrays
+        Projected network: a graph with node ``x``/``y`` and edge
+        ``travel_time`` in seconds (e.g. from
+        :func:`accessplan.spatial.network.load_network`), or its arrays.
+    origins, sites : geopandas.GeoDataFrame
+        Points with a CRS and a unique id column; reprojected to the
+        network's CRS when it differs.
+    origin_id, site_id : str
+        Id columns of ``origins`` and ``sites``.
+    max_minutes : float
+        Keep pairs whose total time (access legs included) is at most this.
+    access_speed_kph : float, default 5.0
+        Speed of the straight access legs between a point and its node.
+    max_snap_meters : float, default 5000.0
+        Points farther than this from every node are an error.
+    chunk_size : int, default 64
+        Distinct site nodes per Dijkstra task; each running task holds
+        ``chunk_size x nodes x 8`` bytes.  The result does not depend on it.
+    jobs : int, default 1
+        Worker processes answering the tasks (:func:`available_cores` for
+        all); 1 computes in this process.  The result does not depend on it.
+    as_codes : bool, default False
+        Also give the table as a :class:`~accessplan.spatial.od_codes.CodedOD`
+        (``coded``; labels: the origins and sites in input order).
+    with_frame : bool, optional
+        Build the long ``od`` frame (default: unless ``as_codes``; at scale
+        the codes alone are much smaller).
+    origins_label, sites_label : str
+        How the inputs are named in error messages (e.g. their file names).
+    progress : bool, default False
+        Show a tqdm bar over the Dijkstra chunks.
+
+    Returns
+    -------
+    TravelTimes
+        ``method == "network"``; ``od`` sorted by ``origin_id``, ``site_id``.
+
+    Raises
+    ------
+    InputValidationError
+        If an option is invalid, the point frames are malformed (missing ids,
+        no CRS, not points...) or points lie farther than
+        ``max_snap_meters`` from the network; every such point is listed.
+    NetworkError
+        If the network is not projected or lacks travel times, or a worker
+        process dies.
+    NoPathError
+        If no origin reaches any site within ``max_minutes``.
+    """
+    search = _prepare(
+        G,
+        origins,
+        sites,
+        origin_id=origin_id,
+        site_id=site_id,
+        max_minutes=max_minutes,
+        access_speed_kph=access_speed_kph,
+        max_snap_meters=max_snap_meters,
+        chunk_size=chunk_size,
+        jobs=jobs,
+        origins_label=origins_label,
+        sites_label=sites_label,
+    )
+    parts = list(_pair_chunks(search, jobs=jobs, progress=progress))
+    if parts:
+        o_pos, s_pos, minutes = (np.concatenate(p) for p in zip(*parts, strict=True))
+    else:
+        o_pos = s_pos = np.empty(0, dtype=np.int64)
+        minutes = np.empty(0)
+    del parts
+    if len(minutes) == 0:
+        raise _no_path(search, origins_label, sites_label)
+    reached_o = np.zeros(len(search.origin_ids), dtype=bool)
+    reached_o[o_pos] = True
+    reached_s = np.zeros(len(search.site_ids), dtype=bool)
+    reached_s[s_pos] = True
+    if with_frame is None:
+        with_frame = not as_codes
+    od = (
+        sorted_od_frame(o_pos, s_pos, minutes, search.origin_ids, search.site_ids)
+        if with_frame
+        else None
+    )
+    coded = (
+        CodedOD.from_positions(
+            o_pos,
+            s_pos,
+            minutes,
+            origin_ids=pd.Index(search.origin_ids).rename(None),
+            site_ids=pd.Index(search.site_ids).rename(None),
+            max_minutes=search.max_minutes,
+        )
+        if as_codes
+        else None
+    )
+    return TravelTimes(
+        od=od,
+        origin_snap=search.origin_snap,
+        site_snap=search.site_snap,
+        max_minutes=search.max_minutes,
+        method="network",
+        unreachable_origins=unreached_positions(search.origin_ids, reached_o),
+        unreachable_sites=unreached_positions(search.site_ids, reached_s),
+        coded=coded,
+    )
+
+
+def stream_network_travel_times(
+    G: Network,
+    origins: gpd.GeoDataFrame,
+    sites: gpd.GeoDataFrame,
+    *,
+    od_path: str | Path,
+    origin_id: str,
+    site_id: str,
+    max_minutes: float,
+    access_speed_kph: float = 5.0,
+    max_snap_meters: float = 5000.0,
+    chunk_size: int = 64,
+    jobs: int = 1,
+    minutes_dtype=np.float32,
+    network_id: str | None = None,
+    origins_label: str = "origins",
+    sites_label: str = "sites",
+    progress: bool = False,
+) -> TravelTimes:
+    """:func:`network_travel_times`, each chunk's pairs streamed to a Parquet OD table.
+
+    Memory is bounded by the chunk (see the module docstring), not by the
+    number of pairs.  The file (see :mod:`accessplan.spatial.od_store`) is
+    grouped by site chunk, each chunk sorted by origin then site;
+    :func:`~accessplan.spatial.od_store.read_od_parquet` gives back the same
+    :class:`~accessplan.spatial.od_codes.CodedOD` as ``network_travel_times(...,
+    as_codes=True).coded`` (minutes rounded to ``minutes_dtype``).  Its
+    fingerprint covers the origins and sites (ids and coordinates in the
+    network's CRS), the network (``network_id``, e.g. the network file's hash
+    and loading options; default :func:`network_key` of its arrays) and the
+    options (``max_minutes``, ``access_speed_kph``, ``max_snap_meters``).
+
+    Parameters
+    ----------
+    od_path : str or Path
+        The table to write (only replaced once complete).
+    minutes_dtype : numpy.float32 or numpy.float64, default float32
+        Storage of the minutes.
+    network_id : str, optional
+        The network's part of the fingerprint.
+    (others)
+        As :func:`network_travel_times`.
+
+    Returns
+    -------
+    TravelTimes
+        ``od`` and ``coded`` are None, ``od_path`` is the table.
+
+    Raises
+    ------
+    As :func:`network_travel_times`; on any error no table is written.
+    """
+    search = _prepare(
+        G,
+        origins,
+        sites,
+        origin_id=origin_id,
+        site_id=site_id,
+        max_minutes=max_minutes,
+        access_speed_kph=access_speed_kph,
+        max_snap_meters=max_snap_meters,
+        chunk_size=chunk_size,
+        jobs=jobs,
+        origins_label=origins_label,
+        sites_label=sites_label,
+    )
+    fingerprint = _fingerprint(search, network_id, access_speed_kph, max_snap_meters)
+    reached_o = np.zeros(len(search.origin_ids), dtype=bool)
+    reached_s = np.zeros(len(search.site_ids), dtype=bool)
+    with ODParquetWriter(
+        od_path,
+        origin_ids=search.origin_ids,
+        site_ids=search.site_ids,
+        max_minutes=search.max_minutes,
+        method="network",
+        fingerprint=fingerprint,
+        minutes_dtype=minutes_dtype,
+    ) as writer:
+        for o_pos, s_pos, minutes in _pair_chunks(search, jobs=jobs, progress=progress):
+            order = np.lexsort((s_pos, o_pos))
+            writer.write_pairs(o_pos[order], s_pos[order], minutes[order])
+            reached_o[o_pos] = True
+            reached_s[s_pos] = True
+        if writer.n_pairs == 0:
+            raise _no_path(search, origins_label, sites_label)
+    return TravelTimes(
+        od=None,
+        origin_snap=search.origin_snap,
+        site_snap=search.site_snap,
+        max_minutes=search.max_minutes,
+        method="network",
+        unreachable_origins=unreached_positions(search.origin_ids, reached_o),
+        unreachable_sites=unreached_positions(search.site_ids, reached_s),
+        od_path=Path(od_path),
+    )
+
+
+def _fingerprint(
+    search: _Search, network_id: str | None, access_speed_kph: float, max_snap_meters: float
+) -> dict[str, str]:
+    return od_fingerprint(
+        origin_ids=search.origin_ids,
+        site_ids=search.site_ids,
+        origin_xy=search.origin_xy,
+        site_xy=search.site_xy,
+        network=network_id if network_id is not None else network_key(search.arrays),
+        options={
+            "method": "network",
+            "max_minutes": search.max_minutes,
+            "access_speed_kph": float(access_speed_kph),
+            "max_snap_meters": float(max_snap_meters),
+        },
+    )
+
+
+def network_od_fingerprint(
+    G: Network,
+    origins: gpd.GeoDataFrame,
+    sites: gpd.GeoDataFrame,
+    *,
+    origin_id: str,
+    site_id: str,
+    max_minutes: float,
+    access_speed_kph: float = 5.0,
+    max_snap_meters: float = 5000.0,
+    network_id: str | None = None,
+) -> dict[str, str]:
+    """The fingerprint :func:`stream_network_travel_times` would store, without computing.
+
+    Compare it with a stored table's
+    (``read_od_parquet(path, expect_fingerprint=...)``) to reuse the table
+    only when it was built for the same origins, sites, network and options.
+    """
+    search = _prepare(
+        G,
+        origins,
+        sites,
+        origin_id=origin_id,
+        site_id=site_id,
+        max_minutes=max_minutes,
+        access_speed_kph=access_speed_kph,
+        max_snap_meters=max_snap_meters,
+        chunk_size=1,
+        jobs=1,
+        origins_label="origins",
+        sites_label="sites",
+    )
+    return _fingerprint(search, network_id, access_speed_kph, max_snap_meters)
