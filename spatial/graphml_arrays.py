@@ -361,8 +361,10 @@ class _GraphEnd(Exception):
     """Raised by the parser's handler at the end of the first graph (networkx reads only it)."""
 
 
-_NODE_FIELDS = frozenset({"x", "y"})
-_EDGE_FIELDS = frozenset({"length", "travel_time", "speed_kph", "highway", "maxspeed"})
+#: The attributes read (node x/y, edge numbers and highway/maxspeed, graph crs); others are skipped.
+_READ_FIELDS = frozenset(
+    {"x", "y", "length", "travel_time", "speed_kph", "highway", "maxspeed", "crs"}
+)
 
 
 def _parse(path: Path) -> _Parsed:
@@ -380,18 +382,21 @@ def _parse(path: Path) -> _Parsed:
     parser = expat.ParserCreate()
 
     def start_data(attrs: dict[str, str]) -> None:
-        key = attrs.get("key")
-        if key not in keys:
-            raise ValueError(f"no <key> declared for data key {key!r}")
-        key_of_data[0] = keys[key]
-        text.clear()
-        parser.CharacterDataHandler = text.append
+        name = keys.get(attrs.get("key"))
+        if name is None:
+            raise ValueError(f"no <key> declared for data key {attrs.get('key')!r}")
+        if name in _READ_FIELDS:  # the text of other attributes is skipped
+            key_of_data[0] = name
+            text.clear()
+            parser.CharacterDataHandler = text.append
 
     def end_data() -> None:
-        parser.CharacterDataHandler = None
-        if text:  # an empty <data> sets nothing, as in networkx
-            target = graph_values if where[0] == "graph" else values
-            target[key_of_data[0]] = "".join(text)
+        if key_of_data[0] is not None:
+            parser.CharacterDataHandler = None
+            if text:  # an empty <data> sets nothing, as in networkx
+                target = graph_values if where[0] == "graph" else values
+                target[key_of_data[0]] = "".join(text)
+            key_of_data[0] = None
 
     def start(name: str, attrs: dict[str, str]) -> None:
         if name == "data":  # most elements: the fast path
