@@ -1,36 +1,38 @@
 """Floating-catchment access and nearest-facility minutes on a Dask cluster.
 
-The OD table (a :class:`~accessplan.spatial.od_codes.CodedOD`) is cut into
-partitions of whole origins -- contiguous origin ranges with about equal
-pair counts -- and scattered to the workers once (:func:`scatter_od`); every
-measure is then group-by sums over the partitions. With the pair weights
-:math:`W_{ij}` of the method (see :mod:`accessplan.spatial.fca`), computed
-on the workers and kept beside their partition,
+The OD pairs live on the workers as *parts* (:class:`ODPart`: origin codes,
+site codes, minutes of any set of pairs, each pair in one part), held by a
+:class:`ScatteredOD`: either a :class:`~accessplan.spatial.od_codes.CodedOD`
+cut and scattered once (:func:`scatter_od`), or the travel-time chunks left
+where the cluster computed them
+(:func:`accessplan.spatial.dask_engine.scatter_network_travel_times`), so the
+client never holds the table. Every measure is then partial sums per part,
+added up on the workers by a fixed tree (so the result does not depend on
+which worker finishes first). With the pair weights :math:`W_{ij}` of the
+method (see :mod:`accessplan.spatial.fca`), computed on the workers and kept
+beside their part,
 
 .. math::
 
-    D_j = \\sum_p \\sum_{i \\in p} P_i W_{ij}, \\qquad
+    D_j = \\sum_p \\sum_{(i,j) \\in p} P_i W_{ij}, \\qquad
     R_j = S_j / D_j \\ (0 \\text{ when } D_j = 0), \\qquad
-    A_i = \\sum_j W_{ij} R_j \\quad (W_{ij}^2 \\text{ for M2SFCA}):
+    A_i = \\sum_p \\sum_{(i,j) \\in p} W_{ij} R_j \\quad (W_{ij}^2 \\text{ for M2SFCA}),
 
-step 1 (:math:`D_j`) is a bincount by site per partition, the partials
-summed on the client in partition order; step 2 (:math:`A_i`) is a bincount
-by origin per partition, and never crosses one, since a partition holds all
-pairs of its origins (3SFCA's selection weights
-:math:`G_{ij} = T_{ij} / \\sum_k T_{ik}` are per origin, so they are computed
-inside the partition as well). The nearest facility
-:math:`t_i = \\min_j d_{ij}` is a per-partition minimum by origin.
+step 1 a bincount by site per part, step 2 a bincount by origin per part.
+3SFCA's selection weights :math:`G_{ij} = T_{ij} / \\sum_k T_{ik}` need the
+per-origin totals first (one more round of sums). The nearest facility
+:math:`t_i = \\min_j d_{ij}` is a minimum by origin per part, then across parts.
 
 Results equal :func:`~accessplan.spatial.fca.access_scores` up to the order
-of the additions (about 1e-16 relative: every term is >= 0) and
+of the additions (every term is >= 0, so about 1e-16 relative) and
 :func:`~accessplan.spatial.coverage_indicators.nearest_minutes` exactly.
 
-Data moved: each partition once (8 bytes per origin, ``4 + b`` bytes per
-pair for ``b``-byte minutes; the workers then add 20 bytes per pair within
-the catchment for the weights); per step and partition, the population of
-its origins (step 1) or the ``n_sites`` ratios (step 2) in, ``n_sites``
-sums (step 1) or two values per origin (step 2) out. The client holds the
-table's ids and the per-origin and per-site results only.
+Data moved: each part once when scattered from the client (``8 + b`` bytes
+per pair, ``b`` bytes per minute; nothing when the parts are the
+travel-time chunks); per measure, the population per origin (8 bytes per
+origin) and the site ratios (8 bytes per site) to every worker; per part
+one vector of ``n_sites`` (step 1) or ``2 n_origins`` (step 2) values to
+the reduction tree, one of each to the client.
 """
 
 from __future__ import annotations
@@ -51,51 +53,118 @@ from accessplan.spatial.errors import UnknownMethodError
 from accessplan.spatial.fca import METHODS, AccessResult, resolve_decay
 from accessplan.spatial.od_codes import CodedOD
 
-__all__ = ["ScatteredOD", "dask_access", "dask_nearest_minutes", "scatter_od"]
+__all__ = [
+    "ODPart",
+    "ScatteredOD",
+    "dask_access",
+    "dask_nearest_minutes",
+    "pair_counts",
+    "scatter_od",
+    "tree_reduce",
+]
 
-# --------------------------------------------------------------------------
-# OD partitions
-# --------------------------------------------------------------------------
+_FAN_IN = 8
 
 
 @dataclass(frozen=True, eq=False)
-class _Partition:
-    """The pairs of origins ``first:first + len(indptr) - 1`` (a slice of a CodedOD)."""
+class ODPart:
+    """Some OD pairs, as a worker holds them: origin and site codes, minutes."""
 
-    first: int
-    indptr: np.ndarray
-    site_codes: np.ndarray
-    minutes: np.ndarray
+    origin_codes: np.ndarray  # int32
+    site_codes: np.ndarray  # int32
+    minutes: np.ndarray  # float32 or float64
 
-    def rows(self) -> np.ndarray:
-        return np.repeat(np.arange(len(self.indptr) - 1, dtype=np.int64), np.diff(self.indptr))
+    @property
+    def n_pairs(self) -> int:
+        return len(self.minutes)
+
+
+# --------------------------------------------------------------------------
+# Reductions
+# --------------------------------------------------------------------------
+
+
+def _combine(op: str, *arrays: np.ndarray) -> np.ndarray:
+    """Task: elementwise sum (or minimum) of arrays, in the given order."""
+    out = np.array(arrays[0], copy=True)
+    ufunc = np.add if op == "sum" else np.minimum
+    for array in arrays[1:]:
+        ufunc(out, array, out=out)
+    return out
+
+
+def tree_reduce(client, futures: list, *, op: str = "sum"):
+    """One future of the elementwise ``op`` (``"sum"`` or ``"min"``) of the futures' arrays.
+
+    Reduced on the workers, ``_FAN_IN`` at a time, in a fixed tree: the
+    result does not depend on which task finishes first.
+    """
+    level = list(futures)
+    if not level:
+        raise ValueError("nothing to reduce")
+    while len(level) > 1:
+        level = [
+            client.submit(_combine, op, *level[k : k + _FAN_IN], pure=False)
+            for k in range(0, len(level), _FAN_IN)
+        ]
+    if level[0] is futures[0]:  # a single part: a copy, so releasing it keeps the part
+        return client.submit(_combine, op, level[0], pure=False)
+    return level[0]
+
+
+def _count_task(part: ODPart, n_origins: int, n_sites: int) -> np.ndarray:
+    """Task: pairs per origin code, then per site code (one int64 vector)."""
+    return np.concatenate(
+        (
+            np.bincount(part.origin_codes, minlength=n_origins),
+            np.bincount(part.site_codes, minlength=n_sites),
+        )
+    )
+
+
+def pair_counts(client, futures: list, n_origins: int, n_sites: int):
+    """Pairs per origin code and per site code of scattered :class:`ODPart` futures."""
+    if not futures:
+        return np.zeros(n_origins, dtype=np.int64), np.zeros(n_sites, dtype=np.int64)
+    partial = [client.submit(_count_task, part, n_origins, n_sites, pure=False) for part in futures]
+    counts = tree_reduce(client, partial).result()
+    return counts[:n_origins], counts[n_origins:]
+
+
+# --------------------------------------------------------------------------
+# Scattered tables
+# --------------------------------------------------------------------------
 
 
 @dataclass(eq=False)
 class ScatteredOD:
-    """A CodedOD cut into partitions of whole origins, held by the workers.
+    """An OD table held by the workers, as :class:`ODPart` futures.
 
     Attributes
     ----------
     origin_ids, site_ids : pandas.Index
-        The table's labels.
-    bounds : numpy.ndarray
-        Origin code ranges: partition ``p`` holds origins ``bounds[p]:bounds[p + 1]``.
+        Labels of the origin and site codes.
     futures : list
-        One future per partition.
+        One future per part.
     origin_pairs, site_pairs : numpy.ndarray
         Pairs per origin (site) code.
+    max_minutes : float or None
+        The bound the table was built for (pairs beyond it are absent), if known.
     """
 
     origin_ids: pd.Index
     site_ids: pd.Index
-    bounds: np.ndarray
     futures: list
     origin_pairs: np.ndarray
     site_pairs: np.ndarray
+    max_minutes: float | None = None
+
+    @property
+    def n_pairs(self) -> int:
+        return int(self.origin_pairs.sum())
 
     def release(self) -> None:
-        """Drop the partitions from the workers."""
+        """Drop the parts from the workers."""
         for future in self.futures:
             future.release()
         self.futures = []
@@ -107,17 +176,17 @@ class ScatteredOD:
         self.release()
 
 
-def scatter_od(od: CodedOD, *, client, n_partitions: int | None = None) -> ScatteredOD:
-    """Send a CodedOD to the workers in partitions of whole origins, once.
+def scatter_od(od: CodedOD, *, client, n_parts: int | None = None) -> ScatteredOD:
+    """Send a CodedOD to the workers in parts, once.
 
     Parameters
     ----------
     od : CodedOD
     client : distributed.Client
-    n_partitions : int, optional
-        Default: two per worker, and more for tables over 20 million pairs
-        (about 5 million pairs each). Cuts fall on origin boundaries at about
-        equal pair counts.
+    n_parts : int, optional
+        Default: two per worker, and more for tables over 10 million pairs
+        per worker (about 5 million pairs each). Cuts fall on origin
+        boundaries at about equal pair counts.
 
     Returns
     -------
@@ -125,33 +194,43 @@ def scatter_od(od: CodedOD, *, client, n_partitions: int | None = None) -> Scatt
         Reusable by several :func:`dask_access` / :func:`dask_nearest_minutes`
         calls; ``release()`` (or ``with``) frees the workers' memory.
     """
-    if n_partitions is None:
+    if n_parts is None:
         workers = max(1, len(client.scheduler_info(n_workers=-1).get("workers", {})))
-        n_partitions = max(2 * workers, math.ceil(od.n_pairs / 5_000_000))
-    n_partitions = max(1, min(int(n_partitions), max(od.n_origins, 1)))
-    targets = np.linspace(0, od.n_pairs, n_partitions + 1)
+        n_parts = max(2 * workers, math.ceil(od.n_pairs / 5_000_000))
+    n_parts = max(1, int(n_parts))
+    targets = np.linspace(0, od.n_pairs, n_parts + 1)
     cuts = np.searchsorted(od.indptr, targets[1:-1], side="left")
     bounds = np.unique(np.concatenate(([0], np.clip(cuts, 0, od.n_origins), [od.n_origins])))
+    origin_pairs = od.pairs_per_origin()
     parts = []
     for a, b in itertools.pairwise(bounds):
         lo, hi = od.indptr[a], od.indptr[b]
-        parts.append(
-            _Partition(
-                first=int(a),
-                indptr=od.indptr[a : b + 1] - lo,
-                site_codes=od.site_codes[lo:hi],
-                minutes=od.minutes[lo:hi],
-            )
-        )
-    futures = client.scatter(parts, hash=False)
+        if hi > lo:
+            codes = np.repeat(np.arange(a, b, dtype=np.int32), origin_pairs[a:b])
+            parts.append(ODPart(codes, od.site_codes[lo:hi], od.minutes[lo:hi]))
+    futures = client.scatter(parts, hash=False) if parts else []
     return ScatteredOD(
         origin_ids=od.origin_ids,
         site_ids=od.site_ids,
-        bounds=bounds,
         futures=list(futures),
-        origin_pairs=od.pairs_per_origin(),
+        origin_pairs=origin_pairs,
         site_pairs=np.bincount(od.site_codes, minlength=od.n_sites),
+        max_minutes=od.max_minutes,
     )
+
+
+@contextmanager
+def _scattered(od, client, n_parts) -> Iterator[ScatteredOD]:
+    if isinstance(od, ScatteredOD):
+        yield od
+        return
+    if not isinstance(od, CodedOD):
+        raise TypeError(f"od must be a CodedOD or a ScatteredOD, got {type(od).__name__}")
+    scattered = scatter_od(od, client=client, n_parts=n_parts)
+    try:
+        yield scattered
+    finally:
+        scattered.release()
 
 
 # --------------------------------------------------------------------------
@@ -169,76 +248,72 @@ class _Weighting:
 
 @dataclass(frozen=True, eq=False)
 class _Weights:
-    rows: np.ndarray  # local origin row of each kept pair
-    cols: np.ndarray  # site code
+    origins: np.ndarray  # origin code of each pair within the catchment
+    sites: np.ndarray  # its site code
     weights: np.ndarray  # W_ij
-    n_rows: int
+    select: np.ndarray | None  # 3SFCA: T_ij, 0 for sites without capacity
 
 
-def _weights_task(part: _Partition, how: _Weighting, capacity: np.ndarray) -> _Weights:
-    """Task: the pair weights of a partition (pairs within the catchment), as fca computes them."""
-    rows, cols, minutes = part.rows(), part.site_codes, part.minutes
+def _weights_task(part: ODPart, how: _Weighting, capacity: np.ndarray) -> _Weights:
+    """Task: the pair weights of a part (pairs within the catchment), as fca computes them."""
+    origins, sites, minutes = part.origin_codes, part.site_codes, part.minutes
     if len(minutes) and minutes.max() > how.catchment_minutes:
         keep = minutes <= how.catchment_minutes
-        rows, cols, minutes = rows[keep], cols[keep], minutes[keep]
+        origins, sites, minutes = origins[keep], sites[keep], minutes[keep]
     weights = np.asarray(how.decay(minutes), dtype=float)
-    n_rows = len(part.indptr) - 1
+    select = None
     if how.method == "3sfca":
         if how.selection_decay is how.decay or how.selection_decay == how.decay:
             select = weights.copy()
         else:
             select = np.array(how.selection_decay(minutes), dtype=float, copy=True)
         if not (capacity > 0).all():
-            select[capacity[cols] <= 0] = 0.0
-        per_row = np.bincount(rows, weights=select, minlength=n_rows)[rows]
-        np.divide(select, per_row, out=select, where=per_row > 0)
-        weights = weights * select
-    return _Weights(rows, cols, weights, n_rows)
+            select[capacity[sites] <= 0] = 0.0
+    return _Weights(origins, sites, weights, select)
+
+
+def _selection_totals_task(w: _Weights, n_origins: int) -> np.ndarray:
+    """Task, 3SFCA: this part's share of ``sum_k T_ik`` per origin."""
+    return np.bincount(w.origins, weights=w.select, minlength=n_origins)
+
+
+def _select_task(w: _Weights, totals: np.ndarray) -> _Weights:
+    """Task, 3SFCA: ``W_ij G_ij = W_ij T_ij / sum_k T_ik``."""
+    per_origin = totals[w.origins]
+    select = np.divide(w.select, per_origin, out=w.select.copy(), where=per_origin > 0)
+    return _Weights(w.origins, w.sites, w.weights * select, None)
 
 
 def _site_sums_task(w: _Weights, population: np.ndarray, n_sites: int) -> np.ndarray:
-    """Task, step 1: this partition's share of ``D_j = sum_i P_i W_ij``."""
-    return np.bincount(w.cols, weights=w.weights * population[w.rows], minlength=n_sites)
+    """Task, step 1: this part's share of ``D_j = sum_i P_i W_ij``."""
+    return np.bincount(w.sites, weights=w.weights * population[w.origins], minlength=n_sites)
 
 
-def _origin_sums_task(w: _Weights, ratio: np.ndarray, has_capacity: np.ndarray, squared: bool):
-    """Task, step 2: ``A_i = sum_j W_ij R_j`` (``W_ij**2`` for M2SFCA) and whether i reaches supply."""
+def _origin_sums_task(
+    w: _Weights, ratio: np.ndarray, has_capacity: np.ndarray, squared: bool, n_origins: int
+) -> np.ndarray:
+    """Task, step 2: this part's share of ``A_i`` and of the capacity weight reached, stacked."""
     weights = w.weights * w.weights if squared else w.weights
-    access = np.bincount(w.rows, weights=weights * ratio[w.cols], minlength=w.n_rows)
-    reaches = np.bincount(w.rows, weights=w.weights * has_capacity[w.cols], minlength=w.n_rows)
-    return access, reaches > 0
+    out = np.empty((2, n_origins))
+    out[0] = np.bincount(w.origins, weights=weights * ratio[w.sites], minlength=n_origins)
+    out[1] = np.bincount(w.origins, weights=w.weights * has_capacity[w.sites], minlength=n_origins)
+    return out
 
 
-def _nearest_task(part: _Partition, wanted: np.ndarray | None) -> np.ndarray:
-    """Task: minutes to the nearest (wanted) site of every origin of the partition (inf: none)."""
-    minutes = part.minutes.astype(np.float64)
+def _nearest_task(part: ODPart, wanted: np.ndarray | None, n_origins: int) -> np.ndarray:
+    """Task: minutes to the nearest (wanted) site of every origin in this part (inf: none)."""
+    origins, minutes = part.origin_codes, part.minutes
     if wanted is not None:
-        minutes = np.where(wanted[part.site_codes], minutes, np.inf)
-    counts = np.diff(part.indptr)
-    out = np.full(len(counts), np.inf)
-    filled = counts > 0
-    if filled.any():
-        out[filled] = np.minimum.reduceat(minutes, part.indptr[:-1][filled])
+        keep = wanted[part.site_codes]
+        origins, minutes = origins[keep], minutes[keep]
+    out = np.full(n_origins, np.inf)
+    np.minimum.at(out, origins, minutes.astype(np.float64))
     return out
 
 
 # --------------------------------------------------------------------------
 # Access: client side
 # --------------------------------------------------------------------------
-
-
-@contextmanager
-def _partitions(od, client, n_partitions) -> Iterator[ScatteredOD]:
-    if isinstance(od, ScatteredOD):
-        yield od
-        return
-    if not isinstance(od, CodedOD):
-        raise TypeError(f"od must be a CodedOD or a ScatteredOD, got {type(od).__name__}")
-    scattered = scatter_od(od, client=client, n_partitions=n_partitions)
-    try:
-        yield scattered
-    finally:
-        scattered.release()
 
 
 def _labelled(values: np.ndarray, ids: pd.Index, labels: pd.Index, fill) -> np.ndarray:
@@ -248,145 +323,6 @@ def _labelled(values: np.ndarray, ids: pd.Index, labels: pd.Index, fill) -> np.n
     known = where >= 0
     out[where[known]] = np.asarray(values)[known]
     return out
-
-
-def dask_access(
-    od: CodedOD | ScatteredOD,
-    demand: pd.Series,
-    supply: pd.Series,
-    *,
-    client,
-    method: str = "2sfca",
-    catchment_minutes: float = 30.0,
-    decay: Decay | str | Mapping | None = None,
-    selection_decay: Decay | str | Mapping | None = None,
-    normalize: bool = False,
-    n_partitions: int | None = None,
-) -> AccessResult:
-    """Floating-catchment access (:func:`accessplan.spatial.fca.access_scores`) on a Dask cluster.
-
-    Parameters
-    ----------
-    od : CodedOD or ScatteredOD
-        The OD table; a :class:`ScatteredOD` (from :func:`scatter_od`) is
-        reused as is, a :class:`CodedOD` is scattered for this call only.
-    demand : pandas.Series
-        Population (>= 0) indexed by area id; every OD origin with a pair must be in it.
-    supply : pandas.Series
-        Capacity (>= 0) indexed by site id; every OD site with a pair within
-        the catchment must be in it.
-    client : distributed.Client
-    method, catchment_minutes, decay, selection_decay, normalize
-        As :func:`~accessplan.spatial.fca.access_scores` (``selection_decay``:
-        3SFCA's, see :func:`~accessplan.spatial.fca.three_step_fca`).
-    n_partitions : int, optional
-        See :func:`scatter_od` (ignored for a ScatteredOD).
-
-    Returns
-    -------
-    AccessResult
-        Equal to the one-machine result up to the order of additions.
-
-    Raises
-    ------
-    UnknownMethodError, UnknownDecayError
-        As ``access_scores``.
-    accessplan.data.errors.InputValidationError
-        Every problem of demand, supply, catchment, and OD ids missing from them.
-    """
-    name = method.strip().lower() if isinstance(method, str) else method
-    if name not in METHODS:
-        raise UnknownMethodError(
-            f"unknown access method {method!r}; accepted: {', '.join(METHODS)}"
-        )
-    problems = ProblemCollector(what="access inputs")
-    ok = (
-        isinstance(catchment_minutes, int | float | np.integer | np.floating)
-        and not isinstance(catchment_minutes, bool)
-        and math.isfinite(catchment_minutes)
-        and catchment_minutes > 0
-    )
-    if not ok:
-        problems.add(f"catchment_minutes must be a finite number > 0, got {catchment_minutes!r}")
-    population = check_population(demand, problems, source="demand")
-    capacity_by_id = check_population(supply, problems, source="supply")
-    origin_row = site_col = None
-    if population is not None and capacity_by_id is not None:
-        if demand.index.is_unique and supply.index.is_unique:
-            origin_row, site_col = _known_ids(od, demand.index, supply.index, problems)
-    problems.raise_if_any()
-    catchment = float(catchment_minutes)
-    decay = resolve_decay(decay, method=name, catchment_minutes=catchment)
-    chosen = decay
-    if selection_decay is not None:
-        chosen = resolve_decay(
-            selection_decay, method=name, catchment_minutes=catchment, name="selection_decay"
-        )
-    how = _Weighting(name, catchment, decay, chosen)
-
-    with _partitions(od, client, n_partitions) as scattered:
-        origin_ids, site_ids = scattered.origin_ids, scattered.site_ids
-        # population per origin code and capacity per site code (0 where unknown)
-        pop_code = np.where(origin_row >= 0, population[origin_row], 0.0)
-        cap_code = np.where(site_col >= 0, capacity_by_id[site_col], 0.0)
-        weights = [
-            client.submit(_weights_task, part, how, cap_code, pure=False)
-            for part in scattered.futures
-        ]
-        try:
-            bounds = scattered.bounds
-            sums = client.gather(
-                [
-                    client.submit(_site_sums_task, w, pop_code[a:b], len(site_ids), pure=False)
-                    for w, a, b in zip(weights, bounds[:-1], bounds[1:], strict=True)
-                ]
-            )
-            site_population = np.zeros(len(site_ids))
-            for part in sums:
-                site_population += part
-            ratio = np.divide(
-                cap_code, site_population, out=np.zeros(len(site_ids)), where=site_population > 0
-            )
-            has_capacity = (cap_code > 0).astype(float)
-            results = client.gather(
-                [
-                    client.submit(
-                        _origin_sums_task, w, ratio, has_capacity, name == "m2sfca", pure=False
-                    )
-                    for w in weights
-                ]
-            )
-        finally:
-            for w in weights:
-                w.release()
-
-    access_code = np.concatenate([r[0] for r in results]) if results else np.zeros(0)
-    reaches_code = np.concatenate([r[1] for r in results]) if results else np.zeros(0, bool)
-    access = _labelled(access_code, origin_ids, demand.index, 0.0)
-    reaches = _labelled(reaches_code, origin_ids, demand.index, False)
-    d_site = _labelled(site_population, site_ids, supply.index, 0.0)
-    capacity = capacity_by_id
-    ratio_site = np.divide(capacity, d_site, out=np.zeros(len(capacity)), where=d_site > 0)
-    if normalize:
-        total = population.sum()
-        mean = float(population @ access) / total if total > 0 else 0.0
-        if mean > 0:
-            access = access / mean
-    demand_ids, supply_ids = demand.index, supply.index
-    return AccessResult(
-        access=pd.Series(access, index=demand_ids.copy(), name="access", dtype=float),
-        reaches_supply=pd.Series(reaches, index=demand_ids.copy(), name="reaches_supply"),
-        site_ratio=pd.Series(ratio_site, index=supply_ids.copy(), name="site_ratio", dtype=float),
-        site_population=pd.Series(
-            d_site, index=supply_ids.copy(), name="site_population", dtype=float
-        ),
-        sites_without_population=tuple(supply_ids[d_site <= 0]),
-        areas_without_supply=tuple(demand_ids[~reaches]),
-        method=name,
-        catchment_minutes=catchment,
-        normalized=bool(normalize),
-        decay=decay,
-    )
 
 
 def _known_ids(od, demand_ids: pd.Index, supply_ids: pd.Index, problems):
@@ -418,13 +354,171 @@ def _known_ids(od, demand_ids: pd.Index, supply_ids: pd.Index, problems):
     return rows, cols
 
 
+def _check_catchment(value, od, problems) -> None:
+    ok = (
+        isinstance(value, int | float | np.integer | np.floating)
+        and not isinstance(value, bool)
+        and math.isfinite(value)
+        and value > 0
+    )
+    if not ok:
+        problems.add(f"catchment_minutes must be a finite number > 0, got {value!r}")
+        return
+    bound = getattr(od, "max_minutes", None)
+    if bound is not None and value > bound * (1 + 1e-12):
+        problems.add(
+            f"catchment_minutes is {value:g} but the OD table only holds pairs within "
+            f"{bound:g} minutes: access would miss every pair in between; compute the "
+            "travel times with max_minutes >= the catchment"
+        )
+
+
+def dask_access(
+    od: CodedOD | ScatteredOD,
+    demand: pd.Series,
+    supply: pd.Series,
+    *,
+    client,
+    method: str = "2sfca",
+    catchment_minutes: float = 30.0,
+    decay: Decay | str | Mapping | None = None,
+    selection_decay: Decay | str | Mapping | None = None,
+    normalize: bool = False,
+    n_parts: int | None = None,
+) -> AccessResult:
+    """Floating-catchment access (:func:`accessplan.spatial.fca.access_scores`) on a Dask cluster.
+
+    Parameters
+    ----------
+    od : CodedOD or ScatteredOD
+        The OD table; a :class:`ScatteredOD` is used where it is, a
+        :class:`CodedOD` is scattered for this call only.
+    demand : pandas.Series
+        Population (>= 0) indexed by area id; every OD origin with a pair must be in it.
+    supply : pandas.Series
+        Capacity (>= 0) indexed by site id; every OD site with a pair must be in it.
+    client : distributed.Client
+    method, catchment_minutes, decay, selection_decay, normalize
+        As :func:`~accessplan.spatial.fca.access_scores` (``selection_decay``:
+        3SFCA's, see :func:`~accessplan.spatial.fca.three_step_fca`). A
+        catchment beyond the table's own bound is refused.
+    n_parts : int, optional
+        See :func:`scatter_od` (for a CodedOD only).
+
+    Returns
+    -------
+    AccessResult
+        Equal to the one-machine result up to the order of additions.
+
+    Raises
+    ------
+    UnknownMethodError, UnknownDecayError
+        As ``access_scores``.
+    accessplan.data.errors.InputValidationError
+        Every problem of demand, supply, catchment, and OD ids missing from them.
+    """
+    name = method.strip().lower() if isinstance(method, str) else method
+    if name not in METHODS:
+        raise UnknownMethodError(
+            f"unknown access method {method!r}; accepted: {', '.join(METHODS)}"
+        )
+    problems = ProblemCollector(what="access inputs")
+    _check_catchment(catchment_minutes, od, problems)
+    population = check_population(demand, problems, source="demand")
+    capacity = check_population(supply, problems, source="supply")
+    if population is not None and capacity is not None:
+        if demand.index.is_unique and supply.index.is_unique:
+            origin_row, site_col = _known_ids(od, demand.index, supply.index, problems)
+    problems.raise_if_any()
+    catchment = float(catchment_minutes)
+    decay = resolve_decay(decay, method=name, catchment_minutes=catchment)
+    chosen = decay
+    if selection_decay is not None:
+        chosen = resolve_decay(
+            selection_decay, method=name, catchment_minutes=catchment, name="selection_decay"
+        )
+    how = _Weighting(name, catchment, decay, chosen)
+
+    with _scattered(od, client, n_parts) as scattered:
+        n_origins, n_sites = len(scattered.origin_ids), len(scattered.site_ids)
+        # population per origin code and capacity per site code (0 where not listed)
+        pop_code = np.where(origin_row >= 0, population[origin_row], 0.0)
+        cap_code = np.where(site_col >= 0, capacity[site_col], 0.0)
+        site_population, per_origin = _two_steps(
+            client, scattered.futures, how, pop_code, cap_code, n_origins, n_sites
+        )
+    access = _labelled(per_origin[0], scattered.origin_ids, demand.index, 0.0)
+    reaches = _labelled(per_origin[1] > 0, scattered.origin_ids, demand.index, False)
+    d_site = _labelled(site_population, scattered.site_ids, supply.index, 0.0)
+    ratio = np.divide(capacity, d_site, out=np.zeros(len(capacity)), where=d_site > 0)
+    if normalize:
+        total = population.sum()
+        mean = float(population @ access) / total if total > 0 else 0.0
+        if mean > 0:
+            access = access / mean
+    demand_ids, supply_ids = demand.index, supply.index
+    return AccessResult(
+        access=pd.Series(access, index=demand_ids.copy(), name="access", dtype=float),
+        reaches_supply=pd.Series(reaches, index=demand_ids.copy(), name="reaches_supply"),
+        site_ratio=pd.Series(ratio, index=supply_ids.copy(), name="site_ratio", dtype=float),
+        site_population=pd.Series(
+            d_site, index=supply_ids.copy(), name="site_population", dtype=float
+        ),
+        sites_without_population=tuple(supply_ids[d_site <= 0]),
+        areas_without_supply=tuple(demand_ids[~reaches]),
+        method=name,
+        catchment_minutes=catchment,
+        normalized=bool(normalize),
+        decay=decay,
+    )
+
+
+def _two_steps(client, parts, how, pop_code, cap_code, n_origins, n_sites):
+    """``D_j`` per site code and (``A_i``, capacity weight reached) per origin code."""
+    if not parts:
+        return np.zeros(n_sites), np.zeros((2, n_origins))
+    weights = [client.submit(_weights_task, p, how, cap_code, pure=False) for p in parts]
+    shared = list(weights)
+    try:
+        if how.method == "3sfca":
+            totals = tree_reduce(
+                client,
+                [client.submit(_selection_totals_task, w, n_origins, pure=False) for w in weights],
+            )
+            weights = [client.submit(_select_task, w, totals, pure=False) for w in weights]
+            shared += [totals, *weights]
+        population = client.scatter(pop_code, broadcast=True, hash=False)
+        shared.append(population)
+        step1 = [
+            client.submit(_site_sums_task, w, population, n_sites, pure=False) for w in weights
+        ]
+        site_population = tree_reduce(client, step1).result()
+        ratio = np.divide(
+            cap_code, site_population, out=np.zeros(n_sites), where=site_population > 0
+        )
+        has_capacity = (cap_code > 0).astype(float)
+        ratio_f = client.scatter(ratio, broadcast=True, hash=False)
+        has_f = client.scatter(has_capacity, broadcast=True, hash=False)
+        shared += [ratio_f, has_f]
+        squared = how.method == "m2sfca"
+        step2 = [
+            client.submit(_origin_sums_task, w, ratio_f, has_f, squared, n_origins, pure=False)
+            for w in weights
+        ]
+        per_origin = tree_reduce(client, step2).result()
+    finally:
+        for future in shared + weights:
+            future.release()
+    return site_population, per_origin
+
+
 def dask_nearest_minutes(
     od: CodedOD | ScatteredOD,
     *,
     client,
     origin_ids=None,
     site_ids=None,
-    n_partitions: int | None = None,
+    n_parts: int | None = None,
 ) -> pd.Series:
     """Minutes to the nearest site of every origin, on a Dask cluster.
 
@@ -441,26 +535,28 @@ def dask_nearest_minutes(
         table get NaN.
     site_ids : sequence, optional
         Count only these sites (ids not in the table are ignored).
-    n_partitions : int, optional
-        See :func:`scatter_od`.
+    n_parts : int, optional
+        See :func:`scatter_od` (for a CodedOD only).
 
     Returns
     -------
     pandas.Series
         Float minutes named ``nearest_minutes``; NaN where no site is in the table.
     """
-    with _partitions(od, client, n_partitions) as scattered:
+    with _scattered(od, client, n_parts) as scattered:
+        ids = scattered.origin_ids
         wanted = None
         if site_ids is not None:
             codes = scattered.site_ids.get_indexer(pd.Index(site_ids))
             wanted = np.zeros(len(scattered.site_ids), dtype=bool)
             wanted[codes[codes >= 0]] = True
-        futures = [
-            client.submit(_nearest_task, part, wanted, pure=False) for part in scattered.futures
-        ]
-        parts = client.gather(futures)
-        ids = scattered.origin_ids
-    nearest = np.concatenate(parts) if parts else np.zeros(0)
+        nearest = np.full(len(ids), np.inf)
+        if scattered.futures:
+            partial = [
+                client.submit(_nearest_task, part, wanted, len(ids), pure=False)
+                for part in scattered.futures
+            ]
+            nearest = tree_reduce(client, partial, op="min").result()
     labels = ids if origin_ids is None else pd.Index(origin_ids)
     out = _labelled(nearest, ids, labels, np.inf)
     return pd.Series(np.where(np.isinf(out), np.nan, out), index=labels, name="nearest_minutes")

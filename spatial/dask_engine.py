@@ -38,13 +38,14 @@ Workers must run the same accessplan version as the client
 from __future__ import annotations
 
 import importlib.metadata
-import math
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 
 import geopandas as gpd
+import networkx as nx
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
@@ -52,17 +53,28 @@ from scipy.sparse.csgraph import dijkstra
 from sklearn.neighbors import KDTree
 
 from accessplan.data.errors import AccessplanError, ProblemCollector
-from accessplan.spatial.crs import coordinate_problems, require_metre_crs
+from accessplan.spatial.crs import require_metre_crs
+from accessplan.spatial.dask_access import ODPart, ScatteredOD, pair_counts
 from accessplan.spatial.errors import CRSError, NetworkError, NoPathError
+from accessplan.spatial.network_times import network_od_fingerprint
 from accessplan.spatial.od_codes import CodedOD
+from accessplan.spatial.od_store import ODParquetWriter
 from accessplan.spatial.road_arrays import RoadArrays
-from accessplan.spatial.travel_time import TravelTimes
+from accessplan.spatial.travel_inputs import (
+    TravelTimes,
+    check_positive_options,
+    projected_points,
+    snap_frame,
+    sorted_od_frame,
+    unreached_positions,
+    validate_point_frames,
+)
 
 __all__ = [
     "ClusterError",
-    "DaskTravelTimes",
     "connect",
     "dask_network_travel_times",
+    "scatter_network_travel_times",
 ]
 
 
@@ -160,7 +172,12 @@ def connect(
     local = None
     if text == "local":
         local = LocalCluster(
-            n_workers=n_workers, threads_per_worker=1, processes=True, dashboard_address=None
+            n_workers=n_workers,
+            threads_per_worker=1,
+            processes=True,
+            dashboard_address=None,
+            # no dashboard; the scheduler's health routes on any free local port
+            scheduler_kwargs={"dashboard_address": "127.0.0.1:0"},
         )
         client = Client(local)
     else:
@@ -186,78 +203,21 @@ def connect(
 
 
 # --------------------------------------------------------------------------
-# Points and snapping (the checks of network_travel_times, with public pieces)
+# Snapping (as accessplan.spatial.network_times does it)
 # --------------------------------------------------------------------------
 
 
-def _check_options(**options) -> None:
-    problems = ProblemCollector(what="travel-time options")
-    for name, value in options.items():
-        ok = isinstance(value, int | float | np.integer | np.floating) and math.isfinite(value)
-        if not ok or value <= 0:
-            problems.add(f"{name} must be a positive finite number, got {value!r}")
-    problems.raise_if_any()
+def _metre_crs(arrays: RoadArrays):
+    try:
+        return require_metre_crs(arrays.crs, what=f"the road network ({arrays.source})")
+    except CRSError as exc:
+        raise NetworkError(
+            f"{exc}; project it first (accessplan.spatial.network.prepare_network does) so "
+            "snapping works in metres"
+        ) from exc
 
 
-def _point_problems(points, id_col: str, label: str, problems: ProblemCollector) -> bool:
-    """Record every problem of a point layer; True when it can be snapped."""
-    if not isinstance(points, gpd.GeoDataFrame):
-        problems.add(
-            f"expected a GeoDataFrame of points, got {type(points).__name__}", source=label
-        )
-        return False
-    if id_col not in points.columns:
-        problems.add("id column is missing", source=label, column=id_col)
-        return False
-    n_before = len(problems.problems)
-    if len(points) == 0:
-        problems.add("has no rows", source=label)
-    if points.crs is None:
-        problems.add("has no CRS; set one (e.g. gdf.set_crs('EPSG:4326'))", source=label)
-    ids = points[id_col]
-    null = ids.isna().to_numpy()
-    if null.any():
-        rows = tuple(int(i) + 1 for i in np.flatnonzero(null))
-        problems.add("id is missing", source=label, column=id_col, rows=rows)
-    dup = ids.duplicated(keep=False).to_numpy() & ~null
-    if dup.any():
-        problems.add(
-            "id is not unique", source=label, column=id_col, rows=tuple(pd.unique(ids[dup]))
-        )
-    geom = points.geometry
-    missing = (geom.isna() | geom.is_empty).to_numpy()
-    if missing.any():
-        problems.add(
-            "geometry is missing or empty", source=label, column=geom.name, rows=tuple(ids[missing])
-        )
-    not_point = ~missing & (geom.geom_type != "Point").to_numpy()
-    if not_point.any():
-        problems.add(
-            "geometry is not a Point (use e.g. .representative_point() first)",
-            source=label,
-            column=geom.name,
-            rows=tuple(ids[not_point]),
-        )
-    return len(problems.problems) == n_before
-
-
-def _projected_xy(points: gpd.GeoDataFrame, crs, id_col: str, label: str) -> np.ndarray:
-    problems = ProblemCollector(what=label)
-    coordinate_problems(
-        points.geometry,
-        labels=tuple(str(v) for v in points[id_col]),
-        source=label,
-        column=id_col,
-        problems=problems,
-        run_crs=crs,
-        area_of_use=False,
-    )
-    problems.raise_if_any()
-    projected = points.to_crs(crs)
-    return np.column_stack([projected.geometry.x.to_numpy(), projected.geometry.y.to_numpy()])
-
-
-def _snap(tree, xy, ids, id_col, label, max_snap_meters, problems):
+def _snap(tree, xy, ids: pd.Series, id_col, label, max_snap_meters, problems):
     dist, idx = tree.query(xy, k=1)
     dist, idx = dist[:, 0], idx[:, 0]
     far = dist > max_snap_meters
@@ -268,7 +228,7 @@ def _snap(tree, xy, ids, id_col, label, max_snap_meters, problems):
             "location, or raise max_snap_meters",
             source=label,
             column=id_col,
-            rows=tuple(ids[far]),
+            rows=tuple(ids.to_numpy()[far]),
         )
     return idx, dist
 
@@ -291,11 +251,6 @@ def _pair_with_members(groups, order, starts, counts):
     return entry, order[np.repeat(starts[groups], reps) + offset]
 
 
-# --------------------------------------------------------------------------
-# Travel times
-# --------------------------------------------------------------------------
-
-
 @dataclass(frozen=True, eq=False)
 class _Snapped:
     """What every travel-time task needs besides the graph (scattered once)."""
@@ -308,10 +263,63 @@ class _Snapped:
     origin_access: np.ndarray
     limit_seconds: float
     max_minutes: float
+    reachable: bool
 
 
-def _chunk_pairs(reverse: sp.csr_matrix, snapped: _Snapped, start: int, stop: int):
-    """Task: the (origin, site, minutes) pairs within the bound of site nodes ``start:stop``."""
+def _snapped(arrays, origins, sites, *, origin_id, site_id, options, labels):
+    """Check and snap the points on the client: (snapped, origin/site ids, snap frames)."""
+    crs = _metre_crs(arrays)
+    origins, sites = validate_point_frames(origins, sites, origin_id, site_id, *labels)
+    origins = projected_points(origins, crs, origin_id, labels[0])
+    sites = projected_points(sites, crs, site_id, labels[1])
+    origin_ids = origins[origin_id].reset_index(drop=True)
+    site_ids = sites[site_id].reset_index(drop=True)
+    o_xy = np.column_stack([origins.geometry.x.to_numpy(), origins.geometry.y.to_numpy()])
+    s_xy = np.column_stack([sites.geometry.x.to_numpy(), sites.geometry.y.to_numpy()])
+    tree = KDTree(arrays.xy)
+    problems = ProblemCollector(what="origins and sites")
+    far = options["max_snap_meters"]
+    o_node, o_meters = _snap(tree, o_xy, origin_ids, origin_id, labels[0], far, problems)
+    s_node, s_meters = _snap(tree, s_xy, site_ids, site_id, labels[1], far, problems)
+    problems.raise_if_any()
+    del tree
+    meters_per_minute = options["access_speed_kph"] * 1000.0 / 60.0
+    o_access = o_meters / meters_per_minute
+    s_access = s_meters / meters_per_minute
+    nodes = pd.Series(arrays.node_ids, dtype=object).infer_objects().to_numpy()
+    snaps = (
+        snap_frame("origin_id", origin_ids, nodes[o_node], o_meters, o_access),
+        snap_frame("site_id", site_ids, nodes[s_node], s_meters, s_access),
+    )
+    s_uniq, s_inv = np.unique(s_node, return_inverse=True)
+    o_uniq, o_inv = np.unique(o_node, return_inverse=True)
+    max_minutes = options["max_minutes"]
+    budget_minutes = max_minutes - s_access.min() - o_access.min()
+    snapped = _Snapped(
+        site_nodes=s_uniq,
+        site_groups=_groups(s_inv, len(s_uniq)),
+        origin_nodes=o_uniq,
+        origin_groups=_groups(o_inv, len(o_uniq)),
+        site_access=s_access,
+        origin_access=o_access,
+        # the one-machine bound: a hair of slack so rounding never cuts a kept pair
+        limit_seconds=budget_minutes * 60.0 * (1.0 + 1e-12) + 1e-9,
+        max_minutes=float(max_minutes),
+        reachable=bool(budget_minutes >= 0),
+    )
+    return snapped, origin_ids, site_ids, snaps
+
+
+# --------------------------------------------------------------------------
+# Travel times
+# --------------------------------------------------------------------------
+
+
+def _chunk_pairs(reverse: sp.csr_matrix, snapped: _Snapped, start: int, stop: int) -> ODPart:
+    """Task: the pairs within the bound from site nodes ``start:stop``.
+
+    Sorted by origin then site position (int32 positions, float64 minutes).
+    """
     seconds = dijkstra(
         reverse, directed=True, indices=snapped.site_nodes[start:stop], limit=snapped.limit_seconds
     )
@@ -325,62 +333,173 @@ def _chunk_pairs(reverse: sp.csr_matrix, snapped: _Snapped, start: int, stop: in
     k, origin = _pair_with_members(col, *snapped.origin_groups)
     site, net_minutes = site[k], net_minutes[k]
     total = net_minutes + snapped.site_access[site] + snapped.origin_access[origin]
-    keep = total <= snapped.max_minutes
-    return origin[keep].astype(np.int32), site[keep].astype(np.int32), total[keep]
+    keep = np.flatnonzero(total <= snapped.max_minutes)
+    keep = keep[np.lexsort((site[keep], origin[keep]))]
+    return ODPart(origin[keep].astype(np.int32), site[keep].astype(np.int32), total[keep])
+
+
+class _ChunkTasks:
+    """The Dijkstra tasks, submitted at once (the graph scattered once).
+
+    :meth:`parts` gives every chunk's pairs in chunk order as the tasks
+    finish; leaving the ``with`` block cancels unfinished tasks, frees the
+    scattered graph and, unless :meth:`keep` was called, the chunks' pairs.
+    """
+
+    def __init__(self, client, arrays: RoadArrays, snapped: _Snapped, chunk_size: int) -> None:
+        self.client = client
+        self.futures: list = []
+        self.shared: list = []
+        self.kept = False
+        self.task_bytes = chunk_size * arrays.n_nodes * 8  # a task's dense Dijkstra rows
+        if not snapped.reachable:
+            return
+        starts = range(0, len(snapped.site_nodes), chunk_size)
+        graph = client.scatter(arrays.reverse_csr(), broadcast=True, hash=False)
+        context = client.scatter(snapped, broadcast=True, hash=False)
+        self.shared = [graph, context]
+        self.futures = [
+            client.submit(_chunk_pairs, graph, context, s, s + chunk_size, pure=False)
+            for s in starts
+        ]
+
+    def died(self, exc: Exception) -> ClusterError:
+        return ClusterError(
+            f"a Dask worker died running a travel-time task ({exc}); each task holds about "
+            f"{self.task_bytes / 1e9:.2f} GB of Dijkstra distances (chunk_size x network "
+            "nodes x 8 bytes): lower chunk_size (sites per task) or give the workers more memory"
+        )
+
+    def parts(self, *, progress: bool = False) -> Iterator[ODPart]:
+        from distributed import KilledWorker, as_completed
+        from tqdm.auto import tqdm
+
+        index = {f.key: k for k, f in enumerate(self.futures)}
+        waiting: dict[int, ODPart] = {}
+        following = 0
+        done = as_completed(self.futures, with_results=True)
+        bar = tqdm(
+            done, total=len(self.futures), desc="travel times", unit="chunk", disable=not progress
+        )
+        try:
+            for future, part in bar:
+                waiting[index[future.key]] = part
+                if not self.kept:
+                    future.release()
+                while following in waiting:  # hand chunks on in order, whatever finishes first
+                    yield waiting.pop(following)
+                    following += 1
+        except KilledWorker as exc:
+            raise self.died(exc) from exc
+
+    def keep(self) -> list:
+        """Leave the chunks' pairs on the workers; their futures."""
+        self.kept = True
+        return self.futures
+
+    def __enter__(self) -> _ChunkTasks:
+        return self
+
+    def __exit__(self, exc_type, *exc) -> None:
+        unfinished = [f for f in self.futures if not f.done()]
+        if unfinished and (exc_type is not None or not self.kept):
+            self.client.cancel(unfinished)  # an error or an interrupt: stop the rest
+        if exc_type is not None or not self.kept:
+            for future in self.futures:
+                future.release()
+        for future in self.shared:
+            future.release()
+
+
+def _no_path(max_minutes, origin_ids, site_ids, labels) -> NoPathError:
+    return NoPathError(
+        f"no origin reaches any site within {max_minutes:g} minutes over the road network "
+        f"({len(origin_ids)} origins from {labels[0]}, {len(site_ids)} sites from "
+        f"{labels[1]}); check that they lie on the same network or raise max_minutes"
+    )
 
 
 @dataclass(frozen=True, eq=False)
-class DaskTravelTimes:
-    """Travel times computed on a cluster.
+class _Run:
+    """A travel-time run prepared on the client."""
 
-    Attributes
-    ----------
-    od : CodedOD
-        The pairs within ``max_minutes``, sorted by origin then site code
-        (codes: input order of the origins and sites).
-    origin_snap, site_snap : pandas.DataFrame
-        As :class:`~accessplan.spatial.travel_time.TravelTimes`: id, ``node``
-        (node id), ``snap_meters``, ``access_minutes``, in input order.
-    max_minutes : float
-    tasks : int
-        Dijkstra tasks run (chunks of distinct site nodes).
-    """
+    arrays: RoadArrays
+    snapped: _Snapped
+    origin_ids: pd.Series
+    site_ids: pd.Series
+    snaps: tuple
+    labels: tuple
+    options: dict
+    chunk_size: int
 
-    od: CodedOD
-    origin_snap: pd.DataFrame
-    site_snap: pd.DataFrame
-    max_minutes: float
-    tasks: int
-
-    def to_travel_times(self) -> TravelTimes:
-        """The one-machine result form: a long ``od`` frame sorted by ``origin_id``, ``site_id``."""
-        frame = self.od.to_frame()
-        try:
-            frame = frame.sort_values(["origin_id", "site_id"], kind="stable")
-        except TypeError:  # ids of mixed types: keep the input order
-            pass
-        frame = frame.reset_index(drop=True)
-        reached_o = self.od.pairs_per_origin() > 0
-        reached_s = np.bincount(self.od.site_codes, minlength=self.od.n_sites) > 0
+    def result(self, reached_o, reached_s, **tables) -> TravelTimes:
         return TravelTimes(
-            od=frame,
-            origin_snap=self.origin_snap,
-            site_snap=self.site_snap,
-            max_minutes=self.max_minutes,
+            origin_snap=self.snaps[0],
+            site_snap=self.snaps[1],
+            max_minutes=self.options["max_minutes"],
             method="network",
-            unreachable_origins=tuple(self.od.origin_ids[~reached_o].tolist()),
-            unreachable_sites=tuple(self.od.site_ids[~reached_s].tolist()),
+            unreachable_origins=unreached_positions(self.origin_ids, reached_o),
+            unreachable_sites=unreached_positions(self.site_ids, reached_s),
+            **tables,
         )
 
+    def no_path(self) -> NoPathError:
+        return _no_path(self.options["max_minutes"], self.origin_ids, self.site_ids, self.labels)
 
-def _snap_frame(id_name, ids, nodes, meters, minutes) -> pd.DataFrame:
-    return pd.DataFrame(
-        {id_name: ids, "node": nodes, "snap_meters": meters, "access_minutes": minutes}
+
+def _prepare(network, origins, sites, *, origin_id, site_id, labels, chunk_size, **options) -> _Run:
+    check_positive_options({"chunk_size": chunk_size}, **options)
+    if not isinstance(network, RoadArrays):
+        network = RoadArrays.from_graph(network, source="the road network")
+    options = {name: float(value) for name, value in options.items()}
+    snapped, origin_ids, site_ids, snaps = _snapped(
+        network,
+        origins,
+        sites,
+        origin_id=origin_id,
+        site_id=site_id,
+        options=options,
+        labels=labels,
+    )
+    return _Run(network, snapped, origin_ids, site_ids, snaps, labels, options, int(chunk_size))
+
+
+def _stream(run: _Run, parts, od_path, fingerprint, minutes_dtype) -> tuple[np.ndarray, np.ndarray]:
+    """Write the parts to the Parquet OD table in order; which origins and sites were reached."""
+    reached_o = np.zeros(len(run.origin_ids), dtype=bool)
+    reached_s = np.zeros(len(run.site_ids), dtype=bool)
+    with ODParquetWriter(
+        od_path,
+        origin_ids=run.origin_ids,
+        site_ids=run.site_ids,
+        max_minutes=run.options["max_minutes"],
+        method="network",
+        fingerprint=fingerprint,
+        minutes_dtype=minutes_dtype,
+    ) as writer:
+        for part in parts:
+            writer.write_pairs(part.origin_codes, part.site_codes, part.minutes)
+            reached_o[part.origin_codes] = True
+            reached_s[part.site_codes] = True
+        if writer.n_pairs == 0:
+            raise run.no_path()
+    return reached_o, reached_s
+
+
+def _fingerprint(run: _Run, origins, sites, origin_id, site_id, network_id):
+    return network_od_fingerprint(
+        run.arrays,
+        origins,
+        sites,
+        origin_id=origin_id,
+        site_id=site_id,
+        network_id=network_id,
+        **run.options,
     )
 
 
 def dask_network_travel_times(
-    arrays: RoadArrays,
+    network: RoadArrays | nx.MultiDiGraph,
     origins: gpd.GeoDataFrame,
     sites: gpd.GeoDataFrame,
     *,
@@ -391,23 +510,29 @@ def dask_network_travel_times(
     access_speed_kph: float = 5.0,
     max_snap_meters: float = 5000.0,
     chunk_size: int = 64,
-    minutes_dtype=np.float64,
-    od_path=None,
+    as_codes: bool = False,
+    with_frame: bool | None = None,
+    od_path: str | Path | None = None,
+    minutes_dtype=np.float32,
+    network_id: str | None = None,
     origins_label: str = "origins",
     sites_label: str = "sites",
     progress: bool = False,
-) -> DaskTravelTimes:
+) -> TravelTimes:
     """Shortest travel times from origins to sites, the Dijkstra chunks run on a Dask cluster.
 
-    The same result as
-    :func:`accessplan.spatial.travel_time.network_travel_times` over the
-    same network (same snapping, same pairs, same minutes bit for bit; see
-    the module docstring for what runs where).
+    The result of :func:`accessplan.spatial.network_times.network_travel_times`
+    (``od_path=None``) or of
+    :func:`~accessplan.spatial.network_times.stream_network_travel_times`
+    (``od_path`` given) over the same network: the same snapping, the same
+    pairs and, bit for bit, the same minutes (see the module docstring for
+    what runs where).
 
     Parameters
     ----------
-    arrays : RoadArrays
-        The road network, in a projected CRS in metres.
+    network : RoadArrays or networkx.MultiDiGraph
+        The road network in a projected CRS in metres (a graph is turned into
+        :class:`~accessplan.spatial.road_arrays.RoadArrays` first).
     origins, sites : geopandas.GeoDataFrame
         Points with a CRS and a unique id column (reprojected to the network's CRS).
     origin_id, site_id : str
@@ -421,11 +546,19 @@ def dask_network_travel_times(
     chunk_size : int, default 64
         Distinct site nodes per task; a worker holds ``chunk_size x nodes x 8``
         bytes while it runs one. The result does not depend on it.
-    minutes_dtype : numpy dtype, default float64
-        Minutes of the returned table (float32 halves them, rounding).
+    as_codes, with_frame : bool
+        As in ``network_travel_times``: the table as a
+        :class:`~accessplan.spatial.od_codes.CodedOD` (``coded``) and/or the
+        long ``od`` frame (default: the frame unless ``as_codes``).
     od_path : str or Path, optional
-        Also write the table there as the OD Parquet of
-        :mod:`accessplan.spatial.od_store` (by the client, once gathered).
+        Stream the pairs into this Parquet OD table instead, as the tasks
+        finish (written by the client in chunk order, one chunk in memory at
+        a time; replaced only once complete), with the fingerprint
+        ``stream_network_travel_times`` gives: the same file.
+    minutes_dtype : numpy dtype, default float32
+        Storage of the minutes in ``od_path``.
+    network_id : str, optional
+        The network's part of the table's fingerprint (default: a hash of its arrays).
     origins_label, sites_label : str
         Names of the inputs in messages.
     progress : bool, default False
@@ -433,7 +566,9 @@ def dask_network_travel_times(
 
     Returns
     -------
-    DaskTravelTimes
+    TravelTimes
+        ``method == "network"``; with ``od_path``, ``od`` and ``coded`` are
+        None and ``od_path`` is the table.
 
     Raises
     ------
@@ -442,117 +577,140 @@ def dask_network_travel_times(
     NetworkError
         A network not in a metre CRS.
     NoPathError
-        No origin reaches any site within ``max_minutes``.
+        No origin reaches any site within ``max_minutes`` (no table is written).
+    ClusterError
+        A worker died running a task (too little memory for ``chunk_size``).
     """
-    from distributed import as_completed
-    from tqdm.auto import tqdm
-
-    _check_options(
+    run = _prepare(
+        network,
+        origins,
+        sites,
+        origin_id=origin_id,
+        site_id=site_id,
+        labels=(origins_label, sites_label),
+        chunk_size=chunk_size,
         max_minutes=max_minutes,
         access_speed_kph=access_speed_kph,
         max_snap_meters=max_snap_meters,
+    )
+    with _ChunkTasks(client, run.arrays, run.snapped, run.chunk_size) as tasks:
+        if od_path is not None:
+            fingerprint = _fingerprint(run, origins, sites, origin_id, site_id, network_id)
+            parts = tasks.parts(progress=progress)
+            reached = _stream(run, parts, od_path, fingerprint, minutes_dtype)
+            return run.result(*reached, od=None, od_path=Path(od_path))
+        parts = list(tasks.parts(progress=progress))
+    if not parts or sum(p.n_pairs for p in parts) == 0:
+        raise run.no_path()
+    o_pos, s_pos, minutes = (
+        np.concatenate([getattr(p, name) for p in parts])
+        for name in ("origin_codes", "site_codes", "minutes")
+    )
+    del parts
+    reached_o = np.zeros(len(run.origin_ids), dtype=bool)
+    reached_o[o_pos] = True
+    reached_s = np.zeros(len(run.site_ids), dtype=bool)
+    reached_s[s_pos] = True
+    od = coded = None
+    if with_frame if with_frame is not None else not as_codes:
+        od = sorted_od_frame(o_pos, s_pos, minutes, run.origin_ids, run.site_ids)
+    if as_codes:
+        coded = CodedOD.from_positions(
+            o_pos,
+            s_pos,
+            minutes,
+            origin_ids=run.origin_ids,
+            site_ids=run.site_ids,
+            max_minutes=run.options["max_minutes"],
+        )
+    return run.result(reached_o, reached_s, od=od, coded=coded)
+
+
+def scatter_network_travel_times(
+    network: RoadArrays | nx.MultiDiGraph,
+    origins: gpd.GeoDataFrame,
+    sites: gpd.GeoDataFrame,
+    *,
+    origin_id: str,
+    site_id: str,
+    max_minutes: float,
+    client,
+    access_speed_kph: float = 5.0,
+    max_snap_meters: float = 5000.0,
+    chunk_size: int = 64,
+    od_path: str | Path | None = None,
+    minutes_dtype=np.float32,
+    network_id: str | None = None,
+    origins_label: str = "origins",
+    sites_label: str = "sites",
+    progress: bool = False,
+) -> tuple[TravelTimes, ScatteredOD]:
+    """:func:`dask_network_travel_times` leaving the pairs on the workers, for the measures.
+
+    The chunks' pairs stay where the cluster computed them, as the parts of
+    a :class:`~accessplan.spatial.dask_access.ScatteredOD` that
+    :func:`~accessplan.spatial.dask_access.dask_access` and
+    :func:`~accessplan.spatial.dask_access.dask_nearest_minutes` read: the
+    client never holds the table (with ``od_path`` it also writes the
+    Parquet table, one chunk in memory at a time, as
+    :func:`dask_network_travel_times` does).
+
+    Parameters
+    ----------
+    (all)
+        As :func:`dask_network_travel_times`.
+
+    Returns
+    -------
+    travel_times : TravelTimes
+        ``od`` and ``coded`` are None; ``od_path`` as given.
+    scattered : ScatteredOD
+        The pairs on the workers (float64 minutes, the codes of the
+        origins and sites in input order); ``release()`` frees them.
+
+    Raises
+    ------
+    As :func:`dask_network_travel_times`.
+    """
+    run = _prepare(
+        network,
+        origins,
+        sites,
+        origin_id=origin_id,
+        site_id=site_id,
+        labels=(origins_label, sites_label),
         chunk_size=chunk_size,
-    )
-    chunk_size = int(chunk_size)
-    try:
-        crs = require_metre_crs(arrays.crs, what=f"the road network {arrays.source}")
-    except CRSError as exc:
-        raise NetworkError(f"{exc}; project it first so snapping works in metres") from exc
-    problems = ProblemCollector(what="origins and sites")
-    _point_problems(origins, origin_id, origins_label, problems)
-    _point_problems(sites, site_id, sites_label, problems)
-    problems.raise_if_any()  # a layer that cannot be snapped always recorded a problem
-    o_xy = _projected_xy(origins, crs, origin_id, origins_label)
-    s_xy = _projected_xy(sites, crs, site_id, sites_label)
-    origin_ids = origins[origin_id].reset_index(drop=True)
-    site_ids = sites[site_id].reset_index(drop=True)
-
-    tree = KDTree(arrays.xy)
-    o_node, o_meters = _snap(
-        tree, o_xy, origin_ids.to_numpy(), origin_id, origins_label, max_snap_meters, problems
-    )
-    s_node, s_meters = _snap(
-        tree, s_xy, site_ids.to_numpy(), site_id, sites_label, max_snap_meters, problems
-    )
-    problems.raise_if_any()
-    del tree
-    meters_per_minute = access_speed_kph * 1000.0 / 60.0
-    o_access = o_meters / meters_per_minute
-    s_access = s_meters / meters_per_minute
-    origin_snap = _snap_frame(
-        "origin_id", origin_ids.to_numpy(), arrays.node_ids[o_node], o_meters, o_access
-    )
-    site_snap = _snap_frame(
-        "site_id", site_ids.to_numpy(), arrays.node_ids[s_node], s_meters, s_access
-    )
-
-    s_uniq, s_inv = np.unique(s_node, return_inverse=True)
-    o_uniq, o_inv = np.unique(o_node, return_inverse=True)
-    budget_minutes = max_minutes - s_access.min() - o_access.min()
-    snapped = _Snapped(
-        site_nodes=s_uniq,
-        site_groups=_groups(s_inv, len(s_uniq)),
-        origin_nodes=o_uniq,
-        origin_groups=_groups(o_inv, len(o_uniq)),
-        site_access=s_access,
-        origin_access=o_access,
-        # the one-machine bound: a hair of slack so rounding never cuts a kept pair
-        limit_seconds=budget_minutes * 60.0 * (1.0 + 1e-12) + 1e-9,
-        max_minutes=float(max_minutes),
-    )
-    starts = list(range(0, len(s_uniq), chunk_size)) if budget_minutes >= 0 else []
-    parts: dict[int, tuple] = {}
-    if starts:
-        graph = client.scatter(arrays.reverse_csr(), broadcast=True, hash=False)
-        context = client.scatter(snapped, broadcast=True, hash=False)
-        futures = [
-            client.submit(_chunk_pairs, graph, context, s, s + chunk_size, pure=False)
-            for s in starts
-        ]
-        index = {f.key: k for k, f in enumerate(futures)}
-        try:
-            done = as_completed(futures, with_results=True)
-            for future, result in tqdm(
-                done, total=len(futures), desc="travel times", unit="chunk", disable=not progress
-            ):
-                parts[index[future.key]] = result
-                future.release()
-        finally:
-            unfinished = [f for f in futures if not f.done()]
-            if unfinished:  # an error or an interrupt: stop the rest
-                client.cancel(unfinished)
-            graph.release()
-            context.release()
-    if parts:
-        o_pos, s_pos, minutes = (
-            np.concatenate([parts[k][c] for k in sorted(parts)]) for c in range(3)
-        )
-    else:
-        o_pos = s_pos = np.zeros(0, dtype=np.int32)
-        minutes = np.zeros(0)
-    if len(minutes) == 0:
-        raise NoPathError(
-            f"no origin reaches any site within {max_minutes:g} minutes over the road network "
-            f"({len(origin_ids)} origins from {origins_label}, {len(site_ids)} sites from "
-            f"{sites_label}); check that they lie on the same network or raise max_minutes"
-        )
-    od = CodedOD.from_positions(
-        o_pos,
-        s_pos,
-        minutes,
-        origin_ids=origin_ids,
-        site_ids=site_ids,
         max_minutes=max_minutes,
-        minutes_dtype=minutes_dtype,
+        access_speed_kph=access_speed_kph,
+        max_snap_meters=max_snap_meters,
     )
-    if od_path is not None:
-        from accessplan.spatial.od_store import write_od_parquet
+    from distributed import KilledWorker
 
-        write_od_parquet(od, od_path)
-    return DaskTravelTimes(
-        od=od,
-        origin_snap=origin_snap,
-        site_snap=site_snap,
-        max_minutes=float(max_minutes),
-        tasks=len(starts),
+    with _ChunkTasks(client, run.arrays, run.snapped, run.chunk_size) as tasks:
+        futures = tasks.keep()
+        if od_path is not None:
+            fingerprint = _fingerprint(run, origins, sites, origin_id, site_id, network_id)
+            _stream(run, tasks.parts(progress=progress), od_path, fingerprint, minutes_dtype)
+        try:
+            origin_pairs, site_pairs = pair_counts(
+                client, futures, len(run.origin_ids), len(run.site_ids)
+            )
+        except KilledWorker as exc:
+            raise tasks.died(exc) from exc
+        if origin_pairs.sum() == 0:
+            raise run.no_path()
+    scattered = ScatteredOD(
+        origin_ids=pd.Index(run.origin_ids),
+        site_ids=pd.Index(run.site_ids),
+        futures=futures,
+        origin_pairs=origin_pairs,
+        site_pairs=site_pairs,
+        max_minutes=run.options["max_minutes"],
     )
+    result = run.result(
+        origin_pairs > 0,
+        site_pairs > 0,
+        od=None,
+        od_path=None if od_path is None else Path(od_path),
+    )
+    return result, scattered

@@ -14,6 +14,7 @@ import time
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import pyarrow.parquet as pq
 import pytest
 
 from accessplan.data.errors import InputValidationError
@@ -24,13 +25,23 @@ from accessplan.spatial.dask_access import (
     dask_nearest_minutes,
     scatter_od,
 )
-from accessplan.spatial.dask_engine import ClusterError, connect, dask_network_travel_times
+from accessplan.spatial.dask_engine import (
+    ClusterError,
+    connect,
+    dask_network_travel_times,
+    scatter_network_travel_times,
+)
 from accessplan.spatial.errors import NoPathError
 from accessplan.spatial.fca import METHODS, access_scores
 from accessplan.spatial.network import load_network
+from accessplan.spatial.network_times import (
+    network_od_fingerprint,
+    network_travel_times,
+    stream_network_travel_times,
+)
 from accessplan.spatial.od_codes import CodedOD
+from accessplan.spatial.od_store import read_od_parquet
 from accessplan.spatial.road_arrays import RoadArrays
-from accessplan.spatial.travel_time import network_travel_times
 
 DEMO = "data/demo"
 RTOL = 1e-12
@@ -75,14 +86,25 @@ def demo():
     return {"G": G, "arrays": arrays, "origins": origins, "sites": sites, "population": population}
 
 
+KW = dict(origin_id="area_id", site_id="site_id", max_minutes=45.0)
+
+
 @pytest.fixture(scope="module")
 def table(demo, client):
-    """The Dask travel times at 45 minutes and the one-machine ones."""
-    kwargs = dict(origin_id="area_id", site_id="site_id", max_minutes=45.0)
+    """The Dask travel times at 45 minutes (frame and codes) and the one-machine ones."""
     ours = dask_network_travel_times(
-        demo["arrays"], demo["origins"], demo["sites"], client=client, chunk_size=16, **kwargs
+        demo["arrays"],
+        demo["origins"],
+        demo["sites"],
+        client=client,
+        chunk_size=16,
+        as_codes=True,
+        with_frame=True,
+        **KW,
     )
-    ref = network_travel_times(demo["G"], demo["origins"], demo["sites"], **kwargs)
+    ref = network_travel_times(
+        demo["G"], demo["origins"], demo["sites"], as_codes=True, with_frame=True, **KW
+    )
     return ours, ref
 
 
@@ -131,55 +153,81 @@ def test_a_client_is_used_as_given_and_left_open(client):
 
 def test_travel_times_identical_to_one_machine(table, demo):
     ours, ref = table
-    assert ours.tasks == -(-len(np.unique(ours.site_snap["node"])) // 16) > 1
-    got = ours.to_travel_times()
     assert len(ref.od) > 10_000
     # same pairs, same minutes to the bit, same order
-    pd.testing.assert_frame_equal(got.od, ref.od, check_exact=True)
-    for mine, theirs in ((got.origin_snap, ref.origin_snap), (got.site_snap, ref.site_snap)):
-        pd.testing.assert_frame_equal(mine, theirs, check_exact=True, check_dtype=False)
-    assert got.unreachable_origins == ref.unreachable_origins
-    assert got.unreachable_sites == ref.unreachable_sites
+    pd.testing.assert_frame_equal(ours.od, ref.od, check_exact=True)
+    pd.testing.assert_frame_equal(ours.origin_snap, ref.origin_snap, check_exact=True)
+    pd.testing.assert_frame_equal(ours.site_snap, ref.site_snap, check_exact=True)
+    assert ours.unreachable_origins == ref.unreachable_origins
+    assert ours.unreachable_sites == ref.unreachable_sites
+    assert (ours.method, ours.max_minutes, ours.od_path) == ("network", 45.0, None)
     # the coded table: labels in input order, sorted by origin then site code
-    od = ours.od
+    od = ours.coded
     assert list(od.origin_ids) == list(demo["origins"]["area_id"])
     assert list(od.site_ids) == list(demo["sites"]["site_id"])
-    rows = od.origin_codes()
-    key = rows.astype(np.int64) * od.n_sites + od.site_codes
+    for name in ("indptr", "site_codes", "minutes"):
+        np.testing.assert_array_equal(getattr(od, name), getattr(ref.coded, name))
+    key = od.origin_codes().astype(np.int64) * od.n_sites + od.site_codes
     assert (np.diff(key) > 0).all()
     assert od.max_minutes == 45.0 and od.minutes.dtype == np.float64
 
 
 def test_unreachable_points_as_one_machine(demo, client):
     hospitals = demo["sites"].iloc[:11]
-    kwargs = dict(origin_id="area_id", site_id="site_id", max_minutes=15.0)
+    kwargs = dict(KW, max_minutes=15.0)
     ours = dask_network_travel_times(
-        demo["arrays"], demo["origins"], hospitals, client=client, chunk_size=4, **kwargs
-    ).to_travel_times()
+        demo["G"], demo["origins"], hospitals, client=client, chunk_size=4, **kwargs
+    )
     ref = network_travel_times(demo["G"], demo["origins"], hospitals, **kwargs)
     pd.testing.assert_frame_equal(ours.od, ref.od, check_exact=True)
     assert ours.unreachable_origins == ref.unreachable_origins
     assert len(ref.unreachable_origins) > 100  # the bound cuts many areas off
 
 
-def test_travel_times_do_not_depend_on_the_chunks(table, demo, client):
-    ours, _ = table
-    one_task = dask_network_travel_times(
+def test_streamed_parquet_same_as_one_machine(demo, client, tmp_path):
+    ours = dask_network_travel_times(
         demo["arrays"],
         demo["origins"],
         demo["sites"],
-        origin_id="area_id",
-        site_id="site_id",
-        max_minutes=45.0,
         client=client,
-        chunk_size=1000,
-        minutes_dtype=np.float32,
+        chunk_size=16,
+        od_path=tmp_path / "dask.parquet",
+        **KW,
     )
-    assert one_task.tasks == 1
-    np.testing.assert_array_equal(one_task.od.indptr, ours.od.indptr)
-    np.testing.assert_array_equal(one_task.od.site_codes, ours.od.site_codes)
-    assert one_task.od.minutes.dtype == np.float32
-    np.testing.assert_array_equal(one_task.od.minutes, ours.od.minutes.astype(np.float32))
+    ref = stream_network_travel_times(
+        demo["arrays"],
+        demo["origins"],
+        demo["sites"],
+        chunk_size=16,
+        od_path=tmp_path / "one.parquet",
+        **KW,
+    )
+    assert ours.od is None and ours.coded is None and ours.od_path == tmp_path / "dask.parquet"
+    assert ours.unreachable_origins == ref.unreachable_origins
+    # the same rows in the same order, and the same fingerprint
+    assert pq.read_table(ours.od_path).equals(pq.read_table(ref.od_path))
+    fingerprint = network_od_fingerprint(demo["arrays"], demo["origins"], demo["sites"], **KW)
+    coded = read_od_parquet(ours.od_path, expect_fingerprint=fingerprint)
+    assert coded.minutes.dtype == np.float32 and coded.n_pairs > 10_000
+    # a table that cannot be built leaves no file behind
+    with pytest.raises(NoPathError):
+        dask_network_travel_times(
+            demo["arrays"],
+            demo["origins"],
+            demo["sites"].iloc[:2],
+            client=client,
+            od_path=tmp_path / "none.parquet",
+            **dict(KW, max_minutes=0.01),
+        )
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["dask.parquet", "one.parquet"]
+
+
+def test_travel_times_do_not_depend_on_the_chunks(table, demo, client):
+    ours, _ = table
+    one_task = dask_network_travel_times(
+        demo["arrays"], demo["origins"], demo["sites"], client=client, chunk_size=1000, **KW
+    )
+    pd.testing.assert_frame_equal(one_task.od, ours.od, check_exact=True)
 
 
 def test_no_pair_within_the_bound(demo, client):
@@ -223,7 +271,7 @@ def test_bad_points_are_listed_together(demo, client):
             max_minutes=30,
             client=client,
         )
-    with pytest.raises(InputValidationError, match="chunk_size must be a positive"):
+    with pytest.raises(InputValidationError, match="chunk_size must be a whole number >= 1"):
         dask_network_travel_times(
             demo["arrays"],
             demo["origins"],
@@ -264,27 +312,56 @@ def _assert_same_access(got, want):
 
 @pytest.fixture(scope="module")
 def scattered(table, client):
-    with scatter_od(table[0].od, client=client, n_partitions=5) as parts:
+    """The one-machine table scattered in 5 parts."""
+    with scatter_od(table[1].coded, client=client, n_parts=5) as parts:
         yield parts
 
 
-def test_partitions_hold_whole_origins(scattered, table):
-    od = table[0].od
+@pytest.fixture(scope="module")
+def kept(demo, client):
+    """The Dask travel times left on the workers (one part per chunk of 16 site nodes)."""
+    result, parts = scatter_network_travel_times(
+        demo["arrays"], demo["origins"], demo["sites"], client=client, chunk_size=16, **KW
+    )
+    with parts:
+        yield result, parts
+
+
+def test_scattered_parts_hold_every_pair_once(scattered, kept, table):
+    ref = table[1].coded
     assert isinstance(scattered, ScatteredOD) and len(scattered.futures) == 5
-    assert scattered.bounds[0] == 0 and scattered.bounds[-1] == od.n_origins
-    pairs = np.diff(od.indptr[scattered.bounds])
-    assert pairs.sum() == od.n_pairs and pairs.max() < 0.35 * od.n_pairs  # balanced by pairs
+    sizes = [f.result().n_pairs for f in scattered.futures]
+    assert sum(sizes) == ref.n_pairs and max(sizes) < 0.3 * ref.n_pairs  # balanced by pairs
+    result, parts = kept
+    n_site_nodes = len(np.unique(result.site_snap["node"]))
+    assert len(parts.futures) == -(-n_site_nodes // 16) > 5
+    np.testing.assert_array_equal(parts.origin_pairs, ref.pairs_per_origin())
+    np.testing.assert_array_equal(parts.site_pairs, np.bincount(ref.site_codes, minlength=212))
+    assert parts.n_pairs == ref.n_pairs and parts.max_minutes == 45.0
+    assert (result.od, result.coded, result.od_path) == (None, None, None)
+    assert result.unreachable_origins == table[1].unreachable_origins
+    # the parts are the chunks' pairs: together, the one-machine table
+    pieces = [f.result() for f in parts.futures]
+    together = CodedOD.from_positions(
+        np.concatenate([p.origin_codes for p in pieces]),
+        np.concatenate([p.site_codes for p in pieces]),
+        np.concatenate([p.minutes for p in pieces]),
+        origin_ids=parts.origin_ids,
+        site_ids=parts.site_ids,
+    )
+    for name in ("indptr", "site_codes", "minutes"):
+        np.testing.assert_array_equal(getattr(together, name), getattr(ref, name))
 
 
 @pytest.mark.parametrize("method", METHODS)
-def test_access_equals_one_machine(method, scattered, table, demo, client):
+def test_access_equals_one_machine(method, kept, table, demo, client):
     ours, _ = table
     supply = _supply(demo["sites"])
     got = dask_access(
-        scattered, demo["population"], supply, client=client, method=method, catchment_minutes=40
+        kept[1], demo["population"], supply, client=client, method=method, catchment_minutes=40
     )
     want = access_scores(
-        ours.od.to_frame(), demo["population"], supply, method=method, catchment_minutes=40
+        ours.coded.to_frame(), demo["population"], supply, method=method, catchment_minutes=40
     )
     _assert_same_access(got, want)
     assert got.access.gt(0).sum() > 400
@@ -299,8 +376,8 @@ def test_generalised_2sfca_with_decay_and_normalised(decay, table, demo, client)
     supply = _supply(demo["sites"])
     kwargs = dict(catchment_minutes=45.0, decay=decay, normalize=True)
     # a CodedOD is scattered for the call (3 partitions) and released
-    got = dask_access(ours.od, demo["population"], supply, client=client, n_partitions=3, **kwargs)
-    want = access_scores(ours.od.to_frame(), demo["population"], supply, **kwargs)
+    got = dask_access(ours.coded, demo["population"], supply, client=client, n_parts=3, **kwargs)
+    want = access_scores(ours.coded.to_frame(), demo["population"], supply, **kwargs)
     _assert_same_access(got, want)
     assert abs(float(demo["population"] @ got.access) / demo["population"].sum() - 1) < 1e-12
 
@@ -324,21 +401,29 @@ def test_access_input_problems_at_once(table, demo, client):
     demand.iloc[0] = -1.0
     supply = _supply(demo["sites"]).iloc[:-5]  # five sites with pairs missing
     with pytest.raises(InputValidationError) as info:
-        dask_access(ours.od, demand, supply, client=client, catchment_minutes=30)
+        dask_access(ours.coded, demand, supply, client=client, catchment_minutes=30)
     text = str(info.value)
     assert "negative" in text
     assert "not in the demand index" in text and "not in the supply index" in text
 
 
+@pytest.mark.parametrize("where", ["scattered", "kept"])
 @pytest.mark.parametrize("only", [None, "hospitals"])
-def test_nearest_minutes_exactly_as_one_machine(only, scattered, table, demo):
-    ours, _ = table
+def test_nearest_minutes_exactly_as_one_machine(only, where, request, table, demo, client):
+    parts = request.getfixturevalue(where)
+    parts = parts[1] if where == "kept" else parts
     sites = None if only is None else list(demo["sites"]["site_id"].iloc[:11])
-    client = scattered.futures[0].client
     areas = demo["population"].index
-    got = dask_nearest_minutes(scattered, client=client, origin_ids=areas, site_ids=sites)
-    want = nearest_minutes(ours.od.to_frame(), areas, site_ids=sites)
+    got = dask_nearest_minutes(parts, client=client, origin_ids=areas, site_ids=sites)
+    want = nearest_minutes(table[1].od, areas, site_ids=sites)
     pd.testing.assert_series_equal(got, want, check_exact=True)
     assert got.notna().sum() > 400
     if only:  # some areas have no hospital within 45 minutes
         assert got.isna().sum() > 0
+
+
+def test_catchment_beyond_the_table_is_refused(kept, demo, client):
+    with pytest.raises(InputValidationError, match="only holds pairs within 45 minutes"):
+        dask_access(
+            kept[1], demo["population"], _supply(demo["sites"]), client=client, catchment_minutes=60
+        )
