@@ -295,10 +295,13 @@ class Router:
         -------
         accessplan.spatial.travel_time.TravelTimes
         """
+        from accessplan.planner.memory import check_run_memory
         from accessplan.spatial import travel_time as tt
 
         spec = self.scenario.network
         sites = sites[["site_id", "geometry"]]
+        # inputs and network read, nothing routed: stop here when [compute] max_memory_gb is short
+        check_run_memory(self, sites, max_minutes=max_minutes)
         if spec.kind == "straight_line":
             self.log(f"straight-line travel times at {spec.straight_line_speed_kph:g} km/h")
             return tt.straight_line_travel_times(
