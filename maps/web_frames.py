@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import branca
+import folium
 import geopandas as gpd
 import numpy as np
 import pandas as pd
@@ -28,6 +29,8 @@ from accessplan.maps.raster_overlay import (
 from accessplan.maps.web_layers import (
     HATCH_FILL,
     AreaData,
+    SiteLabels,
+    SiteMarkers,
     display_geometry,
     geojson_text,
     legend_entries,
@@ -35,15 +38,30 @@ from accessplan.maps.web_layers import (
 )
 
 __all__ = [
+    "EXISTING_SITE",
     "LOWER_IS_BETTER",
+    "MAX_FOLIUM_SITES",
+    "MAX_HOSPITAL_LABELS",
+    "NEW_SITE",
     "ExtraLayer",
+    "add_site_labels",
+    "add_sites",
     "area_data",
     "area_frame",
     "area_images",
     "extra_layer_specs",
     "image_note",
+    "max_capacity",
     "site_frame",
+    "site_tooltip",
 ]
+
+EXISTING_SITE = "#3f3f3f"
+NEW_SITE = "#ff7f00"
+#: with more hospitals than this, their name labels start switched off ("auto")
+MAX_HOSPITAL_LABELS = 30
+#: with more sites than this, the markers are one compact array (SiteMarkers)
+MAX_FOLIUM_SITES = 300
 
 #: steps of the change ramp in a change map drawn as an image (odd: 0 is a step)
 CHANGE_STEPS = 201
@@ -339,3 +357,102 @@ def image_note(n_areas: int, pixel_m: float) -> str:
         f"{int(n_areas):,} areas drawn as an image: 1 pixel = {pixel_text(pixel_m)} "
         "(no per-area hover at this size; the values are in the plan's files)"
     )
+
+
+def site_tooltip(row, demand_label) -> str:
+    """The hover text of a site (escaped HTML): id, name, capacity, a new site's reasons."""
+    parts = [f"<b>{html_text(row.site_id)}</b>"]
+    name = html_text(row.name)
+    if name:
+        parts[0] += f" {name}"
+    parts.append(f"capacity: {row.capacity:,.0f}")
+    if row.new:
+        parts.append("<b>new site</b>")
+        if row.units is not None:
+            parts.append(f"units added: {float(row.units):,.0f}")
+            if float(row.units) == 0:
+                parts.append("<b>site only, no capacity</b> (adds no supply to access)")
+        if row.newly_covered is not None:
+            parts.append(
+                f"newly covered {html_text(demand_label)}: {float(row.newly_covered):,.0f}"
+            )
+        if row.marginal_gain is not None:
+            parts.append(f"marginal gain: {float(row.marginal_gain):,.0f}")
+    return "<br>".join(parts)
+
+
+def add_sites(m, sites, *, max_capacity, max_radius_px, demand_label, name="Hospitals"):
+    """The sites as circle markers (area proportional to capacity) in one layer of ``m``.
+
+    Up to :data:`MAX_FOLIUM_SITES` sites each is a folium ``CircleMarker``;
+    more are ONE compact array drawn by :class:`~accessplan.maps.web_layers.SiteMarkers`
+    (same markers and tooltips, about a tenth of the page bytes and render time).
+    """
+    group = folium.FeatureGroup(name=name)
+    # existing first, new last so new sites are drawn on top
+    ordered = sites.sort_values("new", kind="stable")
+    if len(ordered) > MAX_FOLIUM_SITES:
+        rows = []
+        for row in ordered.itertuples(index=False):
+            cap = float(row.capacity) if np.isfinite(row.capacity) else 0.0
+            radius = max(4.0, max_radius_px * np.sqrt(max(cap, 0.0) / max_capacity))
+            rows.append(
+                [
+                    round(row.geometry.y, 5),
+                    round(row.geometry.x, 5),
+                    round(float(radius), 2),
+                    int(bool(row.new)),
+                    site_tooltip(row, demand_label),
+                ]
+            )
+        group.add_child(SiteMarkers(rows, colors=(EXISTING_SITE, NEW_SITE)))
+        group.add_to(m)
+        return group
+    for row in ordered.itertuples(index=False):
+        cap = float(row.capacity) if np.isfinite(row.capacity) else 0.0
+        radius = max(4.0, max_radius_px * np.sqrt(max(cap, 0.0) / max_capacity))
+        folium.CircleMarker(
+            location=[row.geometry.y, row.geometry.x],
+            radius=float(radius),
+            color="#000000" if row.new else "#ffffff",
+            weight=3 if row.new else 1,
+            fill=True,
+            fill_color=NEW_SITE if row.new else EXISTING_SITE,
+            fill_opacity=0.9,
+            tooltip=folium.Tooltip(site_tooltip(row, demand_label)),
+        ).add_to(group)
+    group.add_to(m)
+    return group
+
+
+def add_site_labels(m, sites, labels) -> None:
+    """Name labels: new sites always, hospitals when few (else a layer, off)."""
+    if sites is None or not labels or len(sites) == 0:
+        return
+    names = [
+        html_text(n) if isinstance(n, str) and n.strip() else html_text(s)
+        for n, s in zip(sites["name"], sites["site_id"], strict=True)
+    ]
+    rows = [
+        [t, round(g.y, 5), round(g.x, 5), bool(new), float(cap) if np.isfinite(cap) else 0.0]
+        for t, g, new, cap in zip(
+            names, sites.geometry, sites["new"], sites["capacity"].astype(float), strict=True
+        )
+    ]
+    # largest first: when labels would overlap, the bigger hospital keeps its name
+    rows = [r[:4] for r in sorted(rows, key=lambda r: -r[4])]
+    new_rows = [r for r in rows if r[3]]
+    old_rows = [r for r in rows if not r[3]]
+    if old_rows:
+        show = labels is True or len(old_rows) <= MAX_HOSPITAL_LABELS
+        m.add_child(SiteLabels(old_rows, title="Hospital names", show=show))
+    if new_rows:
+        m.add_child(SiteLabels(new_rows, title="New-site names", show=True))
+
+
+def max_capacity(sites) -> float:
+    """The largest finite capacity of ``sites`` (1 when none): the largest marker's."""
+    if sites is None or len(sites) == 0:
+        return 1.0
+    cap = np.nanmax(sites["capacity"].to_numpy(dtype=float))
+    return float(cap) if np.isfinite(cap) and cap > 0 else 1.0

@@ -55,6 +55,7 @@ __all__ = [
     "LabelDeclutter",
     "LayerLegend",
     "SiteLabels",
+    "SiteMarkers",
     "auto_tolerance_m",
     "change_bar_html",
     "class_legend_html",
@@ -688,3 +689,36 @@ class SiteLabels(MacroElement):
         self.labels = [list(x) for x in labels]
         self.title = title
         self.show = bool(show)
+
+
+class SiteMarkers(MacroElement):
+    """Many sites as circle markers drawn from ONE compact array (a loop in the page).
+
+    ``rows`` are ``[lat, lon, radius_px, is_new, tooltip_html]`` (the tooltip
+    already escaped); ``colors`` the fills of existing and new sites. New
+    sites get a thick black outline, existing ones a thin white one, as the
+    folium markers of small maps.
+    """
+
+    _template = Template(
+        """
+{% macro script(this, kwargs) %}
+(function () {
+    var group = {{ this._parent.get_name() }};
+    var fills = {{ this.colors|tojson }};
+    var siteRows = {{ this.rows|tojson }};
+    siteRows.forEach(function (s) {
+        L.circleMarker([s[0], s[1]], {radius: s[2], color: s[3] ? "#000000" : "#ffffff",
+            weight: s[3] ? 3 : 1, fill: true, fillColor: fills[s[3]], fillOpacity: 0.9})
+            .bindTooltip(s[4]).addTo(group);
+    });
+})();
+{% endmacro %}
+"""
+    )
+
+    def __init__(self, rows, *, colors):
+        super().__init__()
+        self._name = "AccessplanSiteMarkers"
+        self.rows = [list(r) for r in rows]
+        self.colors = list(colors)

@@ -54,11 +54,17 @@ from accessplan.maps.raster_overlay import (
     use_raster,
 )
 from accessplan.maps.web_frames import (
+    EXISTING_SITE,
+    MAX_HOSPITAL_LABELS,
+    NEW_SITE,
+    add_site_labels,
+    add_sites,
     area_data,
     area_frame,
     area_images,
     extra_layer_specs,
     image_note,
+    max_capacity,
 )
 from accessplan.maps.web_layers import (
     AreaLayer,
@@ -67,7 +73,6 @@ from accessplan.maps.web_layers import (
     ImageLayer,
     LabelDeclutter,
     LayerLegend,
-    SiteLabels,
     change_bar_html,
     class_legend_html,
     legend_entries,
@@ -81,6 +86,9 @@ from accessplan.maps.web_page import (
 )
 
 __all__ = [
+    "EXISTING_SITE",
+    "MAX_HOSPITAL_LABELS",
+    "NEW_SITE",
     "AccessClasses",
     "LeanMap",
     "before_after_map",
@@ -91,10 +99,6 @@ __all__ = [
     "shared_classes",
 ]
 
-EXISTING_SITE = "#3f3f3f"
-NEW_SITE = "#ff7f00"
-#: with more hospitals than this, their name labels start switched off ("auto")
-MAX_HOSPITAL_LABELS = 30
 # room kept free of data on the right of a map: the legend (top) and inequity panel (bottom)
 _RIGHT_PAD = 270
 
@@ -266,79 +270,6 @@ _AREA_FIELDS = (
 _CHANGE_FIELD = ("d", "Change", "change")
 
 
-def _site_tooltip(row, demand_label) -> str:
-    parts = [f"<b>{html_text(row.site_id)}</b>"]
-    name = html_text(row.name)
-    if name:
-        parts[0] += f" {name}"
-    parts.append(f"capacity: {row.capacity:,.0f}")
-    if row.new:
-        parts.append("<b>new site</b>")
-        if row.units is not None:
-            parts.append(f"units added: {float(row.units):,.0f}")
-            if float(row.units) == 0:
-                parts.append("<b>site only, no capacity</b> (adds no supply to access)")
-        if row.newly_covered is not None:
-            parts.append(
-                f"newly covered {html_text(demand_label)}: {float(row.newly_covered):,.0f}"
-            )
-        if row.marginal_gain is not None:
-            parts.append(f"marginal gain: {float(row.marginal_gain):,.0f}")
-    return "<br>".join(parts)
-
-
-def _add_sites(m, sites, *, max_capacity, max_radius_px, demand_label, name="Hospitals"):
-    group = folium.FeatureGroup(name=name)
-    # existing first, new last so new sites are drawn on top
-    for row in sites.sort_values("new", kind="stable").itertuples(index=False):
-        cap = float(row.capacity) if np.isfinite(row.capacity) else 0.0
-        radius = max(4.0, max_radius_px * np.sqrt(max(cap, 0.0) / max_capacity))
-        folium.CircleMarker(
-            location=[row.geometry.y, row.geometry.x],
-            radius=float(radius),
-            color="#000000" if row.new else "#ffffff",
-            weight=3 if row.new else 1,
-            fill=True,
-            fill_color=NEW_SITE if row.new else EXISTING_SITE,
-            fill_opacity=0.9,
-            tooltip=folium.Tooltip(_site_tooltip(row, demand_label)),
-        ).add_to(group)
-    group.add_to(m)
-    return group
-
-
-def _add_labels(m, sites, labels) -> None:
-    """Name labels: new sites always, hospitals when few (else a layer, off)."""
-    if sites is None or not labels or len(sites) == 0:
-        return
-    names = [
-        html_text(n) if isinstance(n, str) and n.strip() else html_text(s)
-        for n, s in zip(sites["name"], sites["site_id"], strict=True)
-    ]
-    rows = [
-        [t, round(g.y, 5), round(g.x, 5), bool(new), float(cap) if np.isfinite(cap) else 0.0]
-        for t, g, new, cap in zip(
-            names, sites.geometry, sites["new"], sites["capacity"].astype(float), strict=True
-        )
-    ]
-    # largest first: when labels would overlap, the bigger hospital keeps its name
-    rows = [r[:4] for r in sorted(rows, key=lambda r: -r[4])]
-    new_rows = [r for r in rows if r[3]]
-    old_rows = [r for r in rows if not r[3]]
-    if old_rows:
-        show = labels is True or len(old_rows) <= MAX_HOSPITAL_LABELS
-        m.add_child(SiteLabels(old_rows, title="Hospital names", show=show))
-    if new_rows:
-        m.add_child(SiteLabels(new_rows, title="New-site names", show=True))
-
-
-def _max_capacity(sites) -> float:
-    if sites is None or len(sites) == 0:
-        return 1.0
-    cap = np.nanmax(sites["capacity"].to_numpy(dtype=float))
-    return float(cap) if np.isfinite(cap) and cap > 0 else 1.0
-
-
 def _prepare(areas, sites, new_sites, id_col, site_id_col, classes, scheme, k, scale, most):
     _check_areas(areas, id_col, scale, most)
     _check_sites(sites, new_sites, site_id_col)
@@ -414,10 +345,10 @@ def _decorate(m, site_frame, *, context, labels, max_cap, max_radius_px, demand_
     group = None
     if site_frame is not None:
         shown = site_frame if show_new else site_frame[~site_frame["new"]]
-        group = _add_sites(
+        group = add_sites(
             m, shown, max_capacity=max_cap, max_radius_px=max_radius_px, demand_label=demand_label
         )
-        _add_labels(m, shown, labels)
+        add_site_labels(m, shown, labels)
     m.add_child(LabelDeclutter())
     return group
 
@@ -538,7 +469,7 @@ def before_after_map(
             frame, classes=classes, scale=access_scale, simplify_m=simplify_m, decimals=decimals
         )
         fig.header.add_child(drawn.element(), name="accessplan_areas")
-    max_cap = _max_capacity(site_frame)
+    max_cap = max_capacity(site_frame)
     shared = None  # the context's shapes once in the page, drawn by both panels
     if context is not None:
         shared = ContextLayers(context)
@@ -699,7 +630,7 @@ def layered_map(
         site_frame,
         context=context,
         labels=labels,
-        max_cap=_max_capacity(site_frame),
+        max_cap=max_capacity(site_frame),
         max_radius_px=max_radius_px,
         demand_label=demand_label,
         show_new=True,
@@ -779,7 +710,7 @@ def change_map(
         site_frame,
         context=context,
         labels=labels,
-        max_cap=_max_capacity(site_frame),
+        max_cap=max_capacity(site_frame),
         max_radius_px=max_radius_px,
         demand_label=demand_label,
         show_new=True,
