@@ -459,11 +459,11 @@ def write_od_parquet(
 # --------------------------------------------------------------------------
 
 
-def _open(path: Path) -> pq.ParquetFile:
+def _open(path: Path, read_dictionary: list[str] | None = None) -> pq.ParquetFile:
     if not path.is_file():
         raise InputFileError(path, "OD table not found")
     try:
-        return pq.ParquetFile(path, read_dictionary=["origin_id", "site_id"])
+        return pq.ParquetFile(path, read_dictionary=read_dictionary)
     except (pa.ArrowInvalid, pa.ArrowException, OSError) as exc:
         raise InputFileError(path, f"not a Parquet file ({exc})") from exc
 
@@ -601,8 +601,8 @@ def read_od_parquet(
         The table was built for other inputs (the message says which differ).
     """
     path = Path(path)
-    pf = _open(path)
-    info, origin_ids, site_ids = _check_layout(pf, path)
+    info, origin_ids, site_ids = _check_layout(_open(path), path)
+    pf = _open(path, read_dictionary=["origin_id", "site_id"])  # text ids stay coded
     if expect_fingerprint is not None:
         differ = _fingerprint_differences(info.get("fingerprint"), expect_fingerprint)
         if differ:
