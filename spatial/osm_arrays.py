@@ -1,0 +1,894 @@
+"""OpenStreetMap extracts read straight into road-network arrays, without a networkx graph.
+
+:func:`read_osm_arrays` gives the network that
+``load_network(path, network_type=...)`` gives (:func:`~accessplan.spatial.osm_extract.read_osm`
+through osmnx, then :func:`~accessplan.spatial.network.prepare_network`), as a
+:class:`~accessplan.spatial.road_arrays.RoadArrays` and the same
+:class:`~accessplan.spatial.network.NetworkReport` counts, in a fraction of
+the memory: no Python object per node or edge is kept.
+
+Steps, each the array form of what the graph path does:
+
+1. **Ways** (one pass over the file; osmium keeps the node locations in its
+   own index and hands over the ways only): the ways of the network type
+   (:func:`~accessplan.spatial.osm_extract.way_passes_filter`), their node ids
+   and locations, ``highway``, ``maxspeed``, ``oneway`` and ``junction`` tags.
+2. **Nodes**: the referenced nodes that have a location. Ways referencing
+   nodes missing from the file keep their runs of at least two present nodes
+   (:func:`~accessplan.spatial.osm_extract.present_runs`).
+3. **Segments**: consecutive repeated nodes dropped; a one-way way
+   (``oneway`` in yes/true/1/-1/reverse/T/F, or ``junction=roundabout``; none
+   for ``walk``) gives one direction, reversed for -1/reverse/T, any other
+   both. Length of a segment, great-circle metres with R = 6 371 009 m::
+
+       h = sin^2(dphi / 2) + cos(phi1) cos(phi2) sin^2(dlambda / 2)
+       length = 2 R asin(sqrt(min(1, h)))
+
+4. **Simplification** (osmnx's rules): a node is an end point when it has a
+   self-loop, no incoming or no outgoing segment, or not exactly two
+   neighbours with 2 or 4 segments. Chains of other nodes between end points
+   become one edge: its length the sum of its segments' lengths (in path
+   order), its ``highway`` and ``maxspeed`` the distinct values of its
+   segments (one value, or a list in the order of a Python set, as osmnx
+   builds it). Components without any end point (isolated rings) are dropped.
+5. **Largest strongly connected component** (scipy; on a tie for the largest,
+   the component networkx would list first, taking the nodes in id order, the
+   order of OSM files sorted as extracts are).
+6. **Speeds** (:mod:`accessplan.spatial.road_speeds`, osmnx's imputation) or a
+   constant speed (5 km/h walking, 15 km/h cycling by default), and seconds
+   ``t = (length / 1000) / (speed_kph / 3600)``.
+7. **Projection** of the node coordinates to ``to_crs`` or the UTM zone osmnx
+   picks (the zone of the centre of the nodes' bounding box; UPS beyond
+   84 N / 80 S).
+
+Memory: osmium's location index of every node in the file (about 16 bytes
+per node), the node references of the kept ways (24 bytes each: id and
+location) and the segments before simplification (about 40 bytes each); the
+tags of kept ways are held as small integer codes.
+"""
+
+from __future__ import annotations
+
+import math
+from array import array
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import osmium
+import pyproj
+import scipy.sparse as sp
+from pyproj.aoi import AreaOfInterest
+from pyproj.database import query_utm_crs_info
+from scipy.sparse.csgraph import connected_components
+from tqdm.auto import tqdm
+
+from accessplan.data.errors import InputFileError
+from accessplan.spatial.errors import NetworkCRSError, NetworkError
+from accessplan.spatial.network import NetworkReport
+from accessplan.spatial.network_crs import MAX_ABS_METRES, crs_string, metre_target_crs
+from accessplan.spatial.osm_extract import (
+    NETWORK_TYPES,
+    OsmReadCounts,
+    osm_file_format,
+    way_passes_filter,
+)
+from accessplan.spatial.road_arrays import RoadArrays, collapse_edges, road_class_codes
+from accessplan.spatial.road_speeds import edge_seconds, edge_speeds_kph
+
+__all__ = ["EARTH_RADIUS_M", "great_circle_meters", "read_osm_arrays", "utm_crs_for"]
+
+#: Earth radius (metres) of osmnx's great-circle edge lengths.
+EARTH_RADIUS_M = 6_371_009.0
+
+#: Constant speeds of the non-motorised network types (as load_network).
+_CONSTANT_SPEED_KPH = {"walk": 5.0, "bike": 15.0}
+#: Network types whose one-way streets are walked both ways (as read_osm).
+_BIDIRECTIONAL = frozenset({"walk"})
+#: ``oneway`` values osmnx reads as one-way, and as one-way against the node order.
+_ONEWAY_VALUES = frozenset({"yes", "true", "1", "-1", "reverse", "T", "F"})
+_REVERSED_VALUES = frozenset({"-1", "reverse", "T"})
+#: osmium's fixed-point coordinates: 1e-7 degree.
+_COORDINATE_PRECISION = 10_000_000
+#: Latitudes beyond which osmnx projects to UPS instead of UTM.
+_UTM_NORTH, _UTM_SOUTH = 84.0, -80.0
+
+
+def great_circle_meters(lat1, lon1, lat2, lon2) -> np.ndarray:
+    """Haversine great-circle metres between points given in degrees (module formula).
+
+    Parameters
+    ----------
+    lat1, lon1, lat2, lon2 : array_like
+        Degrees.
+
+    Returns
+    -------
+    numpy.ndarray
+        float64 metres; NaN (missing coordinates) gives 0, as osmnx.
+    """
+    phi1 = np.deg2rad(lat1)
+    phi2 = np.deg2rad(lat2)
+    lam1 = np.deg2rad(lon1)
+    lam2 = np.deg2rad(lon2)
+    h = (
+        np.sin((phi2 - phi1) / 2) ** 2
+        + np.cos(phi1) * np.cos(phi2) * np.sin((lam2 - lam1) / 2) ** 2
+    )
+    meters = 2 * np.arcsin(np.sqrt(np.minimum(1, h))) * EARTH_RADIUS_M
+    meters[np.isnan(meters)] = 0
+    return meters
+
+
+def utm_crs_for(lon: np.ndarray, lat: np.ndarray) -> pyproj.CRS:
+    """The metre CRS osmnx projects these (longitude, latitude) nodes to when none is given.
+
+    UPS north (EPSG:32661) or south (EPSG:32761) when the mean of the distinct
+    points lies beyond 84 N or 80 S; otherwise the WGS 84 UTM zone of the
+    centre of their bounding box (geopandas' ``estimate_utm_crs``).
+
+    Parameters
+    ----------
+    lon, lat : numpy.ndarray
+        Degrees.
+
+    Returns
+    -------
+    pyproj.CRS
+    """
+    points = np.unique(np.column_stack([lon, lat]), axis=0)
+    centre_lat = points[:, 1].mean()
+    if centre_lat < _UTM_SOUTH:
+        return pyproj.CRS.from_user_input("epsg:32761")
+    if centre_lat > _UTM_NORTH:
+        return pyproj.CRS.from_user_input("epsg:32661")
+    x_centre = np.mean([lon.min(), lon.max()])
+    y_centre = np.mean([lat.min(), lat.max()])
+    zones = query_utm_crs_info(
+        datum_name="WGS 84",
+        area_of_interest=AreaOfInterest(
+            west_lon_degree=x_centre,
+            south_lat_degree=y_centre,
+            east_lon_degree=x_centre,
+            north_lat_degree=y_centre,
+        ),
+    )
+    if not zones:
+        raise NetworkCRSError(f"no UTM zone found for longitude {x_centre}, latitude {y_centre}")
+    return pyproj.CRS.from_epsg(zones[0].code)
+
+
+# --------------------------------------------------------------------------
+# Reading the file
+# --------------------------------------------------------------------------
+
+
+class _Codes:
+    """Distinct strings as small integer codes (-1 for a missing value)."""
+
+    def __init__(self) -> None:
+        self.index: dict[str, int] = {}
+        self.values: list[str] = []
+
+    def code(self, value: str | None) -> int:
+        if value is None:
+            return -1
+        code = self.index.get(value)
+        if code is None:
+            code = self.index[value] = len(self.values)
+            self.values.append(value)
+        return code
+
+
+@dataclass
+class _Ways:
+    """The ways of the network type, in file order, with their nodes' locations."""
+
+    refs: np.ndarray  # int64 node ids of all kept ways, concatenated
+    x: np.ndarray  # int32-valued fixed-point longitude (1e-7 degree) per reference
+    y: np.ndarray  # latitude, the same way
+    offsets: np.ndarray  # int64, n_ways + 1
+    highway: np.ndarray  # int32 codes into highway_values
+    maxspeed: np.ndarray  # int32 codes into maxspeed_values
+    direction: np.ndarray  # int8: 0 both ways, 1 one way, 2 one way against the node order
+    highway_values: list[str]
+    maxspeed_values: list[str]
+    ways_read: int
+    ways_filtered: int
+
+
+def _as_array(values: array, dtype: Any) -> np.ndarray:
+    return np.frombuffer(values, dtype=dtype).copy() if len(values) else np.zeros(0, dtype)
+
+
+def _read_ways(path: Path, fmt: str, network_type: str | None) -> _Ways:
+    """One pass: osmium keeps every node's location and hands over the ways only."""
+    refs, xs, ys = array("q"), array("q"), array("q")
+    offsets = array("q", [0])
+    highway, maxspeed, direction = array("i"), array("i"), array("b")
+    hw_codes, ms_codes = _Codes(), _Codes()
+    bidirectional = network_type in _BIDIRECTIONAL
+    ways_read = filtered = 0
+    processor = (
+        osmium.FileProcessor(osmium.io.File(str(path), fmt), osmium.osm.NODE | osmium.osm.WAY)
+        .with_locations()
+        .with_filter(osmium.filter.EntityFilter(osmium.osm.WAY))
+    )
+    for way in processor:
+        ways_read += 1
+        tags = way.tags
+        if not way_passes_filter(tags, network_type):
+            filtered += 1
+            continue
+        for node in way.nodes:
+            location = node.location
+            refs.append(node.ref)
+            xs.append(location.x)
+            ys.append(location.y)
+        offsets.append(len(refs))
+        highway.append(hw_codes.code(tags.get("highway")))
+        maxspeed.append(ms_codes.code(tags.get("maxspeed")))
+        oneway = tags.get("oneway")
+        if bidirectional:
+            direction.append(0)
+        elif oneway in _ONEWAY_VALUES:
+            direction.append(2 if oneway in _REVERSED_VALUES else 1)
+        else:
+            direction.append(1 if tags.get("junction") == "roundabout" else 0)
+    return _Ways(
+        refs=_as_array(refs, np.int64),
+        x=_as_array(xs, np.int64),
+        y=_as_array(ys, np.int64),
+        offsets=_as_array(offsets, np.int64),
+        highway=_as_array(highway, np.int32),
+        maxspeed=_as_array(maxspeed, np.int32),
+        direction=_as_array(direction, np.int8),
+        highway_values=hw_codes.values,
+        maxspeed_values=ms_codes.values,
+        ways_read=ways_read,
+        ways_filtered=filtered,
+    )
+
+
+# --------------------------------------------------------------------------
+# Way pieces and segments
+# --------------------------------------------------------------------------
+
+
+@dataclass
+class _Segments:
+    """The unsimplified graph: used nodes in id order, segments in osmnx's insertion order."""
+
+    node_ids: np.ndarray
+    lon: np.ndarray
+    lat: np.ndarray
+    tails: np.ndarray  # int64 node positions
+    heads: np.ndarray
+    way: np.ndarray  # int64 index of the way each segment belongs to
+    counts: OsmReadCounts
+
+
+def _segments(ways: _Ways) -> _Segments:
+    refs, offsets = ways.refs, ways.offsets
+    n_ways = len(offsets) - 1
+    way_of_ref = np.repeat(np.arange(n_ways, dtype=np.int64), np.diff(offsets))
+
+    # nodes the file holds: a valid location (osmium's range check); in id order
+    present = (np.abs(ways.x) <= 1_800_000_000) & (np.abs(ways.y) <= 900_000_000)
+    node_ids, first_ref = np.unique(refs[present], return_index=True)
+    first_ref = np.flatnonzero(present)[first_ref]
+    lon = ways.x[first_ref] / _COORDINATE_PRECISION
+    lat = ways.y[first_ref] / _COORDINATE_PRECISION
+    ref_node = np.full(len(refs), -1, dtype=np.int64)
+    ref_node[present] = np.searchsorted(node_ids, refs[present])
+
+    missing_per_way = np.bincount(way_of_ref[~present], minlength=n_ways)
+    complete = missing_per_way == 0
+
+    # pieces: runs of present references, cut at the way's start and at missing nodes
+    starts = np.zeros(len(refs), dtype=bool)
+    starts[offsets[:-1][offsets[:-1] < offsets[1:]]] = True
+    starts[1:] |= ~present[:-1]
+    kept_refs = np.flatnonzero(present)
+    piece_of_ref = np.cumsum(starts[kept_refs]) - 1
+    n_pieces = int(piece_of_ref[-1]) + 1 if len(piece_of_ref) else 0
+    piece_way = way_of_ref[kept_refs[starts[kept_refs]]]
+    node_of_kept = ref_node[kept_refs]
+    # a piece is a line when two consecutive nodes differ
+    same_piece = np.zeros(len(kept_refs), dtype=bool)
+    same_piece[1:] = piece_of_ref[1:] == piece_of_ref[:-1]
+    moves = same_piece & np.concatenate([[False], node_of_kept[1:] != node_of_kept[:-1]])
+    is_line = np.zeros(n_pieces, dtype=bool)
+    is_line[piece_of_ref[moves]] = True
+    keep_piece = is_line | complete[piece_way]
+
+    truncated = np.zeros(n_ways, dtype=bool)
+    truncated[piece_way[is_line & ~complete[piece_way]]] = True
+    n_truncated = int(truncated.sum())
+    n_complete = int(complete.sum())
+    n_incomplete = n_ways - n_complete
+    counts = OsmReadCounts(
+        ways_read=ways.ways_read,
+        ways_dropped_missing_nodes=n_incomplete - n_truncated,
+        ways_dropped_by_filter=ways.ways_filtered,
+        ways_kept=n_complete + n_truncated,
+        ways_truncated=n_truncated,
+        way_pieces=int((is_line & ~complete[piece_way]).sum()),
+        nodes_missing=len(np.unique(refs[~present])),
+    )
+
+    # the nodes of the kept pieces, renumbered
+    keep_ref = keep_piece[piece_of_ref]
+    piece_of_ref = piece_of_ref[keep_ref]
+    node_of_kept = node_of_kept[keep_ref]
+    used = np.zeros(len(node_ids), dtype=bool)
+    used[node_of_kept] = True
+    new_position = np.cumsum(used) - 1
+    node_of_kept = new_position[node_of_kept]
+
+    # segments: consecutive nodes of a piece, repeated nodes dropped first
+    first_of_piece = np.ones(len(piece_of_ref), dtype=bool)
+    first_of_piece[1:] = piece_of_ref[1:] != piece_of_ref[:-1]
+    distinct = first_of_piece.copy()
+    distinct[1:] |= node_of_kept[1:] != node_of_kept[:-1]
+    piece_of_ref = piece_of_ref[distinct]
+    node_of_kept = node_of_kept[distinct]
+    follows = np.flatnonzero(piece_of_ref[1:] == piece_of_ref[:-1])
+    a, b = node_of_kept[follows], node_of_kept[follows + 1]
+    seg_piece = piece_of_ref[follows]
+    seg_way = piece_way[seg_piece]
+    rank = np.arange(len(follows), dtype=np.int64)
+    direction = ways.direction[seg_way]
+    # osmnx adds a piece's segments in node order (reversed order for ways one-way
+    # against their nodes), then, for two-way ways, every segment turned around
+    forward_tail = np.where(direction == 2, b, a)
+    forward_head = np.where(direction == 2, a, b)
+    forward_rank = np.where(direction == 2, -rank, rank)
+    two_way = direction == 0
+    tails = np.concatenate([forward_tail, b[two_way]])
+    heads = np.concatenate([forward_head, a[two_way]])
+    seg_piece_all = np.concatenate([seg_piece, seg_piece[two_way]])
+    turned = np.concatenate([np.zeros(len(a), dtype=np.int8), np.ones(int(two_way.sum()), np.int8)])
+    rank_all = np.concatenate([forward_rank, rank[two_way]])
+    insertion = np.lexsort((rank_all, turned, seg_piece_all))
+    return _Segments(
+        node_ids=node_ids[used],
+        lon=lon[used],
+        lat=lat[used],
+        tails=tails[insertion],
+        heads=heads[insertion],
+        way=piece_way[seg_piece_all[insertion]],
+        counts=counts,
+    )
+
+
+# --------------------------------------------------------------------------
+# Simplification
+# --------------------------------------------------------------------------
+
+
+def _endpoints(n: int, tails: np.ndarray, heads: np.ndarray) -> np.ndarray:
+    """osmnx's end-point rules on a directed multigraph given as an edge list."""
+    out_degree = np.bincount(tails, minlength=n)
+    in_degree = np.bincount(heads, minlength=n)
+    degree = out_degree + in_degree
+    self_loop = np.zeros(n, dtype=bool)
+    self_loop[tails[tails == heads]] = True
+    pairs = np.unique(np.concatenate([tails * n + heads, heads * n + tails]))
+    neighbours = np.bincount(pairs // n, minlength=n)
+    through = (neighbours == 2) & ((degree == 2) | (degree == 4))
+    return self_loop | (out_degree == 0) | (in_degree == 0) | ~through
+
+
+@dataclass
+class _Simplified:
+    """The simplified graph: surviving nodes and its edges (originals first, then merged paths)."""
+
+    keep_node: np.ndarray  # bool per unsimplified node
+    tails: np.ndarray  # int64 positions among the unsimplified nodes
+    heads: np.ndarray
+    length: np.ndarray
+    segment: np.ndarray  # int64 the segment of an original edge, -1 for merged edges
+    path: np.ndarray  # int64 the path of a merged edge, -1 for original edges
+    path_starts: (
+        np.ndarray
+    )  # int64: the segments of path k are path_segments[starts[k]:starts[k+1]]
+    path_segments: np.ndarray  # int64 segment ids, path by path, in path order
+    adjacency_key: np.ndarray  # int64: networkx's insertion rank of the edge's (tail, head)
+
+
+def _simplify(n: int, tails: np.ndarray, heads: np.ndarray, length: np.ndarray) -> _Simplified:
+    n_segments = len(tails)
+    pair_key = tails * n + heads
+    unique_key, first_segment = np.unique(pair_key, return_index=True)
+    pair_tail, pair_head = unique_key // n, unique_key % n
+    adjacency = np.lexsort((first_segment, pair_tail))
+    pair_tail, pair_head = pair_tail[adjacency], pair_head[adjacency]
+    first_segment = first_segment[adjacency]
+    endpoint = _endpoints(n, tails, heads)
+
+    # the (at most two) distinct successors of every node, in adjacency order
+    successors = np.bincount(pair_tail, minlength=n)
+    start = np.searchsorted(pair_tail, np.arange(n))
+    succ_a = np.full(n, -1, dtype=np.int64)
+    succ_b = np.full(n, -1, dtype=np.int64)
+    seg_a = np.full(n, -1, dtype=np.int64)
+    seg_b = np.full(n, -1, dtype=np.int64)
+    one = np.flatnonzero(successors >= 1)
+    succ_a[one], seg_a[one] = pair_head[start[one]], first_segment[start[one]]
+    two = np.flatnonzero(~endpoint & (successors >= 2))
+    succ_b[two], seg_b[two] = pair_head[start[two] + 1], first_segment[start[two] + 1]
+
+    # paths start at an end point and one of its successors that is not one
+    begins = np.flatnonzero(endpoint[pair_tail] & ~endpoint[pair_head])
+    origin = pair_tail[begins]
+    n_paths = len(origin)
+    path_length = length[first_segment[begins]].copy()
+    destination = np.full(n_paths, -1, dtype=np.int64)
+    step_path = [np.arange(n_paths)]
+    step_segment = [first_segment[begins]]
+    interior = []
+    previous = origin.copy()
+    current = pair_head[begins].copy()
+    active = np.arange(n_paths)
+    first_step = True
+    for _ in range(n + 2):
+        if not len(active):
+            break
+        t, p, e = current[active], previous[active], origin[active]
+        a, b = succ_a[t], succ_b[t]
+        take_a = (a >= 0) & (a != p) & (a != e)
+        take_b = (b >= 0) & (b != p) & (b != e)
+        nxt = np.where(take_a, a, np.where(take_b, b, -1))
+        nxt_segment = np.where(take_a, seg_a[t], seg_b[t])
+        stuck = nxt < 0
+        if first_step:
+            closes = np.zeros(len(t), dtype=bool)
+            first_step = False
+        else:  # back at the start: a ring through the origin
+            closes = stuck & ((a == e) | (b == e))
+        dangling = stuck & ~closes
+        interior.append(t[~dangling])
+        destination[active[dangling]] = t[dangling]
+        destination[active[closes]] = e[closes]
+        moved = ~stuck
+        step = np.where(closes, np.where(a == e, seg_a[t], seg_b[t]), nxt_segment)
+        extend = closes | moved
+        path_length[active[extend]] += length[step[extend]]
+        step_path.append(active[extend])
+        step_segment.append(step[extend])
+        arrived = moved & endpoint[np.maximum(nxt, 0)]
+        destination[active[arrived]] = nxt[arrived]
+        going = moved & ~arrived
+        previous[active[going]] = t[going]
+        current[active[going]] = nxt[going]
+        active = active[going]
+    else:  # pragma: no cover - every path ends within n steps
+        raise NetworkError("road network simplification did not finish")
+
+    removed = np.zeros(n, dtype=bool)
+    if interior:
+        removed[np.concatenate(interior)] = True
+    order_path = np.concatenate(step_path)
+    order_segment = np.concatenate(step_segment)
+    by_path = np.argsort(order_path, kind="stable")
+    order_path, order_segment = order_path[by_path], order_segment[by_path]
+    path_starts = np.searchsorted(order_path, np.arange(n_paths + 1))
+
+    keep_segment = ~removed[tails] & ~removed[heads]
+    keep_path = ~removed[destination]
+    original = np.flatnonzero(keep_segment)
+    merged = np.flatnonzero(keep_path)
+    # networkx keeps a neighbour where it was first inserted; merged edges come after
+    first_of_key = np.empty(len(unique_key), dtype=np.int64)
+    first_of_key[adjacency] = first_segment
+    pair_rank = first_of_key[np.searchsorted(unique_key, pair_key)]
+    merged_key = origin[merged] * n + destination[merged]
+    found = np.minimum(np.searchsorted(unique_key, merged_key), len(unique_key) - 1)
+    exists = unique_key[found] == merged_key
+    merged_rank = np.where(exists, first_of_key[found], n_segments + merged)
+
+    result_tails = np.concatenate([tails[original], origin[merged]])
+    result_heads = np.concatenate([heads[original], destination[merged]])
+    keep_node = ~removed
+
+    # isolated rings (no end point in their weak component) are dropped
+    nodes = np.flatnonzero(keep_node)
+    position = np.full(n, -1, dtype=np.int64)
+    position[nodes] = np.arange(len(nodes))
+    t_pos, h_pos = position[result_tails], position[result_heads]
+    m = len(nodes)
+    ends_now = _endpoints(m, t_pos, h_pos)
+    graph = sp.csr_matrix((np.ones(len(t_pos)), (t_pos, h_pos)), shape=(m, m))
+    _, weak = connected_components(graph, directed=True, connection="weak")
+    component_has_end = np.zeros(weak.max() + 1 if m else 0, dtype=bool)
+    component_has_end[weak[ends_now]] = True
+    ring = ~component_has_end[weak]
+    keep_node[nodes[ring]] = False
+    keep_edge = ~ring[t_pos]
+
+    return _Simplified(
+        keep_node=keep_node,
+        tails=result_tails[keep_edge],
+        heads=result_heads[keep_edge],
+        length=np.concatenate([length[original], path_length[merged]])[keep_edge],
+        segment=np.concatenate([original, np.full(len(merged), -1)])[keep_edge],
+        path=np.concatenate([np.full(len(original), -1), merged])[keep_edge],
+        path_starts=path_starts,
+        path_segments=order_segment,
+        adjacency_key=np.concatenate([pair_rank[original], merged_rank])[keep_edge],
+    )
+
+
+# --------------------------------------------------------------------------
+# Largest strongly connected component
+# --------------------------------------------------------------------------
+
+
+def _networkx_first_component(
+    n: int, tails: np.ndarray, heads: np.ndarray, adjacency_key: np.ndarray, size: int
+) -> np.ndarray:
+    """Nodes of the first component of ``size`` nodes that networkx's Tarjan search yields.
+
+    The search visits nodes in their order and neighbours in the order
+    networkx stores them (``adjacency_key``), as
+    :func:`networkx.strongly_connected_components` does, so that ties for the
+    largest component are broken the same way.
+    """
+    pair = tails * n + heads
+    order = np.lexsort((adjacency_key, pair))
+    pair, keys = pair[order], adjacency_key[order]
+    first = np.ones(len(pair), dtype=bool)
+    first[1:] = pair[1:] != pair[:-1]
+    pair, keys = pair[first], keys[first]
+    by_tail = np.lexsort((keys, pair // n))
+    neighbours = (pair[by_tail] % n).tolist()
+    indptr = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(np.bincount(pair // n, minlength=n), out=indptr[1:])
+    indptr = indptr.tolist()
+
+    preorder = [0] * n
+    lowlink = [0] * n
+    found = [False] * n
+    cursor = indptr[:-1]
+    stack: list[int] = []
+    counter = 0
+    for source in range(n):
+        if found[source]:
+            continue
+        queue = [source]
+        while queue:
+            v = queue[-1]
+            if not preorder[v]:
+                counter += 1
+                preorder[v] = counter
+            done = True
+            while cursor[v] < indptr[v + 1]:
+                w = neighbours[cursor[v]]
+                cursor[v] += 1
+                if not preorder[w]:
+                    queue.append(w)
+                    done = False
+                    break
+            if not done:
+                continue
+            low = preorder[v]
+            for w in neighbours[indptr[v] : indptr[v + 1]]:
+                if not found[w]:
+                    low = min(low, lowlink[w] if preorder[w] > preorder[v] else preorder[w])
+            lowlink[v] = low
+            queue.pop()
+            if low != preorder[v]:
+                stack.append(v)
+                continue
+            component = [v]
+            while stack and preorder[stack[-1]] > preorder[v]:
+                component.append(stack.pop())
+            for w in component:
+                found[w] = True
+            if len(component) == size:
+                return np.array(component, dtype=np.int64)
+    raise NetworkError("no strongly connected component of the expected size")  # pragma: no cover
+
+
+def _largest_strong_component(
+    n: int, tails: np.ndarray, heads: np.ndarray, adjacency_key: np.ndarray
+) -> tuple[np.ndarray, int]:
+    """Boolean node mask of the largest strongly connected component, and how many others."""
+    graph = sp.csr_matrix((np.ones(len(tails)), (tails, heads)), shape=(n, n))
+    n_components, labels = connected_components(graph, directed=True, connection="strong")
+    sizes = np.bincount(labels, minlength=n_components)
+    size = int(sizes.max())
+    tied = np.flatnonzero(sizes == size)
+    if len(tied) == 1:
+        return labels == tied[0], n_components - 1
+    members = _networkx_first_component(n, tails, heads, adjacency_key, size)
+    return labels == labels[members[0]], n_components - 1
+
+
+# --------------------------------------------------------------------------
+# Edge tags after simplification
+# --------------------------------------------------------------------------
+
+
+def _merged_values(codes: np.ndarray, values: list[str], as_list: bool) -> Any:
+    """One merged edge's value, built as osmnx builds it from its segments' values."""
+    present = [values[c] for c in dict.fromkeys(codes.tolist()) if c >= 0]
+    if not present:
+        return None
+    if len(present) == 1:
+        return present[0]
+    # osmnx keeps the distinct values as list(set(...)): the order of this very set
+    distinct = list(set(present))
+    return distinct if as_list else distinct[0]
+
+
+def _edge_tags(
+    simplified: _Simplified,
+    edges: np.ndarray,
+    segment_way: np.ndarray,
+    way_codes: np.ndarray,
+    values: list[str],
+    *,
+    as_list: bool,
+) -> np.ndarray:
+    """Object array of one tag's value per edge (first of a list when not ``as_list``)."""
+    out = np.empty(len(edges), dtype=object)
+    segment = simplified.segment[edges]
+    original = segment >= 0
+    table = np.array([*values, None], dtype=object)  # code -1 reads None
+    out[original] = table[way_codes[segment_way[segment[original]]]]
+    merged = np.flatnonzero(~original)
+    if not len(merged):
+        return out
+    starts = simplified.path_starts
+    codes = way_codes[segment_way[simplified.path_segments]].astype(np.int64)
+    big = np.iinfo(np.int64).max
+    low = np.minimum.reduceat(np.where(codes >= 0, codes, big), starts[:-1])
+    high = np.maximum.reduceat(codes, starts[:-1])
+    paths = simplified.path[edges[merged]]
+    lo, hi = low[paths], high[paths]
+    single = (lo == hi) & (hi >= 0)
+    out[merged[single]] = table[hi[single]]
+    out[merged[hi < 0]] = None
+    for k in np.flatnonzero(~single & (hi >= 0)):
+        path = paths[k]
+        out[merged[k]] = _merged_values(codes[starts[path] : starts[path + 1]], values, as_list)
+    return out
+
+
+# --------------------------------------------------------------------------
+# Reading an extract
+# --------------------------------------------------------------------------
+
+
+def _check_speeds(source: str, fallback_speed_kph: Any, speed_kph: Any) -> None:
+    if speed_kph is not None and not (math.isfinite(speed_kph) and speed_kph > 0):
+        raise NetworkError(f"{source}: speed_kph must be a positive number, got {speed_kph!r}")
+    if fallback_speed_kph is not None and not (
+        math.isfinite(fallback_speed_kph) and fallback_speed_kph > 0
+    ):
+        raise NetworkError(
+            f"{source}: fallback_speed_kph must be a positive number, got {fallback_speed_kph!r}"
+        )
+
+
+def _project(
+    source: str, lon: np.ndarray, lat: np.ndarray, target: pyproj.CRS | None
+) -> tuple[np.ndarray, np.ndarray, pyproj.CRS]:
+    if target is None:
+        target = utm_crs_for(lon, lat)
+    transformer = pyproj.Transformer.from_crs(
+        pyproj.CRS.from_user_input("epsg:4326"), target, always_xy=True
+    )
+    x, y = transformer.transform(lon, lat)
+    x, y = np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64)
+    factor = target.axis_info[0].unit_conversion_factor if target.axis_info else 1.0
+    bad = ~(np.isfinite(x) & np.isfinite(y))
+    bad |= np.maximum(np.abs(x), np.abs(y)) * factor > MAX_ABS_METRES
+    if bad.any():
+        raise NetworkCRSError(
+            f"{source}: {int(bad.sum())} of {len(x)} nodes have coordinates after projecting "
+            f"({crs_string(target)}) that are not finite or lie beyond any place on Earth"
+        )
+    return x, y, target
+
+
+def read_osm_arrays(
+    path: str | Path,
+    *,
+    network_type: str | None = "drive",
+    fallback_speed_kph: float | None = None,
+    speed_kph: float | None = None,
+    to_crs: Any = None,
+    progress: bool = False,
+) -> tuple[RoadArrays, NetworkReport]:
+    """Read an OSM extract into road-network arrays, as ``load_network`` would build its graph.
+
+    Parameters
+    ----------
+    path : str or Path
+        ``.osm``, ``.xml``, ``.osm.bz2``, ``.osm.gz``, ``.xml.bz2``, ``.xml.gz``,
+        ``.pbf`` or ``.osm.pbf`` file.
+    network_type : str or None, default "drive"
+        One of :data:`~accessplan.spatial.osm_extract.NETWORK_TYPES`; ``None``
+        keeps every way.
+    fallback_speed_kph : float, optional
+        Speed for highway types without any usable ``maxspeed``.
+    speed_kph : float, optional
+        One constant speed for every edge; 5 km/h for ``walk`` and 15 km/h for
+        ``bike`` unless given.
+    to_crs : CRS-like, optional
+        Metre-based projected CRS of the result; default: the UTM zone osmnx
+        picks for the nodes kept.
+    progress : bool, default False
+        Show a progress bar over the reading steps.
+
+    Returns
+    -------
+    arrays : RoadArrays
+        The largest strongly connected component, projected, parallel edges
+        collapsed to the fastest; ``road_class`` from ``highway``.
+    report : NetworkReport
+        The counts :func:`~accessplan.spatial.network.load_network` reports for
+        the same file and options.
+
+    Raises
+    ------
+    InputFileError
+        If the file does not exist.
+    NetworkError
+        If the suffix is not an OSM format, the file cannot be parsed, no way
+        of the network type is left, or no travel time can be computed.
+    NetworkCRSError
+        If ``to_crs`` is not a metre-based projected CRS or the coordinates do
+        not project.
+    """
+    path = Path(path)
+    source = str(path)
+    if not path.exists():
+        raise InputFileError(path, "road network file not found")
+    if not path.is_file():
+        raise InputFileError(path, "road network path is not a file")
+    fmt = osm_file_format(path)
+    if fmt is None:
+        raise NetworkError(
+            f"file {path}: unknown OSM file type; expected .osm, .xml, .osm.bz2, .osm.gz or .pbf"
+        )
+    if network_type is not None and network_type not in NETWORK_TYPES:
+        raise NetworkError(
+            f"file {path}: unknown network type {network_type!r}; "
+            f"expected one of {', '.join(NETWORK_TYPES)}"
+        )
+    constant = speed_kph if speed_kph is not None else _CONSTANT_SPEED_KPH.get(network_type or "")
+    _check_speeds(source, fallback_speed_kph, constant)
+    target = metre_target_crs(to_crs, source=source)
+
+    bar = tqdm(total=4, desc=f"reading {path.name}", disable=not progress, leave=False)
+    try:
+        try:
+            ways = _read_ways(path, fmt, network_type)
+            bar.update()
+        except RuntimeError as exc:
+            raise NetworkError(f"file {path}: cannot read it as OSM data ({exc})") from exc
+        segments = _segments(ways)
+        bar.update()
+        counts = segments.counts
+        if counts.ways_kept == 0:
+            kind = f"{network_type} " if network_type else ""
+            raise NetworkError(
+                f"file {path}: no {kind}ways left ({counts.ways_read} read, "
+                f"{counts.ways_dropped_missing_nodes} with missing nodes (fewer than 2 in the "
+                f"file), {counts.ways_dropped_by_filter} filtered out)"
+            )
+        t, h = segments.tails, segments.heads
+        length = great_circle_meters(
+            segments.lat[t], segments.lon[t], segments.lat[h], segments.lon[h]
+        )
+        simplified = _simplify(len(segments.node_ids), t, h, length)
+        del length
+        bar.update()
+
+        nodes = np.flatnonzero(simplified.keep_node)
+        position = np.full(len(segments.node_ids), -1, dtype=np.int64)
+        position[nodes] = np.arange(len(nodes))
+        tails, heads = position[simplified.tails], position[simplified.heads]
+        nodes_read, edges_read = len(nodes), len(tails)
+        if nodes_read == 0 or edges_read == 0:
+            raise NetworkError(
+                f"{source}: the road network is empty ({nodes_read} nodes, {edges_read} edges)"
+            )
+        lon, lat = segments.lon[nodes], segments.lat[nodes]
+        bad = ~(np.isfinite(lon) & np.isfinite(lat)) | (np.abs(lon) > 180) | (np.abs(lat) > 90)
+        if bad.any():
+            raise NetworkCRSError(
+                f"{source}: {int(bad.sum())} of {nodes_read} nodes have no valid longitude/latitude"
+            )
+
+        in_component, components_dropped = _largest_strong_component(
+            nodes_read, tails, heads, simplified.adjacency_key
+        )
+        edges = np.flatnonzero(in_component[tails] & in_component[heads])
+        kept_nodes = np.flatnonzero(in_component)
+        if not len(edges):
+            raise NetworkError(
+                f"{source}: no travel time possible: the largest strongly connected component "
+                f"has {len(kept_nodes)} node(s) and no edge"
+            )
+        renumber = np.full(nodes_read, -1, dtype=np.int64)
+        renumber[kept_nodes] = np.arange(len(kept_nodes))
+
+        segment_way = segments.way
+        highway = _edge_tags(
+            simplified, edges, segment_way, ways.highway, ways.highway_values, as_list=False
+        )
+        if constant is not None:
+            speeds_kind = "constant"
+            speeds = np.full(len(edges), float(constant))
+            sources = {"constant speed_kph": len(edges)}
+        else:
+            speeds_kind = "maxspeed"
+            maxspeed = _edge_tags(
+                simplified, edges, segment_way, ways.maxspeed, ways.maxspeed_values, as_list=True
+            )
+            speeds, sources = edge_speeds_kph(
+                highway, maxspeed, fallback_speed_kph=fallback_speed_kph, source=source
+            )
+        seconds = edge_seconds(simplified.length[edges], speeds)
+        bad_times = int((~np.isfinite(seconds) | (seconds < 0)).sum())
+        if bad_times:
+            raise NetworkError(
+                f"{source}: no travel time possible on {bad_times} edges (zero, missing or "
+                "unparsable speeds); pass fallback_speed_kph or speed_kph"
+            )
+
+        x, y, crs = _project(source, lon[kept_nodes], lat[kept_nodes], target)
+        indptr, heads_out, seconds_out, road_class = collapse_edges(
+            renumber[tails[edges]],
+            renumber[heads[edges]],
+            seconds,
+            len(kept_nodes),
+            road_class_codes(highway),
+        )
+        arrays = RoadArrays(
+            node_ids=segments.node_ids[nodes[kept_nodes]],
+            x=x,
+            y=y,
+            indptr=indptr,
+            heads=heads_out,
+            seconds=seconds_out,
+            crs=crs,
+            road_class=road_class,
+            source=source,
+        )
+        bar.update()
+    finally:
+        bar.close()
+
+    sources = {key: int(n) for key, n in sources.items() if n}
+    report = NetworkReport(
+        source=source,
+        network_type=network_type,
+        nodes_read=nodes_read,
+        edges_read=edges_read,
+        nodes_kept=len(kept_nodes),
+        edges_kept=len(edges),
+        nodes_dropped=nodes_read - len(kept_nodes),
+        edges_dropped=edges_read - len(edges),
+        ways_read=counts.ways_read,
+        ways_dropped_missing_nodes=counts.ways_dropped_missing_nodes,
+        ways_dropped_by_filter=counts.ways_dropped_by_filter,
+        speeds=speeds_kind,
+        edges_speed_imputed=(
+            len(edges) - sources.get("maxspeed", 0) if speeds_kind == "maxspeed" else 0
+        ),
+        fallback_speed_kph=fallback_speed_kph if speeds_kind == "maxspeed" else None,
+        crs=crs_string(crs),
+        ways_truncated=counts.ways_truncated,
+        way_pieces=counts.way_pieces,
+        nodes_missing=counts.nodes_missing,
+        components_dropped=components_dropped,
+        speeds_imputed=sources,
+    )
+    return arrays, report
