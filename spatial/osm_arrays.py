@@ -91,6 +91,7 @@ _ONEWAY_VALUES = frozenset({"yes", "true", "1", "-1", "reverse", "T", "F"})
 _REVERSED_VALUES = frozenset({"-1", "reverse", "T"})
 #: osmium's fixed-point coordinates: 1e-7 degree.
 _COORDINATE_PRECISION = 10_000_000
+_UNDEFINED_COORDINATE = 2**31 - 1
 #: Latitudes beyond which osmnx projects to UPS instead of UTM.
 _UTM_NORTH, _UTM_SOUTH = 84.0, -80.0
 
@@ -274,8 +275,8 @@ def _segments(ways: _Ways) -> _Segments:
     n_ways = len(offsets) - 1
     way_of_ref = np.repeat(np.arange(n_ways, dtype=np.int64), np.diff(offsets))
 
-    # nodes the file holds: a valid location (osmium's range check); in id order
-    present = (np.abs(ways.x) <= 1_800_000_000) & (np.abs(ways.y) <= 900_000_000)
+    # nodes the file holds have a location (osmium marks the others undefined); in id order
+    present = (ways.x != _UNDEFINED_COORDINATE) & (ways.y != _UNDEFINED_COORDINATE)
     node_ids, first_ref = np.unique(refs[present], return_index=True)
     first_ref = np.flatnonzero(present)[first_ref]
     lon = ways.x[first_ref] / _COORDINATE_PRECISION
@@ -800,10 +801,13 @@ def read_osm_arrays(
                 f"{source}: the road network is empty ({nodes_read} nodes, {edges_read} edges)"
             )
         lon, lat = segments.lon[nodes], segments.lat[nodes]
-        bad = ~(np.isfinite(lon) & np.isfinite(lat)) | (np.abs(lon) > 180) | (np.abs(lat) > 90)
+        bad = (np.abs(lon) > 180) | (np.abs(lat) > 90)
         if bad.any():
+            k = int(np.flatnonzero(bad)[0])
             raise NetworkCRSError(
-                f"{source}: {int(bad.sum())} of {nodes_read} nodes have no valid longitude/latitude"
+                f"{source}: {int(bad.sum())} of {nodes_read} nodes lie outside longitude "
+                f"-180..180 / latitude -90..90 (e.g. node {segments.node_ids[nodes[k]]}: "
+                f"x={lon[k]:.10g}, y={lat[k]:.10g})"
             )
 
         in_component, components_dropped = _largest_strong_component(

@@ -256,6 +256,14 @@ def test_errors_are_today_s_errors(tmp_path, shared_data):
     broken.write_text("<osm><way id='1'><nd ref='1'/>")
     with pytest.raises(NetworkError, match="cannot read it as OSM data"):
         read_osm_arrays(broken)
+    far = osm_xml(
+        tmp_path / "far.osm",
+        {1: (200.0, 60.0), 2: (24.0, 60.0)},
+        [(1, [1, 2], {"highway": "residential", "maxspeed": "30"})],
+    )
+    for reader in (load_network, read_osm_arrays):
+        with pytest.raises(NetworkCRSError, match="outside longitude"):
+            reader(far)
     nothing = osm_xml(
         tmp_path / "nothing.osm", {1: (24.0, 60.0)}, [(1, [1, 2], {"building": "yes"})]
     )
