@@ -11,6 +11,7 @@ import networkx as nx
 import numpy as np
 import osmnx as ox
 import pytest
+from pyproj import Transformer
 from scipy.sparse.csgraph import dijkstra
 
 from accessplan.data.errors import InputFileError
@@ -391,3 +392,34 @@ def test_coordinates_checked_in_the_crs_errors_name_a_node(tmp_path):
         NetworkCRSError, match=r"9 of 9 nodes lie outside longitude.*node 1: x=385000"
     ):
         read_graphml_arrays(save(G, tmp_path))
+
+
+def _ring(crs: str, points: list[tuple[float, float]]) -> nx.MultiDiGraph:
+    G = nx.MultiDiGraph(crs=crs)
+    for k, (x, y) in enumerate(points, start=1):
+        G.add_node(k, x=x, y=y)
+    for k in range(1, len(points) + 1):
+        u, v = k, k % len(points) + 1
+        for a, b in ((u, v), (v, u)):
+            G.add_edge(a, b, length=1000.0, highway="residential", travel_time=100.0)
+    return G
+
+
+NEW_YORK = [(-74.00, 40.70), (-73.99, 40.70), (-73.99, 40.71), (-74.00, 40.71)]
+
+
+@pytest.mark.parametrize(
+    ("crs", "points", "target"),
+    [
+        ("EPSG:2263", "feet", "EPSG:32618"),  # US survey feet: to the UTM zone
+        ("EPSG:4326", [(10.0, 85.0), (10.1, 85.0), (10.1, 85.01), (10.0, 85.01)], "EPSG:32661"),
+        ("EPSG:4326", [(-179.99, -17.0), (179.99, -17.0), (179.99, -17.01)], None),
+    ],
+    ids=["feet", "north of 84", "antimeridian"],
+)
+def test_projection_target_is_osmnx_choice(tmp_path, crs, points, target):
+    if points == "feet":
+        to_feet = Transformer.from_crs("EPSG:4326", "EPSG:2263", always_xy=True)
+        points = [to_feet.transform(*p) for p in NEW_YORK]
+    _, report = assert_same_as_load_network(save(_ring(crs, points), tmp_path), n_sources=2)
+    assert target is None or report.crs == target
