@@ -145,6 +145,19 @@ class SolveReport:
         return self.status == "optimal"
 
     @property
+    def time_limit_reached(self) -> bool:
+        """True when the solver stopped on its time limit, before proving optimality.
+
+        The status is then ``"feasible"`` (the best plan found, with ``gap``
+        to ``best_bound``) or ``"not_solved"`` (nothing found in time).
+        """
+        return (
+            self.time_limit_s is not None
+            and self.status in ("feasible", "not_solved")
+            and self.seconds >= 0.95 * self.time_limit_s
+        )
+
+    @property
     def has_solution(self) -> bool:
         """True when a feasible solution was found (proven optimal or not)."""
         return self.status in ("optimal", "feasible")
@@ -161,14 +174,17 @@ class SolveReport:
         if self.gap is not None:
             parts.append(f"gap {self.gap:.3%}")
         parts.append(f"{self.seconds:.2f} s")
-        if self.time_limit_s is not None:
+        if self.time_limit_reached:
+            parts.append(f"time limit reached ({self.time_limit_s:g} s)")
+        elif self.time_limit_s is not None:
             parts.append(f"time limit {self.time_limit_s:g} s")
         return ", ".join(parts)
 
     def as_dict(self) -> dict:
-        """Plain fields plus ``proven_optimal``, for JSON."""
+        """Plain fields plus ``proven_optimal`` and ``time_limit_reached``, for JSON."""
         out = {k: getattr(self, k) for k in self.__dataclass_fields__}
         out["proven_optimal"] = self.proven_optimal
+        out["time_limit_reached"] = self.time_limit_reached
         return out
 
 

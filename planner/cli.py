@@ -9,6 +9,9 @@ numbers (read back from the ``summary.json`` it wrote) and the path of its
 report, so ``accessplan plan s.toml | tail -n 1`` is the report's path.
 ``--set section.key=value`` changes one scenario value for one run (see
 :mod:`accessplan.planner.overrides`); it is recorded in ``scenario.json``.
+``access``, ``locate``, ``size`` and ``plan`` also take ``--jobs N``,
+``--cluster ADDRESS``, ``--max-memory-gb X`` and ``--no-cache``, which set
+``[compute]`` keys for the run the same way (:mod:`accessplan.planner.compute`).
 
 Exit codes: 0 success, 2 bad input or an output folder that cannot be written
 (a readable message, no traceback, no partial outputs), 130 interrupted by
@@ -108,6 +111,49 @@ def _sets(p: argparse.ArgumentParser) -> None:
     )
 
 
+def _compute_options(p: argparse.ArgumentParser) -> None:
+    """``--jobs``, ``--cluster``, ``--max-memory-gb``, ``--no-cache``: the [compute] section."""
+    group = p.add_argument_group(
+        "computing (override [compute]; recorded in scenario.json; results do not change)"
+    )
+    group.add_argument(
+        "--jobs",
+        dest="compute_jobs",
+        metavar="N",
+        help='worker processes for travel times: a number >= 1 or "all" (default: all cores)',
+    )
+    group.add_argument(
+        "--cluster",
+        dest="compute_cluster",
+        metavar="ADDRESS",
+        help='a Dask scheduler (tcp://host:8786) or "local" (a LocalCluster on this machine)',
+    )
+    group.add_argument(
+        "--max-memory-gb",
+        dest="compute_max_memory_gb",
+        metavar="X",
+        help="stop before computing when the run's memory estimate exceeds X GB",
+    )
+    group.add_argument(
+        "--no-cache",
+        dest="compute_no_cache",
+        action="store_true",
+        help="neither read nor write the network cache for this run",
+    )
+
+
+def _compute_sets(args: argparse.Namespace) -> list[str]:
+    """The ``--set compute.KEY=VALUE`` items of the computing options (none when absent)."""
+    from accessplan.planner.compute import cli_overrides
+
+    return cli_overrides(
+        jobs=getattr(args, "compute_jobs", None),
+        cluster=getattr(args, "compute_cluster", None),
+        max_memory_gb=getattr(args, "compute_max_memory_gb", None),
+        no_cache=getattr(args, "compute_no_cache", False),
+    )
+
+
 def _run_options(p: argparse.ArgumentParser, *, pdf: bool = False) -> None:
     p.add_argument("--out", type=Path, help="output folder (default: the scenario's [output] dir)")
     _sets(p)
@@ -189,6 +235,7 @@ def _parser() -> argparse.ArgumentParser:
         description="Travel times, access scores and inequity measures for a scenario TOML file.",
     )
     access.add_argument("scenario", type=Path, help="scenario file (TOML)")
+    _compute_options(access)
     _run_options(access)
     locate = sub.add_parser(
         "locate",
@@ -201,6 +248,7 @@ def _parser() -> argparse.ArgumentParser:
     locate.add_argument(
         "scenario", type=Path, help="scenario file (TOML) with a [location] section"
     )
+    _compute_options(locate)
     _run_options(locate)
     size = sub.add_parser(
         "size",
@@ -213,6 +261,7 @@ def _parser() -> argparse.ArgumentParser:
     size.add_argument(
         "scenario", type=Path, help="scenario file (TOML) with a [ventilators] section"
     )
+    _compute_options(size)
     _run_options(size)
     plan = sub.add_parser(
         "plan",
@@ -223,6 +272,7 @@ def _parser() -> argparse.ArgumentParser:
         ),
     )
     plan.add_argument("scenario", type=Path, help="scenario file (TOML) with a [location] section")
+    _compute_options(plan)
     _run_options(plan, pdf=True)
     redeploy = sub.add_parser(
         "redeploy",
@@ -327,9 +377,10 @@ def _run(
     # solve (and what a killed run left half done there is repaired first)
     if args.out is not None:
         check_output_target(args.out, log=console)
-    scenario = load_scenario(scenario_path, overrides=args.sets)
+    sets = [*args.sets, *_compute_sets(args)]  # --jobs etc. are --set compute.KEY items
+    scenario = load_scenario(scenario_path, overrides=sets)
     console.debug(f"scenario {scenario.source}")
-    for item in args.sets:
+    for item in sets:
         console.debug(f"--set {item}")
     target = check_output_target(args.out or default_out or scenario.output_dir, log=console)
     record.target = target

@@ -13,7 +13,7 @@ shows it.
   what a unit is; sites opened with no capacity (``site_only``); demand newly
   within the location catchment of a new site and of no existing one, and the
   cost per person of it; why an empty plan is empty; whether the optimum is
-  unique.
+  unique (a solver stopped by its time limit says so, with its gap, here too).
 """
 
 from __future__ import annotations
@@ -210,9 +210,35 @@ def plan_facts(run) -> dict[str, Any]:
         "newly_covered_areas": int(covered.sum()),
         "cost_per_person_newly_covered": cost / gained if gained > 0 else None,
         "explanation": explanation if len(chosen) == 0 else None,
-        "uniqueness": _as_dict(getattr(result, "uniqueness", None))
-        or {"unique": None, "text": "not checked"},
+        "uniqueness": _with_time_limit(
+            _as_dict(getattr(result, "uniqueness", None))
+            or {"unique": None, "text": "not checked"},
+            getattr(result, "report", None),
+        ),
     }
+
+
+def _with_time_limit(uniqueness: dict, report) -> dict:
+    """The uniqueness record, its text opening with "Time limit reached" when the solver was
+    stopped by its time limit (the plan is then the best found, with its gap to the bound)."""
+    if report is None or not getattr(report, "time_limit_reached", False):
+        return uniqueness
+    gap = report.gap
+    proof = (
+        f"gap {gap:.2%} to the best bound {report.best_bound:,.6g}"
+        if gap is not None and report.best_bound is not None
+        else "no bound known"
+    )
+    text = (
+        f"Time limit reached: the solver stopped after {report.seconds:.1f} s (limit "
+        f"{report.time_limit_s:g} s) with the best plan found, NOT proven optimal ({proof}); "
+        "a longer [location] time_limit_s, a smaller gap_rel target or a smaller model "
+        "(coarser areas, fewer candidates) can close it."
+    )
+    old = uniqueness.get("text")
+    if old and old != "not checked":
+        text = f"{text} {old}"
+    return {**uniqueness, "text": text}
 
 
 def _rated_frame(areas: pd.DataFrame, columns) -> pd.DataFrame:
