@@ -314,8 +314,12 @@ def _literal(text: str) -> Any:
     return text
 
 
-def _number(text: str | None, what: str) -> float:
-    """A float as osmnx converts it; a list of numbers (never a valid value here) is NaN."""
+def _number(text: str | None, what: str, *, lists: bool = True) -> float:
+    """A float as osmnx converts it.
+
+    An edge's list of numbers (osmnx converts each item) is NaN: never a valid
+    length or time.  A node's list is an error, as in osmnx.
+    """
     if text is None:
         return math.nan
     try:
@@ -323,7 +327,7 @@ def _number(text: str | None, what: str) -> float:
     except ValueError:
         pass
     value = _literal(text)
-    if isinstance(value, list):
+    if isinstance(value, list) and lists:
         for item in value:
             try:
                 float(item)  # osmnx converts each item: a bad one is a read error
@@ -425,7 +429,8 @@ def _parse(path: Path) -> _Parsed:
     def end_node() -> None:
         node_id = int(state["attrs"].get("id"))
         try:
-            x, y = _number(values.get("x"), "x"), _number(values.get("y"), "y")
+            x = _number(values.get("x"), "x", lists=False)
+            y = _number(values.get("y"), "y", lists=False)
         except ValueError as exc:
             raise ValueError(f"node {node_id}: {exc}") from None
         node_ids.append(node_id)

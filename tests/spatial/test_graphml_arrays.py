@@ -377,6 +377,20 @@ def test_unparsable_numbers_are_read_errors_naming_the_edge(tmp_path, value):
         read_graphml_arrays(path)
 
 
+@pytest.mark.parametrize("value", ["abc", "[1.0, 2.0]"])
+def test_unparsable_node_coordinates_are_read_errors(tmp_path, value):
+    G = street_graph()
+    G.nodes[1]["x"] = "PLACEHOLDER"
+    path = save(G, tmp_path)
+    _replace_in_file(path, "PLACEHOLDER", value)
+    with pytest.raises(NetworkError, match="cannot read it as GraphML"):
+        load_network(path)
+    with pytest.raises(
+        NetworkError, match=r"cannot read it as GraphML \(node 1: x .* is not a number"
+    ):
+        read_graphml_arrays(path)
+
+
 def test_missing_file_and_folder(tmp_path):
     for path in (tmp_path / "nowhere.graphml", tmp_path):
         with pytest.raises(InputFileError) as expected:
