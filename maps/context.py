@@ -26,6 +26,7 @@ import shapely
 from shapely.geometry import LineString
 
 from accessplan.data.errors import ProblemCollector
+from accessplan.spatial.road_arrays import ROAD_CLASSES, RoadArrays
 
 __all__ = [
     "MAJOR_ROADS",
@@ -196,15 +197,67 @@ def _highway(data) -> str:
     return str(value)
 
 
+def _array_lines(arrays: RoadArrays, *, simplify_m: float, max_edges: int) -> gpd.GeoDataFrame:
+    """:func:`network_lines` of a network held as arrays: straight node-to-node segments.
+
+    The lean path keeps no edge geometry, so a segment is drawn from its
+    tail node to its head node (a simplified network's edges run between
+    junctions, close enough for a context layer at region scale).
+    """
+    problems = ProblemCollector(what="road network")
+    if arrays.n_edges == 0:
+        problems.add("has no edges", source=arrays.source)
+    if float(simplify_m) < 0:
+        problems.add(f"simplify_m must be >= 0, got {simplify_m}")
+    problems.raise_if_any()
+    tails, heads = arrays.tails(), arrays.heads.astype(np.int64)
+    low, high = np.minimum(tails, heads), np.maximum(tails, heads)
+    # a two-way street is two edges u -> v and v -> u: drawn once
+    _, first = np.unique(low * arrays.n_nodes + high, return_index=True)
+    if arrays.road_class is not None:
+        names = np.asarray(ROAD_CLASSES, dtype=object)[arrays.road_class[first]]
+        names[names == "other"] = ""
+    else:
+        names = np.full(len(first), "", dtype=object)
+    major_only = False
+    if len(first) > int(max_edges) and (names != "").any():
+        keep = np.isin(names, list(MAJOR_ROADS))
+        if keep.any():
+            first, names, major_only = first[keep], names[keep], True
+    xy = arrays.xy
+    coords = np.stack([xy[low[first]], xy[high[first]]], axis=1)
+    lines = shapely.linestrings(coords)
+    frame = gpd.GeoDataFrame({"highway": names}, geometry=lines, crs=arrays.crs)
+    return _merged_lines(frame, simplify_m=simplify_m, major_only=major_only)
+
+
+def _merged_lines(frame: gpd.GeoDataFrame, *, simplify_m: float, major_only: bool):
+    """Simplify, then merge the lines of each highway class (see :func:`network_lines`)."""
+    crs = frame.crs
+    if float(simplify_m) > 0:
+        metric = frame if frame.crs.is_projected else frame.to_crs(frame.estimate_utm_crs())
+        simple = metric.geometry.simplify(float(simplify_m), preserve_topology=False)
+        frame = frame.set_geometry(simple.to_crs(crs).to_numpy())
+    n_segments = len(frame)
+    merged = frame.dissolve(by="highway", as_index=False)
+    merged["geometry"] = [shapely.line_merge(g) if g is not None else g for g in merged.geometry]
+    merged = gpd.GeoDataFrame(merged, geometry="geometry", crs=crs)
+    merged.attrs["n_segments"] = n_segments
+    merged.attrs["major_only"] = major_only
+    return merged
+
+
 def network_lines(graph, *, simplify_m: float = 25.0, max_edges: int = 20_000) -> gpd.GeoDataFrame:
     """The road network as display lines: both directions merged, simplified.
 
     Parameters
     ----------
-    graph : networkx.MultiDiGraph
+    graph : networkx.MultiDiGraph or RoadArrays
         An osmnx-style graph: nodes with ``x``/``y``, ``graph.graph["crs"]``,
         edges optionally with a ``geometry`` (used when present) and a
-        ``highway`` class.
+        ``highway`` class; or the same network as
+        :class:`~accessplan.spatial.road_arrays.RoadArrays` (straight segments
+        between nodes, classes from ``road_class``).
     simplify_m : float, default 25
         Douglas-Peucker tolerance in metres (applied in a metre CRS; a
         geographic graph is projected to its UTM zone for this step).
@@ -227,6 +280,8 @@ def network_lines(graph, *, simplify_m: float = 25.0, max_edges: int = 20_000) -
     accessplan.data.errors.InputValidationError
         If the graph has no CRS, no edges, or nodes without coordinates.
     """
+    if isinstance(graph, RoadArrays):
+        return _array_lines(graph, simplify_m=simplify_m, max_edges=max_edges)
     problems = ProblemCollector(what="road network")
     crs = getattr(graph, "graph", {}).get("crs")
     if crs is None:
@@ -262,17 +317,7 @@ def network_lines(graph, *, simplify_m: float = 25.0, max_edges: int = 20_000) -
             classes_arr = classes_arr[keep]
             major_only = True
     frame = gpd.GeoDataFrame({"highway": classes_arr}, geometry=lines, crs=crs)
-    if float(simplify_m) > 0:
-        metric = frame if frame.crs.is_projected else frame.to_crs(frame.estimate_utm_crs())
-        simple = metric.geometry.simplify(float(simplify_m), preserve_topology=False)
-        frame = frame.set_geometry(simple.to_crs(crs).to_numpy())
-    n_segments = len(frame)
-    merged = frame.dissolve(by="highway", as_index=False)
-    merged["geometry"] = [shapely.line_merge(g) if g is not None else g for g in merged.geometry]
-    merged = gpd.GeoDataFrame(merged, geometry="geometry", crs=crs)
-    merged.attrs["n_segments"] = n_segments
-    merged.attrs["major_only"] = major_only
-    return merged
+    return _merged_lines(frame, simplify_m=simplify_m, major_only=major_only)
 
 
 def map_context(areas=None, *, group: str | None = None, graph=None, **road_options) -> MapContext:
