@@ -187,7 +187,7 @@ class _Ways:
     """The ways of the network type, in file order, with their nodes' locations."""
 
     refs: np.ndarray  # int64 node ids of all kept ways, concatenated
-    x: np.ndarray  # int32-valued fixed-point longitude (1e-7 degree) per reference
+    x: np.ndarray  # int32 fixed-point longitude (1e-7 degree) per reference
     y: np.ndarray  # latitude, the same way
     offsets: np.ndarray  # int64, n_ways + 1
     highway: np.ndarray  # int32 codes into highway_values
@@ -203,9 +203,19 @@ def _as_array(values: array, dtype: Any) -> np.ndarray:
     return np.frombuffer(values, dtype=dtype).copy() if len(values) else np.zeros(0, dtype)
 
 
+class _WayCounter:
+    """An osmium handler that counts the ways handed to it."""
+
+    def __init__(self) -> None:
+        self.ways = 0
+
+    def way(self, _way: Any) -> None:
+        self.ways += 1
+
+
 def _read_ways(path: Path, fmt: str, network_type: str | None) -> _Ways:
     """One pass: osmium keeps every node's location and hands over the ways only."""
-    refs, xs, ys = array("q"), array("q"), array("q")
+    refs, xs, ys = array("q"), array("i"), array("i")
     offsets = array("q", [0])
     highway, maxspeed, direction = array("i"), array("i"), array("b")
     hw_codes, ms_codes = _Codes(), _Codes()
@@ -216,6 +226,11 @@ def _read_ways(path: Path, fmt: str, network_type: str | None) -> _Ways:
         .with_locations()
         .with_filter(osmium.filter.EntityFilter(osmium.osm.WAY))
     )
+    without_highway = _WayCounter()
+    if network_type is not None:
+        # no network type keeps a way without a highway tag: osmium drops them, counted
+        processor.with_filter(osmium.filter.KeyFilter("highway"))
+        processor.handler_for_filtered(without_highway)
     for way in processor:
         ways_read += 1
         tags = way.tags
@@ -239,16 +254,16 @@ def _read_ways(path: Path, fmt: str, network_type: str | None) -> _Ways:
             direction.append(1 if tags.get("junction") == "roundabout" else 0)
     return _Ways(
         refs=_as_array(refs, np.int64),
-        x=_as_array(xs, np.int64),
-        y=_as_array(ys, np.int64),
+        x=_as_array(xs, np.int32),
+        y=_as_array(ys, np.int32),
         offsets=_as_array(offsets, np.int64),
         highway=_as_array(highway, np.int32),
         maxspeed=_as_array(maxspeed, np.int32),
         direction=_as_array(direction, np.int8),
         highway_values=hw_codes.values,
         maxspeed_values=ms_codes.values,
-        ways_read=ways_read,
-        ways_filtered=filtered,
+        ways_read=ways_read + without_highway.ways,
+        ways_filtered=filtered + without_highway.ways,
     )
 
 
