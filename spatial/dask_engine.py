@@ -1,38 +1,44 @@
 """Travel times on a Dask cluster (``dask.distributed``), and connecting to one.
 
-The two heavy, parallel stages of a plan run as Dask tasks; everything else
-stays on the machine that runs ``accessplan plan`` (the *client*).
+The two heavy, parallel stages of a plan -- travel times and the access
+measures (:mod:`accessplan.spatial.dask_access`) -- run as Dask tasks;
+everything else stays on the machine that runs ``accessplan plan`` (the
+*client*): point checks and snapping, the Parquet OD table, location
+models, sizing, maps and report.
 
-Travel times (:func:`dask_network_travel_times`)
+Travel times (:func:`dask_network_travel_times`, :func:`scatter_network_travel_times`)
     The client checks and snaps the points (the same KD-tree snapping as
-    :func:`accessplan.spatial.travel_time.network_travel_times`); the
+    :func:`accessplan.spatial.network_times.network_travel_times`); the
     reversed road graph (a CSR matrix of seconds) and the snapping result
     are scattered *once* to every worker; one task per chunk of
-    ``chunk_size`` distinct site nodes runs a bounded Dijkstra and returns
-    the positional pairs within the bound,
+    ``chunk_size`` distinct site nodes runs a bounded Dijkstra and keeps
+    the pairs within the bound,
 
     .. math::
 
-        t_{ij} = T(v_i \\to v_j) / 60 + a_i + a_j \\le t_{max},
+        t_{ij} = a_i + T(v_i \\to v_j) / 60 + a_j \\le t_{max},
         \\qquad a = \\text{snap meters} / (1000\\, s_{access} / 60),
 
-    with :math:`T` the network seconds between the snapped nodes. The client
-    sorts the pairs into a :class:`~accessplan.spatial.od_codes.CodedOD`: the
-    same pairs and, bit for bit, the same minutes as the one-machine path
-    (every chunk runs the same floating-point operations on the same data).
-
-Access measures over the OD table run on the cluster too, see
-:mod:`accessplan.spatial.dask_access`.
+    with :math:`T` the network seconds between the snapped nodes. Every
+    chunk runs the one-machine path's floating-point operations on the same
+    data, so the table has the same pairs and, bit for bit, the same
+    minutes. The client gathers the chunks in chunk order into a frame or a
+    :class:`~accessplan.spatial.od_codes.CodedOD`, or streams them into the
+    Parquet OD table (:mod:`accessplan.spatial.od_store`) one chunk at a
+    time; or the chunks stay on the workers for the measures
+    (:func:`scatter_network_travel_times`).
 
 Data moved
-    Travel times: once per worker the reversed graph (``12 m + 4 n`` bytes
-    for ``n`` nodes and ``m`` edges) and the snapping (about 32 bytes per
-    origin and per site); per task the chunk bounds in, 16 bytes per kept
-    pair out (int32 origin, int32 site, float64 minutes). A worker holds a
-    dense ``chunk_size x n`` float64 Dijkstra result while a task runs.
+    Once per worker: the reversed graph (``12 m + 4 n`` bytes for ``n``
+    nodes and ``m`` edges) and the snapping (about 40 bytes per origin and
+    per site). Per task: the chunk bounds in; 16 bytes per kept pair out
+    (int32 origin, int32 site, float64 minutes), to the client unless the
+    pairs stay on the workers. A worker holds a dense ``chunk_size x n``
+    float64 Dijkstra result while a task runs (0.5 GB for 64 sites and a
+    million nodes): give each worker that much plus its share of the pairs.
 
 Workers must run the same accessplan version as the client
-(:func:`connect` checks it): tasks are this module's functions, sent by name.
+(:func:`connect` checks it): tasks are accessplan functions, sent by name.
 """
 
 from __future__ import annotations

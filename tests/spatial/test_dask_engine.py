@@ -146,6 +146,32 @@ def test_a_client_is_used_as_given_and_left_open(client):
     assert len(workers) == 2 and all(w["nthreads"] == 1 for w in workers.values())
 
 
+def test_scheduler_address_connects_and_leaves_the_cluster_running(client):
+    address = client.scheduler.address
+    with connect(address, timeout_seconds=5) as other:
+        assert other is not client and other.status == "running"
+        assert other.submit(sum, [1, 2, 3]).result() == 6
+    assert other.status == "closed" and client.status == "running"
+
+
+def test_workers_on_another_accessplan_version_are_refused(client, monkeypatch):
+    from accessplan.spatial import dask_engine
+
+    monkeypatch.setattr(dask_engine, "_accessplan_version", lambda: "0.0.0-other")
+    with pytest.raises(ClusterError, match=r"2 Dask worker\(s\) of .* do not run accessplan"):
+        with connect(client.scheduler.address):
+            pass  # pragma: no cover
+
+
+def test_scheduler_without_workers_is_a_cluster_error():
+    from distributed import LocalCluster
+
+    with LocalCluster(n_workers=0, processes=False, dashboard_address=None) as empty:
+        with pytest.raises(ClusterError, match="answers but has no workers after 1 s"):
+            with connect(empty.scheduler_address, timeout_seconds=1):
+                pass  # pragma: no cover
+
+
 # --------------------------------------------------------------------------
 # travel times
 # --------------------------------------------------------------------------
