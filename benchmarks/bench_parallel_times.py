@@ -21,6 +21,7 @@ Run:  .venv/bin/python benchmarks/bench_parallel_times.py
 
 from __future__ import annotations
 
+import os
 import resource
 import tempfile
 import time
@@ -135,15 +136,28 @@ def main() -> None:
     times = {}
     results = {}
     for jobs in (1, 2):
+        before = os.times()
         t0 = time.perf_counter()
         results[jobs] = network_travel_times(arrays, origins, sites, jobs=jobs, **kw).coded
         times[jobs] = time.perf_counter() - t0
-        print(f"network_travel_times jobs={jobs}: {times[jobs]:.2f} s")
+        after = os.times()
+        own = after.user + after.system - before.user - before.system
+        workers = (
+            after.children_user
+            + after.children_system
+            - before.children_user
+            - before.children_system
+        )
+        print(
+            f"network_travel_times jobs={jobs}: {times[jobs]:.2f} s wall; CPU: this process "
+            f"{own:.1f} s, workers {workers:.1f} s"
+        )
     a, b = results[1], results[2]
     assert all(
         np.array_equal(getattr(a, f), getattr(b, f)) for f in ("indptr", "site_codes", "minutes")
     )
     print(f"jobs=1 / jobs=2 wall time: {times[1] / times[2]:.2f}x; tables identical")
+    print(f"load average during the runs: {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
     pairs = a.n_pairs
     print(f"pairs: {pairs:,}")
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import itertools
+import os
 from pathlib import Path
 
 import geopandas as gpd
@@ -16,6 +17,7 @@ import scipy.sparse as sp
 from shapely.geometry import Point
 
 from accessplan.data.errors import InputValidationError
+from accessplan.spatial import dijkstra_pool
 from accessplan.spatial.dijkstra_pool import iter_reached_pairs, reached_pairs
 from accessplan.spatial.errors import NetworkError, NoPathError
 from accessplan.spatial.network import load_network
@@ -206,6 +208,18 @@ def test_worker_pool_answers_equal_inline_answers():
         assert np.array_equal(rows, whole[0]) and np.array_equal(cols, whole[1])
         assert np.array_equal(secs, whole[2])
     assert (whole[2] <= 25.0).all() and len(whole[2]) > 100
+
+
+def _die_in_worker(sources):
+    os._exit(3)  # a worker killed (e.g. by the kernel, out of memory)
+
+
+def test_a_dead_worker_is_a_clear_error(monkeypatch):
+    monkeypatch.setattr(dijkstra_pool, "_answer_chunk", _die_in_worker)
+    graph = sp.identity(4, format="csr")
+    chunks = [np.array([0]), np.array([1])]
+    with pytest.raises(NetworkError, match="worker process died"):
+        list(iter_reached_pairs(graph, chunks, targets=np.arange(4), limit=1.0, jobs=2))
 
 
 # --------------------------------------------------------------------------
