@@ -47,7 +47,9 @@ import numpy as np
 import pandas as pd
 
 from accessplan.data.errors import ProblemCollector
+from accessplan.spatial import dask_tasks
 from accessplan.spatial.coverage_indicators import check_population
+from accessplan.spatial.dask_tasks import ODPart, Weighting
 from accessplan.spatial.decay import Decay
 from accessplan.spatial.errors import UnknownMethodError
 from accessplan.spatial.fca import METHODS, AccessResult, resolve_decay
@@ -66,31 +68,9 @@ __all__ = [
 _FAN_IN = 8
 
 
-@dataclass(frozen=True, eq=False)
-class ODPart:
-    """Some OD pairs, as a worker holds them: origin and site codes, minutes."""
-
-    origin_codes: np.ndarray  # int32
-    site_codes: np.ndarray  # int32
-    minutes: np.ndarray  # float32 or float64
-
-    @property
-    def n_pairs(self) -> int:
-        return len(self.minutes)
-
-
 # --------------------------------------------------------------------------
 # Reductions
 # --------------------------------------------------------------------------
-
-
-def _combine(op: str, *arrays: np.ndarray) -> np.ndarray:
-    """Task: elementwise sum (or minimum) of arrays, in the given order."""
-    out = np.array(arrays[0], copy=True)
-    ufunc = np.add if op == "sum" else np.minimum
-    for array in arrays[1:]:
-        ufunc(out, array, out=out)
-    return out
 
 
 def tree_reduce(client, futures: list, *, op: str = "sum"):
@@ -104,29 +84,22 @@ def tree_reduce(client, futures: list, *, op: str = "sum"):
         raise ValueError("nothing to reduce")
     while len(level) > 1:
         level = [
-            client.submit(_combine, op, *level[k : k + _FAN_IN], pure=False)
+            client.submit(dask_tasks.combine, op, *level[k : k + _FAN_IN], pure=False)
             for k in range(0, len(level), _FAN_IN)
         ]
     if level[0] is futures[0]:  # a single part: a copy, so releasing it keeps the part
-        return client.submit(_combine, op, level[0], pure=False)
+        return client.submit(dask_tasks.combine, op, level[0], pure=False)
     return level[0]
-
-
-def _count_task(part: ODPart, n_origins: int, n_sites: int) -> np.ndarray:
-    """Task: pairs per origin code, then per site code (one int64 vector)."""
-    return np.concatenate(
-        (
-            np.bincount(part.origin_codes, minlength=n_origins),
-            np.bincount(part.site_codes, minlength=n_sites),
-        )
-    )
 
 
 def pair_counts(client, futures: list, n_origins: int, n_sites: int):
     """Pairs per origin code and per site code of scattered :class:`ODPart` futures."""
     if not futures:
         return np.zeros(n_origins, dtype=np.int64), np.zeros(n_sites, dtype=np.int64)
-    partial = [client.submit(_count_task, part, n_origins, n_sites, pure=False) for part in futures]
+    partial = [
+        client.submit(dask_tasks.count_pairs, part, n_origins, n_sites, pure=False)
+        for part in futures
+    ]
     counts = tree_reduce(client, partial).result()
     return counts[:n_origins], counts[n_origins:]
 
@@ -236,79 +209,6 @@ def _scattered(od, client, n_parts) -> Iterator[ScatteredOD]:
 # --------------------------------------------------------------------------
 # Access: tasks
 # --------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, eq=False)
-class _Weighting:
-    method: str
-    catchment_minutes: float
-    decay: Decay
-    selection_decay: Decay
-
-
-@dataclass(frozen=True, eq=False)
-class _Weights:
-    origins: np.ndarray  # origin code of each pair within the catchment
-    sites: np.ndarray  # its site code
-    weights: np.ndarray  # W_ij
-    select: np.ndarray | None  # 3SFCA: T_ij, 0 for sites without capacity
-
-
-def _weights_task(part: ODPart, how: _Weighting, capacity: np.ndarray) -> _Weights:
-    """Task: the pair weights of a part (pairs within the catchment), as fca computes them."""
-    origins, sites, minutes = part.origin_codes, part.site_codes, part.minutes
-    if len(minutes) and minutes.max() > how.catchment_minutes:
-        keep = minutes <= how.catchment_minutes
-        origins, sites, minutes = origins[keep], sites[keep], minutes[keep]
-    weights = np.asarray(how.decay(minutes), dtype=float)
-    select = None
-    if how.method == "3sfca":
-        if how.selection_decay is how.decay or how.selection_decay == how.decay:
-            select = weights.copy()
-        else:
-            select = np.array(how.selection_decay(minutes), dtype=float, copy=True)
-        if not (capacity > 0).all():
-            select[capacity[sites] <= 0] = 0.0
-    return _Weights(origins, sites, weights, select)
-
-
-def _selection_totals_task(w: _Weights, n_origins: int) -> np.ndarray:
-    """Task, 3SFCA: this part's share of ``sum_k T_ik`` per origin."""
-    return np.bincount(w.origins, weights=w.select, minlength=n_origins)
-
-
-def _select_task(w: _Weights, totals: np.ndarray) -> _Weights:
-    """Task, 3SFCA: ``W_ij G_ij = W_ij T_ij / sum_k T_ik``."""
-    per_origin = totals[w.origins]
-    select = np.divide(w.select, per_origin, out=w.select.copy(), where=per_origin > 0)
-    return _Weights(w.origins, w.sites, w.weights * select, None)
-
-
-def _site_sums_task(w: _Weights, population: np.ndarray, n_sites: int) -> np.ndarray:
-    """Task, step 1: this part's share of ``D_j = sum_i P_i W_ij``."""
-    return np.bincount(w.sites, weights=w.weights * population[w.origins], minlength=n_sites)
-
-
-def _origin_sums_task(
-    w: _Weights, ratio: np.ndarray, has_capacity: np.ndarray, squared: bool, n_origins: int
-) -> np.ndarray:
-    """Task, step 2: this part's share of ``A_i`` and of the capacity weight reached, stacked."""
-    weights = w.weights * w.weights if squared else w.weights
-    out = np.empty((2, n_origins))
-    out[0] = np.bincount(w.origins, weights=weights * ratio[w.sites], minlength=n_origins)
-    out[1] = np.bincount(w.origins, weights=w.weights * has_capacity[w.sites], minlength=n_origins)
-    return out
-
-
-def _nearest_task(part: ODPart, wanted: np.ndarray | None, n_origins: int) -> np.ndarray:
-    """Task: minutes to the nearest (wanted) site of every origin in this part (inf: none)."""
-    origins, minutes = part.origin_codes, part.minutes
-    if wanted is not None:
-        keep = wanted[part.site_codes]
-        origins, minutes = origins[keep], minutes[keep]
-    out = np.full(n_origins, np.inf)
-    np.minimum.at(out, origins, minutes.astype(np.float64))
-    return out
 
 
 # --------------------------------------------------------------------------
@@ -437,7 +337,7 @@ def dask_access(
         chosen = resolve_decay(
             selection_decay, method=name, catchment_minutes=catchment, name="selection_decay"
         )
-    how = _Weighting(name, catchment, decay, chosen)
+    how = Weighting(name, catchment, decay, chosen)
 
     with _scattered(od, client, n_parts) as scattered:
         n_origins, n_sites = len(scattered.origin_ids), len(scattered.site_ids)
@@ -477,20 +377,23 @@ def _two_steps(client, parts, how, pop_code, cap_code, n_origins, n_sites):
     """``D_j`` per site code and (``A_i``, capacity weight reached) per origin code."""
     if not parts:
         return np.zeros(n_sites), np.zeros((2, n_origins))
-    weights = [client.submit(_weights_task, p, how, cap_code, pure=False) for p in parts]
+    weights = [client.submit(dask_tasks.pair_weights, p, how, cap_code, pure=False) for p in parts]
     shared = list(weights)
     try:
         if how.method == "3sfca":
             totals = tree_reduce(
                 client,
-                [client.submit(_selection_totals_task, w, n_origins, pure=False) for w in weights],
+                [
+                    client.submit(dask_tasks.selection_totals, w, n_origins, pure=False)
+                    for w in weights
+                ],
             )
-            weights = [client.submit(_select_task, w, totals, pure=False) for w in weights]
+            weights = [client.submit(dask_tasks.selected, w, totals, pure=False) for w in weights]
             shared += [totals, *weights]
         population = client.scatter(pop_code, broadcast=True, hash=False)
         shared.append(population)
         step1 = [
-            client.submit(_site_sums_task, w, population, n_sites, pure=False) for w in weights
+            client.submit(dask_tasks.site_sums, w, population, n_sites, pure=False) for w in weights
         ]
         site_population = tree_reduce(client, step1).result()
         ratio = np.divide(
@@ -502,7 +405,7 @@ def _two_steps(client, parts, how, pop_code, cap_code, n_origins, n_sites):
         shared += [ratio_f, has_f]
         squared = how.method == "m2sfca"
         step2 = [
-            client.submit(_origin_sums_task, w, ratio_f, has_f, squared, n_origins, pure=False)
+            client.submit(dask_tasks.origin_sums, w, ratio_f, has_f, squared, n_origins, pure=False)
             for w in weights
         ]
         per_origin = tree_reduce(client, step2).result()
@@ -553,7 +456,7 @@ def dask_nearest_minutes(
         nearest = np.full(len(ids), np.inf)
         if scattered.futures:
             partial = [
-                client.submit(_nearest_task, part, wanted, len(ids), pure=False)
+                client.submit(dask_tasks.nearest, part, wanted, len(ids), pure=False)
                 for part in scattered.futures
             ]
             nearest = tree_reduce(client, partial, op="min").result()

@@ -54,13 +54,12 @@ import geopandas as gpd
 import networkx as nx
 import numpy as np
 import pandas as pd
-import scipy.sparse as sp
-from scipy.sparse.csgraph import dijkstra
 from sklearn.neighbors import KDTree
 
 from accessplan.data.errors import AccessplanError, ProblemCollector
 from accessplan.spatial.crs import require_metre_crs
-from accessplan.spatial.dask_access import ODPart, ScatteredOD, pair_counts
+from accessplan.spatial.dask_access import ScatteredOD, pair_counts
+from accessplan.spatial.dask_tasks import ODPart, SnappedPoints, chunk_pairs
 from accessplan.spatial.errors import CRSError, NetworkError, NoPathError
 from accessplan.spatial.network_times import network_od_fingerprint
 from accessplan.spatial.od_codes import CodedOD
@@ -248,30 +247,6 @@ def _groups(inverse: np.ndarray, n_groups: int) -> tuple[np.ndarray, np.ndarray,
     return order, starts, counts
 
 
-def _pair_with_members(groups, order, starts, counts):
-    """Each entry (of group ``groups[k]``) paired with every member of its group: (k, member)."""
-    reps = counts[groups]
-    entry = np.repeat(np.arange(len(groups)), reps)
-    first = np.cumsum(reps) - reps
-    offset = np.arange(int(reps.sum())) - np.repeat(first, reps)
-    return entry, order[np.repeat(starts[groups], reps) + offset]
-
-
-@dataclass(frozen=True, eq=False)
-class _Snapped:
-    """What every travel-time task needs besides the graph (scattered once)."""
-
-    site_nodes: np.ndarray  # distinct site nodes, ascending
-    site_groups: tuple  # sites on each of them (order, starts, counts)
-    origin_nodes: np.ndarray  # distinct origin nodes, ascending
-    origin_groups: tuple
-    site_access: np.ndarray  # access minutes per site / origin
-    origin_access: np.ndarray
-    limit_seconds: float
-    max_minutes: float
-    reachable: bool
-
-
 def _snapped(arrays, origins, sites, *, origin_id, site_id, options, labels):
     """Check and snap the points on the client: (snapped, origin/site ids, snap frames)."""
     crs = _metre_crs(arrays)
@@ -301,7 +276,7 @@ def _snapped(arrays, origins, sites, *, origin_id, site_id, options, labels):
     o_uniq, o_inv = np.unique(o_node, return_inverse=True)
     max_minutes = options["max_minutes"]
     budget_minutes = max_minutes - s_access.min() - o_access.min()
-    snapped = _Snapped(
+    snapped = SnappedPoints(
         site_nodes=s_uniq,
         site_groups=_groups(s_inv, len(s_uniq)),
         origin_nodes=o_uniq,
@@ -321,29 +296,6 @@ def _snapped(arrays, origins, sites, *, origin_id, site_id, options, labels):
 # --------------------------------------------------------------------------
 
 
-def _chunk_pairs(reverse: sp.csr_matrix, snapped: _Snapped, start: int, stop: int) -> ODPart:
-    """Task: the pairs within the bound from site nodes ``start:stop``.
-
-    Sorted by origin then site position (int32 positions, float64 minutes).
-    """
-    seconds = dijkstra(
-        reverse, directed=True, indices=snapped.site_nodes[start:stop], limit=snapped.limit_seconds
-    )
-    sub = seconds[:, snapped.origin_nodes]
-    del seconds
-    row, col = np.nonzero(sub <= snapped.limit_seconds)
-    net_minutes = sub[row, col] / 60.0
-    del sub
-    k, site = _pair_with_members(row + start, *snapped.site_groups)
-    col, net_minutes = col[k], net_minutes[k]
-    k, origin = _pair_with_members(col, *snapped.origin_groups)
-    site, net_minutes = site[k], net_minutes[k]
-    total = net_minutes + snapped.site_access[site] + snapped.origin_access[origin]
-    keep = np.flatnonzero(total <= snapped.max_minutes)
-    keep = keep[np.lexsort((site[keep], origin[keep]))]
-    return ODPart(origin[keep].astype(np.int32), site[keep].astype(np.int32), total[keep])
-
-
 class _ChunkTasks:
     """The Dijkstra tasks, submitted at once (the graph scattered once).
 
@@ -352,7 +304,7 @@ class _ChunkTasks:
     scattered graph and, unless :meth:`keep` was called, the chunks' pairs.
     """
 
-    def __init__(self, client, arrays: RoadArrays, snapped: _Snapped, chunk_size: int) -> None:
+    def __init__(self, client, arrays: RoadArrays, snapped: SnappedPoints, chunk_size: int) -> None:
         self.client = client
         self.futures: list = []
         self.shared: list = []
@@ -365,7 +317,7 @@ class _ChunkTasks:
         context = client.scatter(snapped, broadcast=True, hash=False)
         self.shared = [graph, context]
         self.futures = [
-            client.submit(_chunk_pairs, graph, context, s, s + chunk_size, pure=False)
+            client.submit(chunk_pairs, graph, context, s, s + chunk_size, pure=False)
             for s in starts
         ]
 
@@ -430,7 +382,7 @@ class _Run:
     """A travel-time run prepared on the client."""
 
     arrays: RoadArrays
-    snapped: _Snapped
+    snapped: SnappedPoints
     origin_ids: pd.Series
     site_ids: pd.Series
     snaps: tuple
