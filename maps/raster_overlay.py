@@ -67,6 +67,7 @@ __all__ = [
     "decode_png",
     "detail_m",
     "figure_image",
+    "mask_png",
     "pixel_text",
     "use_raster",
     "web_images",
@@ -394,7 +395,9 @@ def class_codes(grid: AreaGrid, codes) -> np.ndarray:
     return lookup[grid.index + 1]
 
 
-def class_png(grid: AreaGrid, codes, colors, *, hatch_class: int | None = None) -> bytes:
+def class_png(
+    grid: AreaGrid, codes, colors, *, hatch_class: int | None = None, hatch_lines: bool = True
+) -> bytes:
     """An 8-bit palette PNG of the areas coloured by class.
 
     Parameters
@@ -407,6 +410,10 @@ def class_png(grid: AreaGrid, codes, colors, *, hatch_class: int | None = None) 
     hatch_class : int, optional
         The class drawn as "no access": :data:`NO_ACCESS_COLOR` with
         :data:`NO_ACCESS_HATCH` diagonal lines on its interior pixels.
+    hatch_lines : bool, default True
+        Draw those lines into the image; False leaves the class plain
+        :data:`NO_ACCESS_COLOR` (a web page hatches it on screen through
+        :func:`mask_png`, at the same spacing at every zoom).
 
     Returns
     -------
@@ -420,8 +427,19 @@ def class_png(grid: AreaGrid, codes, colors, *, hatch_class: int | None = None) 
     palette = [(0, 0, 0), _rgb(NO_DATA), _rgb(NO_ACCESS_HATCH)] + [_rgb(c) for c in colors]
     if hatch_class is not None and 0 <= hatch_class < len(colors):
         palette[3 + hatch_class] = _rgb(NO_ACCESS_COLOR)
-        pixels[_hatch_lines(pixels == 3 + hatch_class)] = 2
+        if hatch_lines:
+            pixels[_hatch_lines(pixels == 3 + hatch_class)] = 2
     return _encode(pixels, palette)
+
+
+def mask_png(grid: AreaGrid, codes, hatch_class: int) -> bytes:
+    """A PNG mask of one class: white where an area of class ``hatch_class`` is, else transparent.
+
+    A web page draws its "no access" hatch pattern through it (an SVG mask),
+    so the hatching keeps its on-screen spacing at every zoom.
+    """
+    pixels = (class_codes(grid, codes) == 3 + int(hatch_class)).astype(np.uint8)
+    return _encode(pixels, [(0, 0, 0), (255, 255, 255)])
 
 
 def _encode(pixels: np.ndarray, palette) -> bytes:
@@ -453,18 +471,21 @@ class WebImages:
     Attributes
     ----------
     pngs : tuple of bytes
-        One palette PNG per layer asked for, in order.
+        One palette PNG per layer asked for, in order ("no access" plain).
+    masks : tuple of bytes or None
+        Per layer, the :func:`mask_png` of its "no access" class (None without one).
     grid : AreaGrid
         The grid they were drawn on (EPSG:3857); ``grid.latlon_bounds()`` are
         the images' bounds and ``grid.pixel_m`` their pixel size in ground metres.
     """
 
     pngs: tuple
+    masks: tuple
     grid: AreaGrid
 
     @property
     def nbytes(self) -> int:
-        return sum(len(p) for p in self.pngs)
+        return sum(len(p) for p in self.pngs) + sum(len(m) for m in self.masks if m)
 
 
 def web_images(
@@ -502,8 +523,7 @@ def web_images(
     """
     layers = list(layers)
     if pixel_m is not None:
-        grid = area_grid(areas, pixel_m=float(pixel_m), crs=WEB_MERCATOR)
-        return WebImages(tuple(class_png(grid, c, k, hatch_class=h) for c, k, h in layers), grid)
+        return _draw(area_grid(areas, pixel_m=float(pixel_m), crs=WEB_MERCATOR), layers)
     metric = _metric(areas)
     west, south, east, north = metric.total_bounds
     span_area = max((east - west) * (north - south), 1.0)
@@ -513,14 +533,22 @@ def web_images(
     fine = area_grid(areas, pixel_m=start, crs=WEB_MERCATOR, side_m=side)
     factor = 1
     while True:
-        grid = fine.coarsen(factor)
-        pngs = tuple(class_png(grid, c, k, hatch_class=h) for c, k, h in layers)
-        total = sum(len(p) for p in pngs)
-        if total <= max_bytes or max(grid.shape) <= 200:
-            return WebImages(pngs, grid)
+        images = _draw(fine.coarsen(factor), layers)
+        total = images.nbytes
+        if total <= max_bytes or max(images.grid.shape) <= 200:
+            return images
         # PNG bytes shrink about with the pixel count: grow the side by sqrt of the excess
         grown = int(np.ceil(factor * np.sqrt(total / max_bytes) * 1.05))
         factor = max(factor + 1, grown)
+
+
+def _draw(grid: AreaGrid, layers) -> WebImages:
+    pngs = tuple(class_png(grid, c, k, hatch_class=h, hatch_lines=False) for c, k, h in layers)
+    masks = tuple(
+        mask_png(grid, c, h) if h is not None and (np.asarray(c) == h).any() else None
+        for c, _, h in layers
+    )
+    return WebImages(pngs, masks, grid)
 
 
 # --------------------------------------------------------------------------- figures

@@ -16,8 +16,10 @@ import folium
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import shapely
 
 from accessplan.data.errors import ProblemCollector
+from accessplan.maps.class_labels import format_number
 from accessplan.maps.classes import AccessClasses, shared_classes
 from accessplan.maps.escaping import html_text
 from accessplan.maps.raster_overlay import (
@@ -49,6 +51,7 @@ __all__ = [
     "area_data",
     "area_frame",
     "area_images",
+    "district_summaries",
     "extra_layer_specs",
     "image_note",
     "max_capacity",
@@ -351,11 +354,12 @@ def area_images(
     return web_images(frame, layers, max_bytes=max_bytes)
 
 
-def image_note(n_areas: int, pixel_m: float) -> str:
+def image_note(n_areas: int, pixel_m: float, *, districts: bool = False) -> str:
     """The page's honest line about areas drawn as an image (plain text, not escaped)."""
+    hover = "hover a district for its summary; " if districts else ""
     return (
         f"{int(n_areas):,} areas drawn as an image: 1 pixel = {pixel_text(pixel_m)} "
-        "(no per-area hover at this size; the values are in the plan's files)"
+        f"(no per-area hover at this size: {hover}every area's values are in the plan's files)"
     )
 
 
@@ -456,3 +460,69 @@ def max_capacity(sites) -> float:
         return 1.0
     cap = np.nanmax(sites["capacity"].to_numpy(dtype=float))
     return float(cap) if np.isfinite(cap) and cap > 0 else 1.0
+
+
+def _weighted_mean(values, weights) -> float:
+    ok = np.isfinite(values) & (weights > 0)
+    total = weights[ok].sum()
+    return float((values[ok] * weights[ok]).sum() / total) if total > 0 else float("nan")
+
+
+def _share_zero(values, weights) -> float:
+    ok = np.isfinite(values) & (weights > 0)
+    total = weights[ok].sum()
+    return float(weights[ok & (values == 0)].sum() / total) if total > 0 else float("nan")
+
+
+def district_summaries(frame, districts, *, scale=1.0, units=None) -> list:
+    """One hover text per district (escaped HTML): what an image of the areas cannot show.
+
+    Each area belongs to the district holding its representative point.
+    The text gives the district's name, its areas and population, the
+    population-weighted mean access before and after the plan (areas with a
+    score), and the share of its population with no access before and after.
+
+    Parameters
+    ----------
+    frame : geopandas.GeoDataFrame
+        :func:`area_frame` of the page.
+    districts : geopandas.GeoDataFrame
+        The context's districts (``name``), in any CRS.
+    scale : float
+        Display multiplier of access.
+    units : str, optional
+        Units of the displayed access.
+
+    Returns
+    -------
+    list of str
+        In the order of ``districts``.
+    """
+    spots = frame.geometry.representative_point().to_crs(districts.crs).to_numpy()
+    shapes = districts.geometry.to_numpy()
+    hit_area, hit_district = shapely.STRtree(shapes).query(spots, predicate="within")
+    owner = np.full(len(frame), -1, dtype=np.int64)
+    owner[hit_area] = hit_district  # an area on a shared border: one of its districts
+    pop = frame["population"].to_numpy(dtype=float)
+    before = frame["access_before"].to_numpy(dtype=float)
+    after = frame["access_after"].to_numpy(dtype=float)
+    names = (
+        districts["name"] if "name" in districts.columns else districts.index.to_series()
+    ).to_numpy()
+    unit = f" {html_text(units)}" if units else ""
+    out = []
+    for j, name in enumerate(names):
+        mine = owner == j
+        w = pop[mine]
+        lines = [
+            f"<b>{html_text(name)}</b>",
+            f"{int(mine.sum()):,} areas, population {w[np.isfinite(w)].sum():,.0f}",
+        ]
+        for label, values in (("before", before[mine]), ("after", after[mine])):
+            mean = _weighted_mean(values, w) * float(scale)
+            zero = _share_zero(values, w)
+            text = "no score" if not np.isfinite(mean) else format_number(mean, 3) + unit
+            share = "" if not np.isfinite(zero) else f"; no access: {zero:.1%} of people"
+            lines.append(f"mean access {label}: {text}{share}")
+        out.append("<br>".join(lines))
+    return out

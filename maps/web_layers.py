@@ -50,6 +50,7 @@ __all__ = [
     "AreaData",
     "AreaLayer",
     "ContextLayers",
+    "DistrictSummary",
     "HtmlControl",
     "ImageLayer",
     "LabelDeclutter",
@@ -392,6 +393,9 @@ class ImageLayer(MacroElement):
     ``url`` is the image (a ``data:`` URI), ``bounds`` its
     ``[[south, west], [north, east]]``; the image never catches the mouse and
     its pixels stay sharp when zoomed in (``image-rendering: pixelated``).
+    ``mask_url`` (the "no access" pixels, white) adds an SVG overlay filling
+    the page's hatch pattern through that mask, so "no access" is hatched
+    exactly like the legend swatch, with the same on-screen spacing at every zoom.
     """
 
     _template = Template(
@@ -399,20 +403,35 @@ class ImageLayer(MacroElement):
 {% macro script(this, kwargs) %}
 (function () {
     var root = {{ this.map_name }};
+    var parent = {{ this._parent.get_name() }};
+    var bounds = {{ this.bounds|tojson }};
     if (!root.getPane("accessplan-areas")) { root.createPane("accessplan-areas").style.zIndex = 350; }
-    L.imageOverlay({{ this.url|tojson }}, {{ this.bounds|tojson }}, {
+    L.imageOverlay({{ this.url|tojson }}, bounds, {
         pane: "accessplan-areas", opacity: {{ this.opacity }}, interactive: false,
         className: "accessplan-image"
-    }).addTo({{ this._parent.get_name() }});
+    }).addTo(parent);
+    {% if this.mask_url %}
+    var id = "accessplan-mask-" + L.Util.stamp(bounds);
+    var svg = document.createElementNS("http://www.w3.org/2000/svg", "svg");
+    svg.innerHTML = '<defs><mask id="' + id + '" maskUnits="userSpaceOnUse" x="0" y="0" ' +
+        'width="100%" height="100%"><image href="' + {{ this.mask_url|tojson }} + '" x="0" y="0" ' +
+        'width="100%" height="100%" preserveAspectRatio="none" ' +
+        'style="image-rendering:pixelated"></image></mask></defs>' +
+        '<rect width="100%" height="100%" fill="{{ this.hatch }}" mask="url(#' + id + ')"></rect>';
+    L.svgOverlay(svg, bounds, {pane: "accessplan-areas", opacity: {{ this.opacity }},
+                               interactive: false}).addTo(parent);
+    {% endif %}
 })();
 {% endmacro %}
 """
     )
 
-    def __init__(self, url: str, *, bounds, map_name, opacity=0.85):
+    def __init__(self, url: str, *, bounds, map_name, opacity=0.85, mask_url=None):
         super().__init__()
         self._name = "AccessplanImage"
         self.url = url
+        self.mask_url = mask_url
+        self.hatch = HATCH_FILL
         self.bounds = [[float(v) for v in corner] for corner in bounds]
         self.map_name = map_name
         self.opacity = float(opacity)
@@ -592,6 +611,45 @@ class ContextLayers(MacroElement):
         pairs += (("Districts", self.districts),)
         pairs += (("Region outline", self.outline),)
         return [name for name, layer in pairs if layer]
+
+
+class DistrictSummary(MacroElement):
+    """A hover table per district over areas drawn as an image (the drill-down of big maps).
+
+    Draws the page's district shapes (the :class:`ContextLayers` variable
+    ``var``) again, invisible, in a pane just above the areas' image; hovering
+    a district outlines it and shows its text (``texts``, escaped HTML, one per
+    district in the order of the context's districts).
+    """
+
+    _template = Template(
+        """
+{% macro script(this, kwargs) %}
+(function () {
+    var map = {{ this._parent.get_name() }};
+    if (!map.getPane("accessplan-district-hover")) {
+        map.createPane("accessplan-district-hover").style.zIndex = 355;
+    }
+    var texts = {{ this.texts|tojson }};
+    var hidden = {fill: true, fillOpacity: 0, opacity: 0, weight: 2, color: "#000000"};
+    var next = 0;
+    L.geoJSON({{ this.var }}.districts, {pane: "accessplan-district-hover", style: hidden,
+        onEachFeature: function (feature, part) {
+            part.bindTooltip(texts[next++], {sticky: true});
+            part.on("mouseover", function () { part.setStyle({opacity: 0.9}); });
+            part.on("mouseout", function () { part.setStyle(hidden); });
+        }
+    }).addTo(map);
+})();
+{% endmacro %}
+"""
+    )
+
+    def __init__(self, var: str, texts):
+        super().__init__()
+        self._name = "AccessplanDistrictSummary"
+        self.var = var
+        self.texts = list(texts)
 
 
 class LabelDeclutter(MacroElement):

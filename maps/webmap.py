@@ -62,6 +62,7 @@ from accessplan.maps.web_frames import (
     area_data,
     area_frame,
     area_images,
+    district_summaries,
     extra_layer_specs,
     image_note,
     max_capacity,
@@ -69,6 +70,7 @@ from accessplan.maps.web_frames import (
 from accessplan.maps.web_layers import (
     AreaLayer,
     ContextLayers,
+    DistrictSummary,
     HtmlControl,
     ImageLayer,
     LabelDeclutter,
@@ -289,11 +291,13 @@ def _prepare(areas, sites, new_sites, id_col, site_id_col, classes, scheme, k, s
 def _areas_layer(m, drawn, index, frame, tiles, *, key, fields, palette=None):
     """The element drawing the areas: layer ``index`` of a page's images, or its GeoJSON."""
     if isinstance(drawn, WebImages):
+        mask = drawn.masks[index]
         return ImageLayer(
             data_uri(drawn.pngs[index]),
             bounds=drawn.grid.latlon_bounds(),
             map_name=m.get_name(),
             opacity=_opacity(tiles),
+            mask_url=None if mask is None else data_uri(mask),
         )
     return AreaLayer(
         drawn,
@@ -306,9 +310,20 @@ def _areas_layer(m, drawn, index, frame, tiles, *, key, fields, palette=None):
     )
 
 
-def _note(frame, drawn) -> str | None:
+def _summaries(frame, drawn, context, scale, units):
+    """District hover texts when the areas are an image and the context has districts."""
+    districts = getattr(context, "districts", None)
+    if not isinstance(drawn, WebImages) or districts is None or not len(districts):
+        return None
+    return district_summaries(frame, districts, scale=scale, units=units)
+
+
+def _note(frame, drawn, context) -> str | None:
     """The legend's line about an image of the areas (None for vector areas)."""
-    return image_note(len(frame), drawn.grid.pixel_m) if isinstance(drawn, WebImages) else None
+    if not isinstance(drawn, WebImages):
+        return None
+    districts = getattr(context, "districts", None) is not None and len(context.districts) > 0
+    return image_note(len(frame), drawn.grid.pixel_m, districts=districts)
 
 
 def _opacity(tiles) -> float:
@@ -333,15 +348,32 @@ def _caption(caption, units, scale=1.0) -> str:
     return f"Access (supply per {scale:,.6g} people)"
 
 
-def _decorate(m, site_frame, *, context, labels, max_cap, max_radius_px, demand_label, show_new):
-    """Context layers, sites and labels of one Leaflet map; returns the sites group."""
+def _decorate(
+    m,
+    site_frame,
+    *,
+    context,
+    labels,
+    max_cap,
+    max_radius_px,
+    demand_label,
+    show_new,
+    summaries=None,
+):
+    """Context layers, sites and labels of one Leaflet map; returns the sites group.
+
+    ``summaries`` (one hover text per district) adds the districts' hover
+    tables over an image of the areas.
+    """
     if context is not None:
         if isinstance(context, ContextLayers):  # a page's shared context data
-            m.add_child(ContextLayers(source=context))
+            layers = ContextLayers(source=context)
         else:
             layers = ContextLayers(context)
             m.get_root().header.add_child(layers.element(), name=layers.var)
-            m.add_child(layers)
+        m.add_child(layers)
+        if summaries and layers.districts:
+            m.add_child(DistrictSummary(layers.var, summaries))
     group = None
     if site_frame is not None:
         shown = site_frame if show_new else site_frame[~site_frame["new"]]
@@ -470,6 +502,7 @@ def before_after_map(
         )
         fig.header.add_child(drawn.element(), name="accessplan_areas")
     max_cap = max_capacity(site_frame)
+    summaries = _summaries(frame, drawn, context, access_scale, access_units)
     shared = None  # the context's shapes once in the page, drawn by both panels
     if context is not None:
         shared = ContextLayers(context)
@@ -499,6 +532,7 @@ def before_after_map(
             max_radius_px=max_radius_px,
             demand_label=demand_label,
             show_new=when == "after",
+            summaries=summaries,
         )
         m.add_child(map_title(f"Access {when}"))
         if context is not None or (site_frame is not None and labels == "auto"):
@@ -510,7 +544,7 @@ def before_after_map(
         no_data=_has_missing(frame),
         scale=access_scale,
         units=access_units,
-        note=_note(frame, drawn),
+        note=_note(frame, drawn, context),
     ).add_to(panels[1])
     fig.add_child(SyncViews(*panels))
     if inequity is not None:
@@ -634,6 +668,7 @@ def layered_map(
         max_radius_px=max_radius_px,
         demand_label=demand_label,
         show_new=True,
+        summaries=_summaries(frame, drawn, context, access_scale, access_units),
     )
     if sites_group is not None:
         groups.append(("Hospitals", sites_group))
@@ -643,7 +678,7 @@ def layered_map(
         no_data=_has_missing(frame),
         scale=access_scale,
         units=access_units,
-        note=_note(frame, drawn),
+        note=_note(frame, drawn, context),
     ).add_to(m)
     for legend in legends:  # under the access legend, each while its layer is on
         m.add_child(legend)
@@ -714,6 +749,7 @@ def change_map(
         max_radius_px=max_radius_px,
         demand_label=demand_label,
         show_new=True,
+        summaries=_summaries(frame, drawn, context, access_scale, access_units),
     )
     bar = change_bar_html(
         cmap,
@@ -721,7 +757,7 @@ def change_map(
         scale=access_scale,
         units=access_units,
         no_data=bool(frame["access_change"].isna().any()),
-        note=_note(frame, drawn),
+        note=_note(frame, drawn, context),
     )
     m.add_child(
         HtmlControl(bar, position="topright", css_class="legend accessplan-legend", name="Bar")

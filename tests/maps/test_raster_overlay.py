@@ -158,6 +158,20 @@ def test_above_the_threshold_maps_hold_images_and_no_area_geojson():
         r, c = divmod(i, 6)
         pixel = after[int((r + 0.5) * rows / 6), int((c + 0.5) * cols / 6), :3]
         assert tuple(pixel) == rgb(classes.colors[k[i]])
+    # "no access" (the 4 first areas, before) is hatched on screen through a mask of its cells
+    (mask,) = [
+        decode_png(base64.b64decode(b))
+        for b in re.findall(r'\+ "data:image/png;base64,([A-Za-z0-9+/=]+)" \+', html)
+    ]
+    assert "L.svgOverlay(" in html and 'fill="url(#accessplan-no-access)"' in html
+    zero = classes.classify(areas["access_before"]) == 0
+    assert zero.sum() == 4
+    for i in range(36):
+        r, c = divmod(i, 6)
+        pixel = mask[int((r + 0.5) * rows / 6), int((c + 0.5) * cols / 6)]
+        assert tuple(pixel) == ((255, 255, 255, 255) if zero[i] else (0, 0, 0, 0))
+    # the image itself shows those cells plain light grey under the hatch
+    assert tuple(images[0][int(0.5 * rows / 6), int(0.5 * cols / 6), :3]) == rgb(NO_ACCESS_COLOR)
     # a side-by-side page: one image per panel; a change map: one image, 0 is the ramp's white
     html = render_offline_html(before_after_map(areas, max_vector_areas=0))
     assert len(_images(html)) == 2 and "accessplan_areas_" not in html
