@@ -344,7 +344,7 @@ class _Parsed:
     node_ids: np.ndarray
     x: np.ndarray
     y: np.ndarray
-    has_xy: np.ndarray
+    has_xy: np.ndarray  # uint8: bit 0 x given, bit 1 y given
     edge_tails: np.ndarray  # node ids
     edge_heads: np.ndarray
     length: np.ndarray
@@ -397,9 +397,8 @@ def _parse(path: Path) -> _Parsed:
     def end_data() -> None:
         if key_of_data[0] is not None:
             parser.CharacterDataHandler = None
-            if text:  # an empty <data> sets nothing, as in networkx
-                target = graph_values if where[0] == "graph" else values
-                target[key_of_data[0]] = "".join(text)
+            target = graph_values if where[0] == "graph" else values
+            target[key_of_data[0]] = "".join(text)  # an empty <data> is "", as in networkx
             key_of_data[0] = None
 
     def start(name: str, attrs: dict[str, str]) -> None:
@@ -436,7 +435,7 @@ def _parse(path: Path) -> _Parsed:
         node_ids.append(node_id)
         xs.append(x)
         ys.append(y)
-        has_xy.append("x" in values and "y" in values)
+        has_xy.append(("x" in values) + 2 * ("y" in values))  # bit 0: x given, bit 1: y
 
     def end_edge() -> None:
         attrs = state["attrs"]
@@ -493,7 +492,7 @@ def _parse(path: Path) -> _Parsed:
         node_ids=np.frombuffer(node_ids, dtype=np.int64),
         x=np.frombuffer(xs, dtype=np.float64),
         y=np.frombuffer(ys, dtype=np.float64),
-        has_xy=np.frombuffer(bytes(has_xy), dtype=np.uint8).astype(bool),
+        has_xy=np.frombuffer(bytes(has_xy), dtype=np.uint8),
         edge_tails=np.frombuffer(tails, dtype=np.int64),
         edge_heads=np.frombuffer(heads, dtype=np.int64),
         length=np.frombuffer(lengths, dtype=np.float64),
@@ -513,8 +512,9 @@ def _parse(path: Path) -> _Parsed:
 def _index_nodes(parsed: _Parsed) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, int]:
     """Unique nodes in file order (a repeated ``<node>`` updates the first, as networkx does).
 
-    Returns node ids, x, y, has_xy and the number of node ids that edges name
-    but no ``<node>`` declares (networkx adds those without coordinates).
+    Returns node ids, x, y, whether each node has both coordinates and the
+    number of node ids that edges name but no ``<node>`` declares (networkx
+    adds those without coordinates).
     """
     ids, x, y, has_xy = parsed.node_ids, parsed.x, parsed.y, parsed.has_xy
     order = np.argsort(ids, kind="stable")
@@ -529,14 +529,17 @@ def _index_nodes(parsed: _Parsed) -> tuple[np.ndarray, np.ndarray, np.ndarray, n
         for positions in groups.values():
             first, later = positions[0], positions[1:]
             for p in later:
-                if has_xy[p]:
-                    x[first], y[first], has_xy[first] = x[p], y[p], True
+                if has_xy[p] & 1:
+                    x[first] = x[p]
+                if has_xy[p] & 2:
+                    y[first] = y[p]
+                has_xy[first] |= has_xy[p]
                 keep[p] = False
         ids, x, y, has_xy = ids[keep], x[keep], y[keep], has_xy[keep]
     undeclared = np.setdiff1d(
         np.union1d(parsed.edge_tails, parsed.edge_heads), ids, assume_unique=False
     )
-    return ids, x, y, has_xy, len(undeclared)
+    return ids, x, y, has_xy == 3, len(undeclared)
 
 
 def _positions(ids: np.ndarray, wanted: np.ndarray) -> np.ndarray:

@@ -437,3 +437,69 @@ def test_projection_target_is_osmnx_choice(tmp_path, crs, points, target):
         points = [to_feet.transform(*p) for p in NEW_YORK]
     _, report = assert_same_as_load_network(save(_ring(crs, points), tmp_path), n_sources=2)
     assert target is None or report.crs == target
+
+
+HAND_WRITTEN = """<?xml version='1.0' encoding='utf-8'?>
+<graphml xmlns="http://graphml.graphdrawing.org/xmlns">
+  <key id="c" for="graph" attr.name="crs" attr.type="string" />
+  <key id="x" for="node" attr.name="x" attr.type="string" />
+  <key id="y" for="node" attr.name="y" attr.type="string" />
+  <key id="t" for="edge" attr.name="travel_time" attr.type="string" />
+  <key id="h" for="edge" attr.name="highway" attr.type="string" />
+  <key id="l" for="edge" attr.name="length" attr.type="string" />
+  <graph edgedefault="{default}">
+    <data key="c">EPSG:32635</data>
+    <node id="1"><data key="x">385000</data><data key="y">6672000</data></node>
+    <node id="2"><data key="x">999</data><data key="y">6672000</data></node>
+    <node id="3"><data key="x">386000</data><data key="y">6673000</data></node>
+    <node id="2"><data key="x">386000</data></node>
+    <edge source="1" target="2"><data key="l">1000</data><data key="t">60</data><data key="h">primary</data></edge>
+    <edge source="1" target="2"><data key="l">1000</data><data key="t">50</data><data key="h">service</data></edge>
+    <edge source="2" target="3"><data key="l">1000</data><data key="t">70</data><data key="h">['trunk', 'primary']</data></edge>
+    <edge source="3" target="1"><data key="l">1000</data><data key="t">80</data></edge>
+    <edge source="3" target="3"><data key="l">1000</data><data key="t">5</data></edge>
+    <edge source="2" target="1"><data key="l">1000</data><data key="t">nan</data><data key="h">tertiary</data></edge>
+    {extra}
+  </graph>
+</graphml>
+"""
+
+
+@pytest.mark.parametrize("default", ["directed", "undirected"])
+def test_hand_written_graphml_corner_cases(tmp_path, default):
+    """A repeated node, parallel edges, a self-loop, a list highway, a NaN time, crs first."""
+    path = tmp_path / "hand.graphml"
+    path.write_text(HAND_WRITTEN.format(default=default, extra=""), encoding="utf-8")
+    got, report = assert_same_as_load_network(path, n_sources=3, speed_kph=36.0)
+    assert got.node_ids.tolist() == [1, 2, 3] and got.x[1] != 999
+    assert report.edges_read == (6 if default == "directed" else 11)
+    # without a constant speed: edge 2 -> 1 has no time, edge 3 -> 1 no highway either
+    with pytest.raises(NetworkError) as expected:
+        load_network(path)
+    with pytest.raises(NetworkError) as error:
+        read_graphml_arrays(path)
+    assert str(error.value) == str(expected.value)
+    assert "neither 'travel_time' nor 'highway'" in str(error.value)
+
+
+def test_edges_naming_undeclared_nodes(tmp_path):
+    path = tmp_path / "hand.graphml"
+    extra = '<edge source="1" target="77"><data key="t">1</data></edge>'
+    path.write_text(HAND_WRITTEN.format(default="directed", extra=extra), encoding="utf-8")
+    with pytest.raises(NetworkError) as expected:
+        load_network(path)
+    with pytest.raises(NetworkError) as got:
+        read_graphml_arrays(path)
+    assert str(got.value) == str(expected.value)
+    assert "1 nodes have no x/y coordinates" in str(got.value)
+
+
+def test_empty_values_are_empty_strings_as_in_networkx(tmp_path):
+    """``<data></data>`` is "" (networkx): not a number, so a read error."""
+    path = tmp_path / "hand.graphml"
+    text = HAND_WRITTEN.format(default="directed", extra="")
+    path.write_text(text.replace('<data key="t">nan</data>', '<data key="t"></data>'), "utf-8")
+    with pytest.raises(NetworkError, match="cannot read it as GraphML"):
+        load_network(path)
+    with pytest.raises(NetworkError, match="edge 2 -> 1: travel_time '' is not a number"):
+        read_graphml_arrays(path)
