@@ -31,8 +31,10 @@ Data moved: each part once when scattered from the client (``8 + b`` bytes
 per pair, ``b`` bytes per minute; nothing when the parts are the
 travel-time chunks); per measure, the population per origin (8 bytes per
 origin) and the site ratios (8 bytes per site) to every worker; per part
-one vector of ``n_sites`` (step 1) or ``2 n_origins`` (step 2) values to
-the reduction tree, one of each to the client.
+one vector of ``n_sites`` (step 1) or ``2 n_origins`` (step 2) float64
+values to the reduction tree, one of each to the client. Worker memory:
+the parts, plus 16 bytes per pair within the catchment for the weights
+while a measure runs.
 """
 
 from __future__ import annotations
@@ -157,9 +159,8 @@ def scatter_od(od: CodedOD, *, client, n_parts: int | None = None) -> ScatteredO
     od : CodedOD
     client : distributed.Client
     n_parts : int, optional
-        Default: two per worker, and more for tables over 10 million pairs
-        per worker (about 5 million pairs each). Cuts fall on origin
-        boundaries at about equal pair counts.
+        Default: two per worker, or one per 5 million pairs when that is
+        more. Cuts fall on origin boundaries at about equal pair counts.
 
     Returns
     -------
@@ -207,11 +208,6 @@ def _scattered(od, client, n_parts) -> Iterator[ScatteredOD]:
 
 
 # --------------------------------------------------------------------------
-# Access: tasks
-# --------------------------------------------------------------------------
-
-
-# --------------------------------------------------------------------------
 # Access: client side
 # --------------------------------------------------------------------------
 
@@ -225,20 +221,30 @@ def _labelled(values: np.ndarray, ids: pd.Index, labels: pd.Index, fill) -> np.n
     return out
 
 
-def _known_ids(od, demand_ids: pd.Index, supply_ids: pd.Index, problems):
+def _wanted_sites(site_ids: pd.Index, only) -> np.ndarray | None:
+    """Which site codes count (a boolean per code), or None for all."""
+    if only is None:
+        return None
+    codes = site_ids.get_indexer(pd.Index(only))
+    wanted = np.zeros(len(site_ids), dtype=bool)
+    wanted[codes[codes >= 0]] = True
+    return wanted
+
+
+def _known_ids(od, demand_ids: pd.Index, supply_ids: pd.Index, wanted, problems):
     """Demand row of every origin code and supply row of every site code (-1: not listed).
 
-    Records the OD origins (sites) with pairs that demand (supply) does not list.
+    Records the OD origins (counted sites) with pairs that demand (supply) does not list.
     """
     if isinstance(od, ScatteredOD):
         origin_pairs, site_pairs = od.origin_pairs, od.site_pairs
-    elif isinstance(od, CodedOD):
+    else:
         origin_pairs = od.pairs_per_origin()
         site_pairs = np.bincount(od.site_codes, minlength=od.n_sites)
-    else:
-        raise TypeError(f"od must be a CodedOD or a ScatteredOD, got {type(od).__name__}")
     rows = demand_ids.get_indexer(od.origin_ids)
     cols = supply_ids.get_indexer(od.site_ids)
+    if wanted is not None:
+        site_pairs = np.where(wanted, site_pairs, 0)
     for ids, codes, pairs, column, name in (
         (od.origin_ids, rows, origin_pairs, "origin_id", "demand"),
         (od.site_ids, cols, site_pairs, "site_id", "supply"),
@@ -284,6 +290,7 @@ def dask_access(
     decay: Decay | str | Mapping | None = None,
     selection_decay: Decay | str | Mapping | None = None,
     normalize: bool = False,
+    site_ids=None,
     n_parts: int | None = None,
 ) -> AccessResult:
     """Floating-catchment access (:func:`accessplan.spatial.fca.access_scores`) on a Dask cluster.
@@ -296,12 +303,17 @@ def dask_access(
     demand : pandas.Series
         Population (>= 0) indexed by area id; every OD origin with a pair must be in it.
     supply : pandas.Series
-        Capacity (>= 0) indexed by site id; every OD site with a pair must be in it.
+        Capacity (>= 0) indexed by site id; every counted OD site with a pair
+        must be in it.
     client : distributed.Client
     method, catchment_minutes, decay, selection_decay, normalize
         As :func:`~accessplan.spatial.fca.access_scores` (``selection_decay``:
         3SFCA's, see :func:`~accessplan.spatial.fca.three_step_fca`). A
         catchment beyond the table's own bound is refused.
+    site_ids : sequence, optional
+        Count only the pairs of these sites (e.g. the existing facilities of
+        a table built for facilities and candidates, as
+        :meth:`CodedOD.with_sites` does); default every site of the table.
     n_parts : int, optional
         See :func:`scatter_od` (for a CodedOD only).
 
@@ -322,13 +334,16 @@ def dask_access(
         raise UnknownMethodError(
             f"unknown access method {method!r}; accepted: {', '.join(METHODS)}"
         )
+    if not isinstance(od, CodedOD | ScatteredOD):
+        raise TypeError(f"od must be a CodedOD or a ScatteredOD, got {type(od).__name__}")
     problems = ProblemCollector(what="access inputs")
     _check_catchment(catchment_minutes, od, problems)
     population = check_population(demand, problems, source="demand")
     capacity = check_population(supply, problems, source="supply")
     if population is not None and capacity is not None:
         if demand.index.is_unique and supply.index.is_unique:
-            origin_row, site_col = _known_ids(od, demand.index, supply.index, problems)
+            wanted = _wanted_sites(od.site_ids, site_ids)
+            origin_row, site_col = _known_ids(od, demand.index, supply.index, wanted, problems)
     problems.raise_if_any()
     catchment = float(catchment_minutes)
     decay = resolve_decay(decay, method=name, catchment_minutes=catchment)
@@ -345,7 +360,7 @@ def dask_access(
         pop_code = np.where(origin_row >= 0, population[origin_row], 0.0)
         cap_code = np.where(site_col >= 0, capacity[site_col], 0.0)
         site_population, per_origin = _two_steps(
-            client, scattered.futures, how, pop_code, cap_code, n_origins, n_sites
+            client, scattered.futures, how, wanted, pop_code, cap_code, n_origins, n_sites
         )
     access = _labelled(per_origin[0], scattered.origin_ids, demand.index, 0.0)
     reaches = _labelled(per_origin[1] > 0, scattered.origin_ids, demand.index, False)
@@ -373,11 +388,13 @@ def dask_access(
     )
 
 
-def _two_steps(client, parts, how, pop_code, cap_code, n_origins, n_sites):
+def _two_steps(client, parts, how, wanted, pop_code, cap_code, n_origins, n_sites):
     """``D_j`` per site code and (``A_i``, capacity weight reached) per origin code."""
     if not parts:
         return np.zeros(n_sites), np.zeros((2, n_origins))
-    weights = [client.submit(dask_tasks.pair_weights, p, how, cap_code, pure=False) for p in parts]
+    weights = [
+        client.submit(dask_tasks.pair_weights, p, how, cap_code, wanted, pure=False) for p in parts
+    ]
     shared = list(weights)
     try:
         if how.method == "3sfca":
@@ -448,11 +465,7 @@ def dask_nearest_minutes(
     """
     with _scattered(od, client, n_parts) as scattered:
         ids = scattered.origin_ids
-        wanted = None
-        if site_ids is not None:
-            codes = scattered.site_ids.get_indexer(pd.Index(site_ids))
-            wanted = np.zeros(len(scattered.site_ids), dtype=bool)
-            wanted[codes[codes >= 0]] = True
+        wanted = _wanted_sites(scattered.site_ids, site_ids)
         nearest = np.full(len(ids), np.inf)
         if scattered.futures:
             partial = [

@@ -139,11 +139,21 @@ class PairWeights:
     select: np.ndarray | None  # 3SFCA: T_ij, 0 for sites without capacity
 
 
-def pair_weights(part: ODPart, how: Weighting, capacity: np.ndarray) -> PairWeights:
-    """Task: the pair weights of a part (pairs within the catchment), as fca computes them."""
+def pair_weights(
+    part: ODPart, how: Weighting, capacity: np.ndarray, wanted: np.ndarray | None
+) -> PairWeights:
+    """Task: the pair weights of a part, as fca computes them.
+
+    Only pairs within the catchment count, and only those of the ``wanted``
+    site codes (a boolean per site code; None: every site).
+    """
     origins, sites, minutes = part.origin_codes, part.site_codes, part.minutes
+    keep = None
     if len(minutes) and minutes.max() > how.catchment_minutes:
         keep = minutes <= how.catchment_minutes
+    if wanted is not None:
+        keep = wanted[sites] if keep is None else keep & wanted[sites]
+    if keep is not None:
         origins, sites, minutes = origins[keep], sites[keep], minutes[keep]
     weights = np.asarray(how.decay(minutes), dtype=float)
     select = None

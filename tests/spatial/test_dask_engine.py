@@ -408,6 +408,21 @@ def test_generalised_2sfca_with_decay_and_normalised(decay, table, demo, client)
     assert abs(float(demo["population"] @ got.access) / demo["population"].sum() - 1) < 1e-12
 
 
+def test_access_of_some_sites_as_with_sites(kept, table, demo, client):
+    """A table for facilities and candidates, access of the facilities alone ("before")."""
+    hospitals = demo["sites"]["site_id"].iloc[:11]
+    supply = _supply(demo["sites"]).loc[hospitals]
+    got = dask_access(
+        kept[1], demo["population"], supply, client=client, method="3sfca", site_ids=hospitals
+    )
+    want = access_scores(
+        table[1].coded.with_sites(hospitals), demo["population"], supply, method="3sfca"
+    )
+    _assert_same_access(got, want)
+    with pytest.raises(InputValidationError, match="201 id\\(s\\) with OD pairs not in the supply"):
+        dask_access(kept[1], demo["population"], supply, client=client)
+
+
 def test_access_hand_worked(client):
     od = pd.DataFrame(
         {"origin_id": ["a", "a", "b"], "site_id": ["h", "k", "h"], "minutes": [5.0, 25.0, 12.0]}
