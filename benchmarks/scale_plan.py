@@ -29,10 +29,15 @@ For each size (areas x road nodes) the region is built by
 kernel's ``VmHWM`` is reset at the start of each stage (``echo 5 >
 /proc/self/clear_refs``) and read at its end; where the reset is not allowed,
 a thread samples ``VmRSS`` every 50 ms instead (the JSON says which). The
-CBC solver runs as a separate process: its own peak is reported as
-``solver_peak_gb`` (``getrusage(RUSAGE_CHILDREN)``). The end-to-end run's
-peak is ``ru_maxrss`` of that subprocess (``os.wait4``: the largest of the
-process and the solver it waited for, as ``/usr/bin/time`` reports it).
+CBC solver runs as a separate process: the same thread samples the resident
+memory of this process's descendants (``solver_peak_gb``) and the location
+stage's peak is the largest sum of both (``with_solver_peak_gb``).
+``getrusage(RUSAGE_CHILDREN)`` is not used for the solver: a child started
+by fork/exec carries its parent's high-water mark into ``ru_maxrss``.
+The end-to-end run's peak is the larger of ``ru_maxrss`` of that subprocess
+(``os.wait4``, as ``/usr/bin/time`` reports it: the largest single process)
+and its process tree's resident memory polled every 0.5 s (the process and
+the solver together).
 
 **Honest limits.** ``--max-minutes`` bounds each run (stages, and the end to
 end run, separately) and ``--max-memory-gb`` the resident memory of its
@@ -40,16 +45,20 @@ process tree (polled every 0.5 s); a run over either is killed and the table
 says "did not finish within X min" or "stopped above X GB" at the stage it
 had reached. Later stages say "not reached".
 
-**Growth exponents**: the least-squares slope of log(seconds) (and
-log(peak GB)) against log(size) over the sizes that finished the stage;
-size is road nodes for network, snapping and travel times, areas for the
-others.
+**Growth exponents**: the least-squares slope of log(seconds) and of
+log(GB the stage added above the resident memory it started with) against
+log(size) over the sizes that finished the stage; size is road nodes for
+network, snapping and travel times, areas for the others (end to end:
+areas, and its whole peak).
 
 **The lean path.** When ``accessplan.spatial.road_load.load_road_arrays`` is
 importable (``--network-path auto``, the default) the network stage uses it
 and the snapping and travel-time stages receive its
-:class:`~accessplan.spatial.road_arrays.RoadArrays`; ``--network-path graph``
-forces today's networkx path. ``--set section.key=value`` items go to both
+:class:`~accessplan.spatial.road_arrays.RoadArrays` (its network cache is
+off unless ``--network-cache``, so the stage measures parsing);
+``--network-path graph`` forces today's networkx path. ``--at REV`` runs the
+code of a commit (``git archive`` into the workdir), so a benchmark does not
+measure whatever the working tree holds at the time. ``--set section.key=value`` items go to both
 runs (e.g. ``--set compute.jobs=2``).
 
 Run from the repository root::
@@ -68,7 +77,6 @@ import inspect
 import json
 import math
 import os
-import resource
 import shutil
 import signal
 import subprocess
@@ -147,7 +155,7 @@ class StageMeter:
             self._reset_hwm()
         except OSError:
             self.method = "VmRSS sampled every 50 ms"
-        self._peak = 0
+        self._peak = self._children_peak = self._tree_peak = 0
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._sample, args=(interval_s,), daemon=True)
@@ -159,10 +167,14 @@ class StageMeter:
             f.write("5")
 
     def _sample(self, interval_s: float) -> None:
+        me = os.getpid()
         while not self._stop.wait(interval_s):
             rss = _status_kb("VmRSS") * 1024
+            others = _tree_rss_bytes(me) - _status_kb("VmRSS", str(me)) * 1024
             with self._lock:
                 self._peak = max(self._peak, rss)
+                self._children_peak = max(self._children_peak, others)
+                self._tree_peak = max(self._tree_peak, rss + others)
 
     def begin(self, name: str) -> None:
         if self.current is not None:
@@ -171,8 +183,8 @@ class StageMeter:
         with contextlib.suppress(OSError):
             self._reset_hwm()
         with self._lock:
-            self._peak = _status_kb("VmRSS") * 1024
-        self._children_before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+            self._peak = self._tree_peak = self._rss_before = _status_kb("VmRSS") * 1024
+            self._children_peak = 0
         self._start = time.perf_counter()
 
     def end(self, **extra) -> None:
@@ -182,17 +194,19 @@ class StageMeter:
         rss = _status_kb("VmRSS") * 1024
         with self._lock:
             sampled = max(self._peak, rss)
+            children, tree = self._children_peak, self._tree_peak
         hwm = _status_kb("VmHWM") * 1024 if self.method.startswith("VmHWM") else 0
-        children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
         record = {
             "stage": self.current,
             "seconds": round(seconds, 3),
             "peak_gb": round(max(hwm, sampled) / GB, 3),
+            "rss_before_gb": round(self._rss_before / GB, 3),
             "rss_after_gb": round(rss / GB, 3),
             **extra,
         }
-        if children > self._children_before:
-            record["solver_peak_gb"] = round(children * 1024 / GB, 3)
+        if children:  # the solver process, sampled with this one
+            record["solver_peak_gb"] = round(children / GB, 3)
+            record["with_solver_peak_gb"] = round(max(tree, max(hwm, sampled)) / GB, 3)
         self.results.append(record)
         self.current = None
         self.on_close(self.results)
@@ -233,7 +247,15 @@ def _call_with_known(func, *args, **options):
     return func(*args, **options)
 
 
-def run_stages(scenario_path: Path, out_dir: Path, meter: StageMeter, *, network_path: str, sets):
+def run_stages(
+    scenario_path: Path,
+    out_dir: Path,
+    meter: StageMeter,
+    *,
+    network_path: str,
+    sets,
+    network_cache: bool = False,
+):
     """Run the plan of ``scenario_path`` stage by stage (see the module docstring)."""
     import geopandas as gpd
     import networkx as nx
@@ -291,6 +313,8 @@ def run_stages(scenario_path: Path, out_dir: Path, meter: StageMeter, *, network
         "progress": False,
     }
     if loader is not None:
+        options["cache_dir"] = Path(scenario_path).parent / ".accessplan-cache"
+        options["use_cache"] = network_cache
         loaded = _call_with_known(loader, spec.path, **options)
         network, report = loaded if isinstance(loaded, tuple) else (loaded, None)
         how = f"{loader.__module__}.{loader.__name__}"
@@ -438,6 +462,7 @@ def _child_main(args) -> int:
             meter,
             network_path=args.network_path,
             sets=args.set,
+            network_cache=args.network_cache,
         )
     except Exception as exc:
         failed = meter.current
@@ -579,6 +604,7 @@ def run_size(areas: int, nodes: int, args) -> dict:
             str(stage_out),
             "--network-path",
             args.network_path,
+            *(["--network-cache"] if args.network_cache else []),
             *[x for s in args.set for x in ("--set", s)],
         ]
         print(f"{spec.name}: stages in-process (limit {args.max_minutes:g} min)", flush=True)
@@ -641,12 +667,18 @@ def run_size(areas: int, nodes: int, args) -> dict:
 
 
 def stage_totals(run: dict) -> dict[str, dict]:
-    """Seconds summed and peak maximised per stage name (access has two parts)."""
+    """Per stage name (access has two parts): seconds summed, peak resident GB maximised,
+    and the GB the stage added above the resident memory it started with."""
     totals: dict[str, dict] = {}
+    before = 0.0
     for s in run.get("stages", []):
-        t = totals.setdefault(s["stage"], {"seconds": 0.0, "peak_gb": 0.0})
+        t = totals.setdefault(s["stage"], {"seconds": 0.0, "peak_gb": 0.0, "added_gb": 0.0})
+        peak = max(s["peak_gb"], s.get("with_solver_peak_gb", 0.0))
+        start = s.get("rss_before_gb", before)
         t["seconds"] += s["seconds"]
-        t["peak_gb"] = max(t["peak_gb"], s["peak_gb"], s.get("solver_peak_gb", 0.0))
+        t["peak_gb"] = max(t["peak_gb"], peak)
+        t["added_gb"] = max(t["added_gb"], peak - start)
+        before = s["rss_after_gb"]
         if "error" in s:
             t["error"] = s["error"]
     return totals
@@ -673,12 +705,12 @@ def exponents(runs: list[dict]) -> dict[str, dict]:
                 e2e = run.get("e2e")
                 if not e2e or e2e["returncode"] != 0:
                     continue
-                seconds, peak = e2e["seconds"], e2e["maxrss_gb"]
+                seconds, peak = e2e["seconds"], max(e2e["maxrss_gb"], e2e["tree_peak_gb"])
             else:
                 t = stage_totals(run).get(stage)
                 if t is None or "error" in t or _unfinished(run, stage):
                     continue
-                seconds, peak = t["seconds"], t["peak_gb"]
+                seconds, peak = t["seconds"], t["added_gb"]
             xs.append(run[driver])
             ts.append(seconds)
             ms.append(peak)
@@ -734,7 +766,8 @@ def markdown(runs: list[dict], slopes: dict) -> str:
         if e2e is None:
             cells.append("–")
         elif e2e["returncode"] == 0:
-            cells.append(f"{e2e['seconds']:.1f} s, {e2e['maxrss_gb']:.2f} GB")
+            peak = max(e2e["maxrss_gb"], e2e["tree_peak_gb"])
+            cells.append(f"{e2e['seconds']:.1f} s, {peak:.2f} GB")
         else:
             cells.append(
                 f"{e2e['note']} ({e2e['seconds'] / 60:.1f} min, {e2e['maxrss_gb']:.1f} GB)"
@@ -785,6 +818,12 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--graphml", action="store_true", help="roads as GraphML, not OSM PBF")
     parser.add_argument("--network-path", choices=("auto", "graph", "arrays"), default="auto")
+    parser.add_argument(
+        "--network-cache",
+        action="store_true",
+        help="lean path: read and write the network cache beside the scenario (default: "
+        "parse the file every time)",
+    )
     parser.add_argument("--no-stages", action="store_true", help="only the end-to-end run")
     parser.add_argument("--no-e2e", action="store_true", help="only the in-process stages")
     parser.add_argument("--keep-outputs", action="store_true", help="keep out-e2e/")
@@ -795,6 +834,13 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--set", action="append", default=[], metavar="SECTION.KEY=VALUE")
     parser.add_argument("--json", type=Path, help="default: WORKDIR/scale_plan.json")
+    parser.add_argument(
+        "--table",
+        type=Path,
+        nargs="+",
+        metavar="JSON",
+        help="print one table (and exponents) of the runs in these result files; run nothing",
+    )
     # the child process that runs the stages
     parser.add_argument("--child", help=argparse.SUPPRESS)
     parser.add_argument("--result", help=argparse.SUPPRESS)
@@ -802,6 +848,11 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.child:
         return _child_main(args)
+    if args.table:
+        runs = [run for path in args.table for run in json.loads(path.read_text())["runs"]]
+        runs.sort(key=lambda r: (r["areas"], r["nodes"]))
+        print(markdown(runs, exponents(runs)))
+        return 0
 
     repo = Path(__file__).resolve().parents[1]
     if args.workdir.resolve().is_relative_to(repo):
