@@ -350,6 +350,24 @@ class _ChunkTasks:
         except KilledWorker as exc:
             raise self.died(exc) from exc
 
+    def wait(self, *, progress: bool = False) -> None:
+        """Wait for every task (pairs left on the workers)."""
+        from distributed import KilledWorker, as_completed
+        from tqdm.auto import tqdm
+
+        done = as_completed(self.futures)
+        try:
+            for _ in tqdm(
+                done,
+                total=len(self.futures),
+                desc="travel times",
+                unit="chunk",
+                disable=not progress,
+            ):
+                pass
+        except KilledWorker as exc:
+            raise self.died(exc) from exc
+
     def keep(self) -> list:
         """Leave the chunks' pairs on the workers; their futures."""
         self.kept = True
@@ -649,6 +667,8 @@ def scatter_network_travel_times(
         if od_path is not None:
             fingerprint = _fingerprint(run, origins, sites, origin_id, site_id, network_id)
             _stream(run, tasks.parts(progress=progress), od_path, fingerprint, minutes_dtype)
+        else:
+            tasks.wait(progress=progress)
         try:
             origin_pairs, site_pairs = pair_counts(
                 client, futures, len(run.origin_ids), len(run.site_ids)
