@@ -96,6 +96,18 @@ _UNDEFINED_COORDINATE = 2**31 - 1
 _UTM_NORTH, _UTM_SOUTH = 84.0, -80.0
 
 
+def _unique_first(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Sorted distinct values and the index of each one's first occurrence.
+
+    A stable sort: much faster than :func:`numpy.unique` on int64 ids in numpy 2.4.
+    """
+    order = np.argsort(values, kind="stable")
+    ordered = values[order]
+    first = np.ones(len(ordered), dtype=bool)
+    first[1:] = ordered[1:] != ordered[:-1]
+    return ordered[first], order[first]
+
+
 def great_circle_meters(lat1, lon1, lat2, lon2) -> np.ndarray:
     """Haversine great-circle metres between points given in degrees (module formula).
 
@@ -138,8 +150,10 @@ def utm_crs_for(lon: np.ndarray, lat: np.ndarray) -> pyproj.CRS:
     -------
     pyproj.CRS
     """
-    points = np.unique(np.column_stack([lon, lat]), axis=0)
-    centre_lat = points[:, 1].mean()
+    order = np.lexsort((lat, lon))
+    distinct = np.ones(len(order), dtype=bool)
+    distinct[1:] = (np.diff(lon[order]) != 0) | (np.diff(lat[order]) != 0)
+    centre_lat = lat[order[distinct]].mean()
     if centre_lat < _UTM_SOUTH:
         return pyproj.CRS.from_user_input("epsg:32761")
     if centre_lat > _UTM_NORTH:
@@ -281,100 +295,116 @@ class _Segments:
     lat: np.ndarray
     tails: np.ndarray  # int64 node positions
     heads: np.ndarray
-    way: np.ndarray  # int64 index of the way each segment belongs to
+    way: np.ndarray  # int32 index of the way each segment belongs to
     counts: OsmReadCounts
 
 
 def _segments(ways: _Ways) -> _Segments:
     refs, offsets = ways.refs, ways.offsets
     n_ways = len(offsets) - 1
-    way_of_ref = np.repeat(np.arange(n_ways, dtype=np.int64), np.diff(offsets))
 
     # nodes the file holds have a location (osmium marks the others undefined); in id order
     present = (ways.x != _UNDEFINED_COORDINATE) & (ways.y != _UNDEFINED_COORDINATE)
-    node_ids, first_ref = np.unique(refs[present], return_index=True)
-    first_ref = np.flatnonzero(present)[first_ref]
+    kept_refs = np.flatnonzero(present)
+    node_ids, first_ref = _unique_first(refs[kept_refs])
+    first_ref = kept_refs[first_ref]
     lon = ways.x[first_ref] / _COORDINATE_PRECISION
     lat = ways.y[first_ref] / _COORDINATE_PRECISION
-    ref_node = np.full(len(refs), -1, dtype=np.int64)
-    ref_node[present] = np.searchsorted(node_ids, refs[present])
+    del first_ref
+    node_of_kept = np.searchsorted(node_ids, refs[kept_refs])
 
-    missing_per_way = np.bincount(way_of_ref[~present], minlength=n_ways)
-    complete = missing_per_way == 0
+    way_of_ref = np.repeat(np.arange(n_ways, dtype=np.int32), np.diff(offsets))
+    missing = ~present
+    complete = np.bincount(way_of_ref[missing], minlength=n_ways) == 0
+    nodes_missing = len(_unique_first(refs[missing])[0])
+    del missing
 
     # pieces: runs of present references, cut at the way's start and at missing nodes
     starts = np.zeros(len(refs), dtype=bool)
     starts[offsets[:-1][offsets[:-1] < offsets[1:]]] = True
     starts[1:] |= ~present[:-1]
-    kept_refs = np.flatnonzero(present)
-    piece_of_ref = np.cumsum(starts[kept_refs]) - 1
+    del present
+    piece_starts = starts[kept_refs]
+    del starts
+    piece_of_ref = np.cumsum(piece_starts, dtype=np.int64) - 1
     n_pieces = int(piece_of_ref[-1]) + 1 if len(piece_of_ref) else 0
-    piece_way = way_of_ref[kept_refs[starts[kept_refs]]]
-    node_of_kept = ref_node[kept_refs]
-    # a piece is a line when two consecutive nodes differ
-    same_piece = np.zeros(len(kept_refs), dtype=bool)
-    same_piece[1:] = piece_of_ref[1:] == piece_of_ref[:-1]
-    moves = same_piece & np.concatenate([[False], node_of_kept[1:] != node_of_kept[:-1]])
+    piece_way = way_of_ref[kept_refs[piece_starts]]
+    del way_of_ref, kept_refs, piece_starts
+    # a piece is a line when two consecutive nodes of it differ
+    moves = np.zeros(len(piece_of_ref), dtype=bool)
+    moves[1:] = (piece_of_ref[1:] == piece_of_ref[:-1]) & (node_of_kept[1:] != node_of_kept[:-1])
     is_line = np.zeros(n_pieces, dtype=bool)
     is_line[piece_of_ref[moves]] = True
+    del moves
     keep_piece = is_line | complete[piece_way]
-
+    truncated_piece = is_line & ~complete[piece_way]
     truncated = np.zeros(n_ways, dtype=bool)
-    truncated[piece_way[is_line & ~complete[piece_way]]] = True
+    truncated[piece_way[truncated_piece]] = True
     n_truncated = int(truncated.sum())
     n_complete = int(complete.sum())
-    n_incomplete = n_ways - n_complete
     counts = OsmReadCounts(
         ways_read=ways.ways_read,
-        ways_dropped_missing_nodes=n_incomplete - n_truncated,
+        ways_dropped_missing_nodes=n_ways - n_complete - n_truncated,
         ways_dropped_by_filter=ways.ways_filtered,
         ways_kept=n_complete + n_truncated,
         ways_truncated=n_truncated,
-        way_pieces=int((is_line & ~complete[piece_way]).sum()),
-        nodes_missing=len(np.unique(refs[~present])),
+        way_pieces=int(truncated_piece.sum()),
+        nodes_missing=nodes_missing,
     )
 
-    # the nodes of the kept pieces, renumbered
+    # the nodes of the kept pieces, renumbered; repeated consecutive nodes dropped
     keep_ref = keep_piece[piece_of_ref]
     piece_of_ref = piece_of_ref[keep_ref]
     node_of_kept = node_of_kept[keep_ref]
+    del keep_ref
     used = np.zeros(len(node_ids), dtype=bool)
     used[node_of_kept] = True
-    new_position = np.cumsum(used) - 1
-    node_of_kept = new_position[node_of_kept]
-
-    # segments: consecutive nodes of a piece, repeated nodes dropped first
-    first_of_piece = np.ones(len(piece_of_ref), dtype=bool)
-    first_of_piece[1:] = piece_of_ref[1:] != piece_of_ref[:-1]
-    distinct = first_of_piece.copy()
-    distinct[1:] |= node_of_kept[1:] != node_of_kept[:-1]
+    node_of_kept = (np.cumsum(used) - 1)[node_of_kept]
+    distinct = np.ones(len(piece_of_ref), dtype=bool)
+    distinct[1:] = (piece_of_ref[1:] != piece_of_ref[:-1]) | (node_of_kept[1:] != node_of_kept[:-1])
     piece_of_ref = piece_of_ref[distinct]
     node_of_kept = node_of_kept[distinct]
+    del distinct
+
+    # segment j of a piece joins its nodes j and j + 1
     follows = np.flatnonzero(piece_of_ref[1:] == piece_of_ref[:-1])
     a, b = node_of_kept[follows], node_of_kept[follows + 1]
     seg_piece = piece_of_ref[follows]
-    seg_way = piece_way[seg_piece]
-    rank = np.arange(len(follows), dtype=np.int64)
-    direction = ways.direction[seg_way]
+    del follows, piece_of_ref, node_of_kept
     # osmnx adds a piece's segments in node order (reversed order for ways one-way
-    # against their nodes), then, for two-way ways, every segment turned around
-    forward_tail = np.where(direction == 2, b, a)
-    forward_head = np.where(direction == 2, a, b)
-    forward_rank = np.where(direction == 2, -rank, rank)
-    two_way = direction == 0
-    tails = np.concatenate([forward_tail, b[two_way]])
-    heads = np.concatenate([forward_head, a[two_way]])
-    seg_piece_all = np.concatenate([seg_piece, seg_piece[two_way]])
-    turned = np.concatenate([np.zeros(len(a), dtype=np.int8), np.ones(int(two_way.sum()), np.int8)])
-    rank_all = np.concatenate([forward_rank, rank[two_way]])
-    insertion = np.lexsort((rank_all, turned, seg_piece_all))
+    # against their nodes), then, for two-way ways, every segment turned around:
+    # each segment's place in that order is computed, not sorted
+    per_piece = np.bincount(seg_piece, minlength=n_pieces)
+    direction = ways.direction[piece_way]
+    out_per_piece = per_piece * np.where(direction == 0, 2, 1)
+    out_start = np.zeros(n_pieces + 1, dtype=np.int64)
+    np.cumsum(out_per_piece, out=out_start[1:])
+    seg_start = np.zeros(n_pieces + 1, dtype=np.int64)
+    np.cumsum(per_piece, out=seg_start[1:])
+    j = np.arange(len(a), dtype=np.int64) - seg_start[seg_piece]
+    k = per_piece[seg_piece]
+    seg_direction = direction[seg_piece]
+    against = seg_direction == 2
+    place = out_start[seg_piece] + np.where(against, k - 1 - j, j)
+    total = int(out_start[-1])
+    tails = np.empty(total, dtype=np.int64)
+    heads = np.empty(total, dtype=np.int64)
+    way = np.empty(total, dtype=np.int32)
+    tails[place] = np.where(against, b, a)
+    heads[place] = np.where(against, a, b)
+    way[place] = piece_way[seg_piece]
+    two_way = np.flatnonzero(seg_direction == 0)
+    place = out_start[seg_piece[two_way]] + k[two_way] + j[two_way]
+    tails[place] = b[two_way]
+    heads[place] = a[two_way]
+    way[place] = piece_way[seg_piece[two_way]]
     return _Segments(
         node_ids=node_ids[used],
         lon=lon[used],
         lat=lat[used],
-        tails=tails[insertion],
-        heads=heads[insertion],
-        way=piece_way[seg_piece_all[insertion]],
+        tails=tails,
+        heads=heads,
+        way=way,
         counts=counts,
     )
 
@@ -384,15 +414,26 @@ def _segments(ways: _Ways) -> _Segments:
 # --------------------------------------------------------------------------
 
 
-def _endpoints(n: int, tails: np.ndarray, heads: np.ndarray) -> np.ndarray:
-    """osmnx's end-point rules on a directed multigraph given as an edge list."""
+def _endpoints(n: int, tails: np.ndarray, heads: np.ndarray, pairs: np.ndarray) -> np.ndarray:
+    """osmnx's end-point rules on a directed multigraph given as an edge list.
+
+    ``pairs`` holds the sorted distinct ``tail * n + head`` keys of the edges.
+    """
     out_degree = np.bincount(tails, minlength=n)
     in_degree = np.bincount(heads, minlength=n)
     degree = out_degree + in_degree
+    pair_tail, pair_head = pairs // n, pairs % n
+    # neighbours = distinct successors + distinct predecessors - those that are both
+    turned = pair_head * n + pair_tail
+    found = np.minimum(np.searchsorted(pairs, turned), max(len(pairs) - 1, 0))
+    mutual = pairs[found] == turned
+    neighbours = (
+        np.bincount(pair_tail, minlength=n)
+        + np.bincount(pair_head, minlength=n)
+        - np.bincount(pair_tail[mutual], minlength=n)
+    )
     self_loop = np.zeros(n, dtype=bool)
-    self_loop[tails[tails == heads]] = True
-    pairs = np.unique(np.concatenate([tails * n + heads, heads * n + tails]))
-    neighbours = np.bincount(pairs // n, minlength=n)
+    self_loop[pair_tail[pair_tail == pair_head]] = True
     through = (neighbours == 2) & ((degree == 2) | (degree == 4))
     return self_loop | (out_degree == 0) | (in_degree == 0) | ~through
 
@@ -416,13 +457,12 @@ class _Simplified:
 
 def _simplify(n: int, tails: np.ndarray, heads: np.ndarray, length: np.ndarray) -> _Simplified:
     n_segments = len(tails)
-    pair_key = tails * n + heads
-    unique_key, first_segment = np.unique(pair_key, return_index=True)
+    unique_key, first_segment = _unique_first(tails * n + heads)
     pair_tail, pair_head = unique_key // n, unique_key % n
     adjacency = np.lexsort((first_segment, pair_tail))
     pair_tail, pair_head = pair_tail[adjacency], pair_head[adjacency]
     first_segment = first_segment[adjacency]
-    endpoint = _endpoints(n, tails, heads)
+    endpoint = _endpoints(n, tails, heads, unique_key)
 
     # the (at most two) distinct successors of every node, in adjacency order
     successors = np.bincount(pair_tail, minlength=n)
@@ -499,7 +539,7 @@ def _simplify(n: int, tails: np.ndarray, heads: np.ndarray, length: np.ndarray) 
     # networkx keeps a neighbour where it was first inserted; merged edges come after
     first_of_key = np.empty(len(unique_key), dtype=np.int64)
     first_of_key[adjacency] = first_segment
-    pair_rank = first_of_key[np.searchsorted(unique_key, pair_key)]
+    pair_rank = first_of_key[np.searchsorted(unique_key, tails[original] * n + heads[original])]
     merged_key = origin[merged] * n + destination[merged]
     found = np.minimum(np.searchsorted(unique_key, merged_key), len(unique_key) - 1)
     exists = unique_key[found] == merged_key
@@ -515,7 +555,7 @@ def _simplify(n: int, tails: np.ndarray, heads: np.ndarray, length: np.ndarray) 
     position[nodes] = np.arange(len(nodes))
     t_pos, h_pos = position[result_tails], position[result_heads]
     m = len(nodes)
-    ends_now = _endpoints(m, t_pos, h_pos)
+    ends_now = _endpoints(m, t_pos, h_pos, _unique_first(t_pos * m + h_pos)[0])
     graph = sp.csr_matrix((np.ones(len(t_pos)), (t_pos, h_pos)), shape=(m, m))
     _, weak = connected_components(graph, directed=True, connection="weak")
     component_has_end = np.zeros(weak.max() + 1 if m else 0, dtype=bool)
@@ -533,7 +573,7 @@ def _simplify(n: int, tails: np.ndarray, heads: np.ndarray, length: np.ndarray) 
         path=np.concatenate([np.full(len(original), -1), merged])[keep_edge],
         path_starts=path_starts,
         path_segments=order_segment,
-        adjacency_key=np.concatenate([pair_rank[original], merged_rank])[keep_edge],
+        adjacency_key=np.concatenate([pair_rank, merged_rank])[keep_edge],
     )
 
 
