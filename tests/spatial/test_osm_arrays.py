@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 from pathlib import Path
 
+import geopandas as gpd
 import numpy as np
 import osmium
 import pytest
@@ -13,6 +14,7 @@ from scipy.sparse.csgraph import dijkstra
 from accessplan.data.errors import InputFileError
 from accessplan.spatial.errors import NetworkCRSError, NetworkError
 from accessplan.spatial.network import load_network
+from accessplan.spatial.network_times import network_travel_times
 from accessplan.spatial.osm_arrays import great_circle_meters, read_osm_arrays
 from accessplan.spatial.road_arrays import RoadArrays
 
@@ -125,6 +127,33 @@ def test_clipped_extract_keeps_the_same_pieces(shared_data, tmp_path):
         _, report = assert_same_network(clipped, network_type=network_type)
         assert report.ways_truncated > 0 and report.nodes_missing > 0
         assert report.ways_dropped_missing_nodes > 0
+
+
+@pytest.mark.parametrize("network_type", ["drive", "walk"])
+def test_network_travel_times_identical(shared_data, network_type):
+    """The OD table of network_travel_times: graph path vs arrays, to 1e-9 minutes."""
+    path = shared_data / "helsinki" / "test.osm.pbf"
+    G, _ = load_network(path, network_type=network_type)
+    arrays, _ = read_osm_arrays(path, network_type=network_type)
+    rng = np.random.default_rng(11)
+    x0, x1, y0, y1 = arrays.x.min(), arrays.x.max(), arrays.y.min(), arrays.y.max()
+
+    def points(n, name):
+        xy = np.column_stack([rng.uniform(x0, x1, n), rng.uniform(y0, y1, n)])
+        return gpd.GeoDataFrame(
+            {name: [f"{name}{k}" for k in range(n)]},
+            geometry=gpd.points_from_xy(xy[:, 0], xy[:, 1]),
+            crs=arrays.crs,
+        )
+
+    origins, sites = points(40, "o"), points(5, "s")
+    options = {"origin_id": "o", "site_id": "s", "max_minutes": 600.0}
+    expected = network_travel_times(G, origins, sites, **options).od
+    got = network_travel_times(arrays, origins, sites, **options).od
+    assert len(got) == len(expected) == 200
+    pairs = ["origin_id", "site_id"]
+    assert got[pairs].equals(expected[pairs])
+    assert np.abs(got["minutes"].to_numpy() - expected["minutes"].to_numpy()).max() <= 1e-9
 
 
 # --------------------------------------------------------------------------
