@@ -30,7 +30,10 @@ access         ``56 P + 80 (A + S)`` (FCA and coverage temporaries per
 location       ``1500 L + 200 MB`` when a ``[location]`` model is solved
                (the PuLP model and CBC, measured on maximal covering
                models of 40,000-800,000 pairs: about 600-700 B per pair
-               in Python and 600 B in CBC, over a 200-250 MB base)
+               in Python and 600 B in CBC, over a 200-250 MB base); ``L``
+               counts the pairs of areas and candidates for the covering
+               objectives (existing sites are constants there), of areas
+               and every site for p-median and the equity objectives
 =============  =========================================================
 
 The stages do not all live at once: the inputs, the network and the OD
@@ -107,6 +110,8 @@ DEFAULT_CHUNK_SIZE = 64
 #: pairs are over- rather than under-estimated
 REACH_SPEED_KPH = {"drive": 60.0, "all": 60.0, "bike": 15.0, "walk": 5.0}
 
+#: location objectives whose model holds only the area-candidate pairs
+_COVERING_OBJECTIVES = ("coverage", "capacitated_coverage", "min_cost_cover")
 _STAGES = ("inputs", "network", "travel times", "OD table", "access", "location")
 #: what shrinks each stage, in the user's words
 _KNOBS = {
@@ -438,9 +443,12 @@ def check_run_memory(router, sites, *, max_minutes: float) -> MemoryEstimate:
     if scenario.location is not None:
         n_candidates = max(0, n_sites - len(inputs.facilities))
         catchment = scenario.location.catchment_minutes or scenario.catchment_minutes
+        # covering models hold the area-candidate pairs (existing sites are constants);
+        # p-median and the equity models assign areas to every site
+        covering = scenario.location.objective in _COVERING_OBJECTIVES
         location_pairs = estimate_pairs(
             n_areas,
-            n_sites,
+            n_candidates if covering else n_sites,
             region_km2=region,
             reach_km=reach_km(min(catchment, max_minutes), speed_kph=speed),
         )

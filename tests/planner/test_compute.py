@@ -24,6 +24,7 @@ from accessplan.planner.memory import (
     reach_km,
 )
 from accessplan.planner.overrides import apply_overrides
+from accessplan.planner.pipeline import run_full_plan
 from accessplan.planner.scenario import load_scenario, parse_scenario
 
 BASE = {
@@ -295,7 +296,6 @@ def _files(folder):
 
 
 def test_plan_over_the_limit_stops_before_travel_times(tiny, monkeypatch):
-    from accessplan.planner import pipeline
     from accessplan.spatial import travel_time
 
     def no_routing(*args, **kwargs):
@@ -305,12 +305,22 @@ def test_plan_over_the_limit_stops_before_travel_times(tiny, monkeypatch):
     scenario = load_scenario(_with_plan(tiny))
     before = _files(tiny.folder)
     with pytest.raises(MemoryLimitError) as info:
-        pipeline.run_full_plan(scenario, progress=False)
+        run_full_plan(scenario, progress=False)
     assert _files(tiny.folder) == before
     sizes = info.value.estimate.sizes
     # 9 areas, 2 hospitals + 2 candidates, every pair within 10 minutes at 30 km/h (5 km)
     assert (sizes["areas"], sizes["sites"], sizes["candidates"]) == (9, 4, 2)
-    assert sizes["pairs"] == 36 and sizes["location_pairs"] == 36
+    # routed: 9 x 4 pairs; the covering model holds the area-candidate pairs only
+    assert sizes["pairs"] == 36 and sizes["location_pairs"] == 18
+
+
+def test_p_median_counts_pairs_to_every_site(tiny):
+    tiny.save_candidates()
+    tiny.sections["location"] = {"objective": "p_median", "max_new_sites": 1}
+    tiny.sections["compute"] = {"max_memory_gb": 0.000001}
+    with pytest.raises(MemoryLimitError) as info:
+        run_full_plan(load_scenario(tiny.write()), progress=False)
+    assert info.value.estimate.sizes["location_pairs"] == 36
 
 
 def test_plan_over_the_limit_exits_2_with_the_estimate(tiny, capsys):
