@@ -111,7 +111,7 @@ def supply_maps_figure(
         Multiplier of the legend's numbers (e.g. 1000: per 1,000 people).
     dpi : float, default 150
     panel_inches : float, default 4.5
-    max_vector_areas : int or None, default 20,000
+    max_vector_areas : int or None, default 5,000
         With more areas, each panel draws them as one image
         (:func:`accessplan.maps.figure_layers.draw_areas`).
 

@@ -520,7 +520,7 @@ def access_maps_figure(
         Figure width and height in inches.
     titles : (str, str)
         Panel titles.
-    max_vector_areas : int or None, default 20,000
+    max_vector_areas : int or None, default 5,000
         With more areas, they are drawn as one image (same colours, "no
         access" hatched on its pixels; a grey line under each panel gives the
         pixel size); None: always shapes.
@@ -598,7 +598,7 @@ def access_change_figure(
     dpi : float, default 150
     figsize_inches : (float, float)
     title : str
-    max_vector_areas : int or None, default 20,000
+    max_vector_areas : int or None, default 5,000
         With more areas, they are drawn as one image (see
         :func:`access_maps_figure`).
 

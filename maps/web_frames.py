@@ -474,7 +474,7 @@ def _share_zero(values, weights) -> float:
     return float(weights[ok & (values == 0)].sum() / total) if total > 0 else float("nan")
 
 
-def district_summaries(frame, districts, *, scale=1.0, units=None) -> list:
+def district_summaries(frame, districts, *, scale=1.0, units=None, spots=None) -> list:
     """One hover text per district (escaped HTML): what an image of the areas cannot show.
 
     Each area belongs to the district holding its representative point.
@@ -492,13 +492,18 @@ def district_summaries(frame, districts, *, scale=1.0, units=None) -> list:
         Display multiplier of access.
     units : str, optional
         Units of the displayed access.
+    spots : geopandas.GeoSeries, optional
+        A point inside each area (default: their representative points), e.g.
+        the anchors of the page's image grid.
 
     Returns
     -------
     list of str
         In the order of ``districts``.
     """
-    spots = frame.geometry.representative_point().to_crs(districts.crs).to_numpy()
+    if spots is None:
+        spots = frame.geometry.representative_point()
+    spots = spots.to_crs(districts.crs).to_numpy()
     shapes = districts.geometry.to_numpy()
     hit_area, hit_district = shapely.STRtree(shapes).query(spots, predicate="within")
     owner = np.full(len(frame), -1, dtype=np.int64)

@@ -40,6 +40,7 @@ import branca
 import folium
 import geopandas as gpd
 import numpy as np
+import shapely
 from branca.element import MacroElement
 
 from accessplan.data.errors import ProblemCollector
@@ -315,7 +316,9 @@ def _summaries(frame, drawn, context, scale, units):
     districts = getattr(context, "districts", None)
     if not isinstance(drawn, WebImages) or districts is None or not len(districts):
         return None
-    return district_summaries(frame, districts, scale=scale, units=units)
+    grid = drawn.grid
+    spots = gpd.GeoSeries(shapely.points(grid.anchors), crs=grid.crs)
+    return district_summaries(frame, districts, scale=scale, units=units, spots=spots)
 
 
 def _note(frame, drawn, context) -> str | None:
@@ -436,7 +439,7 @@ _COMMON_DOC = """
         Decimals kept in the page's longitudes and latitudes (5 is about 1 m).
     demand_label : str, default "population"
         What the new sites' "newly covered ..." counts (e.g. "people aged 65+").
-    max_vector_areas : int or None, default 20,000
+    max_vector_areas : int or None, default 5,000
         With more areas than this, the areas are drawn as images (one PNG
         per layer, :mod:`accessplan.maps.raster_overlay`): classes and colours
         as above, "no access" hatched, "no score" grey, pixels as fine as the

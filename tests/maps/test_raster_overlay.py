@@ -14,6 +14,7 @@ from matplotlib.colors import to_rgba
 from PIL import Image
 
 from accessplan.data.errors import InputValidationError
+from accessplan.maps import raster_overlay
 from accessplan.maps.classes import NO_ACCESS_COLOR, NO_ACCESS_HATCH, NO_DATA, shared_classes
 from accessplan.maps.figures import PIXEL_KEY, access_maps_figure
 from accessplan.maps.offline import render_offline_html
@@ -21,6 +22,7 @@ from accessplan.maps.raster_overlay import (
     PAGE_IMAGE_BYTES,
     area_grid,
     class_png,
+    clear_grid_cache,
     decode_png,
     detail_m,
     web_images,
@@ -117,6 +119,26 @@ def test_points_are_squares_of_their_spacing_and_small_areas_keep_a_pixel():
     coarse = grid.coarsen(2)
     assert coarse.shape == (2, 2) and coarse.pixel_m == 500.0
     assert set(np.unique(coarse.index)) == {0, 1}
+
+
+def test_many_polygons_are_sampled_exactly_like_rasterio(monkeypatch):
+    # 300 Voronoi cells of random points: the STRtree lookup of pixel centres used
+    # for many polygons gives rasterio.features.rasterize's grid, pixel for pixel
+    rng = np.random.default_rng(5)
+    seeds = shapely.points(rng.uniform(0, 20_000, (300, 2)) + np.array([400_000, 6_600_000]))
+    frame = shapely.box(400_000, 6_600_000, 420_000, 6_620_000)
+    cells = shapely.voronoi_polygons(shapely.MultiPoint(list(seeds)), extend_to=frame)
+    cells = shapely.intersection(np.asarray(cells.geoms), frame)
+    areas = gpd.GeoDataFrame(geometry=cells, crs=3067)
+    clear_grid_cache()
+    by_rasterio = area_grid(areas, pixel_m=137.0).index
+    monkeypatch.setattr(raster_overlay, "SAMPLE_ABOVE", 0)
+    clear_grid_cache()
+    by_tree = area_grid(areas, pixel_m=137.0).index
+    clear_grid_cache()
+    assert by_tree.shape == by_rasterio.shape
+    assert (by_tree == by_rasterio).all()
+    assert set(np.unique(by_tree)) == set(range(300))
 
 
 def _frames(n_side=6, points=False):
