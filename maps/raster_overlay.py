@@ -82,7 +82,7 @@ __all__ = [
 MAX_VECTOR_AREAS = 5_000
 #: PNG bytes of all the area images of one web page together (a page's share of
 #: the report's 10 MB: three maps, base64 adds a third)
-PAGE_IMAGE_BYTES = 1_600_000
+PAGE_IMAGE_BYTES = 1_200_000
 #: the finest grid of a web page holds at most this many pixels
 MAX_GRID_PIXELS = 6_000_000
 #: pixels across the longer side of a figure's area image
