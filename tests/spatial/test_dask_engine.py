@@ -1,9 +1,13 @@
 """The Dask engine on a 2-worker LocalCluster: the same travel times and access as one machine.
 
-Travel times are compared with :func:`network_travel_times` bit for bit on
-the demo network (556 areas, 11 hospitals, 40 candidates, duplicated and
-random sites); access with :func:`access_scores` to 1e-12 relative and the
-nearest minutes with :func:`nearest_minutes` exactly, on the same table.
+Travel times are compared with :func:`network_travel_times` and
+:func:`stream_network_travel_times` bit for bit on the demo network (556
+areas; 11 hospitals, 40 candidates, the hospitals again under other ids and
+150 random sites); access with :func:`access_scores` to 1e-12 relative and
+the nearest minutes with :func:`nearest_minutes` exactly, on the same table,
+both from a scattered CodedOD and from the travel-time chunks left on the
+workers. Connecting: a scheduler that does not answer, one without workers,
+workers on another accessplan version.
 """
 
 from __future__ import annotations
