@@ -114,18 +114,15 @@ REACH_SPEED_KPH = {"drive": 60.0, "all": 60.0, "bike": 15.0, "walk": 5.0}
 _COVERING_OBJECTIVES = ("coverage", "capacitated_coverage", "min_cost_cover")
 _STAGES = ("inputs", "network", "travel times", "OD table", "access", "location")
 #: what shrinks each stage, in the user's words
+_COARSER = "coarser areas ([areas] aggregate or aggregate_m on a raster, else larger units)"
 _KNOBS = {
-    "inputs": "coarser areas ([areas] aggregate or aggregate_m on a raster, or fewer, larger "
-    "areas)",
+    "inputs": _COARSER,
     "network": "a smaller road network (clip the extract to the study region; network_type)",
-    "travel times": "fewer jobs ([compute] jobs, --jobs) or a Dask cluster "
+    "travel times": "fewer jobs ([compute] jobs, --jobs) or the travel times on a Dask cluster "
     "([compute] cluster, --cluster)",
-    "OD table": "a shorter catchment ([access] catchment_minutes, thresholds_minutes) or "
-    "coarser areas ([areas] aggregate)",
-    "access": "a shorter catchment ([access] catchment_minutes) or coarser areas "
-    "([areas] aggregate)",
-    "location": "a shorter [location] catchment_minutes, fewer candidates, or coarser areas "
-    "([areas] aggregate)",
+    "OD table": f"a shorter catchment ([access] catchment_minutes, thresholds_minutes) or {_COARSER}",
+    "access": f"a shorter catchment ([access] catchment_minutes) or {_COARSER}",
+    "location": f"a shorter [location] catchment_minutes, fewer candidates, or {_COARSER}",
 }
 
 
@@ -160,7 +157,8 @@ class MemoryLimitError(MemoryError, AccessplanError):
         lines += [f"  - {stage}: {_KNOBS[stage]}" for stage in ranked[:3]]
         if "travel times" not in ranked[:3]:
             lines.append(
-                f"  - or run the travel times on a Dask cluster ({_KNOBS['travel times']})"
+                "  - or the travel times on a Dask cluster ([compute] cluster, --cluster), "
+                "which leaves this machine the OD table and the location model"
             )
         lines.append(
             "  - or raise [compute] max_memory_gb (--max-memory-gb) if the machine has the memory"
