@@ -169,7 +169,7 @@ def scatter_od(od: CodedOD, *, client, n_parts: int | None = None) -> ScatteredO
         calls; ``release()`` (or ``with``) frees the workers' memory.
     """
     if n_parts is None:
-        workers = max(1, len(client.scheduler_info(n_workers=-1).get("workers", {})))
+        workers = max(1, len(client.nthreads()))
         n_parts = max(2 * workers, math.ceil(od.n_pairs / 5_000_000))
     n_parts = max(1, int(n_parts))
     targets = np.linspace(0, od.n_pairs, n_parts + 1)

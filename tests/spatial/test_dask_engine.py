@@ -146,8 +146,7 @@ def test_a_client_is_used_as_given_and_left_open(client):
         assert same is client
     assert client.status == "running"
     # the workers of the module's local cluster: 2 processes, 1 thread each
-    workers = client.scheduler_info(n_workers=-1)["workers"]
-    assert len(workers) == 2 and all(w["nthreads"] == 1 for w in workers.values())
+    assert sorted(client.nthreads().values()) == [1, 1]
 
 
 def test_scheduler_address_connects_and_leaves_the_cluster_running(client):
