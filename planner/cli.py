@@ -11,7 +11,8 @@ report, so ``accessplan plan s.toml | tail -n 1`` is the report's path.
 :mod:`accessplan.planner.overrides`); it is recorded in ``scenario.json``.
 ``access``, ``locate``, ``size`` and ``plan`` also take ``--jobs N``,
 ``--cluster ADDRESS``, ``--max-memory-gb X`` and ``--no-cache``, which set
-``[compute]`` keys for the run the same way (:mod:`accessplan.planner.compute`).
+``[compute]`` keys for the run the same way (:mod:`accessplan.planner.compute`);
+``demo`` and ``sweep`` take all but ``--jobs`` (theirs counts sweep workers).
 
 Exit codes: 0 success, 2 bad input or an output folder that cannot be written
 (a readable message, no traceback, no partial outputs), 130 interrupted by
@@ -111,17 +112,21 @@ def _sets(p: argparse.ArgumentParser) -> None:
     )
 
 
-def _compute_options(p: argparse.ArgumentParser) -> None:
-    """``--jobs``, ``--cluster``, ``--max-memory-gb``, ``--no-cache``: the [compute] section."""
+def _compute_options(p: argparse.ArgumentParser, *, jobs: bool = True) -> None:
+    """``--jobs``, ``--cluster``, ``--max-memory-gb``, ``--no-cache``: the [compute] section.
+
+    ``jobs=False`` for the commands whose ``--jobs`` counts sweep workers (demo, sweep).
+    """
     group = p.add_argument_group(
         "computing (override [compute]; recorded in scenario.json; results do not change)"
     )
-    group.add_argument(
-        "--jobs",
-        dest="compute_jobs",
-        metavar="N",
-        help='worker processes for travel times: a number >= 1 or "all" (default: all cores)',
-    )
+    if jobs:
+        group.add_argument(
+            "--jobs",
+            dest="compute_jobs",
+            metavar="N",
+            help='worker processes for travel times: a number >= 1 or "all" (default: all cores)',
+        )
     group.add_argument(
         "--cluster",
         dest="compute_cluster",
@@ -228,6 +233,7 @@ def _parser() -> argparse.ArgumentParser:
         default=None,
         help="worker processes for --sweep (default: [sweep] jobs)",
     )
+    _compute_options(demo, jobs=False)
     _run_options(demo, pdf=True)
     access = sub.add_parser(
         "access",
@@ -307,6 +313,7 @@ def _parser() -> argparse.ArgumentParser:
         default=None,
         help="worker processes (default: [sweep] jobs, else 1; at most the number of cores)",
     )
+    _compute_options(sweep, jobs=False)
     _run_options(sweep, pdf=True)
     compare = sub.add_parser(
         "compare",

@@ -145,7 +145,7 @@ class MemoryLimitError(MemoryError, AccessplanError):
         lines = [
             f"the run would need about {est.peak_bytes / GB:,.3g} GB of memory, more than "
             f"[compute] max_memory_gb = {self.max_memory_gb:g}; stopped before computing "
-            "travel times (nothing was written). Estimate by stage:",
+            "travel times (no output was written). Estimate by stage:",
             *est.lines(),
             "To fit, turn the knob of the largest stage first:",
         ]

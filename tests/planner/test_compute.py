@@ -273,7 +273,7 @@ def test_check_memory_names_stages_and_knobs():
         assert f"  {stage}" in text
     for knob in ("aggregate", "catchment_minutes", "cluster", "jobs", "--max-memory-gb"):
         assert knob in text
-    assert "nothing was written" in text
+    assert "no output was written" in text
     # the largest stage's knob comes first
     knobs = text.split("To fit")[1]
     assert knobs.index("location:") < knobs.index("access:")
@@ -423,3 +423,11 @@ def test_plan_files_and_report_say_time_limit_reached(tiny, capsys, monkeypatch)
     page = (tiny.out / "report.html").read_text(encoding="utf-8")
     assert "Time limit reached" in page and "NOT proven optimal" in page
     assert 'id="solver-gap" data-value="0.25"' in page
+
+
+def test_demo_takes_the_memory_limit_and_stops_early(tmp_path, capsys):
+    out = tmp_path / "demo"
+    assert main(["demo", "-q", "--max-memory-gb", "0.000001", "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert "max_memory_gb = 1e-06" in err and "network" in err
+    assert not out.exists()
