@@ -255,6 +255,7 @@ def run_stages(
     network_path: str,
     sets,
     network_cache: bool = False,
+    no_map_roads: bool = False,
 ):
     """Run the plan of ``scenario_path`` stage by stage (see the module docstring)."""
     import geopandas as gpd
@@ -422,7 +423,7 @@ def run_stages(
         supply_after=supply_after,
         travel_all=travel,
         units_added=pd.Series(units.to_numpy(dtype=float), index=chosen["site_id"].to_numpy()),
-        graph=network,
+        graph=None if no_map_roads else network,
     )
     meter.end(
         part="after",
@@ -463,6 +464,7 @@ def _child_main(args) -> int:
             network_path=args.network_path,
             sets=args.set,
             network_cache=args.network_cache,
+            no_map_roads=args.no_map_roads,
         )
     except Exception as exc:
         failed = meter.current
@@ -605,6 +607,7 @@ def run_size(areas: int, nodes: int, args) -> dict:
             "--network-path",
             args.network_path,
             *(["--network-cache"] if args.network_cache else []),
+            *(["--no-map-roads"] if args.no_map_roads else []),
             *[x for s in args.set for x in ("--set", s)],
         ]
         print(f"{spec.name}: stages in-process (limit {args.max_minutes:g} min)", flush=True)
@@ -823,6 +826,12 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="lean path: read and write the network cache beside the scenario (default: "
         "parse the file every time)",
+    )
+    parser.add_argument(
+        "--no-map-roads",
+        action="store_true",
+        help="stages: maps without the road layer (PlanRun.graph None), for a lean network "
+        "the maps cannot draw yet",
     )
     parser.add_argument("--no-stages", action="store_true", help="only the end-to-end run")
     parser.add_argument("--no-e2e", action="store_true", help="only the in-process stages")
