@@ -254,7 +254,12 @@ class Router:
 
     @property
     def graph(self):
-        """The road network once loaded (None before, or for other travel-time sources)."""
+        """The road network once loaded (None before, or for other travel-time sources).
+
+        A :class:`~accessplan.spatial.road_arrays.RoadArrays` for a network file
+        (the lean path: no networkx graph is built), a networkx graph for a
+        downloaded place.
+        """
         return self._graph
 
     def network(self):
@@ -276,14 +281,23 @@ class Router:
                     speed_kph=spec.speed_kph,
                 )
             else:
-                self.log(f"loading the road network {spec.path}")
-                self._graph, self.network_report = net.load_network(
+                from accessplan.spatial.road_load import load_road_arrays
+
+                compute = self.scenario.compute
+                self.log(f"loading the road network {spec.path} (as arrays)")
+                self._graph, self.network_report = load_road_arrays(
                     spec.path,
                     network_type=spec.network_type,
                     to_crs=self.inputs.crs,
                     fallback_speed_kph=spec.fallback_speed_kph,
                     speed_kph=spec.speed_kph,
+                    cache_dir=compute.cache_dir,
+                    use_cache=compute.cache,
                     progress=self.progress,
+                )
+                self.log(
+                    f"road network: {self._graph.n_nodes:,} nodes, {self._graph.n_edges:,} edges, "
+                    f"{self._graph.nbytes / 1e6:.1f} MB"
                 )
             self.log(self.network_report.summary())
         return self._graph
@@ -332,6 +346,7 @@ class Router:
             max_minutes=max_minutes,
             access_speed_kph=spec.access_speed_kph,
             max_snap_meters=spec.max_snap_meters,
+            jobs=self.scenario.compute.jobs,
             origins_label=self.scenario.areas.label,
             sites_label=sites_label,
             progress=self.progress,

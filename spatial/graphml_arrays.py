@@ -726,9 +726,10 @@ def read_graphml_arrays(
     x, y, crs = project_nodes(x, y, graph_crs, to_crs=to_crs, source=source)
     check_node_coordinates(ids, x, y, crs, source=source, projected=True)
 
-    class_of_value = road_class_codes(parsed.highway_values)
+    # one code per distinct highway value, then "other" (0) for edges without one
+    class_of_value = np.append(road_class_codes(parsed.highway_values), np.uint8(0))
     codes = parsed.highway[elements]
-    road_class = np.where(codes >= 0, class_of_value[np.maximum(codes, 0)], 0).astype(np.uint8)
+    road_class = class_of_value[np.where(codes >= 0, codes, len(class_of_value) - 1)]
     indptr, heads32, seconds, road_class = collapse_edges(
         tails, heads, seconds, nodes_kept, road_class
     )
