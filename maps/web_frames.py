@@ -25,6 +25,7 @@ from accessplan.maps.escaping import html_text
 from accessplan.maps.raster_overlay import (
     PAGE_IMAGE_BYTES,
     WebImages,
+    check_max_vector_areas,
     pixel_text,
     web_images,
 )
@@ -51,6 +52,8 @@ __all__ = [
     "area_data",
     "area_frame",
     "area_images",
+    "check_areas",
+    "check_sites",
     "district_summaries",
     "extra_layer_specs",
     "image_note",
@@ -212,6 +215,40 @@ def extra_layer_specs(
             )
         )
     return out
+
+
+def check_areas(areas, id_col, access_scale=1.0, max_vector_areas=None) -> None:
+    """Raise once with every problem of a web map's areas and options."""
+    problems = ProblemCollector(what="areas")
+    if not isinstance(areas, gpd.GeoDataFrame):
+        problems.add(f"expected a GeoDataFrame, got {type(areas).__name__}")
+        problems.raise_if_any()
+    for col in (id_col, "population", "access_before", "access_after"):
+        if col not in areas.columns:
+            problems.add("column is missing", source="areas", column=col)
+    if areas.crs is None:
+        problems.add("has no CRS; set one (e.g. areas.set_crs(...))", source="areas")
+    if len(areas) == 0:
+        problems.add("has no rows", source="areas")
+    scale = float(access_scale)
+    if not np.isfinite(scale) or scale <= 0:
+        problems.add(f"access_scale must be a positive number, got {access_scale!r}")
+    check_max_vector_areas(max_vector_areas, problems)
+    problems.raise_if_any()
+
+
+def check_sites(sites, new_sites, site_id_col) -> None:
+    """Raise once with every problem of a web map's sites."""
+    problems = ProblemCollector(what="sites")
+    if sites is not None:
+        for col in (site_id_col, "capacity"):
+            if col not in sites.columns:
+                problems.add("column is missing", source="sites", column=col)
+        if getattr(sites, "crs", None) is None:
+            problems.add("has no CRS", source="sites")
+    if new_sites is not None and site_id_col not in new_sites.columns:
+        problems.add("column is missing", source="new_sites", column=site_id_col)
+    problems.raise_if_any()
 
 
 def area_frame(areas, id_col) -> gpd.GeoDataFrame:

@@ -26,6 +26,14 @@ panels / layers), simplified for display in metres and with rounded
 coordinates (:func:`accessplan.maps.web_layers.display_geometry`); it needs
 only Leaflet (no jQuery, no d3).
 
+Above ``max_vector_areas`` areas (default 5,000) the areas are drawn as images
+instead (:mod:`accessplan.maps.raster_overlay`): one PNG per layer in Web
+Mercator under a page byte budget, the same classes and colours, "no access"
+hatched on screen through an SVG mask, "no score" grey; the legend says how
+many areas and the pixel size. Context, hospitals, labels and legends stay
+vectors, and with districts each district shows a hover summary (areas,
+population, mean access before and after, share without access).
+
 By default a map has no tile layer (``tiles=None``): a plain background, no
 attribution, and a page saved with :func:`accessplan.maps.offline.save_offline`
 loads nothing from the network. A basemap (``tiles="OpenStreetMap"``) must be
@@ -43,14 +51,12 @@ import numpy as np
 import shapely
 from branca.element import MacroElement
 
-from accessplan.data.errors import ProblemCollector
 from accessplan.maps import web_frames
 from accessplan.maps.classes import NO_DATA, AccessClasses, shared_classes
 from accessplan.maps.escaping import html_text
 from accessplan.maps.raster_overlay import (
     MAX_VECTOR_AREAS,
     WebImages,
-    check_max_vector_areas,
     data_uri,
     use_raster,
 )
@@ -63,6 +69,8 @@ from accessplan.maps.web_frames import (
     area_data,
     area_frame,
     area_images,
+    check_areas,
+    check_sites,
     district_summaries,
     extra_layer_specs,
     image_note,
@@ -187,38 +195,6 @@ def change_colormap(change, *, caption="Change in access (after - before)"):
 
 
 # --------------------------------------------------------------------------- inputs
-def _check_areas(areas, id_col, access_scale=1.0, max_vector_areas=None) -> None:
-    problems = ProblemCollector(what="areas")
-    if not isinstance(areas, gpd.GeoDataFrame):
-        problems.add(f"expected a GeoDataFrame, got {type(areas).__name__}")
-        problems.raise_if_any()
-    for col in (id_col, "population", "access_before", "access_after"):
-        if col not in areas.columns:
-            problems.add("column is missing", source="areas", column=col)
-    if areas.crs is None:
-        problems.add("has no CRS; set one (e.g. areas.set_crs(...))", source="areas")
-    if len(areas) == 0:
-        problems.add("has no rows", source="areas")
-    scale = float(access_scale)
-    if not np.isfinite(scale) or scale <= 0:
-        problems.add(f"access_scale must be a positive number, got {access_scale!r}")
-    check_max_vector_areas(max_vector_areas, problems)
-    problems.raise_if_any()
-
-
-def _check_sites(sites, new_sites, site_id_col) -> None:
-    problems = ProblemCollector(what="sites")
-    if sites is not None:
-        for col in (site_id_col, "capacity"):
-            if col not in sites.columns:
-                problems.add("column is missing", source="sites", column=col)
-        if getattr(sites, "crs", None) is None:
-            problems.add("has no CRS", source="sites")
-    if new_sites is not None and site_id_col not in new_sites.columns:
-        problems.add("column is missing", source="new_sites", column=site_id_col)
-    problems.raise_if_any()
-
-
 # --------------------------------------------------------------------------- elements
 class LeanMap(folium.Map):
     """A folium Map that only asks for Leaflet and jQuery (no Bootstrap, no icon fonts)."""
@@ -274,8 +250,8 @@ _CHANGE_FIELD = ("d", "Change", "change")
 
 
 def _prepare(areas, sites, new_sites, id_col, site_id_col, classes, scheme, k, scale, most):
-    _check_areas(areas, id_col, scale, most)
-    _check_sites(sites, new_sites, site_id_col)
+    check_areas(areas, id_col, scale, most)
+    check_sites(sites, new_sites, site_id_col)
     frame = area_frame(areas, id_col)
     site_frame = web_frames.site_frame(sites, new_sites, site_id_col)
     if classes is None:
@@ -719,8 +695,8 @@ def change_map(
     Area tooltips add the change to the fields of the other maps; new sites
     are highlighted with their units and reasons.
     """
-    _check_areas(areas, id_col, access_scale, max_vector_areas)
-    _check_sites(sites, new_sites, site_id_col)
+    check_areas(areas, id_col, access_scale, max_vector_areas)
+    check_sites(sites, new_sites, site_id_col)
     frame = area_frame(areas, id_col)
     site_frame = web_frames.site_frame(sites, new_sites, site_id_col)
     cmap = change_colormap(frame["access_change"], caption=caption)
