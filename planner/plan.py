@@ -21,7 +21,6 @@ from accessplan.planner.runs import (
     AccessRun,
     Log,
     Router,
-    access_scores_for,
     data_quality,
     load_inputs,
     quiet,
@@ -346,6 +345,14 @@ def prepare_plan(
         )
     inputs = load_inputs(scenario, with_candidates=True, log=log)
     router = Router(scenario, inputs, progress=progress, log=log)
+    try:
+        return _prepare(scenario, inputs, router, bound_minutes, log)
+    except BaseException:
+        router.close()  # a local Dask cluster started for this run
+        raise
+
+
+def _prepare(scenario, inputs, router, bound_minutes, log) -> PlanInputs:
     if scenario.generate_candidates is not None:
         candidates = _generate_candidates(scenario, inputs, router, log)
         label, id_column = "generated candidates", "site_id"
@@ -398,6 +405,14 @@ def run_plan(scenario: Scenario, *, progress: bool = True, log: Log = quiet) -> 
     location_catchment = spec.catchment_minutes or scenario.catchment_minutes
     bound = scenario.routing_minutes  # the catchments, and coverage thresholds when given
     prepared = prepare_plan(scenario, bound_minutes=bound, progress=progress, log=log)
+    try:
+        return _run_plan(scenario, prepared, location_catchment, log)
+    finally:
+        prepared.router.close()
+
+
+def _run_plan(scenario: Scenario, prepared, location_catchment: float, log: Log) -> PlanRun:
+    spec = scenario.location
     inputs, router, candidates = prepared.inputs, prepared.router, prepared.candidates
     travel = prepared.travel
     sites = pd.concat([inputs.facilities[["site_id"]], candidates[["site_id"]]], ignore_index=True)
@@ -406,7 +421,7 @@ def run_plan(scenario: Scenario, *, progress: bool = True, log: Log = quiet) -> 
     existing_ids = list(inputs.facilities["site_id"])
     supply_before = inputs.facilities.set_index("site_id")["capacity"]
     travel_before = subset_travel(travel, existing_ids, scenario.catchment_minutes)
-    access_before = access_scores_for(scenario, inputs, travel_before, supply_before)
+    access_before = router.access_scores(travel_before, supply_before)
     quality = data_quality(scenario, inputs, travel_before, access_before, report)
     result = _solve_location(
         scenario,
@@ -426,7 +441,7 @@ def run_plan(scenario: Scenario, *, progress: bool = True, log: Log = quiet) -> 
     supply_after = supply_before.add(expanded, fill_value=0.0)
     supply_after = pd.concat([supply_after, new])
     travel_after = subset_travel(travel, list(supply_after.index), scenario.catchment_minutes)
-    access_after = access_scores_for(scenario, inputs, travel_after, supply_after)
+    access_after = router.access_scores(travel_after, supply_after)
     # one set of measured areas for both states, so before and after compare like with like
     areas, rated = rated_mask(inputs, access_before, access_after)
     comparison = compare_inequity(
@@ -473,7 +488,9 @@ def run_plan(scenario: Scenario, *, progress: bool = True, log: Log = quiet) -> 
     )
     if scenario.supplies:
         # the plan buys units of the main capacity only: the further supplies are scored once
-        before = dataclasses.replace(before, by_supply=supply_access(before))
+        before = dataclasses.replace(
+            before, by_supply=supply_access(before, client=router.client())
+        )
     if scenario.referral is not None:
         from accessplan.planner.referral import run_referral
 

@@ -442,6 +442,7 @@ def run_sweep(
         )
     log(f"sweep of {len(points)} point(s) with {n_jobs} worker(s)")
     prepared = prepare_plan(scenario, bound_minutes=bound, progress=progress, log=log)
+    prepared.router.close()  # the sweep's own workers take it from here
     inputs, candidates, travel = prepared.inputs, prepared.candidates, prepared.travel
     area_columns = ["population", "need"] + (["group"] if "group" in inputs.areas.columns else [])
     areas = inputs.areas.set_index("area_id")[area_columns]

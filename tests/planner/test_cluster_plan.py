@@ -1,0 +1,58 @@
+"""A whole plan on a Dask LocalCluster gives the one-machine plan's numbers ([compute] cluster).
+
+The cluster runs the travel times (chunks of sites as tasks) and the access
+group-by sums; the location model stays here. One LocalCluster of 2 workers
+is started by the plan itself and closed when it ends.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+import pytest
+
+from accessplan.planner.cli import main
+from accessplan.planner.plan import run_plan
+from accessplan.planner.scenario import load_scenario
+
+
+def _plan_scenario(tiny, **compute):
+    tiny.save_grid_graph(n=6, spacing_m=500.0, speed_kph=30.0)
+    tiny.save_candidates()
+    tiny.sections["network"] = {"path": "roads.graphml"}
+    tiny.sections["access"]["catchment_minutes"] = 3
+    tiny.sections["location"] = {"objective": "coverage", "budget": 400.0, "max_new_sites": 1}
+    tiny.sections["compute"] = {"jobs": 1, **compute}
+    return load_scenario(tiny.write())
+
+
+def test_plan_on_a_local_cluster_equals_the_one_machine_plan(tiny):
+    one = run_plan(_plan_scenario(tiny), progress=False)
+    on_cluster = run_plan(
+        _plan_scenario(tiny, cluster="local", cluster_workers=2), progress=False
+    )
+    # the same travel times, to the bit
+    pd.testing.assert_frame_equal(one.travel_all.od, on_cluster.travel_all.od)
+    # the same access before and after, and the same plan
+    for name in ("before", "after"):
+        a, b = getattr(one, name), getattr(on_cluster, name)
+        pd.testing.assert_series_equal(a.access.access, b.access.access, rtol=1e-12)
+        pd.testing.assert_series_equal(a.access.site_ratio, b.access.site_ratio, rtol=1e-12)
+    assert list(one.location.chosen["site_id"]) == list(on_cluster.location.chosen["site_id"])
+    assert one.location.chosen["site_id"].tolist() == ["C1"]  # 700 people newly within 3 min
+    assert one.location.report.objective == pytest.approx(on_cluster.location.report.objective)
+
+
+def test_scenario_json_records_the_cluster_and_a_dead_address_exits_2(tiny, capsys):
+    _plan_scenario(tiny)
+    code = main(
+        ["plan", str(tiny.toml), "--quiet", "--cluster", "tcp://127.0.0.1:9", "--no-cache"]
+    )
+    err = capsys.readouterr().err
+    assert code == 2, err
+    assert "tcp://127.0.0.1:9" in err
+    assert not (tiny.out / "summary.json").exists()  # nothing written
+    assert main(["plan", str(tiny.toml), "--quiet", "--no-cache"]) == 0
+    recorded = json.loads((tiny.out / "scenario.json").read_text())
+    assert recorded["compute"]["cluster"] is None and recorded["compute"]["cache"] is False
