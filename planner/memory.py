@@ -13,6 +13,9 @@ the routing bound and ``L`` pairs within the location model's catchment:
 =============  =========================================================
 stage          bytes
 =============  =========================================================
+software       ``450 MB`` (Python with every accessplan module and its
+               libraries imported, a matplotlib figure drawn: 466 MB
+               resident, measured; the plan's core alone: 306 MB)
 inputs         ``1000 (A + S)`` (a GeoDataFrame row with its polygon and
                origin point: 760 B measured for square cells)
 network        ``40 n + 25 m`` (compact arrays: node ids, x, y, CSR
@@ -27,20 +30,27 @@ OD table       ``P (4 + 4 + minutes_bytes)`` (int32 origin and site codes,
 access         ``56 P + 80 (A + S)`` (FCA and coverage temporaries per
                pair: 50 B measured for 2SFCA on 2 M pairs; a few float64
                columns per area and site)
-location       ``1500 L + 200 MB`` when a ``[location]`` model is solved
-               (the PuLP model and CBC, measured on maximal covering
-               models of 40,000-800,000 pairs: about 600-700 B per pair
-               in Python and 600 B in CBC, over a 200-250 MB base); ``L``
+location       ``1200 L + 100 MB`` when a ``[location]`` model is solved
+               (the PuLP model and CBC, measured on random maximal
+               covering models of 40,000 and 200,000 pairs, resident
+               memory sampled every 50 ms: 300-700 B per pair in Python,
+               420-600 B per pair in CBC over a base under 100 MB); ``L``
                counts the pairs of areas and candidates for the covering
                objectives (existing sites are constants there), of areas
                and every site for p-median and the equity objectives
 =============  =========================================================
 
-The stages do not all live at once: the inputs, the network and the OD
-table stay for the whole run, the Dijkstra chunks only while routing, the
-access temporaries and the location model one after the other. So::
+The stages do not all live at once: the software, the inputs, the network
+and the OD table stay for the whole run, the Dijkstra chunks only while
+routing, the access temporaries and the location model one after the other.
+So::
 
-    peak = inputs + network + OD table + max(travel times, access, location)
+    peak = software + inputs + network + OD table
+           + max(travel times, access, location)
+
+Not counted: the maps and the report (written after the model, from the
+tables above; raster maps at scale), and the network's parsing, which is
+over before the estimate is made.
 
 The pairs are estimated from the catchment and the densities
 (:func:`estimate_pairs`): with areas and sites spread evenly over a region
@@ -78,6 +88,7 @@ __all__ = [
     "NETWORKX_EDGE_BYTES",
     "NODE_BYTES",
     "REACH_SPEED_KPH",
+    "SOFTWARE_BYTES",
     "MemoryEstimate",
     "MemoryLimitError",
     "check_memory",
@@ -101,8 +112,10 @@ NETWORKX_EDGE_BYTES = 4000
 ACCESS_PAIR_BYTES = 56
 ACCESS_ROW_BYTES = 80
 #: the location model (PuLP + CBC) per pair within its catchment, and CBC's own base
-LOCATION_PAIR_BYTES = 1500
-LOCATION_BASE_BYTES = 200 * 10**6
+LOCATION_PAIR_BYTES = 1200
+LOCATION_BASE_BYTES = 100 * 10**6
+#: Python and the libraries a plan imports, resident
+SOFTWARE_BYTES = 450 * 10**6
 #: sites per Dijkstra call (:func:`accessplan.spatial.travel_time.network_travel_times`)
 DEFAULT_CHUNK_SIZE = 64
 #: straight-line speed (km/h) at which a catchment is turned into a reach in km, by
@@ -112,7 +125,7 @@ REACH_SPEED_KPH = {"drive": 60.0, "all": 60.0, "bike": 15.0, "walk": 5.0}
 
 #: location objectives whose model holds only the area-candidate pairs
 _COVERING_OBJECTIVES = ("coverage", "capacitated_coverage", "min_cost_cover")
-_STAGES = ("inputs", "network", "travel times", "OD table", "access", "location")
+_STAGES = ("software", "inputs", "network", "travel times", "OD table", "access", "location")
 #: what shrinks each stage, in the user's words
 _COARSER = "coarser areas ([areas] aggregate or aggregate_m on a raster, else larger units)"
 _KNOBS = {
@@ -150,7 +163,7 @@ class MemoryLimitError(MemoryError, AccessplanError):
             "To fit, turn the knob of the largest stage first:",
         ]
         ranked = sorted(
-            (s for s in _STAGES if est.stages.get(s, 0) > 0),
+            (s for s in _STAGES if s != "software" and est.stages.get(s, 0) > 0),
             key=lambda s: est.stages[s],
             reverse=True,
         )
@@ -187,9 +200,9 @@ class MemoryEstimate:
 
     @property
     def peak_bytes(self) -> int:
-        """``inputs + network + OD table + max(travel times, access, location)``."""
+        """``software + inputs + network + OD table + max(travel times, access, location)``."""
         s = self.stages
-        held = s["inputs"] + s["network"] + s["OD table"]
+        held = s["software"] + s["inputs"] + s["network"] + s["OD table"]
         return int(held + max(s["travel times"], s["access"], s["location"]))
 
     @property
@@ -200,6 +213,7 @@ class MemoryEstimate:
         """One line per stage (GB and what it counts), then the peak."""
         z = self.sizes
         why = {
+            "software": "Python and the libraries",
             "inputs": f"{z.get('areas', 0):,} areas, {z.get('sites', 0):,} sites",
             "network": f"{z.get('nodes', 0):,} nodes, {z.get('edges', 0):,} edges"
             + (" (networkx graph)" if z.get("networkx") else ""),
@@ -216,13 +230,13 @@ class MemoryEstimate:
         ]
         out.append(
             f"  {'peak':<13}{self.peak_gb:>9.3f} GB  "
-            "(inputs + network + OD table + the largest of travel times, access, location)"
+            "(software, inputs, network, OD table + the largest of travel times, access, location)"
         )
         return out
 
     def summary(self) -> str:
         """One line: the peak and the largest stage."""
-        largest = max(_STAGES, key=lambda s: self.stages[s])
+        largest = max(_STAGES[1:], key=lambda s: self.stages[s])
         return (
             f"memory estimate: peak {self.peak_gb:,.3g} GB "
             f"(largest stage: {largest}, {self.stages[largest] / GB:,.3g} GB; "
@@ -335,6 +349,7 @@ def estimate_memory(
     )
     chunk = min(chunk_size, n_sites) if n_sites else chunk_size
     stages = {
+        "software": SOFTWARE_BYTES,
         "inputs": INPUT_ROW_BYTES * (n_areas + n_sites),
         "network": network,
         "travel times": jobs * chunk * n_nodes * 8,

@@ -206,15 +206,16 @@ def test_bad_cluster_and_memory_flags_exit_2(tiny, capsys):
 def test_memory_estimate_on_hand_computed_sizes():
     est = estimate_memory(1000, 100, 10, 10_000, 25_000, pairs_estimate=5000, jobs=2, chunk_size=64)
     assert dict(est.stages) == {
+        "software": 450_000_000,  # Python and the libraries
         "inputs": 1000 * 1100,  # 1,000 B per area and site
         "network": 40 * 10_000 + 25 * 25_000,  # 1,025,000
         "travel times": 2 * 64 * 10_000 * 8,  # 10,240,000
         "OD table": 5000 * (4 + 4 + 8),  # 80,000
         "access": 56 * 5000 + 80 * 1100,  # 368,000
-        "location": 1500 * 5000 + 200_000_000,  # 207,500,000
+        "location": 1200 * 5000 + 100_000_000,  # 106,000,000
     }
-    assert est.peak_bytes == 1_100_000 + 1_025_000 + 80_000 + 207_500_000
-    assert est.peak_gb == pytest.approx(0.209705)
+    assert est.peak_bytes == 450_000_000 + 1_100_000 + 1_025_000 + 80_000 + 106_000_000
+    assert est.peak_gb == pytest.approx(0.558205)
     # float32 minutes, no location model, a networkx graph, pairs within a shorter catchment
     est = estimate_memory(
         1000, 100, 0, 10_000, 25_000, pairs_estimate=5000, jobs=1, minutes_bytes=4, networkx=True
@@ -222,11 +223,11 @@ def test_memory_estimate_on_hand_computed_sizes():
     assert est.stages["OD table"] == 5000 * 12 and est.stages["location"] == 0
     assert est.stages["network"] == 4000 * 25_000
     assert est.stages["travel times"] == 64 * 10_000 * 8
-    assert est.peak_bytes == 1_100_000 + 100_000_000 + 60_000 + 64 * 10_000 * 8
+    assert est.peak_bytes == 450_000_000 + 1_100_000 + 100_000_000 + 60_000 + 64 * 10_000 * 8
     est = estimate_memory(9, 2, 0, 0, 0, pairs_estimate=18, jobs=4, chunk_size=64)
     assert est.stages["travel times"] == 0  # straight lines: no Dijkstra
     loc = estimate_memory(10, 5, 3, 0, 0, pairs_estimate=50, jobs=1, location_pairs=20)
-    assert loc.stages["location"] == 1500 * 20 + 200_000_000
+    assert loc.stages["location"] == 1200 * 20 + 100_000_000
     with pytest.raises(ValueError, match="n_nodes"):
         estimate_memory(1, 1, 0, -1, 0, pairs_estimate=0, jobs=1)
 
@@ -269,7 +270,8 @@ def test_check_memory_names_stages_and_knobs():
     assert isinstance(error, AccessplanError) and error.estimate is est
     text = str(error)
     assert f"{est.peak_bytes / GB:,.3g} GB" in text and "max_memory_gb = 8" in text
-    for stage in ("inputs", "network", "travel times", "OD table", "access", "location", "peak"):
+    stages = ("software", "inputs", "network", "travel times", "OD table", "access", "location")
+    for stage in (*stages, "peak"):
         assert f"  {stage}" in text
     for knob in ("aggregate", "catchment_minutes", "cluster", "jobs", "--max-memory-gb"):
         assert knob in text
