@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import base64
 import json
+import os
 import re
+import shutil
+import subprocess
 
 import geopandas as gpd
 import numpy as np
@@ -244,3 +247,42 @@ def test_fifty_thousand_point_areas_stay_under_the_page_budget():
     limit = base + 4 * PAGE_IMAGE_BYTES // 3 + 10_000
     assert len(html) < limit
     assert len(_images(html)) == 2 and "50,176 areas drawn as an image" in html
+
+
+def test_in_a_browser_the_image_and_its_hatch_are_drawn(tmp_path):
+    chromium = next(
+        (p for p in ("/usr/bin/chromium", shutil.which("chromium")) if p and os.access(p, os.X_OK)),
+        None,
+    )
+    if chromium is None:
+        if os.environ.get("CI"):
+            pytest.fail("CI is set but headless Chromium is missing")
+        pytest.skip("headless Chromium not found")
+    page = tmp_path / "p.html"
+    page.write_text(render_offline_html(before_after_map(_frames(), max_vector_areas=0)))
+    run = subprocess.run(
+        [
+            chromium,
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--host-resolver-rules=MAP * ~NOTFOUND",
+            f"--user-data-dir={tmp_path / 'profile'}",
+            "--virtual-time-budget=3000",
+            "--enable-logging=stderr",
+            "--v=0",
+            "--dump-dom",
+            page.as_uri(),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert "Uncaught" not in run.stderr
+    dom = run.stdout
+    # one image per panel, the legend's note, and the "before" panel's no-access hatch
+    assert len(re.findall(r'<img[^>]*class="[^"]*accessplan-image', dom)) == 2
+    assert "36 areas drawn as an image" in dom
+    assert len(re.findall(r'<mask id="accessplan-mask-', dom)) == 1
+    assert 'fill="url(#accessplan-no-access)" mask="url(#accessplan-mask-' in dom
