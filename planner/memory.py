@@ -27,9 +27,12 @@ travel times   ``jobs x chunk_size x n x 8`` (each job's Dijkstra chunk:
                a dense float64 row of minutes per site of the chunk)
 OD table       ``P (4 + 4 + minutes_bytes)`` (int32 origin and site codes,
                minutes)
-access         ``56 P + 80 (A + S)`` (FCA and coverage temporaries per
-               pair: 50 B measured for 2SFCA on 2 M pairs; a few float64
-               columns per area and site)
+access         ``250 P + 80 (A + S)`` (the access, coverage and quality
+               steps on today's pandas OD table, its subsets before and
+               after the plan included: 1.18 GB above the software for
+               4.28 M pairs in a 10,000-area plan, 275 B per pair; the FCA
+               itself allocates 50 B per pair, measured for 2SFCA on 2 M
+               pairs; a few float64 columns per area and site)
 location       ``1200 L + 100 MB`` when a ``[location]`` model is solved
                (the PuLP model and CBC, measured on random maximal
                covering models of 40,000 and 200,000 pairs, resident
@@ -109,7 +112,7 @@ EDGE_BYTES = 25
 #: per edge of a networkx MultiDiGraph loaded from GraphML, with its attributes
 NETWORKX_EDGE_BYTES = 4000
 #: FCA / coverage temporaries per area-site pair, and per area or site
-ACCESS_PAIR_BYTES = 56
+ACCESS_PAIR_BYTES = 250
 ACCESS_ROW_BYTES = 80
 #: the location model (PuLP + CBC) per pair within its catchment, and CBC's own base
 LOCATION_PAIR_BYTES = 1200
