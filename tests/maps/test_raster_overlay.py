@@ -30,6 +30,7 @@ from accessplan.maps.raster_overlay import (
     detail_m,
     web_images,
 )
+from accessplan.maps.web_frames import extra_layer_specs
 from accessplan.maps.webmap import before_after_map, change_map, layered_map
 
 COLORS = ("#ff0000", "#00ff00", "#0000ff", "#ffff00")
@@ -204,6 +205,24 @@ def test_above_the_threshold_maps_hold_images_and_no_area_geojson():
     (change,) = _images(html)
     rows, cols = change.shape[:2]
     assert tuple(change[int(5.5 * rows / 6), int(5.5 * cols / 6), :3]) == rgb("#f7f7f7")
+
+
+def test_further_layers_are_images_with_their_own_classes():
+    areas = _frames()
+    minutes = np.arange(36, dtype=float)  # area i is i minutes from its nearest facility
+    areas["nearest_minutes_after"] = minutes
+    html = render_offline_html(
+        layered_map(areas, max_vector_areas=0, extra_layers={"Minutes": "nearest_minutes_after"})
+    )
+    _, _, extra = _images(html)
+    # lower is better: the reversed ramp, darkest for 0 minutes, as the vector layer's legend
+    (spec,) = extra_layer_specs(areas, {"Minutes": "nearest_minutes_after"})
+    assert spec.lower_is_better and spec.colors[0] != NO_ACCESS_COLOR
+    rows, cols = extra.shape[:2]
+    for i in (0, 17, 35):
+        r, c = divmod(i, 6)
+        pixel = extra[int((r + 0.5) * rows / 6), int((c + 0.5) * cols / 6), :3]
+        assert tuple(pixel) == rgb(spec.colors[spec.classes.classify([minutes[i]])[0]])
 
 
 def test_at_or_below_the_threshold_maps_are_unchanged():
