@@ -2,8 +2,11 @@
 
 1. Does :func:`scipy.sparse.csgraph.dijkstra` release the GIL?  On a 200 x
    200 grid, two calls (64 sources each) run one after the other against the
-   same two calls on two threads.  A ratio near 1 means it holds the GIL (so
-   accessplan uses processes).
+   same two calls on two threads (a ratio near 1 means it holds the GIL, but
+   on a busy machine idle cores are needed to see it); and a probe that needs
+   none: how fast a pure-Python thread counts while one long Dijkstra call
+   runs (near 0 % of its idle speed: the call holds the GIL).  It does, so
+   accessplan shares the work among processes.
 2. :func:`accessplan.spatial.network_times.network_travel_times` with
    ``jobs=1`` and ``jobs=2`` on a 300 x 300 grid of two-way streets (90,000
    nodes, 358,800 edges; 100 m apart; 30 km/h locally, 50 km/h on every 5th
@@ -24,7 +27,9 @@ from __future__ import annotations
 import os
 import resource
 import tempfile
+import threading
 import time
+import tracemalloc
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -117,6 +122,30 @@ def gil_check(rng: np.random.Generator) -> None:
         f"{best_serial:.3f} s, on 2 threads {best_threads:.3f} s -> speed-up "
         f"{best_serial / best_threads:.2f} (1.0 = the GIL is held)"
     )
+    # a probe that does not depend on idle cores: how far a pure-Python thread
+    # gets while one long Dijkstra call runs, against while the caller sleeps
+    count, stop = [0], [False]
+
+    def spin() -> None:
+        while not stop[0]:
+            count[0] += 1
+
+    thread = threading.Thread(target=spin)
+    thread.start()
+    time.sleep(0.2)
+    c0, t0 = count[0], time.perf_counter()
+    time.sleep(0.5)
+    idle_rate = (count[0] - c0) / (time.perf_counter() - t0)
+    c0, t0 = count[0], time.perf_counter()
+    dijkstra(graph, directed=True, indices=np.arange(0, side * side, 157)[:256])
+    busy = time.perf_counter() - t0
+    busy_rate = (count[0] - c0) / busy
+    stop[0] = True
+    thread.join()
+    print(
+        f"GIL probe: a Python thread runs at {busy_rate / idle_rate:.1%} of its speed while "
+        f"one {busy:.1f} s Dijkstra call (256 sources, no limit) runs (100% = released, near 0% = held)"
+    )
 
 
 def main() -> None:
@@ -198,6 +227,22 @@ def main() -> None:
             f"({t_stream / times[2]:.2f}x the in-memory jobs=2 run); read back, "
             f"sorted from site chunks: {t_read_streamed:.2f} s; equal to the in-memory table"
         )
+    with tempfile.TemporaryDirectory() as tmp:
+        plain = {k: kw[k] for k in kw if k != "as_codes"}
+        tracemalloc.start()
+        network_travel_times(arrays, origins, sites, jobs=2, **kw)
+        in_memory = tracemalloc.get_traced_memory()[1]
+        tracemalloc.reset_peak()
+        stream_network_travel_times(
+            arrays, origins, sites, od_path=Path(tmp) / "od.parquet", jobs=2, **plain
+        )
+        streamed_peak = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+    print(
+        f"peak traced memory of this process (workers excluded), jobs=2: in memory "
+        f"{in_memory / 2**20:,.0f} MiB ({in_memory / pairs:.0f} bytes/pair), streamed "
+        f"{streamed_peak / 2**20:,.0f} MiB"
+    )
     self_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     child_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     print(f"peak RSS: this process {self_mb:,.0f} MB, largest worker {child_mb:,.0f} MB")
