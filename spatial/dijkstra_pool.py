@@ -11,24 +11,30 @@ so the pairs are the same, bit for bit, whatever the chunking and however
 many processes answer the chunks; chunks are answered in their given order.
 
 Why processes: :func:`scipy.sparse.csgraph.dijkstra` holds the GIL (scipy
-1.17: two threads running it on a 200 x 200 grid take as long as one thread
-running both calls; ``benchmarks/bench_parallel_times.py`` measures it), so
-threads cannot share the work.  Each worker process receives the graph once,
-through the pool initializer, and keeps it for the pool's life; a task sends
-only its chunk of source positions and returns only the reached pairs.
+1.17: two threads running two calls on a 200 x 200 grid take as long as one
+thread running both, and a pure-Python thread barely advances while one long
+call runs; ``benchmarks/bench_parallel_times.py`` measures both), so threads
+cannot share the work.  Each worker process receives the graph and the task
+(:class:`ReachedPairs`, or any picklable callable given to
+:func:`iter_chunk_results`) once, through the pool initializer, and keeps them
+for the pool's life; a task sends only its chunk and returns only its result
+(the reached pairs).
+
 On Linux the workers are forked: they start in milliseconds, share the
 graph's pages with the parent instead of copying them (the parent's Python
 objects are frozen out of the collector meanwhile, :func:`gc.freeze`, so no
 page is copied by a worker's garbage collection) and need no
-``if __name__ == "__main__":`` guard in a calling script.  Elsewhere they
-start with ``forkserver`` or ``spawn`` (about 2 s, more when the main script
-imports much; then the guard is needed, as with any process pool).
+``if __name__ == "__main__":`` guard in a calling script.  The workers run
+numpy and scipy code only (no OpenMP, no BLAS threads), so the parent's
+threads do not matter.  Elsewhere they start with ``forkserver`` or
+``spawn`` (about 2 s, more when the main script imports much; then the guard
+is needed, as with any process pool).
 
-Memory per worker: the graph (shared on Linux; else ``12 m + 8 (n + 1)`` bytes for ``n`` nodes and
-``m`` edges with float64 weights and int32 indices), the dense distance rows
-Dijkstra returns (``chunk x n x 8`` bytes) and their target columns
-(``chunk x |T| x 8``).  At most ``2 x jobs`` answered chunks wait in the
-parent at any time.
+Memory per worker: the graph (shared on Linux; else ``12 m + 8 (n + 1)``
+bytes for ``n`` nodes and ``m`` edges with float64 weights and int32
+indices), the dense distance rows Dijkstra returns (``chunk x n x 8`` bytes)
+and their target columns (``chunk x |T| x 9``).  At most ``2 x jobs``
+answered chunks wait in the parent at any time.
 """
 
 from __future__ import annotations
@@ -39,10 +45,12 @@ import os
 import sys
 import warnings
 from collections import deque
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager, nullcontext
+from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
@@ -50,7 +58,13 @@ from scipy.sparse.csgraph import dijkstra
 
 from accessplan.spatial.errors import NetworkError
 
-__all__ = ["available_cores", "iter_reached_pairs", "reached_pairs"]
+__all__ = [
+    "ReachedPairs",
+    "available_cores",
+    "iter_chunk_results",
+    "iter_reached_pairs",
+    "reached_pairs",
+]
 
 Pairs = tuple[np.ndarray, np.ndarray, np.ndarray]
 
@@ -81,22 +95,27 @@ def reached_pairs(
     return row.astype(np.int32), col.astype(np.int32), sub[row, col]
 
 
+@dataclass(frozen=True, eq=False)
+class ReachedPairs:
+    """The task of :func:`iter_reached_pairs`: :func:`reached_pairs` of a chunk of sources."""
+
+    targets: np.ndarray
+    limit: float
+
+    def __call__(self, graph: sp.csr_matrix, sources: np.ndarray) -> Pairs:
+        return reached_pairs(graph, sources, self.targets, self.limit)
+
+
 def _init_worker(
-    data: np.ndarray,
-    indices: np.ndarray,
-    indptr: np.ndarray,
-    n_nodes: int,
-    targets: np.ndarray,
-    limit: float,
+    data: np.ndarray, indices: np.ndarray, indptr: np.ndarray, n_nodes: int, work: Callable
 ) -> None:
     _WORKER_STATE["graph"] = sp.csr_matrix((data, indices, indptr), shape=(n_nodes, n_nodes))
-    _WORKER_STATE["targets"] = targets
-    _WORKER_STATE["limit"] = limit
+    _WORKER_STATE["work"] = work
 
 
-def _answer_chunk(sources: np.ndarray) -> Pairs:
+def _answer_chunk(chunk: Any) -> Any:
     state = _WORKER_STATE
-    return reached_pairs(state["graph"], sources, state["targets"], state["limit"])
+    return state["work"](state["graph"], chunk)
 
 
 def _start_method() -> str:
@@ -156,26 +175,38 @@ def iter_reached_pairs(
     NetworkError
         If a worker process dies (killed for memory, most likely).
     """
+    return iter_chunk_results(graph, chunks, work=ReachedPairs(targets, limit), jobs=jobs)
+
+
+def iter_chunk_results(
+    graph: sp.csr_matrix, chunks: Sequence[Any], *, work: Callable, jobs: int = 1
+) -> Iterator[Any]:
+    """``work(graph, chunk)`` for each chunk, in the order of ``chunks``, on ``jobs`` processes.
+
+    ``work`` is a picklable callable (a module-level class instance, say),
+    sent to each worker once with the graph; a chunk and its result travel
+    per task.  See :func:`iter_reached_pairs` for the rest.
+    """
     if jobs <= 1 or len(chunks) <= 1:
-        for sources in chunks:
-            yield reached_pairs(graph, sources, targets, limit)
-        return
-    graph = sp.csr_matrix(graph)
-    workers = min(int(jobs), len(chunks))
+        return (work(graph, chunk) for chunk in chunks)
+    return _pooled(sp.csr_matrix(graph), chunks, work, min(int(jobs), len(chunks)))
+
+
+def _pooled(
+    graph: sp.csr_matrix, chunks: Sequence[Any], work: Callable, workers: int
+) -> Iterator[Any]:
     method = _start_method()
     pool = ProcessPoolExecutor(
         max_workers=workers,
         mp_context=mp.get_context(method),
         initializer=_init_worker,
-        initargs=(graph.data, graph.indices, graph.indptr, graph.shape[0], targets, limit),
+        initargs=(graph.data, graph.indices, graph.indptr, graph.shape[0], work),
     )
     with _quiet_fork() if method == "fork" else nullcontext():
         yield from _answers(pool, chunks, workers)
 
 
-def _answers(
-    pool: ProcessPoolExecutor, chunks: Sequence[np.ndarray], workers: int
-) -> Iterator[Pairs]:
+def _answers(pool: ProcessPoolExecutor, chunks: Sequence[Any], workers: int) -> Iterator[Any]:
     """Answers in chunk order, at most ``2 x workers`` chunks submitted ahead."""
     try:
         waiting = iter(chunks)

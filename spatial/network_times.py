@@ -54,7 +54,7 @@ from tqdm.auto import tqdm
 
 from accessplan.data.errors import ProblemCollector
 from accessplan.spatial.crs import require_metre_crs
-from accessplan.spatial.dijkstra_pool import available_cores, iter_reached_pairs
+from accessplan.spatial.dijkstra_pool import available_cores, iter_chunk_results, reached_pairs
 from accessplan.spatial.errors import CRSError, NetworkError, NoPathError
 from accessplan.spatial.od_codes import CodedOD
 from accessplan.spatial.od_store import ODParquetWriter, od_fingerprint
@@ -279,36 +279,73 @@ def _prepare(
     )
 
 
+@dataclass(frozen=True, eq=False)
+class _ChunkPairs:
+    """The task of one chunk, run in a worker: Dijkstra, then the pairs of points.
+
+    Given ``(start, site_nodes)``, returns int32 origin and site positions
+    and float64 minutes of the pairs within the bound, sorted by origin then
+    site (so the parent only merges sorted runs).
+    """
+
+    targets: np.ndarray
+    limit: float
+    s_groups: tuple
+    o_groups: tuple
+    s_access: np.ndarray
+    o_access: np.ndarray
+    max_minutes: float
+    n_sites: int
+
+    def __call__(self, graph: sp.csr_matrix, chunk: tuple[int, np.ndarray]):
+        start, sources = chunk
+        row, col, seconds = reached_pairs(graph, sources, self.targets, self.limit)
+        net_minutes = seconds / 60.0
+        # rows are distinct site nodes (global index start + row): expand to sites
+        k, site = _expand(row.astype(np.int64) + start, *self.s_groups)
+        col, net_minutes = col[k], net_minutes[k]
+        # columns are distinct origin nodes: expand to origins
+        k, origin = _expand(col, *self.o_groups)
+        site, net_minutes = site[k], net_minutes[k]
+        total = net_minutes + self.s_access[site] + self.o_access[origin]
+        keep = total <= self.max_minutes
+        origin, site = origin[keep].astype(np.int32), site[keep].astype(np.int32)
+        order = np.argsort(_pair_key(origin, site, self.n_sites))
+        return origin[order], site[order], total[keep][order]
+
+
+def _pair_key(o_pos: np.ndarray, s_pos: np.ndarray, n_sites: int) -> np.ndarray:
+    """One int64 key ordering pairs by origin then site (sorts 3-4x faster than lexsort)."""
+    return o_pos.astype(np.int64) * n_sites + s_pos
+
+
 def _pair_chunks(
     search: _Search, *, jobs: int, progress: bool
 ) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray]]:
-    """(origin position, site position, minutes) of the pairs within the bound, per chunk."""
+    """(origin position, site position, minutes) of the pairs within the bound, per chunk.
+
+    Each chunk's pairs come sorted by origin then site.
+    """
     if not search.reachable:
         return
     size = search.chunk_size
-    starts = range(0, len(search.s_uniq), size)
-    chunks = [search.s_uniq[start : start + size] for start in starts]
-    reverse: sp.csr_matrix = search.arrays.reverse_csr()
-    answers = iter_reached_pairs(
-        reverse, chunks, targets=search.o_uniq, limit=search.limit, jobs=int(jobs)
+    chunks = [
+        (start, search.s_uniq[start : start + size]) for start in range(0, len(search.s_uniq), size)
+    ]
+    work = _ChunkPairs(
+        targets=search.o_uniq,
+        limit=search.limit,
+        s_groups=search.s_groups,
+        o_groups=search.o_groups,
+        s_access=search.s_access,
+        o_access=search.o_access,
+        max_minutes=search.max_minutes,
+        n_sites=len(search.site_ids),
     )
-    bar = tqdm(answers, total=len(chunks), desc="travel times", unit="chunk", disable=not progress)
-    for start, (row, col, seconds) in zip(starts, bar, strict=True):
-        net_minutes = seconds / 60.0
-        # rows are distinct site nodes (global index start + row): expand to sites
-        k, site = _expand(row.astype(np.int64) + start, *search.s_groups)
-        col, net_minutes = col[k], net_minutes[k]
-        # columns are distinct origin nodes: expand to origins
-        k, origin = _expand(col, *search.o_groups)
-        site, net_minutes = site[k], net_minutes[k]
-        total = net_minutes + search.s_access[site] + search.o_access[origin]
-        keep = total <= search.max_minutes
-        yield origin[keep].astype(np.int32), site[keep].astype(np.int32), total[keep]
-
-
-def _origin_order(o_pos: np.ndarray, s_pos: np.ndarray, n_sites: int) -> np.ndarray:
-    """The order sorting pairs by origin then site (one int64 key: 3-4x faster than lexsort)."""
-    return np.argsort(o_pos.astype(np.int64) * n_sites + s_pos)
+    answers = iter_chunk_results(search.arrays.reverse_csr(), chunks, work=work, jobs=int(jobs))
+    yield from tqdm(
+        answers, total=len(chunks), desc="travel times", unit="chunk", disable=not progress
+    )
 
 
 def _no_path(search: _Search, origins_label: str, sites_label: str) -> NoPathError:
@@ -434,7 +471,8 @@ def network_travel_times(
     )
     coded = None
     if as_codes:
-        order = _origin_order(o_pos, s_pos, len(search.site_ids))
+        # sorted runs, one per chunk: a stable (merge) sort joins them in about P log(chunks)
+        order = np.argsort(_pair_key(o_pos, s_pos, len(search.site_ids)), kind="stable")
         coded = CodedOD.from_positions(
             o_pos[order],
             s_pos[order],
@@ -535,8 +573,7 @@ def stream_network_travel_times(
         minutes_dtype=minutes_dtype,
     ) as writer:
         for o_pos, s_pos, minutes in _pair_chunks(search, jobs=jobs, progress=progress):
-            order = _origin_order(o_pos, s_pos, len(search.site_ids))
-            writer.write_pairs(o_pos[order], s_pos[order], minutes[order])
+            writer.write_pairs(o_pos, s_pos, minutes)  # each chunk sorted by origin, site
             reached_o[o_pos] = True
             reached_s[s_pos] = True
         if writer.n_pairs == 0:
