@@ -192,14 +192,17 @@ def _metric(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
 
 
 def _is_points(geoms: np.ndarray) -> bool:
+    """Whether every shape (missing ones aside) is a point or multipoint."""
     kinds = shapely.get_type_id(geoms)
+    kinds = kinds[kinds >= 0]
     return bool(len(kinds)) and bool(np.isin(kinds, (0, 4)).all())
 
 
 def _point_xy(geoms: np.ndarray) -> np.ndarray:
-    if (shapely.get_type_id(geoms) == 0).all():
-        return shapely.get_coordinates(geoms)
-    return shapely.get_coordinates(shapely.centroid(geoms))
+    """``(n, 2)`` x, y of each point (centroid of a multipoint; NaN for a missing one)."""
+    if not (shapely.get_type_id(geoms) == 0).all():
+        geoms = shapely.centroid(geoms)
+    return np.c_[shapely.get_x(geoms), shapely.get_y(geoms)]
 
 
 def detail_m(areas: gpd.GeoDataFrame) -> float:
@@ -215,6 +218,7 @@ def detail_m(areas: gpd.GeoDataFrame) -> float:
     span = float(max(east - west, north - south, 1.0))
     if _is_points(geoms):
         xy = _point_xy(geoms)
+        xy = xy[np.isfinite(xy).all(axis=1)]
         if len(xy) < 2:
             return span / 50.0
         dist = cKDTree(xy).query(xy, k=2)[0][:, 1]
@@ -264,6 +268,8 @@ def _burn_missing(index: np.ndarray, transform: Affine, anchors: np.ndarray) -> 
     missing = np.flatnonzero(~present[1:])
     if missing.size == 0:
         return
+    ok = np.isfinite(anchors[missing]).all(axis=1)  # a missing shape has no anchor
+    missing = missing[ok]
     cols, rows = ~transform @ (anchors[missing, 0], anchors[missing, 1])
     rows, cols = np.floor(rows).astype(np.int64), np.floor(cols).astype(np.int64)
     ok = (rows >= 0) & (rows < index.shape[0]) & (cols >= 0) & (cols < index.shape[1])
@@ -325,11 +331,7 @@ def area_grid(areas: gpd.GeoDataFrame, *, pixel_m: float, crs=None, side_m=None)
     lat = float(to_wgs.transform(0.5 * (west + east), 0.5 * (south + north))[1])
     per_m = _units_per_metre(target, lat)
     pixel = float(pixel_m) * per_m
-    anchors = (
-        _point_xy(projected)
-        if points
-        else shapely.get_coordinates(shapely.point_on_surface(projected))
-    )
+    anchors = _point_xy(projected if points else shapely.point_on_surface(projected))
     if points:  # the squares reach half a side beyond the outer points
         half = 0.5 * float(side_m) * per_m
         west, south, east, north = west - half, south - half, east + half, north + half
@@ -340,8 +342,9 @@ def area_grid(areas: gpd.GeoDataFrame, *, pixel_m: float, crs=None, side_m=None)
     if points:
         index = _burn_squares(anchors, transform, (rows, cols), float(side_m) * per_m)
     elif len(projected) <= SAMPLE_ABOVE:
+        drawn = np.flatnonzero(~(shapely.is_missing(projected) | shapely.is_empty(projected)))
         index = rasterize(
-            zip(projected, range(len(projected)), strict=True),
+            zip(projected[drawn], drawn, strict=True),
             out_shape=(rows, cols),
             transform=transform,
             fill=-1,
@@ -384,6 +387,8 @@ def _burn_squares(xy: np.ndarray, transform: Affine, shape, side: float) -> np.n
     """Squares of side ``side`` (map units) centred on ``xy``: each pixel centre inside one."""
     index = np.full(shape, -1, dtype=np.int32)
     pixel = transform.a
+    ids = np.flatnonzero(np.isfinite(xy).all(axis=1)).astype(np.int32)  # a missing point: none
+    xy = xy[ids]
     # pixel (r, c) has its centre inside the square when |centre - point| < side / 2
     cols_f, rows_f = ~transform @ (xy[:, 0], xy[:, 1])
     half = 0.5 * side / pixel
@@ -392,7 +397,6 @@ def _burn_squares(xy: np.ndarray, transform: Affine, shape, side: float) -> np.n
     c1 = np.floor(cols_f - 0.5 + half).astype(np.int64)
     r1 = np.floor(rows_f - 0.5 + half).astype(np.int64)
     width = int(max((c1 - c0).max(initial=0), (r1 - r0).max(initial=0))) + 1
-    ids = np.arange(len(xy), dtype=np.int32)
     for dr in range(width):
         for dc in range(width):
             r, c = r0 + dr, c0 + dc

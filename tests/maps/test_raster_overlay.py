@@ -145,6 +145,19 @@ def test_many_polygons_are_sampled_exactly_like_rasterio(monkeypatch):
     assert set(np.unique(by_tree)) == set(range(300))
 
 
+def test_an_area_without_a_shape_is_simply_not_drawn():
+    for points in (False, True):
+        areas = grid_areas(n=3)
+        if points:
+            areas = areas.set_geometry(areas.geometry.centroid)
+        areas.loc[4, "geometry"] = None  # the middle cell
+        clear_grid_cache()
+        index = area_grid(areas, pixel_m=250.0).index
+        assert index.shape == (12, 12)
+        assert set(np.unique(index)) == {-1, 0, 1, 2, 3, 5, 6, 7, 8}
+        assert (index[4:8, 4:8] == -1).all()
+
+
 def _frames(n_side=6, points=False):
     areas = grid_areas(n=n_side)
     if points:
