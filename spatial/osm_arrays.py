@@ -92,6 +92,8 @@ _REVERSED_VALUES = frozenset({"-1", "reverse", "T"})
 #: osmium's fixed-point coordinates: 1e-7 degree.
 _COORDINATE_PRECISION = 10_000_000
 _UNDEFINED_COORDINATE = 2**31 - 1
+#: Segments per block of length computations.
+_CHUNK = 1 << 18
 #: Latitudes beyond which osmnx projects to UPS instead of UTM.
 _UTM_NORTH, _UTM_SOUTH = 84.0, -80.0
 
@@ -293,7 +295,7 @@ class _Segments:
     node_ids: np.ndarray
     lon: np.ndarray
     lat: np.ndarray
-    tails: np.ndarray  # int64 node positions
+    tails: np.ndarray  # int32 node positions
     heads: np.ndarray
     way: np.ndarray  # int32 index of the way each segment belongs to
     counts: OsmReadCounts
@@ -387,8 +389,8 @@ def _segments(ways: _Ways) -> _Segments:
     against = seg_direction == 2
     place = out_start[seg_piece] + np.where(against, k - 1 - j, j)
     total = int(out_start[-1])
-    tails = np.empty(total, dtype=np.int64)
-    heads = np.empty(total, dtype=np.int64)
+    tails = np.empty(total, dtype=np.int32)
+    heads = np.empty(total, dtype=np.int32)
     way = np.empty(total, dtype=np.int32)
     tails[place] = np.where(against, b, a)
     heads[place] = np.where(against, a, b)
@@ -457,7 +459,7 @@ class _Simplified:
 
 def _simplify(n: int, tails: np.ndarray, heads: np.ndarray, length: np.ndarray) -> _Simplified:
     n_segments = len(tails)
-    unique_key, first_segment = _unique_first(tails * n + heads)
+    unique_key, first_segment = _unique_first(tails.astype(np.int64) * n + heads)
     pair_tail, pair_head = unique_key // n, unique_key % n
     adjacency = np.lexsort((first_segment, pair_tail))
     pair_tail, pair_head = pair_tail[adjacency], pair_head[adjacency]
@@ -475,6 +477,7 @@ def _simplify(n: int, tails: np.ndarray, heads: np.ndarray, length: np.ndarray) 
     succ_a[one], seg_a[one] = pair_head[start[one]], first_segment[start[one]]
     two = np.flatnonzero(~endpoint & (successors >= 2))
     succ_b[two], seg_b[two] = pair_head[start[two] + 1], first_segment[start[two] + 1]
+    del successors, start, one, two
 
     # paths start at an end point and one of its successors that is not one
     begins = np.flatnonzero(endpoint[pair_tail] & ~endpoint[pair_head])
@@ -488,6 +491,7 @@ def _simplify(n: int, tails: np.ndarray, heads: np.ndarray, length: np.ndarray) 
     previous = origin.copy()
     current = pair_head[begins].copy()
     active = np.arange(n_paths)
+    del begins, pair_tail, pair_head
     first_step = True
     for _ in range(n + 2):
         if not len(active):
@@ -523,14 +527,18 @@ def _simplify(n: int, tails: np.ndarray, heads: np.ndarray, length: np.ndarray) 
     else:  # pragma: no cover - every path ends within n steps
         raise NetworkError("road network simplification did not finish")
 
+    del succ_a, succ_b, seg_a, seg_b, previous, current, endpoint
     removed = np.zeros(n, dtype=bool)
     if interior:
         removed[np.concatenate(interior)] = True
+    del interior
     order_path = np.concatenate(step_path)
-    order_segment = np.concatenate(step_segment)
+    del step_path
     by_path = np.argsort(order_path, kind="stable")
-    order_path, order_segment = order_path[by_path], order_segment[by_path]
-    path_starts = np.searchsorted(order_path, np.arange(n_paths + 1))
+    path_starts = np.searchsorted(order_path[by_path], np.arange(n_paths + 1))
+    del order_path
+    order_segment = np.concatenate(step_segment)[by_path]
+    del step_segment, by_path
 
     keep_segment = ~removed[tails] & ~removed[heads]
     keep_path = ~removed[destination]
@@ -539,11 +547,13 @@ def _simplify(n: int, tails: np.ndarray, heads: np.ndarray, length: np.ndarray) 
     # networkx keeps a neighbour where it was first inserted; merged edges come after
     first_of_key = np.empty(len(unique_key), dtype=np.int64)
     first_of_key[adjacency] = first_segment
-    pair_rank = first_of_key[np.searchsorted(unique_key, tails[original] * n + heads[original])]
+    original_key = tails[original].astype(np.int64) * n + heads[original]
+    pair_rank = first_of_key[np.searchsorted(unique_key, original_key)]
     merged_key = origin[merged] * n + destination[merged]
     found = np.minimum(np.searchsorted(unique_key, merged_key), len(unique_key) - 1)
     exists = unique_key[found] == merged_key
     merged_rank = np.where(exists, first_of_key[found], n_segments + merged)
+    del first_of_key, unique_key, adjacency, first_segment, original_key, found, exists
 
     result_tails = np.concatenate([tails[original], origin[merged]])
     result_heads = np.concatenate([heads[original], destination[merged]])
@@ -829,6 +839,10 @@ def read_osm_arrays(
         except RuntimeError as exc:
             raise NetworkError(f"file {path}: cannot read it as OSM data ({exc})") from exc
         segments = _segments(ways)
+        # only the ways' tags are needed from here on
+        highway_codes, highway_values = ways.highway, ways.highway_values
+        maxspeed_codes, maxspeed_values = ways.maxspeed, ways.maxspeed_values
+        del ways
         bar.update()
         counts = segments.counts
         if counts.ways_kept == 0:
@@ -839,9 +853,13 @@ def read_osm_arrays(
                 f"file), {counts.ways_dropped_by_filter} filtered out)"
             )
         t, h = segments.tails, segments.heads
-        length = great_circle_meters(
-            segments.lat[t], segments.lon[t], segments.lat[h], segments.lon[h]
-        )
+        length = np.empty(len(t))
+        for begin in range(0, len(t), _CHUNK):  # bounded temporaries; same values
+            part = slice(begin, begin + _CHUNK)
+            tp, hp = t[part], h[part]
+            length[part] = great_circle_meters(
+                segments.lat[tp], segments.lon[tp], segments.lat[hp], segments.lon[hp]
+            )
         simplified = _simplify(len(segments.node_ids), t, h, length)
         del length
         bar.update()
@@ -880,7 +898,7 @@ def read_osm_arrays(
 
         segment_way = segments.way
         highway = _edge_tags(
-            simplified, edges, segment_way, ways.highway, ways.highway_values, as_list=False
+            simplified, edges, segment_way, highway_codes, highway_values, as_list=False
         )
         if constant is not None:
             speeds_kind = "constant"
@@ -889,7 +907,7 @@ def read_osm_arrays(
         else:
             speeds_kind = "maxspeed"
             maxspeed = _edge_tags(
-                simplified, edges, segment_way, ways.maxspeed, ways.maxspeed_values, as_list=True
+                simplified, edges, segment_way, maxspeed_codes, maxspeed_values, as_list=True
             )
             speeds, sources = edge_speeds_kph(
                 highway, maxspeed, fallback_speed_kph=fallback_speed_kph, source=source

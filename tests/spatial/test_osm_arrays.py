@@ -156,6 +156,15 @@ def test_network_travel_times_identical(shared_data, network_type):
     assert np.abs(got["minutes"].to_numpy() - expected["minutes"].to_numpy()).max() <= 1e-9
 
 
+def test_results_do_not_depend_on_the_length_blocks(shared_data, monkeypatch):
+    path = shared_data / "osmnx_tests" / "aguascalientes.osm.pbf"
+    whole, _ = read_osm_arrays(path, network_type="walk")
+    monkeypatch.setattr("accessplan.spatial.osm_arrays._CHUNK", 7)
+    blocks, _ = read_osm_arrays(path, network_type="walk")
+    for name in ("node_ids", "x", "y", "indptr", "heads", "seconds", "road_class"):
+        assert np.array_equal(getattr(whole, name), getattr(blocks, name)), name
+
+
 # --------------------------------------------------------------------------
 # hand-made files
 # --------------------------------------------------------------------------
