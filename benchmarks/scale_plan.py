@@ -29,19 +29,21 @@ For each size (areas x road nodes) the region is built by
 kernel's ``VmHWM`` is reset at the start of each stage (``echo 5 >
 /proc/self/clear_refs``) and read at its end; where the reset is not allowed,
 a thread samples ``VmRSS`` every 50 ms instead (the JSON says which). The
-CBC solver runs as a separate process: the same thread samples the resident
-memory of this process's descendants (``solver_peak_gb``) and the location
-stage's peak is the largest sum of both (``with_solver_peak_gb``).
+CBC solver runs as a separate process: the same thread samples the
+proportional set size (PSS, ``/proc/PID/smaps_rollup``) of this process's
+descendants (``solver_peak_gb``; PSS, so that a child forked from this
+process does not count the pages it still shares) and the location stage's
+peak is the largest sum of both (``with_solver_peak_gb``).
 ``getrusage(RUSAGE_CHILDREN)`` is not used for the solver: a child started
 by fork/exec carries its parent's high-water mark into ``ru_maxrss``.
 The end-to-end run's peak is the larger of ``ru_maxrss`` of that subprocess
 (``os.wait4``, as ``/usr/bin/time`` reports it: the largest single process)
-and its process tree's resident memory polled every 0.5 s (the process and
-the solver together).
+and the sum of PSS over its process tree polled every 0.5 s (the process and
+the solver together; the same sum is held against ``--max-memory-gb``).
 
 **Honest limits.** ``--max-minutes`` bounds each run (stages, and the end to
-end run, separately) and ``--max-memory-gb`` the resident memory of its
-process tree (polled every 0.5 s); a run over either is killed and the table
+end run, separately) and ``--max-memory-gb`` the memory of its process
+tree (PSS summed, polled every 0.5 s); a run over either is killed and the table
 says "did not finish within X min" or "stopped above X GB" at the stage it
 had reached. Later stages say "not reached".
 
@@ -122,19 +124,40 @@ def _status_kb(field: str, pid: str = "self") -> int:
     return 0
 
 
-def _tree_rss_bytes(pid: int) -> int:
-    """Resident memory of a process and all its descendants (Linux /proc)."""
-    total, todo = 0, [pid]
+def _pss_bytes(pid: int) -> int:
+    """Proportional set size of a process: shared pages divided among their users.
+
+    A child forked from a large Python process shares its pages until it
+    execs (or for good, for forked workers); its VmRSS would count them twice.
+    """
+    try:
+        with open(f"/proc/{pid}/smaps_rollup", encoding="ascii") as f:
+            for line in f:
+                if line.startswith("Pss:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        return 0
+    return 0
+
+
+def _descendants(pid: int) -> list[int]:
+    out, todo = [], [pid]
     while todo:
         p = todo.pop()
-        total += _status_kb("VmRSS", str(p)) * 1024
         try:
             for task in os.listdir(f"/proc/{p}/task"):
                 with open(f"/proc/{p}/task/{task}/children", encoding="ascii") as f:
-                    todo.extend(int(c) for c in f.read().split())
+                    children = [int(c) for c in f.read().split()]
+                out.extend(children)
+                todo.extend(children)
         except OSError:
             continue
-    return total
+    return out
+
+
+def _tree_pss_bytes(pid: int) -> int:
+    """Memory of a process and all its descendants: the sum of their PSS (Linux /proc)."""
+    return sum(_pss_bytes(p) for p in (pid, *_descendants(pid)))
 
 
 class StageMeter:
@@ -170,7 +193,7 @@ class StageMeter:
         me = os.getpid()
         while not self._stop.wait(interval_s):
             rss = _status_kb("VmRSS") * 1024
-            others = _tree_rss_bytes(me) - _status_kb("VmRSS", str(me)) * 1024
+            others = sum(_pss_bytes(p) for p in _descendants(me))
             with self._lock:
                 self._peak = max(self._peak, rss)
                 self._children_peak = max(self._children_peak, others)
@@ -505,7 +528,7 @@ def supervise(
         pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
         if pid:
             break
-        tree = _tree_rss_bytes(proc.pid)
+        tree = _tree_pss_bytes(proc.pid)
         tree_peak = max(tree_peak, tree)
         if killed is None and time.perf_counter() - start > max_minutes * 60:
             killed = "time"
