@@ -60,6 +60,7 @@ __all__ = [
     "FIGURE_PIXELS",
     "MAX_GRID_PIXELS",
     "MAX_VECTOR_AREAS",
+    "MAX_VECTOR_BYTES",
     "PAGE_IMAGE_BYTES",
     "AreaGrid",
     "WebImages",
@@ -80,6 +81,9 @@ __all__ = [
 #: area as a shape costs about 0.9-1.3 kB of the report per area (three maps, each
 #: escaped once more in its iframe), so 5,000 keeps the report near 6 MB
 MAX_VECTOR_AREAS = 5_000
+#: the areas of a web page are also drawn as an image when their GeoJSON would be
+#: longer than this (very detailed shapes), unless shapes are forced
+MAX_VECTOR_BYTES = 1_500_000
 #: PNG bytes of all the area images of one web page together (a page's share of
 #: the report's 10 MB: three maps, base64 adds a third)
 PAGE_IMAGE_BYTES = 1_200_000

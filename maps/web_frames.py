@@ -23,10 +23,12 @@ from accessplan.maps.class_labels import format_number
 from accessplan.maps.classes import AccessClasses, shared_classes
 from accessplan.maps.escaping import html_text
 from accessplan.maps.raster_overlay import (
+    MAX_VECTOR_BYTES,
     PAGE_IMAGE_BYTES,
     WebImages,
     check_max_vector_areas,
     pixel_text,
+    use_raster,
     web_images,
 )
 from accessplan.maps.web_layers import (
@@ -54,9 +56,12 @@ __all__ = [
     "area_images",
     "check_areas",
     "check_sites",
+    "district_hover_texts",
     "district_summaries",
+    "drawn_areas",
     "extra_layer_specs",
     "image_note",
+    "legend_note",
     "max_capacity",
     "site_frame",
     "site_tooltip",
@@ -568,3 +573,35 @@ def district_summaries(frame, districts, *, scale=1.0, units=None, spots=None) -
             lines.append(f"mean access {label}: {text}{share}")
         out.append("<br>".join(lines))
     return out
+
+
+def drawn_areas(frame, max_vector_areas, vector, image):
+    """The page's areas: ``vector()`` (their GeoJSON), or ``image()`` beyond the limits.
+
+    Images above ``max_vector_areas`` areas, and also when the GeoJSON would
+    exceed :data:`MAX_VECTOR_BYTES` (very detailed shapes); ``None`` always
+    draws shapes.
+    """
+    if not use_raster(len(frame), max_vector_areas):
+        data = vector()
+        if max_vector_areas is None or len(data.text) <= MAX_VECTOR_BYTES:
+            return data
+    return image()
+
+
+def district_hover_texts(frame, drawn, context, scale, units):
+    """District hover texts when the areas are an image and the context has districts."""
+    districts = getattr(context, "districts", None)
+    if not isinstance(drawn, WebImages) or districts is None or not len(districts):
+        return None
+    grid = drawn.grid
+    spots = gpd.GeoSeries(shapely.points(grid.anchors), crs=grid.crs)
+    return district_summaries(frame, districts, scale=scale, units=units, spots=spots)
+
+
+def legend_note(frame, drawn, context) -> str | None:
+    """The legend's line about an image of the areas (None for vector areas)."""
+    if not isinstance(drawn, WebImages):
+        return None
+    districts = getattr(context, "districts", None) is not None and len(context.districts) > 0
+    return image_note(len(frame), drawn.grid.pixel_m, districts=districts)

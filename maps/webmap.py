@@ -46,9 +46,7 @@ from typing import ClassVar
 
 import branca
 import folium
-import geopandas as gpd
 import numpy as np
-import shapely
 from branca.element import MacroElement
 
 from accessplan.maps import web_frames
@@ -58,7 +56,6 @@ from accessplan.maps.raster_overlay import (
     MAX_VECTOR_AREAS,
     WebImages,
     data_uri,
-    use_raster,
 )
 from accessplan.maps.web_frames import (
     EXISTING_SITE,
@@ -71,9 +68,10 @@ from accessplan.maps.web_frames import (
     area_images,
     check_areas,
     check_sites,
-    district_summaries,
+    district_hover_texts,
+    drawn_areas,
     extra_layer_specs,
-    image_note,
+    legend_note,
     max_capacity,
 )
 from accessplan.maps.web_layers import (
@@ -287,24 +285,6 @@ def _areas_layer(m, drawn, index, frame, tiles, *, key, fields, palette=None):
     )
 
 
-def _summaries(frame, drawn, context, scale, units):
-    """District hover texts when the areas are an image and the context has districts."""
-    districts = getattr(context, "districts", None)
-    if not isinstance(drawn, WebImages) or districts is None or not len(districts):
-        return None
-    grid = drawn.grid
-    spots = gpd.GeoSeries(shapely.points(grid.anchors), crs=grid.crs)
-    return district_summaries(frame, districts, scale=scale, units=units, spots=spots)
-
-
-def _note(frame, drawn, context) -> str | None:
-    """The legend's line about an image of the areas (None for vector areas)."""
-    if not isinstance(drawn, WebImages):
-        return None
-    districts = getattr(context, "districts", None) is not None and len(context.districts) > 0
-    return image_note(len(frame), drawn.grid.pixel_m, districts=districts)
-
-
 def _opacity(tiles) -> float:
     """Fill opacity of the areas: lighter over a basemap so its streets show through."""
     return 0.85 if tiles is None else 0.65
@@ -420,8 +400,10 @@ _COMMON_DOC = """
         per layer, :mod:`accessplan.maps.raster_overlay`): classes and colours
         as above, "no access" hatched, "no score" grey, pixels as fine as the
         page's byte budget allows; the legend says how many areas and the
-        pixel size in metres, and there is no per-area hover table. Context,
-        sites, labels and legends stay vectors. None: always vectors.
+        pixel size in metres, and there is no per-area hover table (with
+        districts in ``context``, a hover summary per district). Shapes so
+        detailed that their GeoJSON passes 1.5 MB are drawn as images too.
+        Context, sites, labels and legends stay vectors. None: always vectors.
 """
 _EXTRA_DOC = """    extra_layers : Mapping[str, str], optional
         Further layers, title -> numeric column of ``areas`` (e.g.
@@ -473,15 +455,18 @@ def before_after_map(
     )
     fig = branca.element.Figure()
     page_setup(fig)
-    if use_raster(len(frame), max_vector_areas):
-        drawn = area_images(frame, classes=classes)
-    else:
-        drawn = area_data(
+    drawn = drawn_areas(
+        frame,
+        max_vector_areas,
+        lambda: area_data(
             frame, classes=classes, scale=access_scale, simplify_m=simplify_m, decimals=decimals
-        )
+        ),
+        lambda: area_images(frame, classes=classes),
+    )
+    if not isinstance(drawn, WebImages):
         fig.header.add_child(drawn.element(), name="accessplan_areas")
     max_cap = max_capacity(site_frame)
-    summaries = _summaries(frame, drawn, context, access_scale, access_units)
+    summaries = district_hover_texts(frame, drawn, context, access_scale, access_units)
     shared = None  # the context's shapes once in the page, drawn by both panels
     if context is not None:
         shared = ContextLayers(context)
@@ -523,7 +508,7 @@ def before_after_map(
         no_data=_has_missing(frame),
         scale=access_scale,
         units=access_units,
-        note=_note(frame, drawn, context),
+        note=legend_note(frame, drawn, context),
     ).add_to(panels[1])
     fig.add_child(SyncViews(*panels))
     if inequity is not None:
@@ -595,10 +580,10 @@ def layered_map(
         k=k,
         access_scale=access_scale,
     )
-    if use_raster(len(frame), max_vector_areas):
-        drawn = area_images(frame, classes=classes, extra=extra, areas=areas)
-    else:
-        drawn = area_data(
+    drawn = drawn_areas(
+        frame,
+        max_vector_areas,
+        lambda: area_data(
             frame,
             classes=classes,
             scale=access_scale,
@@ -606,7 +591,9 @@ def layered_map(
             decimals=decimals,
             extra=extra,
             areas=areas,
-        )
+        ),
+        lambda: area_images(frame, classes=classes, extra=extra, areas=areas),
+    )
     m = _new_map(frame, tiles, sites=site_frame, pad_left=170, pad_right=_RIGHT_PAD, drawn=drawn)
     page_setup(m.get_root())
     if not isinstance(drawn, WebImages):
@@ -647,7 +634,7 @@ def layered_map(
         max_radius_px=max_radius_px,
         demand_label=demand_label,
         show_new=True,
-        summaries=_summaries(frame, drawn, context, access_scale, access_units),
+        summaries=district_hover_texts(frame, drawn, context, access_scale, access_units),
     )
     if sites_group is not None:
         groups.append(("Hospitals", sites_group))
@@ -657,7 +644,7 @@ def layered_map(
         no_data=_has_missing(frame),
         scale=access_scale,
         units=access_units,
-        note=_note(frame, drawn, context),
+        note=legend_note(frame, drawn, context),
     ).add_to(m)
     for legend in legends:  # under the access legend, each while its layer is on
         m.add_child(legend)
@@ -700,18 +687,21 @@ def change_map(
     frame = area_frame(areas, id_col)
     site_frame = web_frames.site_frame(sites, new_sites, site_id_col)
     cmap = change_colormap(frame["access_change"], caption=caption)
-    if use_raster(len(frame), max_vector_areas):
-        drawn = area_images(frame, cmap=cmap)
-    else:
-        colors = [NO_DATA if not np.isfinite(c) else cmap(c)[:7] for c in frame["access_change"]]
-        drawn = area_data(
+    drawn = drawn_areas(
+        frame,
+        max_vector_areas,
+        lambda: area_data(
             frame,
             classes=None,
             scale=access_scale,
             simplify_m=simplify_m,
             decimals=decimals,
-            change_colors=colors,
-        )
+            change_colors=[
+                NO_DATA if not np.isfinite(c) else cmap(c)[:7] for c in frame["access_change"]
+            ],
+        ),
+        lambda: area_images(frame, cmap=cmap),
+    )
     m = _new_map(frame, tiles, sites=site_frame, pad_left=60, pad_right=_RIGHT_PAD, drawn=drawn)
     page_setup(m.get_root())
     if not isinstance(drawn, WebImages):
@@ -728,7 +718,7 @@ def change_map(
         max_radius_px=max_radius_px,
         demand_label=demand_label,
         show_new=True,
-        summaries=_summaries(frame, drawn, context, access_scale, access_units),
+        summaries=district_hover_texts(frame, drawn, context, access_scale, access_units),
     )
     bar = change_bar_html(
         cmap,
@@ -736,7 +726,7 @@ def change_map(
         scale=access_scale,
         units=access_units,
         no_data=bool(frame["access_change"].isna().any()),
-        note=_note(frame, drawn, context),
+        note=legend_note(frame, drawn, context),
     )
     m.add_child(
         HtmlControl(bar, position="topright", css_class="legend accessplan-legend", name="Bar")

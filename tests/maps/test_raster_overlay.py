@@ -17,7 +17,7 @@ from matplotlib.colors import to_rgba
 from PIL import Image
 
 from accessplan.data.errors import InputValidationError
-from accessplan.maps import raster_overlay
+from accessplan.maps import raster_overlay, web_frames
 from accessplan.maps.classes import NO_ACCESS_COLOR, NO_ACCESS_HATCH, NO_DATA, shared_classes
 from accessplan.maps.figures import PIXEL_KEY, access_maps_figure
 from accessplan.maps.offline import render_offline_html
@@ -245,6 +245,15 @@ def test_at_or_below_the_threshold_maps_are_unchanged():
         found = re.findall(r"var accessplan_areas_[0-9a-f]+ = (\{.*?\});</script>", html)
         assert len(found) == 1 and len(json.loads(found[0])["features"]) == 36
         assert "L.imageOverlay" not in html and "drawn as an image" not in html
+
+
+def test_shapes_too_detailed_for_the_page_are_drawn_as_an_image(monkeypatch):
+    areas = _frames()
+    monkeypatch.setattr(web_frames, "MAX_VECTOR_BYTES", 1_000)  # 36 squares take ~5 kB
+    html = render_offline_html(layered_map(areas))
+    assert len(_images(html)) == 2 and "accessplan_areas_" not in html
+    html = render_offline_html(layered_map(areas, max_vector_areas=None))  # shapes forced
+    assert not _images(html) and "accessplan_areas_" in html
 
 
 def test_a_bad_threshold_is_reported():
