@@ -42,9 +42,12 @@ Steps, each the array form of what the graph path does:
    84 N / 80 S).
 
 Memory: osmium's location index of every node in the file (about 16 bytes
-per node), the node references of the kept ways (24 bytes each: id and
-location) and the segments before simplification (about 40 bytes each); the
-tags of kept ways are held as small integer codes.
+per node), the node references of the kept ways (16 bytes each: id and
+location), the tags of kept ways as small integer codes, and the arrays of the
+unsimplified network while it is simplified. Measured peak: about 150 bytes per
+segment of the unsimplified network (synthetic extract of 1.24 M nodes, 2.0 M
+drive segments: +0.30 GB in 9 s), against about 2.3 kB per segment and 308 s
+for ``load_network``.
 """
 
 from __future__ import annotations
