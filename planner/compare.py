@@ -53,7 +53,7 @@ __all__ = [
 _REQUIRED = ("summary.json", "scenario.json", "areas_plan.csv", "new_sites.csv")
 
 #: Scenario keys that say where a run was written or how it was typed, not what it planned.
-IGNORED_SCENARIO_KEYS = ("output.dir", "scenario_file", "overrides")
+IGNORED_SCENARIO_KEYS = ("output.dir", "scenario_file", "overrides", "compute")
 
 #: Scenario keys that, when not set, take the value of another key.
 _FALLBACKS = {"location.catchment_minutes": "access.catchment_minutes"}

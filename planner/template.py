@@ -246,6 +246,22 @@ target_wait_hours = 7         # mean wait for a ventilator each site must meet
 # ordering_is_deprivation = false  # true when a higher value is worse off (a deprivation index)
 
 # ---------------------------------------------------------------------------------------------
+# Computing (optional): how the run computes, never what it finds -- the numbers are the same
+# with 1 job or 40, on this machine or a Dask cluster, with or without the cache. Recorded in
+# scenario.json; `--jobs`, `--cluster`, `--max-memory-gb`, `--no-cache` override it per run.
+# ---------------------------------------------------------------------------------------------
+# [compute]
+# jobs = "all"                    # worker processes for travel times: a number >= 1, or "all" cores
+# cluster = "tcp://10.0.0.5:8786" # a running Dask scheduler, or "local" (a LocalCluster here);
+#                                 # default: none, everything on this machine
+# cluster_workers = 2             # workers of cluster = "local" (default: Dask's choice)
+# cache = true                    # keep parsed road networks for the next run
+# cache_dir = ".accessplan-cache" # where (relative to this file)
+# max_memory_gb = 8               # stop before computing travel times when the memory estimate
+#                                 # is larger (the message says which stage and what to change)
+# od_path = "od.parquet"          # write (and reuse) the travel-time table there
+
+# ---------------------------------------------------------------------------------------------
 # Output: where the results go (replaced whole on the next run; --out overrides)
 # ---------------------------------------------------------------------------------------------
 [output]

@@ -21,7 +21,10 @@ block of pairs, blocks added in block order. The blocks are a fixed number
 many cores run them.
 
 The loops are compiled with numba (``cache=True``: compiled once per
-machine, kept in ``__pycache__``).
+machine, kept in ``__pycache__``). Unless ``NUMBA_THREADING_LAYER`` says
+otherwise, they run on numba's ``workqueue`` threads: GNU OpenMP (numba's
+``omp`` layer) aborts a process forked after it started, and accessplan forks
+workers (travel times, sweeps) after computing access.
 """
 
 from __future__ import annotations
@@ -32,6 +35,9 @@ import numpy as np
 from accessplan.spatial.od_codes import CodedOD
 
 __all__ = ["BLOCKS", "origin_sums", "site_sums"]
+
+if numba.config.THREADING_LAYER == "default":  # the user's own choice wins
+    numba.config.THREADING_LAYER = "workqueue"
 
 BLOCKS = 16
 """Blocks of pairs the site sums are split into (fixed: results do not depend on cores)."""
