@@ -300,9 +300,13 @@ class ODParquetWriter:
         )
         os.close(handle)
         self._temp = Path(temp)
-        self._writer: pq.ParquetWriter | None = pq.ParquetWriter(
-            self._temp, self._schema, compression="zstd"
-        )
+        try:
+            self._writer: pq.ParquetWriter | None = pq.ParquetWriter(
+                self._temp, self._schema, compression="zstd"
+            )
+        except BaseException:
+            self._temp.unlink(missing_ok=True)
+            raise
         self._buffer: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
         self._buffered = 0
 
