@@ -24,7 +24,7 @@ Steps, each the array form of what the graph path does:
        h = sin^2(dphi / 2) + cos(phi1) cos(phi2) sin^2(dlambda / 2)
        length = 2 R asin(sqrt(min(1, h)))
 
-4. **Simplification** (osmnx's rules): a node is an end point when it has a
+4. **Simplification** (:mod:`accessplan.spatial.osm_simplify`, osmnx's rules): a node is an end point when it has a
    self-loop, no incoming or no outgoing segment, or not exactly two
    neighbours with 2 or 4 segments. Chains of other nodes between end points
    become one edge: its length the sum of its segments' lengths (in path
@@ -61,10 +61,8 @@ from typing import Any
 import numpy as np
 import osmium
 import pyproj
-import scipy.sparse as sp
 from pyproj.aoi import AreaOfInterest
 from pyproj.database import query_utm_crs_info
-from scipy.sparse.csgraph import connected_components
 from tqdm.auto import tqdm
 
 from accessplan.data.errors import InputFileError
@@ -76,6 +74,12 @@ from accessplan.spatial.osm_extract import (
     OsmReadCounts,
     osm_file_format,
     way_passes_filter,
+)
+from accessplan.spatial.osm_simplify import (
+    edge_tags,
+    largest_strong_component,
+    simplify,
+    unique_first,
 )
 from accessplan.spatial.road_arrays import RoadArrays, collapse_edges, road_class_codes
 from accessplan.spatial.road_speeds import edge_seconds, edge_speeds_kph
@@ -99,18 +103,6 @@ _UNDEFINED_COORDINATE = 2**31 - 1
 _CHUNK = 1 << 18
 #: Latitudes beyond which osmnx projects to UPS instead of UTM.
 _UTM_NORTH, _UTM_SOUTH = 84.0, -80.0
-
-
-def _unique_first(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Sorted distinct values and the index of each one's first occurrence.
-
-    A stable sort: much faster than :func:`numpy.unique` on int64 ids in numpy 2.4.
-    """
-    order = np.argsort(values, kind="stable")
-    ordered = values[order]
-    first = np.ones(len(ordered), dtype=bool)
-    first[1:] = ordered[1:] != ordered[:-1]
-    return ordered[first], order[first]
 
 
 def great_circle_meters(lat1, lon1, lat2, lon2) -> np.ndarray:
@@ -311,7 +303,7 @@ def _segments(ways: _Ways) -> _Segments:
     # nodes the file holds have a location (osmium marks the others undefined); in id order
     present = (ways.x != _UNDEFINED_COORDINATE) & (ways.y != _UNDEFINED_COORDINATE)
     kept_refs = np.flatnonzero(present)
-    node_ids, first_ref = _unique_first(refs[kept_refs])
+    node_ids, first_ref = unique_first(refs[kept_refs])
     first_ref = kept_refs[first_ref]
     lon = ways.x[first_ref] / _COORDINATE_PRECISION
     lat = ways.y[first_ref] / _COORDINATE_PRECISION
@@ -321,7 +313,7 @@ def _segments(ways: _Ways) -> _Segments:
     way_of_ref = np.repeat(np.arange(n_ways, dtype=np.int32), np.diff(offsets))
     missing = ~present
     complete = np.bincount(way_of_ref[missing], minlength=n_ways) == 0
-    nodes_missing = len(_unique_first(refs[missing])[0])
+    nodes_missing = len(unique_first(refs[missing])[0])
     del missing
 
     # pieces: runs of present references, cut at the way's start and at missing nodes
@@ -412,319 +404,6 @@ def _segments(ways: _Ways) -> _Segments:
         way=way,
         counts=counts,
     )
-
-
-# --------------------------------------------------------------------------
-# Simplification
-# --------------------------------------------------------------------------
-
-
-def _endpoints(n: int, tails: np.ndarray, heads: np.ndarray, pairs: np.ndarray) -> np.ndarray:
-    """osmnx's end-point rules on a directed multigraph given as an edge list.
-
-    ``pairs`` holds the sorted distinct ``tail * n + head`` keys of the edges.
-    """
-    out_degree = np.bincount(tails, minlength=n)
-    in_degree = np.bincount(heads, minlength=n)
-    degree = out_degree + in_degree
-    pair_tail, pair_head = pairs // n, pairs % n
-    # neighbours = distinct successors + distinct predecessors - those that are both
-    turned = pair_head * n + pair_tail
-    found = np.minimum(np.searchsorted(pairs, turned), max(len(pairs) - 1, 0))
-    mutual = pairs[found] == turned
-    neighbours = (
-        np.bincount(pair_tail, minlength=n)
-        + np.bincount(pair_head, minlength=n)
-        - np.bincount(pair_tail[mutual], minlength=n)
-    )
-    self_loop = np.zeros(n, dtype=bool)
-    self_loop[pair_tail[pair_tail == pair_head]] = True
-    through = (neighbours == 2) & ((degree == 2) | (degree == 4))
-    return self_loop | (out_degree == 0) | (in_degree == 0) | ~through
-
-
-@dataclass
-class _Simplified:
-    """The simplified graph: surviving nodes and its edges (originals first, then merged paths)."""
-
-    keep_node: np.ndarray  # bool per unsimplified node
-    tails: np.ndarray  # int64 positions among the unsimplified nodes
-    heads: np.ndarray
-    length: np.ndarray
-    segment: np.ndarray  # int64 the segment of an original edge, -1 for merged edges
-    path: np.ndarray  # int64 the path of a merged edge, -1 for original edges
-    path_starts: (
-        np.ndarray
-    )  # int64: the segments of path k are path_segments[starts[k]:starts[k+1]]
-    path_segments: np.ndarray  # int64 segment ids, path by path, in path order
-    adjacency_key: np.ndarray  # int64: networkx's insertion rank of the edge's (tail, head)
-
-
-def _simplify(n: int, tails: np.ndarray, heads: np.ndarray, length: np.ndarray) -> _Simplified:
-    n_segments = len(tails)
-    unique_key, first_segment = _unique_first(tails.astype(np.int64) * n + heads)
-    pair_tail, pair_head = unique_key // n, unique_key % n
-    adjacency = np.lexsort((first_segment, pair_tail))
-    pair_tail, pair_head = pair_tail[adjacency], pair_head[adjacency]
-    first_segment = first_segment[adjacency]
-    endpoint = _endpoints(n, tails, heads, unique_key)
-
-    # the (at most two) distinct successors of every node, in adjacency order
-    successors = np.bincount(pair_tail, minlength=n)
-    start = np.searchsorted(pair_tail, np.arange(n))
-    succ_a = np.full(n, -1, dtype=np.int64)
-    succ_b = np.full(n, -1, dtype=np.int64)
-    seg_a = np.full(n, -1, dtype=np.int64)
-    seg_b = np.full(n, -1, dtype=np.int64)
-    one = np.flatnonzero(successors >= 1)
-    succ_a[one], seg_a[one] = pair_head[start[one]], first_segment[start[one]]
-    two = np.flatnonzero(~endpoint & (successors >= 2))
-    succ_b[two], seg_b[two] = pair_head[start[two] + 1], first_segment[start[two] + 1]
-    del successors, start, one, two
-
-    # paths start at an end point and one of its successors that is not one
-    begins = np.flatnonzero(endpoint[pair_tail] & ~endpoint[pair_head])
-    origin = pair_tail[begins]
-    n_paths = len(origin)
-    path_length = length[first_segment[begins]].copy()
-    destination = np.full(n_paths, -1, dtype=np.int64)
-    step_path = [np.arange(n_paths)]
-    step_segment = [first_segment[begins]]
-    interior = []
-    previous = origin.copy()
-    current = pair_head[begins].copy()
-    active = np.arange(n_paths)
-    del begins, pair_tail, pair_head
-    first_step = True
-    for _ in range(n + 2):
-        if not len(active):
-            break
-        t, p, e = current[active], previous[active], origin[active]
-        a, b = succ_a[t], succ_b[t]
-        take_a = (a >= 0) & (a != p) & (a != e)
-        take_b = (b >= 0) & (b != p) & (b != e)
-        nxt = np.where(take_a, a, np.where(take_b, b, -1))
-        nxt_segment = np.where(take_a, seg_a[t], seg_b[t])
-        stuck = nxt < 0
-        if first_step:
-            closes = np.zeros(len(t), dtype=bool)
-            first_step = False
-        else:  # back at the start: a ring through the origin
-            closes = stuck & ((a == e) | (b == e))
-        dangling = stuck & ~closes
-        interior.append(t[~dangling])
-        destination[active[dangling]] = t[dangling]
-        destination[active[closes]] = e[closes]
-        moved = ~stuck
-        step = np.where(closes, np.where(a == e, seg_a[t], seg_b[t]), nxt_segment)
-        extend = closes | moved
-        path_length[active[extend]] += length[step[extend]]
-        step_path.append(active[extend])
-        step_segment.append(step[extend])
-        arrived = moved & endpoint[np.maximum(nxt, 0)]
-        destination[active[arrived]] = nxt[arrived]
-        going = moved & ~arrived
-        previous[active[going]] = t[going]
-        current[active[going]] = nxt[going]
-        active = active[going]
-    else:  # pragma: no cover - every path ends within n steps
-        raise NetworkError("road network simplification did not finish")
-
-    del succ_a, succ_b, seg_a, seg_b, previous, current, endpoint
-    removed = np.zeros(n, dtype=bool)
-    if interior:
-        removed[np.concatenate(interior)] = True
-    del interior
-    order_path = np.concatenate(step_path)
-    del step_path
-    by_path = np.argsort(order_path, kind="stable")
-    path_starts = np.searchsorted(order_path[by_path], np.arange(n_paths + 1))
-    del order_path
-    order_segment = np.concatenate(step_segment)[by_path]
-    del step_segment, by_path
-
-    keep_segment = ~removed[tails] & ~removed[heads]
-    keep_path = ~removed[destination]
-    original = np.flatnonzero(keep_segment)
-    merged = np.flatnonzero(keep_path)
-    # networkx keeps a neighbour where it was first inserted; merged edges come after
-    first_of_key = np.empty(len(unique_key), dtype=np.int64)
-    first_of_key[adjacency] = first_segment
-    original_key = tails[original].astype(np.int64) * n + heads[original]
-    pair_rank = first_of_key[np.searchsorted(unique_key, original_key)]
-    merged_key = origin[merged] * n + destination[merged]
-    found = np.minimum(np.searchsorted(unique_key, merged_key), len(unique_key) - 1)
-    exists = unique_key[found] == merged_key
-    merged_rank = np.where(exists, first_of_key[found], n_segments + merged)
-    del first_of_key, unique_key, adjacency, first_segment, original_key, found, exists
-
-    result_tails = np.concatenate([tails[original], origin[merged]])
-    result_heads = np.concatenate([heads[original], destination[merged]])
-    keep_node = ~removed
-
-    # isolated rings (no end point in their weak component) are dropped
-    nodes = np.flatnonzero(keep_node)
-    position = np.full(n, -1, dtype=np.int64)
-    position[nodes] = np.arange(len(nodes))
-    t_pos, h_pos = position[result_tails], position[result_heads]
-    m = len(nodes)
-    ends_now = _endpoints(m, t_pos, h_pos, _unique_first(t_pos * m + h_pos)[0])
-    graph = sp.csr_matrix((np.ones(len(t_pos)), (t_pos, h_pos)), shape=(m, m))
-    _, weak = connected_components(graph, directed=True, connection="weak")
-    component_has_end = np.zeros(weak.max() + 1 if m else 0, dtype=bool)
-    component_has_end[weak[ends_now]] = True
-    ring = ~component_has_end[weak]
-    keep_node[nodes[ring]] = False
-    keep_edge = ~ring[t_pos]
-
-    return _Simplified(
-        keep_node=keep_node,
-        tails=result_tails[keep_edge],
-        heads=result_heads[keep_edge],
-        length=np.concatenate([length[original], path_length[merged]])[keep_edge],
-        segment=np.concatenate([original, np.full(len(merged), -1)])[keep_edge],
-        path=np.concatenate([np.full(len(original), -1), merged])[keep_edge],
-        path_starts=path_starts,
-        path_segments=order_segment,
-        adjacency_key=np.concatenate([pair_rank, merged_rank])[keep_edge],
-    )
-
-
-# --------------------------------------------------------------------------
-# Largest strongly connected component
-# --------------------------------------------------------------------------
-
-
-def _networkx_first_component(
-    n: int, tails: np.ndarray, heads: np.ndarray, adjacency_key: np.ndarray, size: int
-) -> np.ndarray:
-    """Nodes of the first component of ``size`` nodes that networkx's Tarjan search yields.
-
-    The search visits nodes in their order and neighbours in the order
-    networkx stores them (``adjacency_key``), as
-    :func:`networkx.strongly_connected_components` does, so that ties for the
-    largest component are broken the same way.
-    """
-    pair = tails * n + heads
-    order = np.lexsort((adjacency_key, pair))
-    pair, keys = pair[order], adjacency_key[order]
-    first = np.ones(len(pair), dtype=bool)
-    first[1:] = pair[1:] != pair[:-1]
-    pair, keys = pair[first], keys[first]
-    by_tail = np.lexsort((keys, pair // n))
-    neighbours = (pair[by_tail] % n).tolist()
-    indptr = np.zeros(n + 1, dtype=np.int64)
-    np.cumsum(np.bincount(pair // n, minlength=n), out=indptr[1:])
-    indptr = indptr.tolist()
-
-    preorder = [0] * n
-    lowlink = [0] * n
-    found = [False] * n
-    cursor = indptr[:-1]
-    stack: list[int] = []
-    counter = 0
-    for source in range(n):
-        if found[source]:
-            continue
-        queue = [source]
-        while queue:
-            v = queue[-1]
-            if not preorder[v]:
-                counter += 1
-                preorder[v] = counter
-            done = True
-            while cursor[v] < indptr[v + 1]:
-                w = neighbours[cursor[v]]
-                cursor[v] += 1
-                if not preorder[w]:
-                    queue.append(w)
-                    done = False
-                    break
-            if not done:
-                continue
-            low = preorder[v]
-            for w in neighbours[indptr[v] : indptr[v + 1]]:
-                if not found[w]:
-                    low = min(low, lowlink[w] if preorder[w] > preorder[v] else preorder[w])
-            lowlink[v] = low
-            queue.pop()
-            if low != preorder[v]:
-                stack.append(v)
-                continue
-            component = [v]
-            while stack and preorder[stack[-1]] > preorder[v]:
-                component.append(stack.pop())
-            for w in component:
-                found[w] = True
-            if len(component) == size:
-                return np.array(component, dtype=np.int64)
-    raise NetworkError("no strongly connected component of the expected size")  # pragma: no cover
-
-
-def _largest_strong_component(
-    n: int, tails: np.ndarray, heads: np.ndarray, adjacency_key: np.ndarray
-) -> tuple[np.ndarray, int]:
-    """Boolean node mask of the largest strongly connected component, and how many others."""
-    graph = sp.csr_matrix((np.ones(len(tails)), (tails, heads)), shape=(n, n))
-    n_components, labels = connected_components(graph, directed=True, connection="strong")
-    sizes = np.bincount(labels, minlength=n_components)
-    size = int(sizes.max())
-    tied = np.flatnonzero(sizes == size)
-    if len(tied) == 1:
-        return labels == tied[0], n_components - 1
-    members = _networkx_first_component(n, tails, heads, adjacency_key, size)
-    return labels == labels[members[0]], n_components - 1
-
-
-# --------------------------------------------------------------------------
-# Edge tags after simplification
-# --------------------------------------------------------------------------
-
-
-def _merged_values(codes: np.ndarray, values: list[str], as_list: bool) -> Any:
-    """One merged edge's value, built as osmnx builds it from its segments' values."""
-    present = [values[c] for c in dict.fromkeys(codes.tolist()) if c >= 0]
-    if not present:
-        return None
-    if len(present) == 1:
-        return present[0]
-    # osmnx keeps the distinct values as list(set(...)): the order of this very set
-    distinct = list(set(present))
-    return distinct if as_list else distinct[0]
-
-
-def _edge_tags(
-    simplified: _Simplified,
-    edges: np.ndarray,
-    segment_way: np.ndarray,
-    way_codes: np.ndarray,
-    values: list[str],
-    *,
-    as_list: bool,
-) -> np.ndarray:
-    """Object array of one tag's value per edge (first of a list when not ``as_list``)."""
-    out = np.empty(len(edges), dtype=object)
-    segment = simplified.segment[edges]
-    original = segment >= 0
-    table = np.array([*values, None], dtype=object)  # code -1 reads None
-    out[original] = table[way_codes[segment_way[segment[original]]]]
-    merged = np.flatnonzero(~original)
-    if not len(merged):
-        return out
-    starts = simplified.path_starts
-    codes = way_codes[segment_way[simplified.path_segments]].astype(np.int64)
-    big = np.iinfo(np.int64).max
-    low = np.minimum.reduceat(np.where(codes >= 0, codes, big), starts[:-1])
-    high = np.maximum.reduceat(codes, starts[:-1])
-    paths = simplified.path[edges[merged]]
-    lo, hi = low[paths], high[paths]
-    single = (lo == hi) & (hi >= 0)
-    out[merged[single]] = table[hi[single]]
-    out[merged[hi < 0]] = None
-    for k in np.flatnonzero(~single & (hi >= 0)):
-        path = paths[k]
-        out[merged[k]] = _merged_values(codes[starts[path] : starts[path + 1]], values, as_list)
-    return out
 
 
 # --------------------------------------------------------------------------
@@ -863,7 +542,7 @@ def read_osm_arrays(
             length[part] = great_circle_meters(
                 segments.lat[tp], segments.lon[tp], segments.lat[hp], segments.lon[hp]
             )
-        simplified = _simplify(len(segments.node_ids), t, h, length)
+        simplified = simplify(len(segments.node_ids), t, h, length)
         del length
         bar.update()
 
@@ -886,7 +565,7 @@ def read_osm_arrays(
                 f"x={lon[k]:.10g}, y={lat[k]:.10g})"
             )
 
-        in_component, components_dropped = _largest_strong_component(
+        in_component, components_dropped = largest_strong_component(
             nodes_read, tails, heads, simplified.adjacency_key
         )
         edges = np.flatnonzero(in_component[tails] & in_component[heads])
@@ -900,7 +579,7 @@ def read_osm_arrays(
         renumber[kept_nodes] = np.arange(len(kept_nodes))
 
         segment_way = segments.way
-        highway = _edge_tags(
+        highway = edge_tags(
             simplified, edges, segment_way, highway_codes, highway_values, as_list=False
         )
         if constant is not None:
@@ -909,7 +588,7 @@ def read_osm_arrays(
             sources = {"constant speed_kph": len(edges)}
         else:
             speeds_kind = "maxspeed"
-            maxspeed = _edge_tags(
+            maxspeed = edge_tags(
                 simplified, edges, segment_way, maxspeed_codes, maxspeed_values, as_list=True
             )
             speeds, sources = edge_speeds_kph(
