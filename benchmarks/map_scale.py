@@ -10,6 +10,9 @@ offline, draws the two area figures (:mod:`accessplan.maps.figures`) and writes
 the report (:func:`accessplan.maps.report.write_report`) with those maps and
 figures; it prints the size and time of each.
 
+``--noise`` gives every area a random access (10 % none): no two neighbours
+alike, the worst case for the images' compression.
+
 ``vector`` forces every area to be a shape (``max_vector_areas=None``, the
 behaviour before images existed; skipped above ``--max-vector`` areas: at
 500,000 areas the pages are hundreds of MB); ``image`` forces the image
@@ -43,7 +46,7 @@ CELL_M = 1000.0
 X0, Y0 = 200_000.0, 6_700_000.0
 
 
-def region(n: int, *, points: bool, seed: int = 0):
+def region(n: int, *, points: bool, seed: int = 0, noise: bool = False):
     """``n`` areas on a 1 km grid, hospitals, and the areas' district column."""
     rng = np.random.default_rng(seed)
     side = int(np.ceil(np.sqrt(n)))
@@ -60,6 +63,8 @@ def region(n: int, *, points: bool, seed: int = 0):
     ]
     d = np.min(np.hypot(x[:, None] - towns[:, 0], y[:, None] - towns[:, 1]), axis=1)
     before = np.where(d > 60_000.0, 0.0, 1.0 / (1.0 + d / 5_000.0)) * 1e-3
+    if noise:  # the worst case for the images: no two neighbours alike
+        before = np.where(rng.random(n) < 0.1, 0.0, rng.uniform(0.0, 1e-3, n))
     after = before * rng.uniform(1.0, 1.2, n)
     missing = rng.choice(n, max(1, n // 1000), replace=False)
     before[missing] = np.nan
@@ -92,8 +97,8 @@ def region(n: int, *, points: bool, seed: int = 0):
     return areas, sites
 
 
-def run(n: int, *, points: bool, vector: bool) -> dict:
-    areas, sites = region(n, points=points)
+def run(n: int, *, points: bool, vector: bool, noise: bool = False) -> dict:
+    areas, sites = region(n, points=points, noise=noise)
     limit = None if vector else 0
     comparison = pd.DataFrame(
         {"before": [0.3, 0.2, 0.05], "after": [0.25, 0.15, 0.03]},
@@ -158,6 +163,9 @@ def main() -> None:
     parser.add_argument("--sizes", type=int, nargs="+", default=[20_000, 100_000, 500_000])
     parser.add_argument("--max-vector", type=int, default=100_000)
     parser.add_argument("--kinds", nargs="+", default=["points", "squares"])
+    parser.add_argument(
+        "--noise", action="store_true", help="random access per area (the images' worst case)"
+    )
     args = parser.parse_args()
     print(
         "| areas | kind | drawn | pages (MB: side by side / layers / change) | maps s "
@@ -169,7 +177,7 @@ def main() -> None:
             for vector in (True, False):
                 if vector and n > args.max_vector:
                     continue
-                r = run(n, points=kind == "points", vector=vector)
+                r = run(n, points=kind == "points", vector=vector, noise=args.noise)
                 pages = " / ".join(f"{p:.2f}" for p in r["pages_mb"])
                 print(
                     f"| {n:,} | {r['kind']} | {r['drawn']} | {pages} | {r['maps_s']:.1f} "

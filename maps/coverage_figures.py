@@ -136,7 +136,7 @@ def supply_maps_figure(
         index = classes.classify(values)
         face = [NO_DATA if i < 0 else classes.colors[i] for i in index]
         hatched = (index == 0) if classes.zero_class else np.zeros(len(index), dtype=bool)
-        draw_areas(ax, areas, face, hatched, max_vector_areas=max_vector_areas)
+        image = draw_areas(ax, areas, face, hatched, max_vector_areas=max_vector_areas)
         ax.set_title(title)
         ax.set_axis_off()
         ax.set_aspect("equal")
@@ -156,4 +156,4 @@ def supply_maps_figure(
             fontsize=7,
             frameon=False,
         )
-    return save_png(fig, path, dpi=dpi)
+    return save_png(fig, path, dpi=dpi, colors=None if image is None else 256)

@@ -554,7 +554,7 @@ def access_maps_figure(
         max_vector_areas=max_vector_areas,
     )
     meta = {BINS_KEY: json.dumps([float(x) for x in classes.bins]), PIXEL_KEY: _pixel(fig)}
-    return save_png(fig, path, dpi=dpi, metadata=meta)
+    return save_png(fig, path, dpi=dpi, metadata=meta, colors=256 if meta[PIXEL_KEY] else None)
 
 
 def access_change_figure(
@@ -628,7 +628,7 @@ def access_change_figure(
         max_vector_areas=max_vector_areas,
     )
     meta = {CHANGE_LIMIT_KEY: json.dumps(limit), PIXEL_KEY: _pixel(fig)}
-    return save_png(fig, path, dpi=dpi, metadata=meta)
+    return save_png(fig, path, dpi=dpi, metadata=meta, colors=256 if meta[PIXEL_KEY] else None)
 
 
 def lorenz_figure(

@@ -253,6 +253,15 @@ def _nice(value: float) -> float:
     return float(10.0 * power)  # pragma: no cover
 
 
+def _two_digits(value: float) -> float:
+    """``value`` rounded up to two significant digits (510 m, 1.3 km)."""
+    v = float(value)
+    if v <= 0 or not np.isfinite(v):
+        return 1.0
+    step = 10.0 ** (np.floor(np.log10(v)) - 1)
+    return float(np.ceil(v / step - 1e-9) * step)
+
+
 def _units_per_metre(crs: CRS, lat: float) -> float:
     """Map units of ``crs`` per ground metre at latitude ``lat`` (square pixels)."""
     if crs.is_geographic:
@@ -626,29 +635,28 @@ def figure_image(areas: gpd.GeoDataFrame, face, hatched, *, pixels: int = FIGURE
     face : sequence of colours
         The fill of each area (any matplotlib colour).
     hatched : array-like of bool
-        Areas drawn as "no access": their fill with :data:`NO_ACCESS_HATCH`
-        diagonal lines on their interior pixels.
+        Areas drawn as "no access"; their pixels are returned as a mask, for
+        the caller to hatch at the figure's own resolution (a hatch drawn into
+        the image would blur to grey when the image is shrunk).
     pixels : int, default FIGURE_PIXELS
-        Pixels across the longer side of the extent (no finer than half the
-        size of an area).
+        Pixels across the longer side of the extent (no finer than a quarter
+        of the size of an area), rounded up to two significant digits of metres.
 
     Returns
     -------
-    (numpy.ndarray, tuple, float)
-        RGBA image (uint8), its ``extent`` for ``imshow`` and the pixel size in metres.
+    (numpy.ndarray, numpy.ndarray, tuple, float)
+        RGBA image (uint8), the boolean mask of hatched pixels, the ``extent``
+        of both for ``imshow`` and the pixel size in metres.
     """
     metric = _metric(areas)
     west, south, east, north = metric.total_bounds
     span = float(max(east - west, north - south, 1.0))
     detail = detail_m(areas)
-    pixel_m = _nice(max(span / int(pixels), detail / 4.0))
+    pixel_m = _two_digits(max(span / int(pixels), detail / 4.0))
     side = detail if _is_points(areas.geometry.to_numpy()) else None
     grid = area_grid(areas, pixel_m=pixel_m, side_m=side)
     rgba = np.vstack([np.zeros((1, 4)), _rgba_rows(face, grid.n_areas)])
     lookup = np.round(rgba * 255).astype(np.uint8)
     image = lookup[grid.index + 1]
-    hatched = np.r_[False, np.asarray(hatched, dtype=bool)]
-    if hatched.any():
-        lines = _hatch_lines(hatched[grid.index + 1])
-        image[lines] = (*_rgb(NO_ACCESS_HATCH), 255)
-    return image, grid.extent, grid.pixel_m
+    mask = np.r_[False, np.asarray(hatched, dtype=bool)][grid.index + 1]
+    return image, mask, grid.extent, grid.pixel_m

@@ -264,11 +264,19 @@ def test_a_bad_threshold_is_reported():
 def test_figures_draw_many_areas_as_an_image(tmp_path):
     areas = _frames()
     path = access_maps_figure(areas, None, tmp_path / "m.png", max_vector_areas=10)
+    classes = shared_classes(
+        areas["access_before"], areas["access_after"], population=areas["population"]
+    )
     with Image.open(path) as image:
         assert float(image.text[PIXEL_KEY]) > 0
+        # a palette PNG in which every class colour (and the hatch, and white) is exact
+        assert image.mode == "P"
+        colours = {tuple(c) for c in np.asarray(image.convert("RGB")).reshape(-1, 3)}
+    wanted = {rgb(c) for c in classes.colors} | {rgb(NO_ACCESS_HATCH), (255, 255, 255)}
+    assert wanted <= colours
     path = access_maps_figure(areas, None, tmp_path / "v.png")
     with Image.open(path) as image:
-        assert image.text[PIXEL_KEY] == ""
+        assert image.text[PIXEL_KEY] == "" and image.mode == "RGBA"
 
 
 def test_fifty_thousand_point_areas_stay_under_the_page_budget():
