@@ -14,13 +14,9 @@ GraphML file (:func:`osmnx.load_graphml`, then
   about 6.7 kB per edge through networkx;
 * the CRS and node coordinates are checked as
   :mod:`accessplan.spatial.network_crs` checks a graph (same errors);
-* the largest strongly connected component is found with
-  :func:`scipy.sparse.csgraph.connected_components`.  When several components
-  share the largest size, networkx keeps the one its depth-first search
-  (nodes in file order, neighbours in order of their first edge) completes
-  first; scipy's search takes the last-pushed neighbour first, so each node's
-  neighbours are handed to it in reverse order and the component with the
-  lowest label (the first completed) is kept -- the same component;
+* the largest strongly connected component is the one networkx keeps on
+  ties (nodes in file order, neighbours in order of their first edge):
+  :func:`accessplan.spatial.road_components.largest_strong_component`;
 * without travel times on every kept edge, speeds come from
   :func:`accessplan.spatial.road_speeds.edge_speeds_kph` (osmnx's rules) and
   travel times are, as in :func:`osmnx.add_edge_travel_times`,
@@ -59,8 +55,6 @@ from xml.parsers import expat
 
 import numpy as np
 import pyproj
-import scipy.sparse as sp
-from scipy.sparse.csgraph import connected_components
 
 from accessplan.data.errors import InputFileError
 from accessplan.spatial.errors import NetworkCRSError, NetworkError
@@ -73,6 +67,7 @@ from accessplan.spatial.network_crs import (
     parse_crs,
 )
 from accessplan.spatial.road_arrays import RoadArrays, collapse_edges, road_class_codes
+from accessplan.spatial.road_components import largest_strong_component
 from accessplan.spatial.road_speeds import edge_seconds, edge_speeds_kph
 
 __all__ = [
@@ -233,50 +228,6 @@ def project_nodes(
     transformer = pyproj.Transformer.from_crs(crs, target, always_xy=True)
     px, py = transformer.transform(x, y)
     return np.asarray(px, dtype=np.float64), np.asarray(py, dtype=np.float64), target
-
-
-def largest_strong_component(
-    n_nodes: int, tails: np.ndarray, heads: np.ndarray
-) -> tuple[np.ndarray, int]:
-    """The largest strongly connected component, the one networkx (and osmnx) keeps on ties.
-
-    Parameters
-    ----------
-    n_nodes : int
-    tails, heads : numpy.ndarray
-        Node positions of each edge, in the order the edges were added to the
-        graph (a node's neighbours are ordered by their first edge, as in a
-        networkx adjacency).
-
-    Returns
-    -------
-    keep : numpy.ndarray
-        bool per node: in the kept component.
-    others : int
-        Number of other strongly connected components.
-    """
-    tails = np.asarray(tails, dtype=np.int64)
-    heads = np.asarray(heads, dtype=np.int64)
-    first_edge = np.arange(len(tails), dtype=np.int64)
-    order = np.lexsort((first_edge, heads, tails))
-    t, h, e = tails[order], heads[order], first_edge[order]
-    first = np.ones(len(t), dtype=bool)
-    first[1:] = (t[1:] != t[:-1]) | (h[1:] != h[:-1])
-    t, h, e = t[first], h[first], e[first]
-    # per node, neighbours from the last-added to the first-added (scipy pops the last pushed)
-    order = np.lexsort((-e, t))
-    t, h = t[order], h[order]
-    indptr = np.zeros(n_nodes + 1, dtype=np.int64)
-    np.cumsum(np.bincount(t, minlength=n_nodes), out=indptr[1:])
-    graph = sp.csr_matrix(
-        (np.ones(len(h), dtype=np.float64), h.astype(np.int32), indptr), shape=(n_nodes, n_nodes)
-    )
-    count, labels = connected_components(graph, directed=True, connection="strong")
-    if count == 1:
-        return np.ones(n_nodes, dtype=bool), 0
-    sizes = np.bincount(labels, minlength=count)
-    chosen = int(np.argmax(sizes))  # the first label of the largest size: first completed
-    return labels == chosen, count - 1
 
 
 # --------------------------------------------------------------------------

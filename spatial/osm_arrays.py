@@ -31,7 +31,8 @@ Steps, each the array form of what the graph path does:
    order), its ``highway`` and ``maxspeed`` the distinct values of its
    segments (one value, or a list in the order of a Python set, as osmnx
    builds it). Components without any end point (isolated rings) are dropped.
-5. **Largest strongly connected component** (scipy; on a tie for the largest,
+5. **Largest strongly connected component**
+   (:mod:`accessplan.spatial.road_components`; on a tie for the largest,
    the component networkx would list first, taking the nodes in id order, the
    order of OSM files sorted as extracts are).
 6. **Speeds** (:mod:`accessplan.spatial.road_speeds`, osmnx's imputation) or a
@@ -77,11 +78,11 @@ from accessplan.spatial.osm_extract import (
 )
 from accessplan.spatial.osm_simplify import (
     edge_tags,
-    largest_strong_component,
     simplify,
     unique_first,
 )
 from accessplan.spatial.road_arrays import RoadArrays, collapse_edges, road_class_codes
+from accessplan.spatial.road_components import largest_strong_component
 from accessplan.spatial.road_speeds import edge_seconds, edge_speeds_kph
 
 __all__ = ["EARTH_RADIUS_M", "great_circle_meters", "read_osm_arrays", "utm_crs_for"]
@@ -566,7 +567,7 @@ def read_osm_arrays(
             )
 
         in_component, components_dropped = largest_strong_component(
-            nodes_read, tails, heads, simplified.adjacency_key
+            nodes_read, tails, heads, edge_order=simplified.adjacency_key
         )
         edges = np.flatnonzero(in_component[tails] & in_component[heads])
         kept_nodes = np.flatnonzero(in_component)

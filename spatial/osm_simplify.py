@@ -20,8 +20,9 @@ A merged edge's ``highway`` and ``maxspeed`` are the distinct values of its
 segments' ways: the one value, or a list in the order of a Python set, as
 osmnx builds it (:func:`edge_tags`).
 
-When several strongly connected components share the largest size,
-:func:`largest_strong_component` keeps the one networkx would list first.
+The adjacency key of each edge (:attr:`Simplified.adjacency_key`) orders a
+node's neighbours as networkx stores them, for
+:func:`~accessplan.spatial.road_components.largest_strong_component`.
 """
 
 from __future__ import annotations
@@ -39,9 +40,7 @@ __all__ = [
     "Simplified",
     "edge_tags",
     "endpoints",
-    "largest_strong_component",
     "merged_values",
-    "networkx_first_component",
     "simplify",
     "unique_first",
 ]
@@ -297,109 +296,6 @@ def simplify(n: int, tails: np.ndarray, heads: np.ndarray, length: np.ndarray) -
         path_segments=order_segment,
         adjacency_key=np.concatenate([pair_rank, merged_rank])[keep_edge],
     )
-
-
-# --------------------------------------------------------------------------
-# Largest strongly connected component
-# --------------------------------------------------------------------------
-
-
-def networkx_first_component(
-    n: int, tails: np.ndarray, heads: np.ndarray, adjacency_key: np.ndarray, size: int
-) -> np.ndarray:
-    """Nodes of the first component of ``size`` nodes that networkx's Tarjan search yields.
-
-    The search visits nodes in their order and neighbours in the order
-    networkx stores them (``adjacency_key``), as
-    :func:`networkx.strongly_connected_components` does, so that ties for the
-    largest component are broken the same way.
-    """
-    pair = tails * n + heads
-    order = np.lexsort((adjacency_key, pair))
-    pair, keys = pair[order], adjacency_key[order]
-    first = np.ones(len(pair), dtype=bool)
-    first[1:] = pair[1:] != pair[:-1]
-    pair, keys = pair[first], keys[first]
-    by_tail = np.lexsort((keys, pair // n))
-    neighbours = (pair[by_tail] % n).tolist()
-    indptr = np.zeros(n + 1, dtype=np.int64)
-    np.cumsum(np.bincount(pair // n, minlength=n), out=indptr[1:])
-    indptr = indptr.tolist()
-
-    preorder = [0] * n
-    lowlink = [0] * n
-    found = [False] * n
-    cursor = indptr[:-1]
-    stack: list[int] = []
-    counter = 0
-    for source in range(n):
-        if found[source]:
-            continue
-        queue = [source]
-        while queue:
-            v = queue[-1]
-            if not preorder[v]:
-                counter += 1
-                preorder[v] = counter
-            done = True
-            while cursor[v] < indptr[v + 1]:
-                w = neighbours[cursor[v]]
-                cursor[v] += 1
-                if not preorder[w]:
-                    queue.append(w)
-                    done = False
-                    break
-            if not done:
-                continue
-            low = preorder[v]
-            for w in neighbours[indptr[v] : indptr[v + 1]]:
-                if not found[w]:
-                    low = min(low, lowlink[w] if preorder[w] > preorder[v] else preorder[w])
-            lowlink[v] = low
-            queue.pop()
-            if low != preorder[v]:
-                stack.append(v)
-                continue
-            component = [v]
-            while stack and preorder[stack[-1]] > preorder[v]:
-                component.append(stack.pop())
-            for w in component:
-                found[w] = True
-            if len(component) == size:
-                return np.array(component, dtype=np.int64)
-    raise NetworkError("no strongly connected component of the expected size")  # pragma: no cover
-
-
-def largest_strong_component(
-    n: int, tails: np.ndarray, heads: np.ndarray, adjacency_key: np.ndarray
-) -> tuple[np.ndarray, int]:
-    """The largest strongly connected component, networkx's first one on a tie.
-
-    Parameters
-    ----------
-    n : int
-        Number of nodes.
-    tails, heads : numpy.ndarray
-        Node positions of each edge.
-    adjacency_key : numpy.ndarray
-        Per edge, the rank that orders a node's neighbours as networkx stores them.
-
-    Returns
-    -------
-    keep : numpy.ndarray
-        bool per node: in the kept component.
-    others : int
-        Number of other strongly connected components.
-    """
-    graph = sp.csr_matrix((np.ones(len(tails)), (tails, heads)), shape=(n, n))
-    n_components, labels = connected_components(graph, directed=True, connection="strong")
-    sizes = np.bincount(labels, minlength=n_components)
-    size = int(sizes.max())
-    tied = np.flatnonzero(sizes == size)
-    if len(tied) == 1:
-        return labels == tied[0], n_components - 1
-    members = networkx_first_component(n, tails, heads, adjacency_key, size)
-    return labels == labels[members[0]], n_components - 1
 
 
 # --------------------------------------------------------------------------
