@@ -54,10 +54,12 @@ from accessplan.spatial.osm_extract import (
 )
 
 __all__ = [
+    "DEFAULT_CONSTANT_SPEED_KPH",
     "NETWORK_TYPES",
     "SPEED_SOURCES",
     "NetworkReport",
     "OsmReadCounts",
+    "check_speed_options",
     "load_network",
     "network_from_place",
     "network_from_polygon",
@@ -66,8 +68,8 @@ __all__ = [
     "way_passes_filter",
 ]
 
-#: Constant speeds used for non-motorised network types unless ``speed_kph`` is given.
-_DEFAULT_CONSTANT_SPEED_KPH = {"walk": 5.0, "bike": 15.0}
+#: Constant speeds (km/h) used for non-motorised network types unless ``speed_kph`` is given.
+DEFAULT_CONSTANT_SPEED_KPH: dict[str, float] = {"walk": 5.0, "bike": 15.0}
 
 _GRAPHML_SUFFIXES = (".graphml", ".graphml.gz")
 
@@ -372,6 +374,34 @@ def _largest_scc(G: nx.MultiDiGraph) -> tuple[nx.MultiDiGraph, int]:
     return nx.MultiDiGraph(G.subgraph(largest)), len(components) - 1
 
 
+def check_speed_options(
+    *, speed_kph: float | None, fallback_speed_kph: float | None, source: str
+) -> None:
+    """Check the speed options of :func:`prepare_network` (each, when given, a positive number).
+
+    Parameters
+    ----------
+    speed_kph, fallback_speed_kph : float or None
+        The options (km/h); ``None`` is not checked.
+    source : str
+        Name used in the message.
+
+    Raises
+    ------
+    NetworkError
+        If ``speed_kph`` (checked first) or ``fallback_speed_kph`` is not a
+        finite number above 0.
+    """
+    if speed_kph is not None and not (math.isfinite(speed_kph) and speed_kph > 0):
+        raise NetworkError(f"{source}: speed_kph must be a positive number, got {speed_kph!r}")
+    if fallback_speed_kph is not None and not (
+        math.isfinite(fallback_speed_kph) and fallback_speed_kph > 0
+    ):
+        raise NetworkError(
+            f"{source}: fallback_speed_kph must be a positive number, got {fallback_speed_kph!r}"
+        )
+
+
 def prepare_network(
     G: nx.MultiDiGraph,
     *,
@@ -445,14 +475,7 @@ def prepare_network(
     graph_crs = parse_crs(crs, source=source, what="the graph's crs")
     target = metre_target_crs(to_crs, source=source)
     check_graph_coordinates(G, graph_crs, source=source)
-    if speed_kph is not None and not (math.isfinite(speed_kph) and speed_kph > 0):
-        raise NetworkError(f"{source}: speed_kph must be a positive number, got {speed_kph!r}")
-    if fallback_speed_kph is not None and not (
-        math.isfinite(fallback_speed_kph) and fallback_speed_kph > 0
-    ):
-        raise NetworkError(
-            f"{source}: fallback_speed_kph must be a positive number, got {fallback_speed_kph!r}"
-        )
+    check_speed_options(speed_kph=speed_kph, fallback_speed_kph=fallback_speed_kph, source=source)
 
     nodes_read, edges_read = G.number_of_nodes(), G.number_of_edges()
     H, components_dropped = _largest_scc(G)
@@ -535,7 +558,7 @@ def prepare_network(
 def _constant_speed(network_type: str | None, speed_kph: float | None) -> float | None:
     if speed_kph is not None:
         return speed_kph
-    return _DEFAULT_CONSTANT_SPEED_KPH.get(network_type or "")
+    return DEFAULT_CONSTANT_SPEED_KPH.get(network_type or "")
 
 
 def load_network(

@@ -37,6 +37,7 @@ from accessplan.data.errors import InputFileError
 from accessplan.spatial.errors import NetworkError
 
 __all__ = [
+    "BIDIRECTIONAL_NETWORK_TYPES",
     "NETWORK_TYPES",
     "OSM_SUFFIXES",
     "OsmReadCounts",
@@ -135,7 +136,7 @@ _COMPILED = {
 NETWORK_TYPES: tuple[str, ...] = tuple(_EXCLUDE)
 
 #: Network types whose one-way streets are usable both ways (as in osmnx).
-_BIDIRECTIONAL = frozenset({"walk"})
+BIDIRECTIONAL_NETWORK_TYPES: frozenset[str] = frozenset({"walk"})
 
 
 _OSM_FORMATS = (
@@ -486,7 +487,7 @@ def read_osm(
             try:
                 G = ox.graph_from_xml(
                     xml_path,
-                    bidirectional=network_type in _BIDIRECTIONAL,
+                    bidirectional=network_type in BIDIRECTIONAL_NETWORK_TYPES,
                     simplify=True,
                     retain_all=retain_all,
                 )
