@@ -58,7 +58,7 @@ import pyproj
 
 from accessplan.data.errors import InputFileError
 from accessplan.spatial.errors import NetworkCRSError, NetworkError
-from accessplan.spatial.network import SPEED_SOURCES, NetworkReport
+from accessplan.spatial.network import SPEED_SOURCES, NetworkReport, check_speed_options
 from accessplan.spatial.network_crs import (
     MAX_ABS_METRES,
     crs_string,
@@ -524,19 +524,6 @@ def _valid(seconds: np.ndarray) -> np.ndarray:
         return np.isfinite(seconds) & (seconds >= 0)
 
 
-def _check_speed_options(
-    speed_kph: float | None, fallback_speed_kph: float | None, source: str
-) -> None:
-    if speed_kph is not None and not (math.isfinite(speed_kph) and speed_kph > 0):
-        raise NetworkError(f"{source}: speed_kph must be a positive number, got {speed_kph!r}")
-    if fallback_speed_kph is not None and not (
-        math.isfinite(fallback_speed_kph) and fallback_speed_kph > 0
-    ):
-        raise NetworkError(
-            f"{source}: fallback_speed_kph must be a positive number, got {fallback_speed_kph!r}"
-        )
-
-
 def _edge_seconds(
     parsed: _Parsed,
     elements: np.ndarray,
@@ -648,7 +635,7 @@ def read_graphml_arrays(
     if no_xy:
         raise NetworkError(f"{source}: {no_xy} nodes have no x/y coordinates")
     check_node_coordinates(ids, x, y, graph_crs, source=source)
-    _check_speed_options(speed_kph, fallback_speed_kph, source)
+    check_speed_options(speed_kph=speed_kph, fallback_speed_kph=fallback_speed_kph, source=source)
 
     tails, heads = _positions(ids, tail_ids), _positions(ids, head_ids)
     del tail_ids, head_ids

@@ -53,7 +53,6 @@ for ``load_network``.
 
 from __future__ import annotations
 
-import math
 from array import array
 from dataclasses import dataclass
 from pathlib import Path
@@ -68,9 +67,14 @@ from tqdm.auto import tqdm
 
 from accessplan.data.errors import InputFileError
 from accessplan.spatial.errors import NetworkCRSError, NetworkError
-from accessplan.spatial.network import NetworkReport
+from accessplan.spatial.network import (
+    DEFAULT_CONSTANT_SPEED_KPH,
+    NetworkReport,
+    check_speed_options,
+)
 from accessplan.spatial.network_crs import MAX_ABS_METRES, crs_string, metre_target_crs
 from accessplan.spatial.osm_extract import (
+    BIDIRECTIONAL_NETWORK_TYPES,
     NETWORK_TYPES,
     OsmReadCounts,
     osm_file_format,
@@ -90,10 +94,6 @@ __all__ = ["EARTH_RADIUS_M", "great_circle_meters", "read_osm_arrays", "utm_crs_
 #: Earth radius (metres) of osmnx's great-circle edge lengths.
 EARTH_RADIUS_M = 6_371_009.0
 
-#: Constant speeds of the non-motorised network types (as load_network).
-_CONSTANT_SPEED_KPH = {"walk": 5.0, "bike": 15.0}
-#: Network types whose one-way streets are walked both ways (as read_osm).
-_BIDIRECTIONAL = frozenset({"walk"})
 #: ``oneway`` values osmnx reads as one-way, and as one-way against the node order.
 _ONEWAY_VALUES = frozenset({"yes", "true", "1", "-1", "reverse", "T", "F"})
 _REVERSED_VALUES = frozenset({"-1", "reverse", "T"})
@@ -231,7 +231,7 @@ def _read_ways(path: Path, fmt: str, network_type: str | None) -> _Ways:
     offsets = array("q", [0])
     highway, maxspeed, direction = array("i"), array("i"), array("b")
     hw_codes, ms_codes = _Codes(), _Codes()
-    bidirectional = network_type in _BIDIRECTIONAL
+    bidirectional = network_type in BIDIRECTIONAL_NETWORK_TYPES
     ways_read = filtered = 0
     processor = (
         osmium.FileProcessor(osmium.io.File(str(path), fmt), osmium.osm.NODE | osmium.osm.WAY)
@@ -412,17 +412,6 @@ def _segments(ways: _Ways) -> _Segments:
 # --------------------------------------------------------------------------
 
 
-def _check_speeds(source: str, fallback_speed_kph: Any, speed_kph: Any) -> None:
-    if speed_kph is not None and not (math.isfinite(speed_kph) and speed_kph > 0):
-        raise NetworkError(f"{source}: speed_kph must be a positive number, got {speed_kph!r}")
-    if fallback_speed_kph is not None and not (
-        math.isfinite(fallback_speed_kph) and fallback_speed_kph > 0
-    ):
-        raise NetworkError(
-            f"{source}: fallback_speed_kph must be a positive number, got {fallback_speed_kph!r}"
-        )
-
-
 def _project(
     source: str, lon: np.ndarray, lat: np.ndarray, target: pyproj.CRS | None
 ) -> tuple[np.ndarray, np.ndarray, pyproj.CRS]:
@@ -510,8 +499,10 @@ def read_osm_arrays(
             f"file {path}: unknown network type {network_type!r}; "
             f"expected one of {', '.join(NETWORK_TYPES)}"
         )
-    constant = speed_kph if speed_kph is not None else _CONSTANT_SPEED_KPH.get(network_type or "")
-    _check_speeds(source, fallback_speed_kph, constant)
+    constant = (
+        speed_kph if speed_kph is not None else DEFAULT_CONSTANT_SPEED_KPH.get(network_type or "")
+    )
+    check_speed_options(speed_kph=constant, fallback_speed_kph=fallback_speed_kph, source=source)
     target = metre_target_crs(to_crs, source=source)
 
     bar = tqdm(total=4, desc=f"reading {path.name}", disable=not progress, leave=False)
