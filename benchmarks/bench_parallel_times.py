@@ -19,6 +19,12 @@
    and bytes per pair, and the streamed run
    (:func:`~accessplan.spatial.network_times.stream_network_travel_times`).
 
+The machine's free parallel capacity is measured before and after the
+timed runs (one CPU-bound process against two at once): on a 2-core machine
+shared with other work, ``jobs=2`` cannot beat ``jobs=1`` unless about two
+cores are free; the CPU seconds of this process and of the workers show how
+the work was split.
+
 Run:  .venv/bin/python benchmarks/bench_parallel_times.py
 """
 
@@ -30,7 +36,7 @@ import tempfile
 import threading
 import time
 import tracemalloc
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from pathlib import Path
 
 import geopandas as gpd
@@ -148,9 +154,37 @@ def gil_check(rng: np.random.Generator) -> None:
     )
 
 
+def _spin(n: int) -> float:
+    t0 = time.perf_counter()
+    total = 0
+    for i in range(n):
+        total += i
+    return time.perf_counter() - t0
+
+
+def capacity_check() -> float:
+    """Wall time of one CPU-bound process over that of two at once (2.0 = two idle cores)."""
+    n = 10_000_000
+    with ProcessPoolExecutor(2) as pool:
+        list(pool.map(_spin, [1000, 1000]))  # start the workers
+        t0 = time.perf_counter()
+        pool.submit(_spin, n).result()
+        one = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        list(pool.map(_spin, [n, n]))
+        two = time.perf_counter() - t0
+    ratio = 2 * one / two
+    print(
+        f"machine: one CPU-bound process {one:.2f} s, two at once {two:.2f} s -> "
+        f"{ratio:.2f} cores free for this run (2.00 on an idle 2-core machine)"
+    )
+    return ratio
+
+
 def main() -> None:
     rng = np.random.default_rng(SEED)
     print(f"cores available: {available_cores()}")
+    capacity_check()
     gil_check(rng)
 
     arrays = grid_arrays(rng)
@@ -187,6 +221,7 @@ def main() -> None:
     )
     print(f"jobs=1 / jobs=2 wall time: {times[1] / times[2]:.2f}x; tables identical")
     print(f"load average during the runs: {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
+    capacity_check()
     pairs = a.n_pairs
     print(f"pairs: {pairs:,}")
 
