@@ -563,8 +563,9 @@ def export_code(rev: str, workdir: Path) -> tuple[str, Path]:
     """Export the committed tree ``rev`` (``git archive``) and a package root for PYTHONPATH.
 
     Returns the full commit id and the folder to put first on ``PYTHONPATH``
-    (``accessplan/<folder>`` symlinks into the export), so the children run
-    that commit whatever the working tree holds.
+    (``accessplan/<folder>`` symlinks into the export, and a ``sitecustomize``
+    that removes the editable install's import hooks), so the children run
+    that commit and nothing of the working tree.
     """
     repo = Path(__file__).resolve().parents[1]
     sha = subprocess.run(
@@ -588,7 +589,24 @@ def export_code(rev: str, workdir: Path) -> tuple[str, Path]:
         (pkgroot / "accessplan").mkdir(parents=True)
         for folder in ("spatial", "location", "capacity", "maps", "planner", "data"):
             (pkgroot / "accessplan" / folder).symlink_to(src / folder)
+        (pkgroot / "sitecustomize.py").write_text(_NO_EDITABLE, encoding="utf-8")
     return sha, pkgroot
+
+
+#: sitecustomize of an exported tree: the editable install's finder would
+#: otherwise serve the working tree's modules that the commit does not have
+_NO_EDITABLE = """import sys
+
+sys.meta_path[:] = [
+    f for f in sys.meta_path if not getattr(f, "__module__", "").startswith("__editable__")
+]
+sys.path_hooks[:] = [
+    h
+    for h in sys.path_hooks
+    if not getattr(getattr(h, "__self__", None), "__module__", "").startswith("__editable__")
+]
+sys.path_importer_cache.clear()
+"""
 
 
 def run_size(areas: int, nodes: int, args) -> dict:
