@@ -27,7 +27,7 @@ GraphML file (:func:`osmnx.load_graphml`, then
 * nodes keep their file order; they are projected with pyproj to the CRS ``prepare_network`` picks
   (``to_crs``, else the graph's own CRS when it is projected in metres, else
   the UTM zone geopandas estimates from the node bounds, or UPS beyond 84 N /
-  80 S as osmnx does).
+  80 S as osmnx does): :func:`accessplan.spatial.node_crs.project_nodes`.
 
 GraphML values are text: osmnx writes list-valued attributes (simplified
 edges) as Python literals, ``"['primary', 'secondary']"``, which are read back
@@ -54,18 +54,12 @@ from typing import Any
 from xml.parsers import expat
 
 import numpy as np
-import pyproj
 
 from accessplan.data.errors import InputFileError
-from accessplan.spatial.errors import NetworkCRSError, NetworkError
+from accessplan.spatial.errors import NetworkError
 from accessplan.spatial.network import SPEED_SOURCES, NetworkReport, check_speed_options
-from accessplan.spatial.network_crs import (
-    MAX_ABS_METRES,
-    crs_string,
-    is_metre_crs,
-    metre_target_crs,
-    parse_crs,
-)
+from accessplan.spatial.network_crs import crs_string, metre_target_crs, parse_crs
+from accessplan.spatial.node_crs import check_node_coordinates, project_nodes
 from accessplan.spatial.road_arrays import RoadArrays, collapse_edges, road_class_codes
 from accessplan.spatial.road_components import largest_strong_component
 from accessplan.spatial.road_speeds import edge_seconds, edge_speeds_kph
@@ -80,154 +74,6 @@ __all__ = [
 
 GRAPHML_SUFFIXES: tuple[str, ...] = (".graphml", ".graphml.gz")
 """File name endings read as GraphML."""
-
-_UPS_NORTH, _UPS_SOUTH = "epsg:32661", "epsg:32761"
-_UTM_NORTH_LIMIT, _UTM_SOUTH_LIMIT = 84.0, -80.0
-
-
-# --------------------------------------------------------------------------
-# Public helpers on node and edge arrays
-# --------------------------------------------------------------------------
-
-
-def _first_bad(node_ids: np.ndarray, x: np.ndarray, y: np.ndarray, bad: np.ndarray) -> str:
-    i = int(np.flatnonzero(bad)[0])
-    return f"node {node_ids[i]}: x={float(x[i]):.10g}, y={float(y[i]):.10g}"
-
-
-def _check_far(
-    node_ids: np.ndarray, x: np.ndarray, y: np.ndarray, crs: pyproj.CRS, source: str, where: str
-) -> None:
-    factor = crs.axis_info[0].unit_conversion_factor if crs.axis_info else 1.0
-    with np.errstate(invalid="ignore"):
-        bad = ~(np.isfinite(x) & np.isfinite(y))
-        bad |= np.maximum(np.abs(x), np.abs(y)) * factor > MAX_ABS_METRES
-    if bad.any():
-        raise NetworkCRSError(
-            f"{source}: {int(bad.sum())} of {len(node_ids)} nodes have coordinates {where} "
-            f"({crs_string(crs)}) that are not finite or lie beyond any place on Earth "
-            f"(e.g. {_first_bad(node_ids, x, y, bad)}); check the node coordinates and the "
-            "graph's 'crs' attribute"
-        )
-
-
-def check_node_coordinates(
-    node_ids: np.ndarray,
-    x: np.ndarray,
-    y: np.ndarray,
-    crs: pyproj.CRS,
-    *,
-    source: str,
-    projected: bool = False,
-) -> None:
-    """Node coordinates must be finite and fit their CRS (the array form of the graph checks).
-
-    Parameters
-    ----------
-    node_ids, x, y : numpy.ndarray
-        Node ids (for the message) and float64 coordinates in ``crs``.
-    crs : pyproj.CRS
-    source : str
-        File name for the message.
-    projected : bool, default False
-        The check after projecting (finite and within
-        :data:`~accessplan.spatial.network_crs.MAX_ABS_METRES`) instead of the
-        check of the graph as read.
-
-    Raises
-    ------
-    NetworkCRSError
-        Coordinates not finite, outside +-180 / +-90 in a geographic CRS
-        (metres labelled EPSG:4326) or beyond any place on Earth in a
-        projected one; the message names the first such node.
-    """
-    if projected:
-        _check_far(node_ids, x, y, crs, source, "after projecting")
-        return
-    bad = ~(np.isfinite(x) & np.isfinite(y))
-    if bad.any():
-        raise NetworkCRSError(
-            f"{source}: {int(bad.sum())} of {len(node_ids)} nodes have coordinates that are "
-            f"not finite numbers (e.g. {_first_bad(node_ids, x, y, bad)})"
-        )
-    if crs.is_geographic:
-        bad = (np.abs(x) > 180) | (np.abs(y) > 90)
-        if bad.any():
-            raise NetworkCRSError(
-                f"{source}: the graph's crs {crs_string(crs)} is in degrees, but "
-                f"{int(bad.sum())} of {len(node_ids)} nodes lie outside longitude -180..180 / "
-                f"latitude -90..90 (e.g. {_first_bad(node_ids, x, y, bad)}); if these are "
-                "metres of a projected CRS, set the graph's 'crs' attribute to that CRS"
-            )
-    else:
-        _check_far(node_ids, x, y, crs, source, "in the graph's crs")
-
-
-def _utm_or_ups(x: np.ndarray, y: np.ndarray, crs: pyproj.CRS) -> pyproj.CRS:
-    """The CRS osmnx's ``project_graph`` picks without ``to_crs``: UPS near the poles, else UTM."""
-    import geopandas as gpd  # imported here: only projections without to_crs need it
-    import shapely
-
-    points = np.unique(np.column_stack([x, y]), axis=0)
-    centroid = shapely.multipoints(points).centroid
-    lat = centroid.y
-    if crs.is_projected:
-        to_degrees = pyproj.Transformer.from_crs(crs, "epsg:4326", always_xy=True)
-        lat = to_degrees.transform(centroid.x, centroid.y)[1]
-    if lat < _UTM_SOUTH_LIMIT:
-        return pyproj.CRS.from_user_input(_UPS_SOUTH)
-    if lat > _UTM_NORTH_LIMIT:
-        return pyproj.CRS.from_user_input(_UPS_NORTH)
-    # the bounds' two corners have the bounds of every node: the same estimate, two points
-    corners = gpd.GeoSeries(gpd.points_from_xy([x.min(), x.max()], [y.min(), y.max()]), crs=crs)
-    return corners.estimate_utm_crs()
-
-
-def project_nodes(
-    x: np.ndarray,
-    y: np.ndarray,
-    crs: pyproj.CRS,
-    *,
-    to_crs: Any = None,
-    source: str = "network",
-) -> tuple[np.ndarray, np.ndarray, pyproj.CRS]:
-    """Project node coordinates to the metre-based CRS ``prepare_network`` projects a graph to.
-
-    Parameters
-    ----------
-    x, y : numpy.ndarray
-        float64 coordinates in ``crs``, already checked by :func:`check_node_coordinates`.
-    crs : pyproj.CRS
-        Their CRS.
-    to_crs : CRS-like, optional
-        Target CRS (checked: projected, in metres).  Default: keep ``crs``
-        when it is projected in metres, else the UTM (UPS) zone osmnx picks.
-    source : str
-        File name for messages.
-
-    Returns
-    -------
-    x, y : numpy.ndarray
-        Projected coordinates (the inputs themselves when nothing changes).
-    crs : pyproj.CRS
-        Their CRS.
-
-    Raises
-    ------
-    NetworkCRSError
-        If ``to_crs`` is not a metre-based projected CRS.
-    """
-    target = metre_target_crs(to_crs, source=source)
-    if target is not None:
-        if crs.equals(target):
-            return x, y, crs
-    elif crs.is_projected and is_metre_crs(crs):
-        return x, y, crs
-    else:
-        target = _utm_or_ups(x, y, crs)
-    transformer = pyproj.Transformer.from_crs(crs, target, always_xy=True)
-    px, py = transformer.transform(x, y)
-    return np.asarray(px, dtype=np.float64), np.asarray(py, dtype=np.float64), target
 
 
 # --------------------------------------------------------------------------

@@ -38,9 +38,9 @@ Steps, each the array form of what the graph path does:
 6. **Speeds** (:mod:`accessplan.spatial.road_speeds`, osmnx's imputation) or a
    constant speed (5 km/h walking, 15 km/h cycling by default), and seconds
    ``t = (length / 1000) / (speed_kph / 3600)``.
-7. **Projection** of the node coordinates to ``to_crs`` or the UTM zone osmnx
-   picks (the zone of the centre of the nodes' bounding box; UPS beyond
-   84 N / 80 S).
+7. **Projection** (:mod:`accessplan.spatial.node_crs`) of the node
+   coordinates to ``to_crs`` or the UTM zone osmnx picks (the zone of the
+   centre of the nodes' bounding box; UPS beyond 84 N / 80 S).
 
 Memory: osmium's location index of every node in the file (about 16 bytes
 per node), the node references of the kept ways (16 bytes each: id and
@@ -61,8 +61,6 @@ from typing import Any
 import numpy as np
 import osmium
 import pyproj
-from pyproj.aoi import AreaOfInterest
-from pyproj.database import query_utm_crs_info
 from tqdm.auto import tqdm
 
 from accessplan.data.errors import InputFileError
@@ -72,7 +70,8 @@ from accessplan.spatial.network import (
     NetworkReport,
     check_speed_options,
 )
-from accessplan.spatial.network_crs import MAX_ABS_METRES, crs_string, metre_target_crs
+from accessplan.spatial.network_crs import crs_string, metre_target_crs
+from accessplan.spatial.node_crs import check_node_coordinates, project_nodes, utm_crs_for
 from accessplan.spatial.osm_extract import (
     BIDIRECTIONAL_NETWORK_TYPES,
     NETWORK_TYPES,
@@ -100,10 +99,10 @@ _REVERSED_VALUES = frozenset({"-1", "reverse", "T"})
 #: osmium's fixed-point coordinates: 1e-7 degree.
 _COORDINATE_PRECISION = 10_000_000
 _UNDEFINED_COORDINATE = 2**31 - 1
+#: The CRS of OSM node locations.
+_WGS84 = pyproj.CRS.from_user_input("epsg:4326")
 #: Segments per block of length computations.
 _CHUNK = 1 << 18
-#: Latitudes beyond which osmnx projects to UPS instead of UTM.
-_UTM_NORTH, _UTM_SOUTH = 84.0, -80.0
 
 
 def great_circle_meters(lat1, lon1, lat2, lon2) -> np.ndarray:
@@ -130,46 +129,6 @@ def great_circle_meters(lat1, lon1, lat2, lon2) -> np.ndarray:
     meters = 2 * np.arcsin(np.sqrt(np.minimum(1, h))) * EARTH_RADIUS_M
     meters[np.isnan(meters)] = 0
     return meters
-
-
-def utm_crs_for(lon: np.ndarray, lat: np.ndarray) -> pyproj.CRS:
-    """The metre CRS osmnx projects these (longitude, latitude) nodes to when none is given.
-
-    UPS north (EPSG:32661) or south (EPSG:32761) when the mean of the distinct
-    points lies beyond 84 N or 80 S; otherwise the WGS 84 UTM zone of the
-    centre of their bounding box (geopandas' ``estimate_utm_crs``).
-
-    Parameters
-    ----------
-    lon, lat : numpy.ndarray
-        Degrees.
-
-    Returns
-    -------
-    pyproj.CRS
-    """
-    order = np.lexsort((lat, lon))
-    distinct = np.ones(len(order), dtype=bool)
-    distinct[1:] = (np.diff(lon[order]) != 0) | (np.diff(lat[order]) != 0)
-    centre_lat = lat[order[distinct]].mean()
-    if centre_lat < _UTM_SOUTH:
-        return pyproj.CRS.from_user_input("epsg:32761")
-    if centre_lat > _UTM_NORTH:
-        return pyproj.CRS.from_user_input("epsg:32661")
-    x_centre = np.mean([lon.min(), lon.max()])
-    y_centre = np.mean([lat.min(), lat.max()])
-    zones = query_utm_crs_info(
-        datum_name="WGS 84",
-        area_of_interest=AreaOfInterest(
-            west_lon_degree=x_centre,
-            south_lat_degree=y_centre,
-            east_lon_degree=x_centre,
-            north_lat_degree=y_centre,
-        ),
-    )
-    if not zones:
-        raise NetworkCRSError(f"no UTM zone found for longitude {x_centre}, latitude {y_centre}")
-    return pyproj.CRS.from_epsg(zones[0].code)
 
 
 # --------------------------------------------------------------------------
@@ -412,27 +371,6 @@ def _segments(ways: _Ways) -> _Segments:
 # --------------------------------------------------------------------------
 
 
-def _project(
-    source: str, lon: np.ndarray, lat: np.ndarray, target: pyproj.CRS | None
-) -> tuple[np.ndarray, np.ndarray, pyproj.CRS]:
-    if target is None:
-        target = utm_crs_for(lon, lat)
-    transformer = pyproj.Transformer.from_crs(
-        pyproj.CRS.from_user_input("epsg:4326"), target, always_xy=True
-    )
-    x, y = transformer.transform(lon, lat)
-    x, y = np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64)
-    factor = target.axis_info[0].unit_conversion_factor if target.axis_info else 1.0
-    bad = ~(np.isfinite(x) & np.isfinite(y))
-    bad |= np.maximum(np.abs(x), np.abs(y)) * factor > MAX_ABS_METRES
-    if bad.any():
-        raise NetworkCRSError(
-            f"{source}: {int(bad.sum())} of {len(x)} nodes have coordinates after projecting "
-            f"({crs_string(target)}) that are not finite or lie beyond any place on Earth"
-        )
-    return x, y, target
-
-
 def read_osm_arrays(
     path: str | Path,
     *,
@@ -503,7 +441,7 @@ def read_osm_arrays(
         speed_kph if speed_kph is not None else DEFAULT_CONSTANT_SPEED_KPH.get(network_type or "")
     )
     check_speed_options(speed_kph=constant, fallback_speed_kph=fallback_speed_kph, source=source)
-    target = metre_target_crs(to_crs, source=source)
+    metre_target_crs(to_crs, source=source)  # a bad to_crs fails before the file is read
 
     bar = tqdm(total=4, desc=f"reading {path.name}", disable=not progress, leave=False)
     try:
@@ -594,7 +532,11 @@ def read_osm_arrays(
                 "unparsable speeds); pass fallback_speed_kph or speed_kph"
             )
 
-        x, y, crs = _project(source, lon[kept_nodes], lat[kept_nodes], target)
+        node_ids = segments.node_ids[nodes[kept_nodes]]
+        x, y, crs = project_nodes(
+            lon[kept_nodes], lat[kept_nodes], _WGS84, to_crs=to_crs, source=source
+        )
+        check_node_coordinates(node_ids, x, y, crs, source=source, projected=True)
         indptr, heads_out, seconds_out, road_class = collapse_edges(
             renumber[tails[edges]],
             renumber[heads[edges]],
@@ -603,7 +545,7 @@ def read_osm_arrays(
             road_class_codes(highway),
         )
         arrays = RoadArrays(
-            node_ids=segments.node_ids[nodes[kept_nodes]],
+            node_ids=node_ids,
             x=x,
             y=y,
             indptr=indptr,
