@@ -22,8 +22,11 @@
 The machine's free parallel capacity is measured before and after the
 timed runs (one CPU-bound process against two at once): on a 2-core machine
 shared with other work, ``jobs=2`` cannot beat ``jobs=1`` unless about two
-cores are free; the CPU seconds of this process and of the workers show how
-the work was split.
+cores are free (with the kernel's autogroup scheduling, a session's
+processes share one fair slice however many there are); the CPU seconds of
+this process and of the workers show how the work was split.  The timed
+runs alternate ``jobs=1`` and ``jobs=2`` three times; the best of each is
+compared.
 
 Run:  .venv/bin/python benchmarks/bench_parallel_times.py
 """
@@ -56,6 +59,7 @@ N_SITES = 500
 N_ORIGINS = 20_000
 MAX_MINUTES = 30.0
 SEED = 20261202
+REPEATS = 3  # alternating runs; the best of each is kept (the machine may be shared)
 X0, Y0 = 380_000.0, 6_670_000.0
 
 
@@ -196,13 +200,14 @@ def main() -> None:
         f"{MAX_MINUTES:g}-minute limit"
     )
     kw = dict(origin_id="oid", site_id="sid", max_minutes=MAX_MINUTES, as_codes=True)
-    times = {}
     results = {}
-    for jobs in (1, 2):
+    times = {1: np.inf, 2: np.inf}
+    for repeat, jobs in enumerate([1, 2] * REPEATS):
         before = os.times()
         t0 = time.perf_counter()
         results[jobs] = network_travel_times(arrays, origins, sites, jobs=jobs, **kw).coded
-        times[jobs] = time.perf_counter() - t0
+        wall = time.perf_counter() - t0
+        times[jobs] = min(times[jobs], wall)
         after = os.times()
         own = after.user + after.system - before.user - before.system
         workers = (
@@ -212,14 +217,17 @@ def main() -> None:
             - before.children_system
         )
         print(
-            f"network_travel_times jobs={jobs}: {times[jobs]:.2f} s wall; CPU: this process "
-            f"{own:.1f} s, workers {workers:.1f} s"
+            f"network_travel_times jobs={jobs} (run {repeat // 2 + 1}): {wall:.2f} s wall; "
+            f"CPU: this process {own:.1f} s, workers {workers:.1f} s"
         )
     a, b = results[1], results[2]
     assert all(
         np.array_equal(getattr(a, f), getattr(b, f)) for f in ("indptr", "site_codes", "minutes")
     )
-    print(f"jobs=1 / jobs=2 wall time: {times[1] / times[2]:.2f}x; tables identical")
+    print(
+        f"best of {REPEATS}: jobs=1 {times[1]:.2f} s, jobs=2 {times[2]:.2f} s -> "
+        f"jobs=1 / jobs=2 wall time {times[1] / times[2]:.2f}x; tables identical"
+    )
     print(f"load average during the runs: {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
     capacity_check()
     pairs = a.n_pairs
