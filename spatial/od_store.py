@@ -35,8 +35,9 @@ then site code whatever the order they were written in.
 
 Memory: writing holds one row group (``12 row_group_pairs`` bytes with
 float32 minutes, more while it is encoded); reading holds the table
-(``(4 + 4 + b) P`` bytes for ``P`` pairs, ``b`` = 4 or 8 per minute) plus,
-when the file is not in origin order, ``16 P`` bytes for the sort.
+(``(4 + 4 + b) P`` bytes for ``P`` pairs, ``b`` = 4 or 8 per minute) plus
+``17 P`` bytes of sort key and order check, and ``8 P + (4 + 4 + b) P`` more
+when the file is not in origin order (the order and the sorted copies).
 """
 
 from __future__ import annotations
@@ -655,6 +656,7 @@ def read_od_parquet(
                     rows=_rows(mask, 0),
                 )
     problems.raise_if_any()
+    del bad_o, bad_s
 
     key = o_codes.astype(np.int64) * max(len(site_ids), 1) + s_codes
     step = np.diff(key)
