@@ -136,6 +136,10 @@ def write_board(run: PlanRun | SizeRun, folder: Path, summary: dict[str, Any], *
         "access_scale": float(access.get("scale", 1.0)),
         "access_units": access.get("units"),
     }
+    # areas drawn as shapes on the maps and area figures (more: as an image); default the maps'
+    vector = {}
+    if scenario.max_vector_areas is not None:
+        vector["max_vector_areas"] = scenario.max_vector_areas
     step = _Steps(9, log)
     grouped = "group" in areas.columns
     step(
@@ -165,6 +169,7 @@ def write_board(run: PlanRun | SizeRun, folder: Path, summary: dict[str, Any], *
             demand_label=summary.get("demand", {}).get("label", "population"),
             **shown,
             **more,
+            **vector,
         )
         # rendered once: the saved page and the report's embedded copy are the same
         page = render_offline_html(built)
@@ -173,10 +178,10 @@ def write_board(run: PlanRun | SizeRun, folder: Path, summary: dict[str, Any], *
     step("figures: access before and after, change")
     figures = {
         "Access before and after": access_maps_figure(
-            areas, sites, folder / "figures" / "access_maps.png", **shown
+            areas, sites, folder / "figures" / "access_maps.png", **shown, **vector
         ),
         "Change in access": access_change_figure(
-            areas, sites, folder / "figures" / "access_change.png", **shown
+            areas, sites, folder / "figures" / "access_change.png", **shown, **vector
         ),
     }
     curve_path = folder / "coverage_curve.csv"
@@ -202,6 +207,7 @@ def write_board(run: PlanRun | SizeRun, folder: Path, summary: dict[str, Any], *
             panels,
             folder / "figures" / "access_by_supply.png",
             access_scale=shown["access_scale"],
+            **vector,
         )
     step("figures: Lorenz curves, distribution of access")
     figures["Lorenz curves"] = lorenz_figure(areas, folder / "figures" / "lorenz.png")

@@ -194,7 +194,7 @@ SCHEMA: dict[str, dict[str, Any]] = {
         "fill": str,
     },
     "output": {"dir": str},
-    "maps": {"tiles": str, "access_per": NUMBER},
+    "maps": {"tiles": str, "access_per": NUMBER, "max_vector_areas": int},
     "inequity": {"poverty_line": NUMBER, "ordering": str, "ordering_is_deprivation": bool},
     "zones": {"path": str, "layer": str, "id": str, "crs": str},
     "referral": {"path": str, "layer": str, "id": str, "crs": str, "max_minutes": NUMBER},
@@ -235,6 +235,8 @@ class Scenario:
     capacity_label: str | None = None
     tiles: str | None = None
     access_per: float | None = None
+    #: areas drawn as shapes on maps and figures; more are drawn as an image (None: the default)
+    max_vector_areas: int | None = None
     #: the straight-line catchment in km, when given so (catchment_minutes is derived from it)
     catchment_km: float | None = None
     #: further supplies scored beside ``capacity`` (facility columns: beds, icu_beds, ventilators)
@@ -349,7 +351,11 @@ class Scenario:
                 for k, v in dataclasses.asdict(self.redeploy).items()
             },
             "output": {"dir": str(self.output_dir)},
-            "maps": {"tiles": self.tiles, "access_per": self.access_per},
+            "maps": {
+                "tiles": self.tiles,
+                "access_per": self.access_per,
+                "max_vector_areas": self.max_vector_areas,
+            },
             "referral": None
             if self.referral is None
             else {
@@ -552,6 +558,13 @@ def parse_scenario(data: Mapping[str, Any], *, source: str | Path) -> Scenario:
     per = maps.get("access_per")
     if isinstance(per, NUMBER) and not (math.isfinite(per) and per > 0):
         add(f"must be a positive number (e.g. 1000), got {per!r}", "maps.access_per")
+    most = maps.get("max_vector_areas")
+    if isinstance(most, int) and not isinstance(most, bool) and most < 0:
+        add(
+            f"must be a whole number >= 0 (areas drawn as shapes; more are drawn as an image), "
+            f"got {most!r}",
+            "maps.max_vector_areas",
+        )
     zones = None
     if "zones" in data:
         body = data["zones"]
@@ -631,6 +644,7 @@ def parse_scenario(data: Mapping[str, Any], *, source: str | Path) -> Scenario:
         capacity_label=data.get("facilities", {}).get("capacity_label"),
         tiles=maps.get("tiles"),
         access_per=None if maps.get("access_per") is None else float(maps["access_per"]),
+        max_vector_areas=maps.get("max_vector_areas"),
         sweep=sweep,
         compute=compute,
     )

@@ -216,6 +216,7 @@ target_wait_hours = 7         # mean wait for a ventilator each site must meet
 # tiles = "OpenStreetMap"     # an online basemap under the web maps ("OpenStreetMap" or
                               # "CartoDB positron"); default: none, the maps work offline
 # access_per = 1000           # show access per this many people (e.g. beds per 1,000)
+# max_vector_areas = 5000     # more areas are drawn as an image on the maps and figures
 
 # ---------------------------------------------------------------------------------------------
 # Zones for coverage statistics (optional; default: the [areas] group column)

@@ -1,4 +1,4 @@
-"""A whole plan on a Dask LocalCluster gives the one-machine plan's numbers ([compute] cluster).
+"""Scale options of a whole plan: a Dask LocalCluster ([compute] cluster) and [maps] max_vector_areas.
 
 The cluster runs the travel times (chunks of sites as tasks) and the access
 group-by sums; the location model stays here. One LocalCluster of 2 workers
@@ -56,3 +56,18 @@ def test_scenario_json_records_the_cluster_and_a_dead_address_exits_2(tiny, caps
     assert main(["plan", str(tiny.toml), "--quiet", "--no-cache"]) == 0
     recorded = json.loads((tiny.out / "scenario.json").read_text())
     assert recorded["compute"]["cluster"] is None and recorded["compute"]["cache"] is False
+
+
+def test_max_vector_areas_draws_the_plan_maps_as_images(tiny, capsys):
+    """[maps] max_vector_areas = 4 < 9 areas: the pages hold images, not per-area shapes."""
+    tiny.save_candidates()
+    tiny.sections["location"] = {"objective": "coverage", "budget": 400.0, "max_new_sites": 1}
+    tiny.sections["maps"] = {"max_vector_areas": 4}
+    assert main(["plan", str(tiny.write()), "--quiet"]) == 0, capsys.readouterr().err
+    page = (tiny.out / "maps" / "layers.html").read_text()
+    assert "data:image/png;base64," in page and "drawn as an image" in page
+    recorded = json.loads((tiny.out / "scenario.json").read_text())
+    assert recorded["maps"]["max_vector_areas"] == 4
+    tiny.sections["maps"] = {"max_vector_areas": -1}
+    assert main(["plan", str(tiny.write()), "--quiet"]) == 2
+    assert "maps.max_vector_areas" in capsys.readouterr().err
