@@ -365,7 +365,10 @@ def _prepare(scenario, inputs, router, bound_minutes, log) -> PlanInputs:
         ignore_index=True,
     )
     travel = router.travel_times(
-        gpd.GeoDataFrame(sites, crs=inputs.crs), max_minutes=bound_minutes, sites_label=label
+        gpd.GeoDataFrame(sites, crs=inputs.crs),
+        max_minutes=bound_minutes,
+        sites_label=label,
+        store=True,
     )
     log(f"{len(travel.od):,} area-site pairs within {bound_minutes:g} minutes")
     return PlanInputs(

@@ -335,8 +335,14 @@ class Router:
             self.log(self.network_report.summary())
         return self._graph
 
-    def travel_times(self, sites: gpd.GeoDataFrame, *, max_minutes: float, sites_label: str):
+    def travel_times(
+        self, sites: gpd.GeoDataFrame, *, max_minutes: float, sites_label: str, store: bool = False
+    ):
         """Travel times to ``sites`` (points with ``site_id``) within ``max_minutes``.
+
+        With ``store`` (the run's main table) and ``[compute] od_path``, a road
+        network's table is kept there as Parquet and reused by a later run
+        built on the same areas, sites, network and options.
 
         Returns
         -------
@@ -389,6 +395,27 @@ class Router:
                 sites_label=sites_label,
                 progress=self.progress,
             )
+        od_path = self.scenario.compute.od_path
+        if store and od_path is not None:
+            from accessplan.spatial.network_times import stored_network_travel_times
+
+            travel, reused = stored_network_travel_times(
+                self._network(),
+                self.origins,
+                sites,
+                od_path=od_path,
+                origin_id="area_id",
+                site_id="site_id",
+                max_minutes=max_minutes,
+                access_speed_kph=spec.access_speed_kph,
+                max_snap_meters=spec.max_snap_meters,
+                jobs=self.scenario.compute.jobs,
+                origins_label=self.scenario.areas.label,
+                sites_label=sites_label,
+                progress=self.progress,
+            )
+            self.log(f"travel times {'read from' if reused else 'computed and kept in'} {od_path}")
+            return travel
         return tt.network_travel_times(
             self._network(),
             self.origins,
@@ -432,6 +459,7 @@ def _run_access(scenario: Scenario, inputs: Inputs, router: Router, log: Log) ->
         inputs.facilities,
         max_minutes=bound,
         sites_label=scenario.facilities.label,
+        store=True,
     )
     log(f"{len(travel_all.od):,} area-site pairs within {bound:g} minutes")
     travel = travel_all

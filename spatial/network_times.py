@@ -38,6 +38,7 @@ memory.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -74,6 +75,7 @@ __all__ = [
     "network_key",
     "network_od_fingerprint",
     "network_travel_times",
+    "stored_network_travel_times",
     "stream_network_travel_times",
 ]
 
@@ -641,3 +643,119 @@ def network_od_fingerprint(
         sites_label="sites",
     )
     return _fingerprint(search, network_id, access_speed_kph, max_snap_meters)
+
+
+def stored_network_travel_times(
+    G: Network,
+    origins: gpd.GeoDataFrame,
+    sites: gpd.GeoDataFrame,
+    *,
+    od_path: str | Path,
+    origin_id: str,
+    site_id: str,
+    max_minutes: float,
+    access_speed_kph: float = 5.0,
+    max_snap_meters: float = 5000.0,
+    chunk_size: int = 64,
+    jobs: int = 1,
+    network_id: str | None = None,
+    origins_label: str = "origins",
+    sites_label: str = "sites",
+    progress: bool = False,
+) -> tuple[TravelTimes, bool]:
+    """:func:`network_travel_times`, kept in a Parquet OD table and reused when still valid.
+
+    When ``od_path`` holds a table written for the same origins, sites,
+    network and options (its fingerprint, see
+    :func:`~accessplan.spatial.od_store.od_fingerprint`), it is read instead
+    of routing; when it was written for other inputs, the travel times are
+    computed again and the table replaced (float64 minutes: the reused table
+    gives the computed numbers exactly). A file that is not an accessplan OD
+    table is an error and is never replaced.
+
+    Returns
+    -------
+    travel : TravelTimes
+        With ``od`` (frame), ``coded`` and ``od_path``.
+    reused : bool
+        Whether the stored table was used.
+
+    Raises
+    ------
+    As :func:`network_travel_times`, and
+    :func:`~accessplan.spatial.od_store.read_od_parquet`'s errors for a
+    file at ``od_path`` that is not a readable accessplan OD table.
+    """
+    from accessplan.spatial.od_store import (
+        ODFingerprintError,
+        read_od_parquet,
+        write_od_parquet,
+    )
+
+    search = _prepare(
+        G,
+        origins,
+        sites,
+        origin_id=origin_id,
+        site_id=site_id,
+        max_minutes=max_minutes,
+        access_speed_kph=access_speed_kph,
+        max_snap_meters=max_snap_meters,
+        chunk_size=chunk_size,
+        jobs=jobs,
+        origins_label=origins_label,
+        sites_label=sites_label,
+    )
+    fingerprint = _fingerprint(search, network_id, access_speed_kph, max_snap_meters)
+    path = Path(od_path)
+    if path.exists():
+        try:
+            coded = read_od_parquet(path, expect_fingerprint=fingerprint)
+        except ODFingerprintError:
+            coded = None  # built for other inputs: computed again below
+        if coded is not None:
+            reached_s = np.zeros(len(search.site_ids), dtype=bool)
+            reached_s[coded.site_codes] = True
+            o_pos = coded.origin_codes()
+            travel = TravelTimes(
+                od=sorted_od_frame(
+                    o_pos, coded.site_codes, coded.minutes, search.origin_ids, search.site_ids
+                ),
+                origin_snap=search.origin_snap,
+                site_snap=search.site_snap,
+                max_minutes=search.max_minutes,
+                method="network",
+                unreachable_origins=unreached_positions(
+                    search.origin_ids, coded.pairs_per_origin() > 0
+                ),
+                unreachable_sites=unreached_positions(search.site_ids, reached_s),
+                coded=coded,
+                od_path=path,
+            )
+            return travel, True
+    travel = network_travel_times(
+        G,
+        origins,
+        sites,
+        origin_id=origin_id,
+        site_id=site_id,
+        max_minutes=max_minutes,
+        access_speed_kph=access_speed_kph,
+        max_snap_meters=max_snap_meters,
+        chunk_size=chunk_size,
+        jobs=jobs,
+        as_codes=True,
+        with_frame=True,
+        origins_label=origins_label,
+        sites_label=sites_label,
+        progress=progress,
+    )
+    write_od_parquet(
+        path,
+        travel.coded,
+        max_minutes=travel.max_minutes,
+        method="network",
+        fingerprint=fingerprint,
+        minutes_dtype=np.float64,
+    )
+    return dataclasses.replace(travel, od_path=path), False

@@ -71,3 +71,39 @@ def test_max_vector_areas_draws_the_plan_maps_as_images(tiny, capsys):
     tiny.sections["maps"] = {"max_vector_areas": -1}
     assert main(["plan", str(tiny.write()), "--quiet"]) == 2
     assert "maps.max_vector_areas" in capsys.readouterr().err
+
+
+def test_od_path_keeps_the_table_and_a_later_run_reuses_it(tiny, capsys, monkeypatch):
+    """[compute] od_path: the first plan writes the Parquet table, the second reads it."""
+    from accessplan.spatial import network_times
+
+    scenario = _plan_scenario(tiny, od_path="od.parquet")
+    first = run_plan(scenario, progress=False)
+    stored = tiny.folder / "od.parquet"
+    assert stored.is_file()
+
+    def no_routing(*args, **kwargs):
+        raise AssertionError("the stored table should have been reused")
+
+    monkeypatch.setattr(network_times, "network_travel_times", no_routing)
+    second = run_plan(load_scenario(tiny.toml), progress=False)
+    pd.testing.assert_frame_equal(first.travel_all.od, second.travel_all.od)
+    pd.testing.assert_series_equal(first.after.access.access, second.after.access.access)
+    assert second.travel_all.unreachable_origins == first.travel_all.unreachable_origins
+    monkeypatch.undo()
+
+    # other options: the table was built for other inputs, so it is computed again and replaced
+    tiny.sections["access"]["catchment_minutes"] = 4
+    third = run_plan(load_scenario(tiny.write()), progress=False)
+    assert len(third.travel_all.od) > len(first.travel_all.od)  # a longer bound: more pairs
+    from accessplan.spatial.od_store import read_od_parquet
+
+    assert read_od_parquet(stored).max_minutes == 4.0  # the table was replaced
+
+
+def test_od_path_that_is_not_an_od_table_is_an_error_and_kept(tiny, capsys):
+    _plan_scenario(tiny, od_path="od.parquet")
+    (tiny.folder / "od.parquet").write_bytes(b"not a parquet file")
+    assert main(["plan", str(tiny.toml), "--quiet"]) == 2
+    assert "od.parquet" in capsys.readouterr().err
+    assert (tiny.folder / "od.parquet").read_bytes() == b"not a parquet file"
