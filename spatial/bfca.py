@@ -179,11 +179,11 @@ def balanced_fca(
     problems.raise_if_any()
 
     table, population, capacity = coded
-    table = table.within(catchment_minutes)
     if isinstance(decay, UniformDecay):
         table = table.within(min(catchment_minutes, decay.catchment_minutes))
         weight = None
     else:
+        table = table.within(catchment_minutes)
         weight = np.asarray(decay(table.minutes), dtype=float)
     access, share, level, balanced_demand, reaches = _bfca(table, population, capacity, weight)
 
