@@ -134,7 +134,9 @@ class CodedOD:
             ((rows[1:] > rows[:-1]) | ((rows[1:] == rows[:-1]) & (cols[1:] > cols[:-1]))).all()
         )
         if not ordered:
-            order = np.lexsort((cols, rows))
+            from accessplan.spatial.od_order import pair_order  # compiled (numba)
+
+            order = pair_order(rows, cols, len(origin_ids), len(site_ids))
             rows, cols, minutes = rows[order], cols[order], minutes[order]
         return cls(
             origin_ids=origin_ids,
