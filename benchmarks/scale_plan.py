@@ -697,6 +697,14 @@ def run_size(areas: int, nodes: int, args) -> dict:
             data = json.loads(summary.read_text())
             out["e2e"]["new_sites"] = sorted(map(str, data["location"]["new_sites"]))
             out["e2e"]["gini_after"] = data.get("inequity_after", {}).get("gini")
+        staged = {x["stage"]: x for x in out.get("stages", []) if "error" not in x}
+        if summary.is_file() and "sizing" in staged:  # both runs chose and scored a plan
+            location = next(x for x in out["stages"] if x["stage"] == "location")
+            after = next(x for x in out["stages"] if x.get("part") == "after")
+            out["e2e"]["same_plan_as_stages"] = (
+                out["e2e"]["new_sites"] == location["new_sites"]
+                and abs((out["e2e"]["gini_after"] or 0) - after["gini_after"]) < 1e-6
+            )
         report = e2e_out / "report.html"
         if report.is_file():
             out["e2e"]["report_mb"] = round(report.stat().st_size / 1e6, 2)
@@ -817,12 +825,18 @@ def markdown(runs: list[dict], slopes: dict) -> str:
                 f"{e2e['note']} ({e2e['seconds'] / 60:.1f} min, {e2e['maxrss_gb']:.1f} GB)"
             )
     e = slopes["end to end"]
+    same = [r["e2e"].get("same_plan_as_stages") for r in runs if r.get("e2e")]
+    if same and None not in same:
+        verdict = "the same" if all(same) else "NOT the same"
+        notes = [f"New sites and Gini after the plan: {verdict} in the stages and end to end."]
+    else:
+        notes = []
     lines.append(
         "| **`accessplan plan` end to end** | "
         + " | ".join(cells)
         + f" | {_fmt(e['time'])}, {_fmt(e['memory'])} vs areas |"
     )
-    return "\n".join(lines)
+    return "\n".join([*lines, *(["", *notes] if notes else [])])
 
 
 def _human(n: int) -> str:
