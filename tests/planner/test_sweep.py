@@ -85,9 +85,9 @@ def test_budget_sweep_by_hand_monotone_and_travel_once(tiny, monkeypatch):
     calls = []
     original = Router.travel_times
 
-    def spy(self, sites, *, max_minutes, sites_label):
+    def spy(self, sites, *, max_minutes, sites_label, **options):
         calls.append((len(sites), max_minutes))
-        return original(self, sites, max_minutes=max_minutes, sites_label=sites_label)
+        return original(self, sites, max_minutes=max_minutes, sites_label=sites_label, **options)
 
     monkeypatch.setattr(Router, "travel_times", spy)
     toml = sweep_scenario(
