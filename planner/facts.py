@@ -360,6 +360,10 @@ def coverage_facts(
     states = {"before": list(before_ids)}
     if after_ids is not None:
         states["after"] = list(after_ids)
+    from accessplan.spatial.od_codes import CodedOD
+
+    # checked and coded once; every indicator below reads the coded table
+    od = CodedOD.from_frame(od, origin_ids=population.index)
     columns, zonal, curve = {}, {}, {}
     for state, ids in states.items():
         within = population_within(od, population, thresholds_minutes=thresholds, site_ids=ids)
