@@ -68,8 +68,10 @@ from accessplan.spatial.road_arrays import RoadArrays
 from accessplan.spatial.travel_inputs import (
     TravelTimes,
     check_positive_options,
+    group_members,
     projected_points,
     snap_frame,
+    snap_points,
     sorted_od_frame,
     unreached_positions,
     validate_point_frames,
@@ -222,31 +224,6 @@ def _metre_crs(arrays: RoadArrays):
         ) from exc
 
 
-def _snap(tree, xy, ids: pd.Series, id_col, label, max_snap_meters, problems):
-    dist, idx = tree.query(xy, k=1)
-    dist, idx = dist[:, 0], idx[:, 0]
-    far = dist > max_snap_meters
-    if far.any():
-        problems.add(
-            f"{int(far.sum())} point(s) lie farther than {max_snap_meters:g} m from the nearest "
-            f"road network node (farthest: {dist[far].max():,.0f} m); check their CRS and "
-            "location, or raise max_snap_meters",
-            source=label,
-            column=id_col,
-            rows=tuple(ids.to_numpy()[far]),
-        )
-    return idx, dist
-
-
-def _groups(inverse: np.ndarray, n_groups: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Members of group ``g``: ``order[starts[g]:starts[g] + counts[g]]``."""
-    order = np.argsort(inverse, kind="stable")
-    counts = np.bincount(inverse, minlength=n_groups)
-    starts = np.zeros(n_groups, dtype=np.int64)
-    np.cumsum(counts[:-1], out=starts[1:])
-    return order, starts, counts
-
-
 def _snapped(arrays, origins, sites, *, origin_id, site_id, options, labels):
     """Check and snap the points on the client: (snapped, origin/site ids, snap frames)."""
     crs = _metre_crs(arrays)
@@ -260,8 +237,8 @@ def _snapped(arrays, origins, sites, *, origin_id, site_id, options, labels):
     tree = KDTree(arrays.xy)
     problems = ProblemCollector(what="origins and sites")
     far = options["max_snap_meters"]
-    o_node, o_meters = _snap(tree, o_xy, origin_ids, origin_id, labels[0], far, problems)
-    s_node, s_meters = _snap(tree, s_xy, site_ids, site_id, labels[1], far, problems)
+    o_node, o_meters = snap_points(tree, o_xy, origin_ids, origin_id, labels[0], far, problems)
+    s_node, s_meters = snap_points(tree, s_xy, site_ids, site_id, labels[1], far, problems)
     problems.raise_if_any()
     del tree
     meters_per_minute = options["access_speed_kph"] * 1000.0 / 60.0
@@ -278,9 +255,9 @@ def _snapped(arrays, origins, sites, *, origin_id, site_id, options, labels):
     budget_minutes = max_minutes - s_access.min() - o_access.min()
     snapped = SnappedPoints(
         site_nodes=s_uniq,
-        site_groups=_groups(s_inv, len(s_uniq)),
+        site_groups=group_members(s_inv, len(s_uniq)),
         origin_nodes=o_uniq,
-        origin_groups=_groups(o_inv, len(o_uniq)),
+        origin_groups=group_members(o_inv, len(o_uniq)),
         site_access=s_access,
         origin_access=o_access,
         # the one-machine bound: a hair of slack so rounding never cuts a kept pair

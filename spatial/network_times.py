@@ -63,8 +63,10 @@ from accessplan.spatial.road_arrays import RoadArrays
 from accessplan.spatial.travel_inputs import (
     TravelTimes,
     check_positive_options,
+    group_members,
     projected_points,
     snap_frame,
+    snap_points,
     sorted_od_frame,
     unreached_positions,
     validate_point_frames,
@@ -132,38 +134,6 @@ def network_key(network: Network) -> str:
         hasher.update(np.ascontiguousarray(part).tobytes())
     hasher.update(arrays.crs.to_wkt().encode("utf-8"))
     return hasher.hexdigest()
-
-
-def _snap(
-    tree: KDTree,
-    xy: np.ndarray,
-    ids: pd.Series,
-    id_col: str,
-    label: str,
-    max_snap_meters: float,
-    problems: ProblemCollector,
-) -> tuple[np.ndarray, np.ndarray]:
-    dist, idx = tree.query(xy, k=1)
-    dist, idx = dist[:, 0], idx[:, 0]
-    far = dist > max_snap_meters
-    if far.any():
-        problems.add(
-            f"{int(far.sum())} point(s) lie farther than {max_snap_meters:g} m from the nearest "
-            f"road network node (farthest: {dist[far].max():,.0f} m); check their CRS and "
-            "location, or raise max_snap_meters",
-            source=label,
-            column=id_col,
-            rows=tuple(ids.to_numpy()[far]),
-        )
-    return idx, dist
-
-
-def _group_index(inverse: np.ndarray, n_groups: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Members of each group: ``order[starts[g]:starts[g] + counts[g]]``."""
-    order = np.argsort(inverse, kind="stable")
-    counts = np.bincount(inverse, minlength=n_groups)
-    starts = np.concatenate(([0], np.cumsum(counts)[:-1]))
-    return order, starts, counts
 
 
 def _expand(
@@ -240,10 +210,12 @@ def _prepare(
     s_xy = np.column_stack([sites.geometry.x.to_numpy(), sites.geometry.y.to_numpy()])
     tree = KDTree(arrays.xy)
     problems = ProblemCollector(what="origins and sites")
-    o_node, o_meters = _snap(
+    o_node, o_meters = snap_points(
         tree, o_xy, origin_ids, origin_id, origins_label, max_snap_meters, problems
     )
-    s_node, s_meters = _snap(tree, s_xy, site_ids, site_id, sites_label, max_snap_meters, problems)
+    s_node, s_meters = snap_points(
+        tree, s_xy, site_ids, site_id, sites_label, max_snap_meters, problems
+    )
     problems.raise_if_any()
 
     meters_per_minute = access_speed_kph * 1000.0 / 60.0
@@ -271,9 +243,9 @@ def _prepare(
         o_access=o_access,
         s_access=s_access,
         o_uniq=o_uniq,
-        o_groups=_group_index(o_inv, len(o_uniq)),
+        o_groups=group_members(o_inv, len(o_uniq)),
         s_uniq=s_uniq,
-        s_groups=_group_index(s_inv, len(s_uniq)),
+        s_groups=group_members(s_inv, len(s_uniq)),
         limit=budget_minutes * 60.0 * (1.0 + 1e-12) + 1e-9,
         max_minutes=float(max_minutes),
         chunk_size=int(chunk_size),

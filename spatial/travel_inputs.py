@@ -25,9 +25,11 @@ from accessplan.spatial.od_codes import CodedOD
 __all__ = [
     "TravelTimes",
     "check_positive_options",
+    "group_members",
     "no_snap_frame",
     "projected_points",
     "snap_frame",
+    "snap_points",
     "sorted_od_frame",
     "unreached_ids",
     "unreached_positions",
@@ -242,3 +244,41 @@ def unreached_ids(ids: pd.Series, present: pd.Series) -> tuple:
 def unreached_positions(ids: pd.Series, reached: np.ndarray) -> tuple:
     """The ``ids`` (in order) whose position is not marked in the boolean ``reached``."""
     return tuple(ids[~np.asarray(reached, dtype=bool)].tolist())
+
+
+def snap_points(
+    tree,
+    xy: np.ndarray,
+    ids: pd.Series,
+    id_col: str,
+    label: str,
+    max_snap_meters: float,
+    problems: ProblemCollector,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Nearest network node of each point and its distance; points too far are problems.
+
+    ``tree`` is a KD-tree over the node coordinates (metres). Returns
+    ``(node position, metres)`` per point; every point farther than
+    ``max_snap_meters`` is listed, by id, in one problem.
+    """
+    dist, idx = tree.query(xy, k=1)
+    dist, idx = dist[:, 0], idx[:, 0]
+    far = dist > max_snap_meters
+    if far.any():
+        problems.add(
+            f"{int(far.sum())} point(s) lie farther than {max_snap_meters:g} m from the nearest "
+            f"road network node (farthest: {dist[far].max():,.0f} m); check their CRS and "
+            "location, or raise max_snap_meters",
+            source=label,
+            column=id_col,
+            rows=tuple(ids.to_numpy()[far]),
+        )
+    return idx, dist
+
+
+def group_members(inverse: np.ndarray, n_groups: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Members of each group: ``order[starts[g]:starts[g] + counts[g]]`` (points on one node)."""
+    order = np.argsort(inverse, kind="stable")
+    counts = np.bincount(inverse, minlength=n_groups)
+    starts = np.concatenate(([0], np.cumsum(counts)[:-1])).astype(np.int64)
+    return order, starts, counts
