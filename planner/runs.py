@@ -376,6 +376,28 @@ class Router:
                 minutes_col=spec.od_columns.get("minutes", "minutes"),
                 max_minutes=max_minutes,
             )
+        od_path = self.scenario.compute.od_path
+        if store and od_path is not None:
+            from accessplan.spatial.network_times import stored_network_travel_times
+
+            travel, reused = stored_network_travel_times(
+                self._network(),
+                self.origins,
+                sites,
+                od_path=od_path,
+                origin_id="area_id",
+                site_id="site_id",
+                max_minutes=max_minutes,
+                access_speed_kph=spec.access_speed_kph,
+                max_snap_meters=spec.max_snap_meters,
+                jobs=self.scenario.compute.jobs,
+                origins_label=self.scenario.areas.label,
+                sites_label=sites_label,
+                progress=self.progress,
+                client=self.client(),
+            )
+            self.log(f"travel times {'read from' if reused else 'computed and kept in'} {od_path}")
+            return travel
         client = self.client()
         if client is not None:
             from accessplan.spatial.dask_engine import dask_network_travel_times
@@ -395,27 +417,6 @@ class Router:
                 sites_label=sites_label,
                 progress=self.progress,
             )
-        od_path = self.scenario.compute.od_path
-        if store and od_path is not None:
-            from accessplan.spatial.network_times import stored_network_travel_times
-
-            travel, reused = stored_network_travel_times(
-                self._network(),
-                self.origins,
-                sites,
-                od_path=od_path,
-                origin_id="area_id",
-                site_id="site_id",
-                max_minutes=max_minutes,
-                access_speed_kph=spec.access_speed_kph,
-                max_snap_meters=spec.max_snap_meters,
-                jobs=self.scenario.compute.jobs,
-                origins_label=self.scenario.areas.label,
-                sites_label=sites_label,
-                progress=self.progress,
-            )
-            self.log(f"travel times {'read from' if reused else 'computed and kept in'} {od_path}")
-            return travel
         return tt.network_travel_times(
             self._network(),
             self.origins,

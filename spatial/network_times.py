@@ -634,6 +634,7 @@ def stored_network_travel_times(
     origins_label: str = "origins",
     sites_label: str = "sites",
     progress: bool = False,
+    client=None,
 ) -> tuple[TravelTimes, bool]:
     """:func:`network_travel_times`, kept in a Parquet OD table and reused when still valid.
 
@@ -705,23 +706,25 @@ def stored_network_travel_times(
                 od_path=path,
             )
             return travel, True
-    travel = network_travel_times(
-        G,
-        origins,
-        sites,
-        origin_id=origin_id,
-        site_id=site_id,
-        max_minutes=max_minutes,
-        access_speed_kph=access_speed_kph,
-        max_snap_meters=max_snap_meters,
-        chunk_size=chunk_size,
-        jobs=jobs,
-        as_codes=True,
-        with_frame=True,
-        origins_label=origins_label,
-        sites_label=sites_label,
-        progress=progress,
-    )
+    options = {
+        "origin_id": origin_id,
+        "site_id": site_id,
+        "max_minutes": max_minutes,
+        "access_speed_kph": access_speed_kph,
+        "max_snap_meters": max_snap_meters,
+        "chunk_size": chunk_size,
+        "as_codes": True,
+        "with_frame": True,
+        "origins_label": origins_label,
+        "sites_label": sites_label,
+        "progress": progress,
+    }
+    if client is not None:
+        from accessplan.spatial.dask_engine import dask_network_travel_times
+
+        travel = dask_network_travel_times(G, origins, sites, client=client, **options)
+    else:
+        travel = network_travel_times(G, origins, sites, jobs=jobs, **options)
     write_od_parquet(
         path,
         travel.coded,

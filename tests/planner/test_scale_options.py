@@ -28,10 +28,23 @@ def _plan_scenario(tiny, **compute):
 
 
 def test_plan_on_a_local_cluster_equals_the_one_machine_plan(tiny):
-    one = run_plan(_plan_scenario(tiny), progress=False)
+    one = run_plan(_plan_scenario(tiny, od_path="one.parquet"), progress=False)
     on_cluster = run_plan(
-        _plan_scenario(tiny, cluster="local", cluster_workers=2), progress=False
+        _plan_scenario(tiny, cluster="local", cluster_workers=2, od_path="cluster.parquet"),
+        progress=False,
     )
+    # the cluster writes the same Parquet OD table: same pairs, same minutes, same fingerprint
+    from accessplan.spatial.od_store import read_od_metadata, read_od_parquet
+
+    a, b = (
+        read_od_parquet(tiny.folder / "one.parquet"),
+        read_od_parquet(tiny.folder / "cluster.parquet"),
+    )
+    assert a.origin_ids.equals(b.origin_ids) and a.site_ids.equals(b.site_ids)
+    for name in ("indptr", "site_codes", "minutes"):
+        assert (getattr(a, name) == getattr(b, name)).all(), name
+    meta = [read_od_metadata(tiny.folder / f) for f in ("one.parquet", "cluster.parquet")]
+    assert meta[0]["fingerprint"] == meta[1]["fingerprint"]
     # the same travel times, to the bit
     pd.testing.assert_frame_equal(one.travel_all.od, on_cluster.travel_all.od)
     # the same access before and after, and the same plan
@@ -46,9 +59,7 @@ def test_plan_on_a_local_cluster_equals_the_one_machine_plan(tiny):
 
 def test_scenario_json_records_the_cluster_and_a_dead_address_exits_2(tiny, capsys):
     _plan_scenario(tiny)
-    code = main(
-        ["plan", str(tiny.toml), "--quiet", "--cluster", "tcp://127.0.0.1:9", "--no-cache"]
-    )
+    code = main(["plan", str(tiny.toml), "--quiet", "--cluster", "tcp://127.0.0.1:9", "--no-cache"])
     err = capsys.readouterr().err
     assert code == 2, err
     assert "tcp://127.0.0.1:9" in err
