@@ -19,6 +19,7 @@ shows it.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from importlib import metadata
 from typing import Any
@@ -311,6 +312,21 @@ def thresholds_for(scenario: Scenario, bound_minutes: float) -> tuple:
     return tuple(t for t in DEFAULT_THRESHOLDS if t <= bound_minutes) or (float(bound_minutes),)
 
 
+def _nearest_table(nearest: pd.Series, area_ids: pd.Index):
+    """A coded table with one pair per area that reaches a facility: the nearest one."""
+    from accessplan.spatial.od_codes import CodedOD
+
+    minutes = nearest.reindex(area_ids).to_numpy(dtype=float)
+    reached = np.flatnonzero(np.isfinite(minutes))
+    return CodedOD.from_positions(
+        reached,
+        np.zeros(len(reached), dtype=np.int32),
+        minutes[reached],
+        origin_ids=area_ids,
+        site_ids=pd.Index(["nearest facility"]),
+    )
+
+
 def coverage_facts(
     scenario: Scenario,
     od: pd.DataFrame,
@@ -320,6 +336,7 @@ def coverage_facts(
     before_ids,
     after_ids=None,
     groups: pd.Series | None = None,
+    nearest: Mapping[str, pd.Series] | None = None,
 ) -> dict[str, Any]:
     """Coverage indicators (population within thresholds of the nearest facility), per zone too.
 
@@ -339,6 +356,10 @@ def coverage_facts(
         The facilities before (and after) the plan.
     groups : Series, optional
         District of each area (the ``group`` column): zonal statistics.
+    nearest : mapping, optional
+        ``"before"`` (and ``"after"``) -> minutes to the nearest facility by
+        area id, already found (on a Dask cluster): every indicator depends
+        on the OD table only through them, so they replace it.
 
     Returns
     -------
@@ -363,9 +384,12 @@ def coverage_facts(
     from accessplan.spatial.od_codes import CodedOD
 
     # checked and coded once; every indicator below reads the coded table
-    od = CodedOD.from_frame(od, origin_ids=population.index)
+    coded = None if nearest is not None else CodedOD.from_frame(od, origin_ids=population.index)
     columns, zonal, curve = {}, {}, {}
     for state, ids in states.items():
+        od = coded
+        if nearest is not None:  # one pair per reached area: its nearest facility
+            od, ids = _nearest_table(nearest[state], population.index), None
         within = population_within(od, population, thresholds_minutes=thresholds, site_ids=ids)
         columns[f"population_{state}"] = within["population_within"]
         columns[f"share_{state}"] = within["share_within"]

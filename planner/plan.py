@@ -21,6 +21,7 @@ from accessplan.planner.runs import (
     AccessRun,
     Log,
     Router,
+    cluster_nearest,
     data_quality,
     load_inputs,
     quiet,
@@ -59,6 +60,8 @@ class PlanRun:
     units_added: pd.Series | None = None
     #: the road network used (None for straight-line or OD-table travel times)
     graph: Any = None
+    #: minutes to the nearest facility by area before and after, found on the Dask cluster
+    nearest: dict | None = None
 
     def new_sites_frame(self) -> gpd.GeoDataFrame:
         """The chosen new sites with units, capacity added, cost and reasons."""
@@ -509,4 +512,9 @@ def _run_plan(scenario: Scenario, prepared, location_catchment: float, log: Log)
         travel_all=travel,
         units_added=pd.Series(units.to_numpy(dtype=float), index=chosen["site_id"].to_numpy()),
         graph=router.graph,
+        nearest=cluster_nearest(
+            router,
+            travel,
+            {"before": inputs.facilities["site_id"], "after": list(supply_after.index)},
+        ),
     )

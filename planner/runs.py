@@ -38,6 +38,7 @@ __all__ = [
     "Log",
     "Router",
     "access_scores_for",
+    "cluster_nearest",
     "data_quality",
     "load_inputs",
     "quiet",
@@ -95,6 +96,8 @@ class AccessRun:
     travel_all: Any = None
     #: each referring facility's nearest facility and minutes (``[referral]``), or None
     referral: Any = None
+    #: minutes to the nearest facility by area, found on the Dask cluster ("before"), or None
+    nearest: dict | None = None
 
     def areas_frame(self) -> gpd.GeoDataFrame:
         """Areas with their access score, flags and nearest site time.
@@ -484,6 +487,9 @@ def _run_access(scenario: Scenario, inputs: Inputs, router: Router, log: Log) ->
         rated=rated,
         travel_all=travel_all,
     )
+    nearest = cluster_nearest(router, travel_all, {"before": inputs.facilities["site_id"]})
+    if nearest is not None:
+        run = dataclasses.replace(run, nearest=nearest)
     log(
         f"access ({scenario.access_method}): Gini {run.inequity['gini']:.3f}, "
         f"population with zero access {run.inequity['share_zero']:.1%}"
@@ -496,6 +502,26 @@ def _run_access(scenario: Scenario, inputs: Inputs, router: Router, log: Log) ->
         log("referral times: each referring facility to its nearest facility")
         run = dataclasses.replace(run, referral=run_referral(scenario, inputs, router))
     return run
+
+
+def cluster_nearest(router: Router, travel, states: dict) -> dict | None:
+    """Minutes to the nearest facility of each state, on the run's Dask cluster (None without).
+
+    ``states`` maps a state ("before", "after") to its facility ids; the
+    coverage indicators need nothing else from the table.
+    """
+    client = router.client()
+    if client is None or travel.od is None:
+        return None
+    from accessplan.spatial.dask_access import dask_nearest_minutes
+    from accessplan.spatial.od_codes import CodedOD
+
+    area_ids = pd.Index(router.inputs.areas["area_id"])
+    coded = CodedOD.from_frame(travel.od, origin_ids=area_ids)
+    return {
+        state: dask_nearest_minutes(coded, client=client, origin_ids=area_ids, site_ids=list(ids))
+        for state, ids in states.items()
+    }
 
 
 def supply_access(run: AccessRun, *, client=None) -> dict:

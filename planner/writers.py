@@ -293,6 +293,7 @@ def write_access_files(run: AccessRun, folder: Path) -> dict[str, Any]:
         bound_minutes=travel.max_minutes,
         before_ids=run.inputs.facilities["site_id"],
         groups=zone_of,
+        nearest=run.nearest,
     )
     _write_coverage(coverage, folder, polygons=polygons, gpkg="access.gpkg")
     write_json(folder / "scenario.json", run.scenario.resolved())
@@ -381,6 +382,7 @@ def write_plan_files(run: PlanRun, folder: Path) -> dict[str, Any]:
         before_ids=inputs.facilities["site_id"],
         after_ids=list(run.supply_after.index),
         groups=zone_of,
+        nearest=run.nearest,
     )
     _write_coverage(coverage, folder, polygons=polygons, gpkg="plan.gpkg")
     summary["coverage"] = coverage["summary"]

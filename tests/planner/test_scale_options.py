@@ -15,6 +15,7 @@ import pytest
 from accessplan.planner.cli import main
 from accessplan.planner.plan import run_plan
 from accessplan.planner.scenario import load_scenario
+from accessplan.planner.writers import write_plan_outputs
 
 
 def _plan_scenario(tiny, **compute):
@@ -54,6 +55,14 @@ def test_plan_on_a_local_cluster_equals_the_one_machine_plan(tiny):
         pd.testing.assert_series_equal(a.access.site_ratio, b.access.site_ratio, rtol=1e-12)
     assert list(one.location.chosen["site_id"]) == list(on_cluster.location.chosen["site_id"])
     assert one.location.chosen["site_id"].tolist() == ["C1"]  # 700 people newly within 3 min
+    # coverage: the nearest minutes found on the cluster give the same indicators
+    assert one.nearest is None and set(on_cluster.nearest) == {"before", "after"}
+    summaries = []
+    for run, name in ((one, "one"), (on_cluster, "cluster")):
+        summaries.append(write_plan_outputs(run, tiny.folder / name) / "summary.json")
+    coverage = [json.loads(p.read_text())["coverage"] for p in summaries]
+    assert coverage[0] == coverage[1]
+    assert coverage[0]["population_after"]["3"] > coverage[0]["population_before"]["3"]
     assert one.location.report.objective == pytest.approx(on_cluster.location.report.objective)
 
 
