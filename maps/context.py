@@ -53,6 +53,38 @@ MAJOR_ROADS = frozenset(
     }
 )
 
+#: major road classes from the most to the least important (which to keep first)
+MAJOR_ORDER = (
+    "motorway",
+    "motorway_link",
+    "trunk",
+    "trunk_link",
+    "primary",
+    "primary_link",
+    "secondary",
+    "secondary_link",
+    "tertiary",
+    "tertiary_link",
+)
+
+
+def _keep_most_important(frame: gpd.GeoDataFrame, budget: int) -> gpd.GeoDataFrame:
+    """The major classes, most important first, while their segments fit in ``budget``.
+
+    The first class is always kept. A road's ``_link`` class goes with it.
+    """
+    counts = frame["highway"].value_counts()
+    kept, total = [], 0
+    for name in MAJOR_ORDER[::2]:
+        n = int(counts.get(name, 0) + counts.get(f"{name}_link", 0))
+        if n == 0:
+            continue
+        if kept and total + n > budget:
+            break
+        kept += [name, f"{name}_link"]
+        total += n
+    return frame[frame["highway"].isin(kept)]
+
 
 @dataclass(frozen=True)
 class MapContext:
@@ -228,20 +260,27 @@ def _array_lines(arrays: RoadArrays, *, simplify_m: float, max_edges: int) -> gp
     coords = np.stack([xy[low[first]], xy[high[first]]], axis=1)
     lines = shapely.linestrings(coords)
     frame = gpd.GeoDataFrame({"highway": names}, geometry=lines, crs=arrays.crs)
+    if major_only:
+        frame = _keep_most_important(frame, int(max_edges) // 2)
     return _merged_lines(frame, simplify_m=simplify_m, major_only=major_only)
 
 
 def _merged_lines(frame: gpd.GeoDataFrame, *, simplify_m: float, major_only: bool):
-    """Simplify, then merge the lines of each highway class (see :func:`network_lines`)."""
+    """Merge the lines of each highway class, then simplify them (see :func:`network_lines`).
+
+    Merging first joins the straight segments of a road into one line, which
+    the simplification then thins to the vertices its shape needs (a straight
+    corridor of many junctions keeps its two ends).
+    """
     crs = frame.crs
-    if float(simplify_m) > 0:
-        metric = frame if frame.crs.is_projected else frame.to_crs(frame.estimate_utm_crs())
-        simple = metric.geometry.simplify(float(simplify_m), preserve_topology=False)
-        frame = frame.set_geometry(simple.to_crs(crs).to_numpy())
     n_segments = len(frame)
     merged = frame.dissolve(by="highway", as_index=False)
     merged["geometry"] = [shapely.line_merge(g) if g is not None else g for g in merged.geometry]
     merged = gpd.GeoDataFrame(merged, geometry="geometry", crs=crs)
+    if float(simplify_m) > 0:
+        metric = merged if merged.crs.is_projected else merged.to_crs(merged.estimate_utm_crs())
+        simple = metric.geometry.simplify(float(simplify_m), preserve_topology=False)
+        merged = merged.set_geometry(simple.to_crs(crs).to_numpy())
     merged.attrs["n_segments"] = n_segments
     merged.attrs["major_only"] = major_only
     return merged
@@ -265,7 +304,10 @@ def network_lines(graph, *, simplify_m: float = 25.0, max_edges: int = 20_000) -
     max_edges : int, default 20000
         When the graph has more street segments than this (both directions
         counted once) and knows the ``highway`` class of its edges, only the
-        major roads (:data:`MAJOR_ROADS`) are kept so the map stays light.
+        major roads (:data:`MAJOR_ROADS`) are kept so the map stays light --
+        the most important classes first (:data:`MAJOR_ORDER`), as many as fit
+        in half this number of segments (a province's tertiary grid would
+        otherwise weigh megabytes on every page).
 
     Returns
     -------
@@ -317,6 +359,8 @@ def network_lines(graph, *, simplify_m: float = 25.0, max_edges: int = 20_000) -
             classes_arr = classes_arr[keep]
             major_only = True
     frame = gpd.GeoDataFrame({"highway": classes_arr}, geometry=lines, crs=crs)
+    if major_only:
+        frame = _keep_most_important(frame, int(max_edges) // 2)
     return _merged_lines(frame, simplify_m=simplify_m, major_only=major_only)
 
 
