@@ -38,3 +38,12 @@ def test_array_roads_keep_major_only_when_large(demo_graph):
     lines = network_lines(RoadArrays.from_graph(demo_graph), max_edges=100)
     assert lines.attrs["major_only"]
     assert set(lines["highway"]) <= set(MAJOR_ROADS)
+
+
+def test_past_the_budget_the_most_important_classes_are_kept(demo_graph):
+    """max_edges=100: major roads only, as many classes as fit in 50 segments, motorways first."""
+    for network in (demo_graph, RoadArrays.from_graph(demo_graph)):
+        lines = network_lines(network, max_edges=100)
+        kept = set(lines["highway"])
+        assert "motorway" in kept  # the most important class is always kept
+        assert not kept & {"primary", "secondary", "tertiary"}  # they would pass the budget
