@@ -10,6 +10,7 @@ files keep the raw values.
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 from typing import Any
 
@@ -98,6 +99,10 @@ class _Steps:
         self.log(f"[{self.n}/{self.total}] {text}")
 
 
+#: largest road layer (GeoJSON bytes) kept on maps whose areas are drawn as an image
+_ROAD_BYTES = 150_000
+
+
 def write_board(run: PlanRun | SizeRun, folder: Path, summary: dict[str, Any], *, log: Log = quiet):
     """Draw the maps and figures, style the GeoPackage and write ``report.html``.
 
@@ -147,7 +152,22 @@ def write_board(run: PlanRun | SizeRun, folder: Path, summary: dict[str, Any], *
         + (", districts" if grouped else "")
         + (", roads" if plan.graph is not None else "")
     )
-    context = map_context(areas, group="group" if grouped else None, graph=plan.graph)
+    from accessplan.maps.raster_overlay import MAX_VECTOR_AREAS
+
+    # areas drawn as an image: a province's map, so its roads are the main ones only (the
+    # budget keeps the road layer near 0.1 MB a page; the report holds three pages)
+    limit = MAX_VECTOR_AREAS if scenario.max_vector_areas is None else scenario.max_vector_areas
+    as_image = len(areas) > limit
+    roads = {"max_edges": 6_000} if as_image else {}
+    context = map_context(areas, group="group" if grouped else None, graph=plan.graph, **roads)
+    if as_image and context.roads is not None:
+        weight = len(context.roads.to_crs(4326).to_json(drop_id=True))
+        if weight > _ROAD_BYTES:  # the report holds three pages: keep it under 10 MB
+            log(
+                f"  roads left off the maps: even the main roads would add {weight / 1e6:.1f} MB "
+                "to every page"
+            )
+            context = dataclasses.replace(context, roads=None)
     (folder / "maps").mkdir()
     (folder / "figures").mkdir()
     maps = {}
