@@ -58,7 +58,13 @@ from accessplan.spatial.crs import require_metre_crs
 from accessplan.spatial.dijkstra_pool import available_cores, iter_chunk_results, reached_pairs
 from accessplan.spatial.errors import CRSError, NetworkError, NoPathError
 from accessplan.spatial.od_codes import CodedOD
-from accessplan.spatial.od_store import ODParquetWriter, od_fingerprint
+from accessplan.spatial.od_store import (
+    ODFingerprintError,
+    ODParquetWriter,
+    od_fingerprint,
+    read_od_parquet,
+    write_od_parquet,
+)
 from accessplan.spatial.road_arrays import RoadArrays
 from accessplan.spatial.travel_inputs import (
     TravelTimes,
@@ -423,6 +429,52 @@ def network_travel_times(
         origins_label=origins_label,
         sites_label=sites_label,
     )
+    return _route(
+        search,
+        jobs=jobs,
+        as_codes=as_codes,
+        with_frame=not as_codes if with_frame is None else with_frame,
+        origins_label=origins_label,
+        sites_label=sites_label,
+        progress=progress,
+    )
+
+
+def _result(search: _Search, o_pos, s_pos, minutes, *, with_frame: bool, coded=None, od_path=None):
+    """The :class:`TravelTimes` of a search's pairs (positions into its origins and sites)."""
+    reached_o = np.zeros(len(search.origin_ids), dtype=bool)
+    reached_o[o_pos] = True
+    reached_s = np.zeros(len(search.site_ids), dtype=bool)
+    reached_s[s_pos] = True
+    od = (
+        sorted_od_frame(o_pos, s_pos, minutes, search.origin_ids, search.site_ids)
+        if with_frame
+        else None
+    )
+    return TravelTimes(
+        od=od,
+        origin_snap=search.origin_snap,
+        site_snap=search.site_snap,
+        max_minutes=search.max_minutes,
+        method="network",
+        unreachable_origins=unreached_positions(search.origin_ids, reached_o),
+        unreachable_sites=unreached_positions(search.site_ids, reached_s),
+        coded=coded,
+        od_path=od_path,
+    )
+
+
+def _route(
+    search: _Search,
+    *,
+    jobs: int,
+    as_codes: bool,
+    with_frame: bool,
+    origins_label: str,
+    sites_label: str,
+    progress: bool,
+) -> TravelTimes:
+    """Route a prepared search in memory: the long frame and/or the coded table."""
     parts = list(_pair_chunks(search, jobs=jobs, progress=progress))
     if parts:
         o_pos, s_pos, minutes = (np.concatenate(p) for p in zip(*parts, strict=True))
@@ -432,17 +484,6 @@ def network_travel_times(
     del parts
     if len(minutes) == 0:
         raise _no_path(search, origins_label, sites_label)
-    reached_o = np.zeros(len(search.origin_ids), dtype=bool)
-    reached_o[o_pos] = True
-    reached_s = np.zeros(len(search.site_ids), dtype=bool)
-    reached_s[s_pos] = True
-    if with_frame is None:
-        with_frame = not as_codes
-    od = (
-        sorted_od_frame(o_pos, s_pos, minutes, search.origin_ids, search.site_ids)
-        if with_frame
-        else None
-    )
     coded = None
     if as_codes:
         # sorted runs, one per chunk: a stable (merge) sort joins them in about P log(chunks)
@@ -456,16 +497,7 @@ def network_travel_times(
             max_minutes=search.max_minutes,
         )
         del order
-    return TravelTimes(
-        od=od,
-        origin_snap=search.origin_snap,
-        site_snap=search.site_snap,
-        max_minutes=search.max_minutes,
-        method="network",
-        unreachable_origins=unreached_positions(search.origin_ids, reached_o),
-        unreachable_sites=unreached_positions(search.site_ids, reached_s),
-        coded=coded,
-    )
+    return _result(search, o_pos, s_pos, minutes, with_frame=with_frame, coded=coded)
 
 
 def stream_network_travel_times(
@@ -659,12 +691,6 @@ def stored_network_travel_times(
     :func:`~accessplan.spatial.od_store.read_od_parquet`'s errors for a
     file at ``od_path`` that is not a readable accessplan OD table.
     """
-    from accessplan.spatial.od_store import (
-        ODFingerprintError,
-        read_od_parquet,
-        write_od_parquet,
-    )
-
     search = _prepare(
         G,
         origins,
@@ -687,44 +713,46 @@ def stored_network_travel_times(
         except ODFingerprintError:
             coded = None  # built for other inputs: computed again below
         if coded is not None:
-            reached_s = np.zeros(len(search.site_ids), dtype=bool)
-            reached_s[coded.site_codes] = True
-            o_pos = coded.origin_codes()
-            travel = TravelTimes(
-                od=sorted_od_frame(
-                    o_pos, coded.site_codes, coded.minutes, search.origin_ids, search.site_ids
-                ),
-                origin_snap=search.origin_snap,
-                site_snap=search.site_snap,
-                max_minutes=search.max_minutes,
-                method="network",
-                unreachable_origins=unreached_positions(
-                    search.origin_ids, coded.pairs_per_origin() > 0
-                ),
-                unreachable_sites=unreached_positions(search.site_ids, reached_s),
+            travel = _result(
+                search,
+                coded.origin_codes(),
+                coded.site_codes,
+                coded.minutes,
+                with_frame=True,
                 coded=coded,
                 od_path=path,
             )
             return travel, True
-    options = {
-        "origin_id": origin_id,
-        "site_id": site_id,
-        "max_minutes": max_minutes,
-        "access_speed_kph": access_speed_kph,
-        "max_snap_meters": max_snap_meters,
-        "chunk_size": chunk_size,
-        "as_codes": True,
-        "with_frame": True,
-        "origins_label": origins_label,
-        "sites_label": sites_label,
-        "progress": progress,
-    }
     if client is not None:
         from accessplan.spatial.dask_engine import dask_network_travel_times
 
-        travel = dask_network_travel_times(G, origins, sites, client=client, **options)
-    else:
-        travel = network_travel_times(G, origins, sites, jobs=jobs, **options)
+        travel = dask_network_travel_times(
+            G,
+            origins,
+            sites,
+            client=client,
+            origin_id=origin_id,
+            site_id=site_id,
+            max_minutes=max_minutes,
+            access_speed_kph=access_speed_kph,
+            max_snap_meters=max_snap_meters,
+            chunk_size=chunk_size,
+            as_codes=True,
+            with_frame=True,
+            origins_label=origins_label,
+            sites_label=sites_label,
+            progress=progress,
+        )
+    else:  # the search is prepared already: route it
+        travel = _route(
+            search,
+            jobs=jobs,
+            as_codes=True,
+            with_frame=True,
+            origins_label=origins_label,
+            sites_label=sites_label,
+            progress=progress,
+        )
     write_od_parquet(
         path,
         travel.coded,
