@@ -57,11 +57,10 @@ import pandas as pd
 from sklearn.neighbors import KDTree
 
 from accessplan.data.errors import AccessplanError, ProblemCollector
-from accessplan.spatial.crs import require_metre_crs
 from accessplan.spatial.dask_access import ScatteredOD, pair_counts
 from accessplan.spatial.dask_tasks import ODPart, SnappedPoints, chunk_pairs
-from accessplan.spatial.errors import CRSError, NetworkError, NoPathError
-from accessplan.spatial.network_times import network_od_fingerprint
+from accessplan.spatial.errors import NoPathError
+from accessplan.spatial.network_times import network_crs, network_od_fingerprint
 from accessplan.spatial.od_codes import CodedOD
 from accessplan.spatial.od_store import ODParquetWriter
 from accessplan.spatial.road_arrays import RoadArrays
@@ -214,19 +213,9 @@ def connect(
 # --------------------------------------------------------------------------
 
 
-def _metre_crs(arrays: RoadArrays):
-    try:
-        return require_metre_crs(arrays.crs, what=f"the road network ({arrays.source})")
-    except CRSError as exc:
-        raise NetworkError(
-            f"{exc}; project it first (accessplan.spatial.network.prepare_network does) so "
-            "snapping works in metres"
-        ) from exc
-
-
 def _snapped(arrays, origins, sites, *, origin_id, site_id, options, labels):
     """Check and snap the points on the client: (snapped, origin/site ids, snap frames)."""
-    crs = _metre_crs(arrays)
+    crs = network_crs(arrays)
     origins, sites = validate_point_frames(origins, sites, origin_id, site_id, *labels)
     origins = projected_points(origins, crs, origin_id, labels[0])
     sites = projected_points(sites, crs, site_id, labels[1])

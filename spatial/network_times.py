@@ -80,6 +80,7 @@ from accessplan.spatial.travel_inputs import (
 
 __all__ = [
     "available_cores",
+    "network_crs",
     "network_key",
     "network_od_fingerprint",
     "network_travel_times",
@@ -107,7 +108,8 @@ def _metre_crs(crs, what: str) -> pyproj.CRS:
         ) from exc
 
 
-def _network_crs(network: Network) -> pyproj.CRS:
+def network_crs(network: Network) -> pyproj.CRS:
+    """The network's metre CRS; a NetworkError when it has none or it is not in metres."""
     if isinstance(network, RoadArrays):
         return _metre_crs(network.crs, f"the road network ({network.source})")
     if isinstance(network, nx.Graph):
@@ -202,7 +204,7 @@ def _prepare(
         access_speed_kph=access_speed_kph,
         max_snap_meters=max_snap_meters,
     )
-    crs = _network_crs(network)
+    crs = network_crs(network)
     origins, sites = validate_point_frames(
         origins, sites, origin_id, site_id, origins_label, sites_label
     )
