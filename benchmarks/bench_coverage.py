@@ -126,7 +126,9 @@ def main(argv=None) -> int:
 
     # the table checked and coded once, as the pipeline holds it (spatial.od_codes)
     start = time.perf_counter()
-    coded = CodedOD.from_frame(od, origin_ids=population.index, site_ids=capacity.index)
+    coded = CodedOD.from_frame(
+        od, origin_ids=population.index, site_ids=capacity.index, max_minutes=args.catchment
+    )
     print(
         f"checking and coding the table once (CodedOD.from_frame): "
         f"{time.perf_counter() - start:.3f} s; {coded.nbytes / 1e6:.0f} MB against "

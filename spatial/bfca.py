@@ -85,8 +85,9 @@ def _bfca(od: CodedOD, population: np.ndarray, capacity: np.ndarray, weight: np.
     ``weight`` is ``W_ij`` per pair, or None for weight 1 on every pair (the
     default, binary decay: then ``sum_k W_ik`` is the pair count of area ``i``,
     known from the table's row pointers). One site-sum pass gives
-    ``sum_k W_kj`` and ``D_j`` together; one origin-sum pass gives ``A_i``,
-    the supply share and whether a site with capacity is reached.
+    ``sum_k W_kj`` and ``D_j`` together; one origin-sum pass gives ``A_i``
+    and the supply share (and, when some site has no capacity, whether a
+    site with capacity is reached; otherwise that is ``sum_k W_ik > 0``).
     Returns ``access, share, level, balanced_demand, reaches``.
     """
     if weight is None:
@@ -101,11 +102,15 @@ def _bfca(od: CodedOD, population: np.ndarray, capacity: np.ndarray, weight: np.
     level = _level(capacity, balanced_demand)
     with np.errstate(divide="ignore", invalid="ignore"):  # sites with no weight: unused
         site_level = np.where(col_total > 0, level / col_total, 0.0)
-    columns = np.column_stack([site_level, level, (capacity > 0).astype(float)])
-    sums = origin_sums(od, columns, pair_weights=weight)
+    if (capacity > 0).all():  # an area reaches supply when it has weight on any pair
+        sums = origin_sums(od, np.column_stack([site_level, level]), pair_weights=weight)
+        reaches = row_total > 0
+    else:
+        columns = np.column_stack([site_level, level, (capacity > 0).astype(float)])
+        sums = origin_sums(od, columns, pair_weights=weight)
+        reaches = sums[:, 2] > 0
     access = sums[:, 0]
     share = population * inv_row * sums[:, 1]
-    reaches = sums[:, 2] > 0
     return access, share, level, balanced_demand, reaches
 
 

@@ -49,7 +49,7 @@ class ODPart:
     """Some OD pairs, as a worker holds them: origin and site codes, minutes."""
 
     origin_codes: np.ndarray  # int32
-    site_codes: np.ndarray  # int32
+    site_codes: np.ndarray  # int32 (engine) or the CodedOD's own (uint16 up to 65,535 sites)
     minutes: np.ndarray  # float32 or float64
 
     @property

@@ -11,12 +11,18 @@ them up again in every measure costs more than the measure. A
 * ``indptr`` (int64, ``n_origins + 1``): the pairs of origin ``i`` are
   ``indptr[i]:indptr[i + 1]`` (a CSR matrix by origin, so per-origin sums and
   minima are :func:`numpy.ufunc.reduceat` over the rows, no origin column);
-* ``site_codes`` (int32) and ``minutes`` (float64, or float32 to halve it),
-  sorted by site code within each origin, each pair once.
+* ``site_codes`` (uint16 when there are at most 65,535 sites, as a region's
+  facilities almost always are, else int32; :func:`site_code_dtype`) and
+  ``minutes`` (float64, or float32 to halve it), sorted by site code within
+  each origin, each pair once.
 
-Memory: ``8 (n_origins + 1) + (4 + b) P`` bytes for ``P`` pairs and ``b``
-bytes per minute (8 or 4), against ``(8 + 8 + 8) P`` for the long frame with
-integer ids (object ids cost far more).
+Memory: ``8 (n_origins + 1) + (c + b) P`` bytes for ``P`` pairs, ``c`` bytes
+per site code (2 or 4) and ``b`` per minute (8 or 4), against ``(8 + 8 + 8) P``
+for the long frame with integer ids (object ids cost far more). The narrow
+site codes are also what makes the measures fast: every floating-catchment
+sum streams the site codes, and on this hardware the passes over them run at
+the speed their bytes arrive (``benchmarks/bench_coverage.py``: the two BFCA
+passes take about half as long over uint16 codes as over int32).
 
 Validation happens once, where the table enters (:meth:`CodedOD.from_frame`
 for a user's table, :meth:`CodedOD.from_positions` for the travel-time
@@ -26,6 +32,7 @@ engine's own arrays); measures that receive a :class:`CodedOD` trust it.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 import pandas as pd
@@ -38,7 +45,18 @@ from accessplan.spatial.measure_inputs import (
     validate_measure_inputs,
 )
 
-__all__ = ["CodedOD", "as_coded_od", "coded_measure_inputs"]
+__all__ = ["CodedOD", "as_coded_od", "coded_measure_inputs", "site_code_dtype"]
+
+_UINT16_SITES = int(np.iinfo(np.uint16).max)
+
+
+def site_code_dtype(n_sites: int) -> np.dtype:
+    """The dtype of the site codes of a table with ``n_sites`` sites.
+
+    ``uint16`` up to 65,535 sites, ``int32`` beyond. Code that does
+    arithmetic on site codes must widen them first (``astype(np.int64)``).
+    """
+    return np.dtype(np.uint16) if n_sites <= _UINT16_SITES else np.dtype(np.int32)
 
 
 def _indptr(rows: np.ndarray, n_rows: int) -> np.ndarray:
@@ -58,7 +76,8 @@ class CodedOD:
     indptr : numpy.ndarray
         int64, ``len(origin_ids) + 1``.
     site_codes : numpy.ndarray
-        int32 site code of every pair, increasing within each origin.
+        Site code of every pair (dtype :func:`site_code_dtype`), increasing
+        within each origin.
     minutes : numpy.ndarray
         Travel time of every pair (float64 or float32), finite and >= 0.
     max_minutes : float or None
@@ -77,8 +96,9 @@ class CodedOD:
             raise ValueError("indptr must have one entry per origin, plus one")
         if len(self.site_codes) != len(self.minutes) or self.indptr[-1] != len(self.minutes):
             raise ValueError("indptr, site_codes and minutes disagree on the number of pairs")
-        if self.site_codes.dtype != np.int32 or self.minutes.dtype.kind != "f":
-            raise ValueError("site_codes must be int32 and minutes float")
+        wanted = site_code_dtype(len(self.site_ids))
+        if self.site_codes.dtype != wanted or self.minutes.dtype.kind != "f":
+            raise ValueError(f"site_codes must be {wanted} and minutes float")
 
     # ------------------------------------------------------------------ sizes
 
@@ -142,7 +162,7 @@ class CodedOD:
             origin_ids=origin_ids,
             site_ids=site_ids,
             indptr=_indptr(rows, len(origin_ids)),
-            site_codes=cols.astype(np.int32, copy=False),
+            site_codes=cols.astype(site_code_dtype(len(site_ids)), copy=False),
             minutes=minutes,
             max_minutes=None if max_minutes is None else float(max_minutes),
         )
@@ -237,9 +257,20 @@ class CodedOD:
             max_minutes=max_minutes,
         )
 
+    @cached_property
+    def largest_minutes(self) -> float:
+        """The largest travel time of any pair (0 for an empty table); computed once."""
+        return float(self.minutes.max()) if self.n_pairs else 0.0
+
     def within(self, max_minutes: float) -> CodedOD:
-        """The pairs with ``minutes <= max_minutes`` (this table when every pair is)."""
-        if self.n_pairs == 0 or self.minutes.max() <= max_minutes:
+        """The pairs with ``minutes <= max_minutes`` (this table when every pair is).
+
+        Free when the table's bound ``max_minutes`` is within the limit or its
+        largest minute is already known; otherwise one pass over the minutes.
+        """
+        if self.max_minutes is not None and self.max_minutes <= max_minutes:
+            return self
+        if self.largest_minutes <= max_minutes:
             return self
         return self._subset(self.minutes <= max_minutes, float(max_minutes))
 

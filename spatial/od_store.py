@@ -57,7 +57,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from accessplan.data.errors import AccessplanError, InputFileError, ProblemCollector
-from accessplan.spatial.od_codes import CodedOD
+from accessplan.spatial.od_codes import CodedOD, site_code_dtype
 
 __all__ = [
     "FORMAT_VERSION",
@@ -618,9 +618,10 @@ def read_od_parquet(
     source = str(path)
     problems = ProblemCollector(what="OD table")
     n = pf.metadata.num_rows
+    bound = info.get("max_minutes")
     minutes_type = pf.schema_arrow.field("minutes").type.to_pandas_dtype()
     o_codes = np.empty(n, dtype=np.int32)
-    s_codes = np.empty(n, dtype=np.int32)
+    s_codes = np.empty(n, dtype=site_code_dtype(len(site_ids)))
     minutes = np.empty(n, dtype=minutes_type)
     bad_o = np.zeros(n, dtype=bool)
     bad_s = np.zeros(n, dtype=bool)
@@ -647,6 +648,10 @@ def read_od_parquet(
             (np.isnan(minutes), "minutes are missing (NaN)"),
             (np.isinf(minutes), "minutes are infinite"),
             (minutes < 0, "minutes are negative"),
+            (
+                np.isfinite(minutes) & (minutes > (np.inf if bound is None else bound)),
+                f"minutes exceed the bound the table records (max_minutes = {bound})",
+            ),
         ):
             if mask.any():
                 problems.add(
@@ -678,7 +683,6 @@ def read_od_parquet(
     del key, step
     indptr = np.zeros(len(origin_ids) + 1, dtype=np.int64)
     np.cumsum(np.bincount(o_codes, minlength=len(origin_ids)), out=indptr[1:])
-    bound = info.get("max_minutes")
     return CodedOD(
         origin_ids=origin_ids,
         site_ids=site_ids,

@@ -11,10 +11,11 @@ Every floating-catchment measure is built from two sums over the OD pairs
 
 for a few columns :math:`c` at once (e.g. the pair count and the split
 demand of BFCA in one read of the table). Over a
-:class:`~accessplan.spatial.od_codes.CodedOD` (pairs grouped by origin, int32
-site codes) both are one read of the site codes (and of the weights, when
-given): the origin sums are independent per origin (parallel over origins,
-each origin's pairs added in table order -- the order of a CSR
+:class:`~accessplan.spatial.od_codes.CodedOD` (pairs grouped by origin, uint16
+site codes for up to 65,535 sites) both are one read of the site codes (and
+of the weights, when given) per two columns, the partial sums held in
+registers: the origin sums are independent per origin (parallel over
+origins, each origin's pairs added in table order -- the order of a CSR
 matrix-vector product); the site sums scatter into a private accumulator per
 block of pairs, blocks added in block order. The blocks are a fixed number
 (:data:`BLOCKS`) cut at equal pair counts, so results do not depend on how
@@ -44,43 +45,73 @@ BLOCKS = 16
 
 
 @numba.njit(parallel=True, cache=True, nogil=True)
-def _site_sums(indptr, codes, origin_values, pair_weights, weighted, n_sites, bounds):
+def _site_pair_sums(indptr, codes, origin_values, pair_weights, weighted, n_sites, bounds):
+    """Site sums of two columns (``origin_values`` is ``(n_origins, 2)``)."""
     n_blocks = len(bounds) - 1
-    m = origin_values.shape[1]
-    partial = np.zeros((n_blocks, n_sites, m))
+    partial = np.zeros((n_blocks, n_sites, 2))
     for b in numba.prange(n_blocks):
         acc = partial[b]
         for i in range(bounds[b], bounds[b + 1]):
-            for k in range(indptr[i], indptr[i + 1]):
-                j = codes[k]
-                if weighted:
+            x0 = origin_values[i, 0]
+            x1 = origin_values[i, 1]
+            if weighted:
+                for k in range(indptr[i], indptr[i + 1]):
+                    j = codes[k]
                     w = pair_weights[k]
-                    for c in range(m):
-                        acc[j, c] += origin_values[i, c] * w
-                else:
-                    for c in range(m):
-                        acc[j, c] += origin_values[i, c]
-    out = np.zeros((n_sites, m))
-    for b in range(n_blocks):
-        out += partial[b]
+                    acc[j, 0] += x0 * w
+                    acc[j, 1] += x1 * w
+            else:
+                for k in range(indptr[i], indptr[i + 1]):
+                    j = codes[k]
+                    acc[j, 0] += x0
+                    acc[j, 1] += x1
+    out = np.zeros((n_sites, 2))
+    for j in range(n_sites):  # blocks added in block order; scalar loops, no parallel region
+        for b in range(n_blocks):
+            out[j, 0] += partial[b, j, 0]
+            out[j, 1] += partial[b, j, 1]
     return out
 
 
 @numba.njit(parallel=True, cache=True, nogil=True)
-def _origin_sums(indptr, codes, site_values, pair_weights, weighted):
+def _origin_pair_sums(indptr, codes, site_values, pair_weights, weighted):
+    """Origin sums of two columns (``site_values`` is ``(n_sites, 2)``)."""
     n = len(indptr) - 1
-    m = site_values.shape[1]
-    out = np.zeros((n, m))
+    out = np.zeros((n, 2))
     for i in numba.prange(n):
-        for k in range(indptr[i], indptr[i + 1]):
-            j = codes[k]
-            if weighted:
+        s0 = 0.0
+        s1 = 0.0
+        if weighted:
+            for k in range(indptr[i], indptr[i + 1]):
+                j = codes[k]
                 w = pair_weights[k]
-                for c in range(m):
-                    out[i, c] += w * site_values[j, c]
-            else:
-                for c in range(m):
-                    out[i, c] += site_values[j, c]
+                s0 += w * site_values[j, 0]
+                s1 += w * site_values[j, 1]
+        else:
+            for k in range(indptr[i], indptr[i + 1]):
+                j = codes[k]
+                s0 += site_values[j, 0]
+                s1 += site_values[j, 1]
+        out[i, 0] = s0
+        out[i, 1] = s1
+    return out
+
+
+def _by_pairs_of_columns(kernel, values: np.ndarray, n_out: int) -> np.ndarray:
+    """Run a two-column kernel over ``values``' columns two at a time.
+
+    The partial sums stay in registers only for a fixed number of columns,
+    and two columns cost about what one does (the pass is bound by reading
+    the site codes), so an odd last column is paired with itself.
+    """
+    m = values.shape[1]
+    out = np.empty((n_out, m))
+    for c in range(0, m, 2):
+        pair = [c, c + 1] if c + 1 < m else [c, c]
+        sums = kernel(np.ascontiguousarray(values[:, pair]))
+        out[:, c] = sums[:, 0]
+        if c + 1 < m:
+            out[:, c + 1] = sums[:, 1]
     return out
 
 
@@ -130,14 +161,13 @@ def site_sums(od: CodedOD, origin_values, *, pair_weights=None) -> np.ndarray:
     """
     values, single = _columns(origin_values, od.n_origins, "origin_values")
     weights, weighted = _weights(od, pair_weights)
-    out = _site_sums(
-        od.indptr,
-        od.site_codes,
+    bounds = _block_bounds(od.indptr)
+    out = _by_pairs_of_columns(
+        lambda two: _site_pair_sums(
+            od.indptr, od.site_codes, two, weights, weighted, od.n_sites, bounds
+        ),
         values,
-        weights,
-        weighted,
         od.n_sites,
-        _block_bounds(od.indptr),
     )
     return out[:, 0] if single else out
 
@@ -164,5 +194,9 @@ def origin_sums(od: CodedOD, site_values, *, pair_weights=None) -> np.ndarray:
     """
     values, single = _columns(site_values, od.n_sites, "site_values")
     weights, weighted = _weights(od, pair_weights)
-    out = _origin_sums(od.indptr, od.site_codes, values, weights, weighted)
+    out = _by_pairs_of_columns(
+        lambda two: _origin_pair_sums(od.indptr, od.site_codes, two, weights, weighted),
+        values,
+        od.n_origins,
+    )
     return out[:, 0] if single else out

@@ -179,7 +179,7 @@ def test_demo_codes_hold_the_frame(demo):
     tt = network_travel_times(arrays, areas, sites, as_codes=True, with_frame=True, **DEMO_KW)
     coded = tt.coded
     assert coded.n_pairs == len(tt.od)
-    assert coded.site_codes.dtype == np.int32 and coded.minutes.dtype == np.float64
+    assert coded.site_codes.dtype == np.uint16 and coded.minutes.dtype == np.float64
     assert coded.max_minutes == 45.0
     assert list(coded.origin_ids) == list(areas["area_id"])  # labels in input order
     assert list(coded.site_ids) == list(sites["site_id"])

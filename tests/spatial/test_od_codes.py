@@ -15,7 +15,7 @@ from accessplan.spatial.coverage_indicators import (
     population_within,
     zonal_coverage,
 )
-from accessplan.spatial.od_codes import CodedOD
+from accessplan.spatial.od_codes import CodedOD, site_code_dtype
 from accessplan.spatial.od_sums import origin_sums, site_sums
 
 
@@ -42,7 +42,7 @@ def test_from_frame_codes_sorts_and_round_trips():
     od, population, capacity = random_table()
     coded = CodedOD.from_frame(od, origin_ids=population.index, site_ids=capacity.index)
     assert coded.n_pairs == len(od)
-    assert coded.site_codes.dtype == np.int32 and coded.indptr.dtype == np.int64
+    assert coded.site_codes.dtype == np.uint16 and coded.indptr.dtype == np.int64
     back = coded.to_frame()
     assert back["origin_id"].tolist()[0] == "00000"  # leading zeros kept, ids are labels
     expected = od.sort_values(["origin_id", "site_id"]).reset_index(drop=True)
@@ -50,7 +50,7 @@ def test_from_frame_codes_sorts_and_round_trips():
     # within each origin the site codes increase (each pair once)
     for i in range(coded.n_origins):
         run = coded.site_codes[coded.indptr[i] : coded.indptr[i + 1]]
-        assert (np.diff(run) > 0).all()
+        assert (np.diff(run.astype(np.int64)) > 0).all()
 
 
 def test_from_frame_drops_out_of_reach_and_lists_every_problem():
@@ -183,3 +183,47 @@ def test_bfca_coded_table_recoded_to_other_labels_and_unknown_ids():
     )
     with pytest.raises(InputValidationError, match="not in the demand index"):
         balanced_fca(coded, population.iloc[5:], capacity)
+
+
+def test_site_codes_widen_past_65535_sites_and_sums_still_match():
+    n_sites = 70_000
+    assert site_code_dtype(65_535) == np.uint16 and site_code_dtype(65_536) == np.int32
+    rows = np.array([0, 0, 1, 2, 2, 2])
+    cols = np.array([5, 69_999, 65_535, 0, 65_536, 69_999])
+    minutes = np.array([3.0, 7.0, 1.0, 2.0, 4.0, 9.0])
+    coded = CodedOD.from_positions(
+        rows, cols, minutes, origin_ids=["a", "b", "c"], site_ids=np.arange(n_sites)
+    )
+    assert coded.site_codes.dtype == np.int32
+    assert coded.site_codes.tolist() == cols.tolist()  # no wrap-around at 65,536
+    a = np.array([1.0, 10.0, 100.0])
+    expected = np.zeros(n_sites)
+    np.add.at(expected, cols, a[rows])
+    np.testing.assert_array_equal(site_sums(coded, a), expected)
+    b = np.arange(n_sites, dtype=float)
+    np.testing.assert_array_equal(
+        origin_sums(coded, b), [5.0 + 69_999.0, 65_535.0, 0.0 + 65_536.0 + 69_999.0]
+    )
+    with pytest.raises(ValueError, match="site_codes must be int32"):
+        CodedOD(
+            origin_ids=coded.origin_ids,
+            site_ids=coded.site_ids,
+            indptr=coded.indptr,
+            site_codes=coded.site_codes.astype(np.uint16),  # would wrap codes past 65,535
+            minutes=coded.minutes,
+        )
+
+
+def test_within_trusts_the_recorded_bound_and_reads_the_minutes_once():
+    od, population, capacity = random_table(seed=11)
+    coded = CodedOD.from_frame(
+        od, origin_ids=population.index, site_ids=capacity.index, max_minutes=45.0
+    )
+    assert coded.within(45.0) is coded and coded.within(90.0) is coded
+    sub = coded.within(20.0)
+    assert sub.max_minutes == 20.0 and sub.n_pairs == int((od["minutes"] <= 20.0).sum())
+    unbounded = CodedOD.from_frame(od, origin_ids=population.index, site_ids=capacity.index)
+    assert unbounded.max_minutes is None
+    assert unbounded.largest_minutes == od["minutes"].max()
+    assert unbounded.within(od["minutes"].max()) is unbounded
+    assert unbounded.within(30.0).n_pairs == int((od["minutes"] <= 30.0).sum())

@@ -296,3 +296,30 @@ def test_unknown_ids_and_repeated_pairs(good, tmp_path):
         read_od_parquet(_rewrite(path, tmp_path / "twice.parquet", table=repeat))
     n = pq.ParquetFile(tmp_path / "twice.parquet").metadata.num_rows
     assert info.value.problems[0].rows == (4, n)
+
+
+def test_minutes_beyond_the_recorded_bound(good, tmp_path):
+    # measures trust a table's max_minutes (a pair beyond it would silently count in
+    # every catchment up to the bound), so the reader checks it
+    path, table, _ = good
+    assert table.max_minutes == 60.0
+
+    def stretch(body):
+        minutes = body.column("minutes").to_numpy().copy()
+        minutes[[1, 4]] = 61.0
+        return body.set_column(2, "minutes", pa.array(minutes))
+
+    bad = _rewrite(path, tmp_path / "long.parquet", table=stretch)
+    with pytest.raises(InputValidationError) as info:
+        read_od_parquet(bad)
+    (problem,) = info.value.problems
+    assert "exceed the bound the table records (max_minutes = 60.0)" in problem.message
+    assert problem.rows == (2, 5) and problem.column == "minutes"
+    assert problem.source.endswith("long.parquet")
+
+
+def test_site_codes_are_narrow_and_survive_a_round_trip(tmp_path):
+    table = _coded(TEXT_IDS, INT_IDS, seed=2)
+    assert table.site_codes.dtype == np.uint16
+    path = write_od_parquet(tmp_path / "od.parquet", table, minutes_dtype=np.float64)
+    _equal(table, read_od_parquet(path))  # dtypes too
