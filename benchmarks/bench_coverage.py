@@ -16,11 +16,13 @@ read, of the origin column, which any measure must make to know where each area'
 What limits the ratios: the coverage indicators must read two columns (origins, to
 find each area's rows, and minutes), so twice the bytes of the yardstick, and numpy
 cannot fuse the comparison that finds the origins' runs with the reduction (its mask is
-written and read back); they sit close to "the same pass + runs". BFCA must also read
-the site ids, turn both id columns into positions (new 12 M arrays: filling fresh memory
-costs about as much as a pass) and scatter into the sites; with the default decay it
-runs as sparse matrix-vector products over the table grouped by origin, checked here
-to give bit for bit the numbers of the general per-pair path.
+written and read back); they sit close to "the same pass + runs". BFCA reads the pairs
+twice, the second read depending on the first (site sums scattered into the sites, then
+origin sums gathered from them); on the coded table each read streams the uint16 site
+codes (a quarter of the minutes' bytes) with two columns summed in registers, on every
+core. On the long frame every measure first checks the ids and turns them into
+positions, which costs far more than the measure. Each measure is timed as the best of
+``--repeat`` runs (default 5): a single run now and then stalls on the thread pool.
 
 Run: ``python benchmarks/bench_coverage.py`` (add ``--areas 2000 --facilities 100`` for a
 quick run).
@@ -94,7 +96,7 @@ def main(argv=None) -> int:
     parser.add_argument("--speed-kph", type=float, default=60.0)
     parser.add_argument("--catchment", type=float, default=60.0, help="minutes")
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--repeat", type=int, default=3, help="runs per measure (best)")
+    parser.add_argument("--repeat", type=int, default=5, help="runs per measure (best)")
     args = parser.parse_args(argv)
 
     start = time.perf_counter()
