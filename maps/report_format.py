@@ -145,10 +145,12 @@ def _attrs(value, ident: str | None) -> str:
     return attr + (f' data-value="{v!r}"' if v is not None else ' data-value=""')
 
 
-def number_cell(value, kind: str, ident: str | None = None, *, signed: bool = False) -> str:
-    """A right-aligned ``<td>`` with the formatted value and its exact ``data-value``."""
-    text = html_text(format_value(value, kind, signed=signed))
-    return f'<td class="num"{_attrs(value, ident)}>{text}</td>'
+def number_cell(
+    value, kind: str, ident: str | None = None, *, signed: bool = False, text: str | None = None
+) -> str:
+    """A right-aligned ``<td>`` with the formatted value (or ``text``) and its exact ``data-value``."""
+    shown = html_text(format_value(value, kind, signed=signed) if text is None else text)
+    return f'<td class="num"{_attrs(value, ident)}>{shown}</td>'
 
 
 def number_span(

@@ -204,6 +204,8 @@ def coverage_section(summary: Mapping) -> str:
     zones = coverage.get("zones")
     if isinstance(zones, list) and zones:
         thresholds = [f"{float(t):g}" for t in coverage["thresholds_minutes"]]
+        bound = float(coverage["bound_minutes"])
+        beyond = False
         zhead = "".join(f"<th>within {html_text(t)} min</th>" for t in thresholds)
         zrows = []
         for row in zones:
@@ -217,9 +219,13 @@ def coverage_section(summary: Mapping) -> str:
                 cells += number_cell(
                     as_number(row.get(f"share_within_{t}min")), "share", f"{slug}-within_{t}"
                 )
-            cells += number_cell(
-                as_number(row.get("median_minutes_nearest")), "hours", f"{slug}-median"
-            )
+            median = as_number(row.get("median_minutes_nearest"))
+            population = as_number(row.get("population"))
+            if median is None and population:  # more than half reach no facility in the bound
+                beyond = True
+                cells += number_cell(None, "hours", f"{slug}-median", text=f"over {bound:g}")
+            else:
+                cells += number_cell(median, "hours", f"{slug}-median")
             zrows.append(f"<tr><th>{html_text(zone)}</th><td>{html_text(state)}</td>{cells}</tr>")
         parts.append(
             '<h3 id="coverage-zones">By district</h3>'
@@ -227,6 +233,12 @@ def coverage_section(summary: Mapping) -> str:
             f"<th>population</th>{zhead}<th>median minutes to the nearest</th></tr></thead>"
             "<tbody>\n" + "\n".join(zrows) + "\n</tbody></table>"
         )
+        if beyond:
+            parts.append(
+                f'<p class="muted">"over {bound:g}": more than half of the district\'s '
+                f"population has no facility within the {bound:g}-minute travel-time bound, "
+                "so its median time is not known beyond that.</p>"
+            )
     return "\n".join(parts) + "\n"
 
 

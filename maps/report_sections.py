@@ -266,7 +266,7 @@ def headline_section(summary: Mapping, comparison, new_sites) -> str:
     if newly is not None and newly > 0:
         per = as_number(m["per_person"])
         per_text = (
-            f" ({number_span(per, 'money', 'headline-cost-per-person', text=format_money(per, cur))} per person)"
+            f" (costing {number_span(per, 'money', 'headline-cost-per-person', text=format_money(per, cur))} per person)"
             if per is not None
             else ""
         )

@@ -109,7 +109,7 @@ def _plan_lines(summary: Mapping) -> list[str]:
         text = f"{_count(newly)} {label}"
         per_person = _number(plan.get("cost_per_person_newly_covered"))
         if per_person is not None:
-            text += f" ({_money(per_person, currency)} per person)"
+            text += f" (costing {_money(per_person, currency)} per person)"
         lines.append(_line("newly within reach", text))
     uniqueness = plan.get("uniqueness")
     if isinstance(uniqueness, Mapping) and uniqueness.get("unique") is False:

@@ -128,7 +128,7 @@ def test_headline_of_a_hand_written_summary():
     assert "2 (C1, C7), 40 beds added" in text
     assert "site only, no capacity:" in text and text.count("C7") == 2
     assert "2,500,000 EUR of a 3,000,000 EUR budget: within budget" in text
-    assert "500 people aged 65+ (5,000 EUR per person)" in text
+    assert "500 people aged 65+ (costing 5,000 EUR per person)" in text
     assert "12 needed for a 7 h mean wait, 10 in place (incl. 4 the plan bought), shortfall 2" in (
         text
     )
