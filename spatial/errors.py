@@ -3,7 +3,10 @@
 Each subclasses a builtin and :class:`accessplan.data.errors.AccessplanError`.
 Problems in user data (bad OD rows, points far off the network) are reported
 through :class:`accessplan.data.errors.InputValidationError`, which lists every
-problem with file, column and row.
+problem with file, column and row.  :class:`NetworkCacheError` and
+:class:`ODFingerprintError` are also importable from
+:mod:`accessplan.spatial.network_cache` and :mod:`accessplan.spatial.od_store`,
+which raise them.
 """
 
 from __future__ import annotations
@@ -14,8 +17,10 @@ __all__ = [
     "CRSError",
     "InputValidationError",
     "NetworkCRSError",
+    "NetworkCacheError",
     "NetworkError",
     "NoPathError",
+    "ODFingerprintError",
     "UnknownDecayError",
     "UnknownMethodError",
 ]
@@ -50,3 +55,11 @@ class NetworkCRSError(NetworkError):
     graph claims (metres labelled EPSG:4326).  A :class:`NetworkError`, hence
     also a :class:`ValueError` and an ``AccessplanError``.
     """
+
+
+class NetworkCacheError(NetworkError):
+    """A network cache entry is corrupt or does not belong to the file and options it is keyed by."""
+
+
+class ODFingerprintError(ValueError, AccessplanError):
+    """A stored OD table was built for other inputs (origins, sites, network or options)."""

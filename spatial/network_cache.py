@@ -44,7 +44,7 @@ from typing import Any
 import numpy as np
 import pyproj
 
-from accessplan.spatial.errors import NetworkError
+from accessplan.spatial.errors import NetworkCacheError
 from accessplan.spatial.network import NetworkReport
 from accessplan.spatial.network_crs import crs_string
 from accessplan.spatial.road_arrays import RoadArrays
@@ -69,10 +69,6 @@ DEFAULT_CACHE_DIR = ".accessplan-cache"
 
 _ARRAYS = ("node_ids", "x", "y", "indptr", "heads", "seconds")
 _BLOCK_BYTES = 1 << 20
-
-
-class NetworkCacheError(NetworkError):
-    """A network cache entry is corrupt or does not belong to the file and options it is keyed by."""
 
 
 @dataclasses.dataclass(frozen=True)

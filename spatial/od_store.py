@@ -56,7 +56,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from accessplan.data.errors import AccessplanError, InputFileError, ProblemCollector
+from accessplan.data.errors import InputFileError, ProblemCollector
+from accessplan.spatial.errors import ODFingerprintError
 from accessplan.spatial.od_codes import CodedOD, site_code_dtype
 
 __all__ = [
@@ -79,10 +80,6 @@ _COLUMNS = ("origin_id", "site_id", "minutes")
 _MINUTES_TYPES = {"float32": np.float32, "float64": np.float64}
 _DEFAULT_ROW_GROUP_PAIRS = 1 << 22  # 4,194,304 pairs, 48 MiB of codes and float32 minutes
 _MAX_ROWS_SHOWN = 1000
-
-
-class ODFingerprintError(ValueError, AccessplanError):
-    """A stored OD table was built for other inputs (origins, sites, network or options)."""
 
 
 # --------------------------------------------------------------------------
