@@ -6,7 +6,9 @@ State Plane CRS in US survey feet, CRS text pyproj cannot read.  These checks
 turn each into one :class:`~accessplan.spatial.errors.NetworkCRSError` naming
 the source and a node, before anything is projected or snapped, and
 :func:`project_to_metres` makes sure every graph leaves in a metre-based
-projected CRS.
+projected CRS.  The graph checks run :func:`check_node_coordinates` on the
+graph's node arrays, the form the array readers (:mod:`accessplan.spatial.node_crs`)
+check.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from accessplan.spatial.errors import NetworkCRSError, NetworkError
 __all__ = [
     "MAX_ABS_METRES",
     "check_graph_coordinates",
+    "check_node_coordinates",
     "check_projected_coordinates",
     "crs_string",
     "is_metre_crs",
@@ -131,7 +134,7 @@ def metre_target_crs(to_crs: Any, *, source: str) -> pyproj.CRS | None:
     return target
 
 
-def _node_xy(G: nx.MultiDiGraph, source: str) -> tuple[list[Any], np.ndarray, np.ndarray]:
+def _node_xy(G: nx.MultiDiGraph, source: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     no_xy = sum(1 for _, d in G.nodes(data=True) if "x" not in d or "y" not in d)
     if no_xy:
         raise NetworkError(f"{source}: {no_xy} nodes have no x/y coordinates")
@@ -151,26 +154,82 @@ def _node_xy(G: nx.MultiDiGraph, source: str) -> tuple[list[Any], np.ndarray, np
             f"{source}: {len(bad)} nodes have x/y that are not numbers "
             f"(e.g. node {n}: x={x!r}, y={y!r})"
         )
-    return nodes, np.asarray(xs, dtype=float), np.asarray(ys, dtype=float)
+    # an object array keeps each node id as it is (ints, strings, tuples) for the messages
+    node_ids = np.fromiter(nodes, dtype=object, count=len(nodes))
+    return node_ids, np.asarray(xs, dtype=float), np.asarray(ys, dtype=float)
 
 
-def _first_bad(nodes: list[Any], x: np.ndarray, y: np.ndarray, bad: np.ndarray) -> str:
+def _first_bad(node_ids: np.ndarray, x: np.ndarray, y: np.ndarray, bad: np.ndarray) -> str:
     i = int(np.flatnonzero(bad)[0])
-    return f"node {nodes[i]}: x={float(x[i]):.10g}, y={float(y[i]):.10g}"
+    return f"node {node_ids[i]}: x={float(x[i]):.10g}, y={float(y[i]):.10g}"
 
 
-def _check_far(G: nx.MultiDiGraph, crs: pyproj.CRS, source: str, where: str) -> None:
-    nodes, x, y = _node_xy(G, source)
+def _check_far(
+    node_ids: np.ndarray, x: np.ndarray, y: np.ndarray, crs: pyproj.CRS, source: str, where: str
+) -> None:
     factor = crs.axis_info[0].unit_conversion_factor if crs.axis_info else 1.0
-    bad = ~(np.isfinite(x) & np.isfinite(y))
-    bad |= np.maximum(np.abs(x), np.abs(y)) * factor > MAX_ABS_METRES
+    with np.errstate(invalid="ignore"):
+        bad = ~(np.isfinite(x) & np.isfinite(y))
+        bad |= np.maximum(np.abs(x), np.abs(y)) * factor > MAX_ABS_METRES
     if bad.any():
         raise NetworkCRSError(
-            f"{source}: {int(bad.sum())} of {len(nodes)} nodes have coordinates {where} "
+            f"{source}: {int(bad.sum())} of {len(node_ids)} nodes have coordinates {where} "
             f"({crs_string(crs)}) that are not finite or lie beyond any place on Earth "
-            f"(e.g. {_first_bad(nodes, x, y, bad)}); check the node coordinates and the "
+            f"(e.g. {_first_bad(node_ids, x, y, bad)}); check the node coordinates and the "
             "graph's 'crs' attribute"
         )
+
+
+def check_node_coordinates(
+    node_ids: np.ndarray,
+    x: np.ndarray,
+    y: np.ndarray,
+    crs: pyproj.CRS,
+    *,
+    source: str,
+    projected: bool = False,
+) -> None:
+    """Node coordinates must be finite and fit their CRS (the array form of the graph checks).
+
+    Parameters
+    ----------
+    node_ids, x, y : numpy.ndarray
+        Node ids (for the message) and float64 coordinates in ``crs``.
+    crs : pyproj.CRS
+    source : str
+        File name for the message.
+    projected : bool, default False
+        The check after projecting (finite and within
+        :data:`~accessplan.spatial.network_crs.MAX_ABS_METRES`) instead of the
+        check of the graph as read.
+
+    Raises
+    ------
+    NetworkCRSError
+        Coordinates not finite, outside +-180 / +-90 in a geographic CRS
+        (metres labelled EPSG:4326) or beyond any place on Earth in a
+        projected one; the message names the first such node.
+    """
+    if projected:
+        _check_far(node_ids, x, y, crs, source, "after projecting")
+        return
+    bad = ~(np.isfinite(x) & np.isfinite(y))
+    if bad.any():
+        raise NetworkCRSError(
+            f"{source}: {int(bad.sum())} of {len(node_ids)} nodes have coordinates that are "
+            f"not finite numbers (e.g. {_first_bad(node_ids, x, y, bad)})"
+        )
+    if crs.is_geographic:
+        bad = (np.abs(x) > 180) | (np.abs(y) > 90)
+        if bad.any():
+            raise NetworkCRSError(
+                f"{source}: the graph's crs {crs_string(crs)} is in degrees, but "
+                f"{int(bad.sum())} of {len(node_ids)} nodes lie outside longitude -180..180 / "
+                f"latitude -90..90 (e.g. {_first_bad(node_ids, x, y, bad)}); if these are "
+                "metres of a projected CRS, set the graph's 'crs' attribute to that CRS"
+            )
+    else:
+        _check_far(node_ids, x, y, crs, source, "in the graph's crs")
 
 
 def check_graph_coordinates(G: nx.MultiDiGraph, crs: pyproj.CRS, *, source: str) -> None:
@@ -193,24 +252,7 @@ def check_graph_coordinates(G: nx.MultiDiGraph, crs: pyproj.CRS, *, source: str)
         geographic CRS (metres labelled EPSG:4326, latitude 95), or beyond
         :data:`MAX_ABS_METRES` in a projected one.
     """
-    nodes, x, y = _node_xy(G, source)
-    bad = ~(np.isfinite(x) & np.isfinite(y))
-    if bad.any():
-        raise NetworkCRSError(
-            f"{source}: {int(bad.sum())} of {len(nodes)} nodes have coordinates that are not "
-            f"finite numbers (e.g. {_first_bad(nodes, x, y, bad)})"
-        )
-    if crs.is_geographic:
-        bad = (np.abs(x) > 180) | (np.abs(y) > 90)
-        if bad.any():
-            raise NetworkCRSError(
-                f"{source}: the graph's crs {crs_string(crs)} is in degrees, but "
-                f"{int(bad.sum())} of {len(nodes)} nodes lie outside longitude -180..180 / "
-                f"latitude -90..90 (e.g. {_first_bad(nodes, x, y, bad)}); if these are metres "
-                "of a projected CRS, set the graph's 'crs' attribute to that CRS"
-            )
-    else:
-        _check_far(G, crs, source, "in the graph's crs")
+    check_node_coordinates(*_node_xy(G, source), crs, source=source)
 
 
 def check_projected_coordinates(G: nx.MultiDiGraph, *, source: str) -> None:
@@ -227,7 +269,8 @@ def check_projected_coordinates(G: nx.MultiDiGraph, *, source: str) -> None:
     ------
     NetworkCRSError
     """
-    _check_far(G, pyproj.CRS.from_user_input(G.graph["crs"]), source, "after projecting")
+    crs = pyproj.CRS.from_user_input(G.graph["crs"])
+    check_node_coordinates(*_node_xy(G, source), crs, source=source, projected=True)
 
 
 def project_to_metres(

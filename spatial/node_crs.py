@@ -5,7 +5,9 @@ networkx graph), shared by the OSM and GraphML readers:
 
 * :func:`check_node_coordinates`: coordinates finite; within +-180 / +-90 in a
   geographic CRS; within :data:`~accessplan.spatial.network_crs.MAX_ABS_METRES`
-  (times the axis unit in metres) in a projected one and after projecting;
+  (times the axis unit in metres) in a projected one and after projecting
+  (defined in :mod:`~accessplan.spatial.network_crs`, whose graph checks run
+  it on the graph's node arrays, and importable from here);
 * :func:`utm_crs_for`: the CRS osmnx projects to without ``to_crs``: UPS when
   the mean of the distinct points lies beyond 84 N / 80 S, else the WGS 84 UTM
   zone of the centre of the bounding box ``((xmin + xmax) / 2, (ymin + ymax) / 2)``
@@ -25,8 +27,7 @@ from pyproj.database import query_utm_crs_info
 
 from accessplan.spatial.errors import NetworkCRSError
 from accessplan.spatial.network_crs import (
-    MAX_ABS_METRES,
-    crs_string,
+    check_node_coordinates,
     is_metre_crs,
     metre_target_crs,
 )
@@ -36,79 +37,6 @@ __all__ = ["check_node_coordinates", "project_nodes", "utm_crs_for"]
 _UPS_NORTH, _UPS_SOUTH = "epsg:32661", "epsg:32761"
 #: Latitudes beyond which osmnx projects to UPS instead of UTM.
 _UTM_NORTH_LIMIT, _UTM_SOUTH_LIMIT = 84.0, -80.0
-
-
-def _first_bad(node_ids: np.ndarray, x: np.ndarray, y: np.ndarray, bad: np.ndarray) -> str:
-    i = int(np.flatnonzero(bad)[0])
-    return f"node {node_ids[i]}: x={float(x[i]):.10g}, y={float(y[i]):.10g}"
-
-
-def _check_far(
-    node_ids: np.ndarray, x: np.ndarray, y: np.ndarray, crs: pyproj.CRS, source: str, where: str
-) -> None:
-    factor = crs.axis_info[0].unit_conversion_factor if crs.axis_info else 1.0
-    with np.errstate(invalid="ignore"):
-        bad = ~(np.isfinite(x) & np.isfinite(y))
-        bad |= np.maximum(np.abs(x), np.abs(y)) * factor > MAX_ABS_METRES
-    if bad.any():
-        raise NetworkCRSError(
-            f"{source}: {int(bad.sum())} of {len(node_ids)} nodes have coordinates {where} "
-            f"({crs_string(crs)}) that are not finite or lie beyond any place on Earth "
-            f"(e.g. {_first_bad(node_ids, x, y, bad)}); check the node coordinates and the "
-            "graph's 'crs' attribute"
-        )
-
-
-def check_node_coordinates(
-    node_ids: np.ndarray,
-    x: np.ndarray,
-    y: np.ndarray,
-    crs: pyproj.CRS,
-    *,
-    source: str,
-    projected: bool = False,
-) -> None:
-    """Node coordinates must be finite and fit their CRS (the array form of the graph checks).
-
-    Parameters
-    ----------
-    node_ids, x, y : numpy.ndarray
-        Node ids (for the message) and float64 coordinates in ``crs``.
-    crs : pyproj.CRS
-    source : str
-        File name for the message.
-    projected : bool, default False
-        The check after projecting (finite and within
-        :data:`~accessplan.spatial.network_crs.MAX_ABS_METRES`) instead of the
-        check of the graph as read.
-
-    Raises
-    ------
-    NetworkCRSError
-        Coordinates not finite, outside +-180 / +-90 in a geographic CRS
-        (metres labelled EPSG:4326) or beyond any place on Earth in a
-        projected one; the message names the first such node.
-    """
-    if projected:
-        _check_far(node_ids, x, y, crs, source, "after projecting")
-        return
-    bad = ~(np.isfinite(x) & np.isfinite(y))
-    if bad.any():
-        raise NetworkCRSError(
-            f"{source}: {int(bad.sum())} of {len(node_ids)} nodes have coordinates that are "
-            f"not finite numbers (e.g. {_first_bad(node_ids, x, y, bad)})"
-        )
-    if crs.is_geographic:
-        bad = (np.abs(x) > 180) | (np.abs(y) > 90)
-        if bad.any():
-            raise NetworkCRSError(
-                f"{source}: the graph's crs {crs_string(crs)} is in degrees, but "
-                f"{int(bad.sum())} of {len(node_ids)} nodes lie outside longitude -180..180 / "
-                f"latitude -90..90 (e.g. {_first_bad(node_ids, x, y, bad)}); if these are "
-                "metres of a projected CRS, set the graph's 'crs' attribute to that CRS"
-            )
-    else:
-        _check_far(node_ids, x, y, crs, source, "in the graph's crs")
 
 
 def utm_crs_for(x: np.ndarray, y: np.ndarray, crs: Any = None) -> pyproj.CRS:

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import geopandas as gpd
+import networkx as nx
 import numpy as np
 import pyproj
 import pytest
 
+from accessplan.spatial import network_crs, node_crs
 from accessplan.spatial.errors import NetworkCRSError
 from accessplan.spatial.node_crs import check_node_coordinates, project_nodes, utm_crs_for
 
@@ -42,3 +44,40 @@ def test_projected_check_names_the_first_bad_node():
         check_node_coordinates(
             np.array([7, 8]), x, np.array([y[0], np.inf]), out, source="f", projected=True
         )
+
+
+@pytest.mark.parametrize(
+    ("crs", "bad_xy", "expected"),
+    [
+        (
+            "EPSG:4326",
+            (500000.0, 4.0e6),
+            "g: the graph's crs EPSG:4326 is in degrees, but 1 of 2 nodes lie outside "
+            "longitude -180..180 / latitude -90..90 (e.g. node (3, 4): x=500000, y=4000000); "
+            "if these are metres of a projected CRS, set the graph's 'crs' attribute to that CRS",
+        ),
+        (
+            "EPSG:32616",
+            (1.0e9, 1.0),
+            "g: 1 of 2 nodes have coordinates in the graph's crs (EPSG:32616) that are not "
+            "finite or lie beyond any place on Earth (e.g. node (3, 4): x=1000000000, y=1); "
+            "check the node coordinates and the graph's 'crs' attribute",
+        ),
+    ],
+)
+def test_graph_and_array_checks_say_the_same(crs, bad_xy, expected):
+    """The graph check runs the array check on the graph's nodes: one message, ids kept as they are."""
+    assert node_crs.check_node_coordinates is network_crs.check_node_coordinates
+    G = nx.MultiDiGraph(crs=crs)
+    G.add_node("a", x=1.0, y=2.0)
+    G.add_node((3, 4), x=bad_xy[0], y=bad_xy[1])  # a tuple id stays one id
+    parsed = pyproj.CRS.from_user_input(crs)
+    with pytest.raises(NetworkCRSError) as graph_error:
+        network_crs.check_graph_coordinates(G, parsed, source="g")
+    ids = np.empty(2, dtype=object)
+    ids[0], ids[1] = "a", (3, 4)
+    with pytest.raises(NetworkCRSError) as array_error:
+        check_node_coordinates(
+            ids, np.array([1.0, bad_xy[0]]), np.array([2.0, bad_xy[1]]), parsed, source="g"
+        )
+    assert str(graph_error.value) == str(array_error.value) == expected
