@@ -75,6 +75,7 @@ from accessplan.spatial.travel_inputs import (
     unreached_positions,
     validate_point_frames,
 )
+from accessplan.spatial.travel_options import TravelOptions
 
 __all__ = [
     "ClusterError",
@@ -389,21 +390,23 @@ class _Run:
         return _no_path(self.options["max_minutes"], self.origin_ids, self.site_ids, self.labels)
 
 
-def _prepare(network, origins, sites, *, origin_id, site_id, labels, chunk_size, **options) -> _Run:
-    check_positive_options({"chunk_size": chunk_size}, **options)
+def _prepare(network, origins, sites, options: TravelOptions) -> _Run:
+    check_positive_options({"chunk_size": options.chunk_size}, **options.bounds())
     if not isinstance(network, RoadArrays):
         network = RoadArrays.from_graph(network, source="the road network")
-    options = {name: float(value) for name, value in options.items()}
+    bounds = {name: float(value) for name, value in options.bounds().items()}
+    labels = (options.origins_label, options.sites_label)
     snapped, origin_ids, site_ids, snaps = _snapped(
         network,
         origins,
         sites,
-        origin_id=origin_id,
-        site_id=site_id,
-        options=options,
+        origin_id=options.origin_id,
+        site_id=options.site_id,
+        options=bounds,
         labels=labels,
     )
-    return _Run(network, snapped, origin_ids, site_ids, snaps, labels, options, int(chunk_size))
+    chunk_size = int(options.chunk_size)
+    return _Run(network, snapped, origin_ids, site_ids, snaps, labels, bounds, chunk_size)
 
 
 def _stream(run: _Run, parts, od_path, fingerprint, minutes_dtype) -> tuple[np.ndarray, np.ndarray]:
@@ -523,18 +526,7 @@ def dask_network_travel_times(
     ClusterError
         A worker died running a task (too little memory for ``chunk_size``).
     """
-    run = _prepare(
-        network,
-        origins,
-        sites,
-        origin_id=origin_id,
-        site_id=site_id,
-        labels=(origins_label, sites_label),
-        chunk_size=chunk_size,
-        max_minutes=max_minutes,
-        access_speed_kph=access_speed_kph,
-        max_snap_meters=max_snap_meters,
-    )
+    run = _prepare(network, origins, sites, TravelOptions.of(locals()))
     with _ChunkTasks(client, run.arrays, run.snapped, run.chunk_size) as tasks:
         if od_path is not None:
             fingerprint = _fingerprint(run, origins, sites, origin_id, site_id, network_id)
@@ -614,18 +606,7 @@ def scatter_network_travel_times(
     ------
     As :func:`dask_network_travel_times`.
     """
-    run = _prepare(
-        network,
-        origins,
-        sites,
-        origin_id=origin_id,
-        site_id=site_id,
-        labels=(origins_label, sites_label),
-        chunk_size=chunk_size,
-        max_minutes=max_minutes,
-        access_speed_kph=access_speed_kph,
-        max_snap_meters=max_snap_meters,
-    )
+    run = _prepare(network, origins, sites, TravelOptions.of(locals()))
     from distributed import KilledWorker
 
     with _ChunkTasks(client, run.arrays, run.snapped, run.chunk_size) as tasks:

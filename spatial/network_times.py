@@ -56,10 +56,9 @@ from tqdm.auto import tqdm
 from accessplan.data.errors import ProblemCollector
 from accessplan.spatial.crs import require_metre_crs
 from accessplan.spatial.dijkstra_pool import available_cores, iter_chunk_results, reached_pairs
-from accessplan.spatial.errors import CRSError, NetworkError, NoPathError
+from accessplan.spatial.errors import CRSError, NetworkError, NoPathError, ODFingerprintError
 from accessplan.spatial.od_codes import CodedOD
 from accessplan.spatial.od_store import (
-    ODFingerprintError,
     ODParquetWriter,
     od_fingerprint,
     read_od_parquet,
@@ -77,6 +76,7 @@ from accessplan.spatial.travel_inputs import (
     unreached_positions,
     validate_point_frames,
 )
+from accessplan.spatial.travel_options import TravelOptions
 
 __all__ = [
     "available_cores",
@@ -181,29 +181,19 @@ class _Search:
     max_minutes: float
     chunk_size: int
     reachable: bool
+    options: TravelOptions
 
 
 def _prepare(
-    network: Network,
-    origins: gpd.GeoDataFrame,
-    sites: gpd.GeoDataFrame,
-    *,
-    origin_id: str,
-    site_id: str,
-    max_minutes: float,
-    access_speed_kph: float,
-    max_snap_meters: float,
-    chunk_size: int,
-    jobs: int,
-    origins_label: str,
-    sites_label: str,
+    network: Network, origins: gpd.GeoDataFrame, sites: gpd.GeoDataFrame, options: TravelOptions
 ) -> _Search:
+    """Check the options and points, snap the points: the search every entry point runs."""
     check_positive_options(
-        {"chunk_size": chunk_size, "jobs": jobs},
-        max_minutes=max_minutes,
-        access_speed_kph=access_speed_kph,
-        max_snap_meters=max_snap_meters,
+        {"chunk_size": options.chunk_size, "jobs": options.jobs}, **options.bounds()
     )
+    origin_id, site_id = options.origin_id, options.site_id
+    origins_label, sites_label = options.origins_label, options.sites_label
+    max_minutes, max_snap_meters = options.max_minutes, options.max_snap_meters
     crs = network_crs(network)
     origins, sites = validate_point_frames(
         origins, sites, origin_id, site_id, origins_label, sites_label
@@ -226,7 +216,7 @@ def _prepare(
     )
     problems.raise_if_any()
 
-    meters_per_minute = access_speed_kph * 1000.0 / 60.0
+    meters_per_minute = options.access_speed_kph * 1000.0 / 60.0
     o_access = o_meters / meters_per_minute
     s_access = s_meters / meters_per_minute
     # node labels as a typed array (osmnx ids are ints) for the snap frames
@@ -256,8 +246,9 @@ def _prepare(
         s_groups=group_members(s_inv, len(s_uniq)),
         limit=budget_minutes * 60.0 * (1.0 + 1e-12) + 1e-9,
         max_minutes=float(max_minutes),
-        chunk_size=int(chunk_size),
+        chunk_size=int(options.chunk_size),
         reachable=bool(budget_minutes >= 0),
+        options=options,
     )
 
 
@@ -302,7 +293,7 @@ def _pair_key(o_pos: np.ndarray, s_pos: np.ndarray, n_sites: int) -> np.ndarray:
 
 
 def _pair_chunks(
-    search: _Search, *, jobs: int, progress: bool
+    search: _Search, *, progress: bool
 ) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray]]:
     """(origin position, site position, minutes) of the pairs within the bound, per chunk.
 
@@ -324,18 +315,20 @@ def _pair_chunks(
         max_minutes=search.max_minutes,
         n_sites=len(search.site_ids),
     )
-    answers = iter_chunk_results(search.arrays.reverse_csr(), chunks, work=work, jobs=int(jobs))
+    answers = iter_chunk_results(
+        search.arrays.reverse_csr(), chunks, work=work, jobs=int(search.options.jobs)
+    )
     yield from tqdm(
         answers, total=len(chunks), desc="travel times", unit="chunk", disable=not progress
     )
 
 
-def _no_path(search: _Search, origins_label: str, sites_label: str) -> NoPathError:
+def _no_path(search: _Search) -> NoPathError:
     return NoPathError(
         f"no origin reaches any site within {search.max_minutes:g} minutes over the road "
-        f"network ({len(search.origin_ids)} origins from {origins_label}, "
-        f"{len(search.site_ids)} sites from {sites_label}); check that they lie on the same "
-        "network or raise max_minutes"
+        f"network ({len(search.origin_ids)} origins from {search.options.origins_label}, "
+        f"{len(search.site_ids)} sites from {search.options.sites_label}); check that they "
+        "lie on the same network or raise max_minutes"
     )
 
 
@@ -417,28 +410,23 @@ def network_travel_times(
     NoPathError
         If no origin reaches any site within ``max_minutes``.
     """
-    search = _prepare(
-        G,
-        origins,
-        sites,
-        origin_id=origin_id,
-        site_id=site_id,
-        max_minutes=max_minutes,
-        access_speed_kph=access_speed_kph,
-        max_snap_meters=max_snap_meters,
-        chunk_size=chunk_size,
-        jobs=jobs,
-        origins_label=origins_label,
-        sites_label=sites_label,
-    )
-    return _route(
-        search,
-        jobs=jobs,
-        as_codes=as_codes,
-        with_frame=not as_codes if with_frame is None else with_frame,
-        origins_label=origins_label,
-        sites_label=sites_label,
-        progress=progress,
+    search = _prepare(G, origins, sites, TravelOptions.of(locals()))
+    with_frame = not as_codes if with_frame is None else with_frame
+    return _route(search, as_codes=as_codes, with_frame=with_frame, progress=progress)
+
+
+def _travel_times(search: _Search, reached_o, reached_s, *, od=None, coded=None, od_path=None):
+    """The :class:`TravelTimes` of a search whose pairs reach these origins and sites (masks)."""
+    return TravelTimes(
+        od=od,
+        origin_snap=search.origin_snap,
+        site_snap=search.site_snap,
+        max_minutes=search.max_minutes,
+        method="network",
+        unreachable_origins=unreached_positions(search.origin_ids, reached_o),
+        unreachable_sites=unreached_positions(search.site_ids, reached_s),
+        coded=coded,
+        od_path=od_path,
     )
 
 
@@ -453,31 +441,12 @@ def _result(search: _Search, o_pos, s_pos, minutes, *, with_frame: bool, coded=N
         if with_frame
         else None
     )
-    return TravelTimes(
-        od=od,
-        origin_snap=search.origin_snap,
-        site_snap=search.site_snap,
-        max_minutes=search.max_minutes,
-        method="network",
-        unreachable_origins=unreached_positions(search.origin_ids, reached_o),
-        unreachable_sites=unreached_positions(search.site_ids, reached_s),
-        coded=coded,
-        od_path=od_path,
-    )
+    return _travel_times(search, reached_o, reached_s, od=od, coded=coded, od_path=od_path)
 
 
-def _route(
-    search: _Search,
-    *,
-    jobs: int,
-    as_codes: bool,
-    with_frame: bool,
-    origins_label: str,
-    sites_label: str,
-    progress: bool,
-) -> TravelTimes:
+def _route(search: _Search, *, as_codes: bool, with_frame: bool, progress: bool) -> TravelTimes:
     """Route a prepared search in memory: the long frame and/or the coded table."""
-    parts = list(_pair_chunks(search, jobs=jobs, progress=progress))
+    parts = list(_pair_chunks(search, progress=progress))
     if parts:
         o_pos, s_pos, minutes = (np.concatenate(p) for p in zip(*parts, strict=True))
     else:
@@ -485,7 +454,7 @@ def _route(
         minutes = np.empty(0)
     del parts
     if len(minutes) == 0:
-        raise _no_path(search, origins_label, sites_label)
+        raise _no_path(search)
     coded = None
     if as_codes:
         # sorted runs, one per chunk: a stable (merge) sort joins them in about P log(chunks)
@@ -554,21 +523,8 @@ def stream_network_travel_times(
     ------
     As :func:`network_travel_times`; on any error no table is written.
     """
-    search = _prepare(
-        G,
-        origins,
-        sites,
-        origin_id=origin_id,
-        site_id=site_id,
-        max_minutes=max_minutes,
-        access_speed_kph=access_speed_kph,
-        max_snap_meters=max_snap_meters,
-        chunk_size=chunk_size,
-        jobs=jobs,
-        origins_label=origins_label,
-        sites_label=sites_label,
-    )
-    fingerprint = _fingerprint(search, network_id, access_speed_kph, max_snap_meters)
+    search = _prepare(G, origins, sites, TravelOptions.of(locals()))
+    fingerprint = _fingerprint(search, network_id)
     reached_o = np.zeros(len(search.origin_ids), dtype=bool)
     reached_s = np.zeros(len(search.site_ids), dtype=bool)
     with ODParquetWriter(
@@ -580,27 +536,16 @@ def stream_network_travel_times(
         fingerprint=fingerprint,
         minutes_dtype=minutes_dtype,
     ) as writer:
-        for o_pos, s_pos, minutes in _pair_chunks(search, jobs=jobs, progress=progress):
+        for o_pos, s_pos, minutes in _pair_chunks(search, progress=progress):
             writer.write_pairs(o_pos, s_pos, minutes)  # each chunk sorted by origin, site
             reached_o[o_pos] = True
             reached_s[s_pos] = True
         if writer.n_pairs == 0:
-            raise _no_path(search, origins_label, sites_label)
-    return TravelTimes(
-        od=None,
-        origin_snap=search.origin_snap,
-        site_snap=search.site_snap,
-        max_minutes=search.max_minutes,
-        method="network",
-        unreachable_origins=unreached_positions(search.origin_ids, reached_o),
-        unreachable_sites=unreached_positions(search.site_ids, reached_s),
-        od_path=Path(od_path),
-    )
+            raise _no_path(search)
+    return _travel_times(search, reached_o, reached_s, od_path=Path(od_path))
 
 
-def _fingerprint(
-    search: _Search, network_id: str | None, access_speed_kph: float, max_snap_meters: float
-) -> dict[str, str]:
+def _fingerprint(search: _Search, network_id: str | None) -> dict[str, str]:
     return od_fingerprint(
         origin_ids=search.origin_ids,
         site_ids=search.site_ids,
@@ -610,8 +555,8 @@ def _fingerprint(
         options={
             "method": "network",
             "max_minutes": search.max_minutes,
-            "access_speed_kph": float(access_speed_kph),
-            "max_snap_meters": float(max_snap_meters),
+            "access_speed_kph": float(search.options.access_speed_kph),
+            "max_snap_meters": float(search.options.max_snap_meters),
         },
     )
 
@@ -634,21 +579,8 @@ def network_od_fingerprint(
     (``read_od_parquet(path, expect_fingerprint=...)``) to reuse the table
     only when it was built for the same origins, sites, network and options.
     """
-    search = _prepare(
-        G,
-        origins,
-        sites,
-        origin_id=origin_id,
-        site_id=site_id,
-        max_minutes=max_minutes,
-        access_speed_kph=access_speed_kph,
-        max_snap_meters=max_snap_meters,
-        chunk_size=1,
-        jobs=1,
-        origins_label="origins",
-        sites_label="sites",
-    )
-    return _fingerprint(search, network_id, access_speed_kph, max_snap_meters)
+    search = _prepare(G, origins, sites, TravelOptions.of(locals()))
+    return _fingerprint(search, network_id)
 
 
 def stored_network_travel_times(
@@ -693,21 +625,9 @@ def stored_network_travel_times(
     :func:`~accessplan.spatial.od_store.read_od_parquet`'s errors for a
     file at ``od_path`` that is not a readable accessplan OD table.
     """
-    search = _prepare(
-        G,
-        origins,
-        sites,
-        origin_id=origin_id,
-        site_id=site_id,
-        max_minutes=max_minutes,
-        access_speed_kph=access_speed_kph,
-        max_snap_meters=max_snap_meters,
-        chunk_size=chunk_size,
-        jobs=jobs,
-        origins_label=origins_label,
-        sites_label=sites_label,
-    )
-    fingerprint = _fingerprint(search, network_id, access_speed_kph, max_snap_meters)
+    options = TravelOptions.of(locals())
+    search = _prepare(G, origins, sites, options)
+    fingerprint = _fingerprint(search, network_id)
     path = Path(od_path)
     if path.exists():
         try:
@@ -733,28 +653,13 @@ def stored_network_travel_times(
             origins,
             sites,
             client=client,
-            origin_id=origin_id,
-            site_id=site_id,
-            max_minutes=max_minutes,
-            access_speed_kph=access_speed_kph,
-            max_snap_meters=max_snap_meters,
-            chunk_size=chunk_size,
             as_codes=True,
             with_frame=True,
-            origins_label=origins_label,
-            sites_label=sites_label,
             progress=progress,
+            **options.keywords(omit=("jobs",)),
         )
     else:  # the search is prepared already: route it
-        travel = _route(
-            search,
-            jobs=jobs,
-            as_codes=True,
-            with_frame=True,
-            origins_label=origins_label,
-            sites_label=sites_label,
-            progress=progress,
-        )
+        travel = _route(search, as_codes=True, with_frame=True, progress=progress)
     write_od_parquet(
         path,
         travel.coded,
