@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import geopandas as gpd
 import networkx as nx
+import pandas as pd
 import pytest
 import shapely
 from shapely.geometry import LineString, Point, box
@@ -172,3 +173,22 @@ def test_sliver_gaps_between_areas_are_not_drawn_as_holes():
     assert outline.geom_type == "Polygon"
     assert len(outline.interiors) == 1  # the enclave only
     assert outline.area == pytest.approx(3e6 - 200 * 200)
+
+
+def test_map_context_outline_from_districts_equals_the_union_of_every_area():
+    # no grid (a fifth corner on each square), one area in no district, one enclave hole
+    areas = squares()
+    areas = areas.set_geometry(shapely.segmentize(areas.geometry.to_numpy(), 600.0))
+    areas.loc[areas.index[0], "district"] = None
+    extra = gpd.GeoDataFrame(
+        {"area_id": ["far"], "district": ["east"]},
+        geometry=[box(X0 + 5000, Y0, X0 + 6000, Y0 + 1000)],
+        crs=CRS,
+    )
+    areas = gpd.GeoDataFrame(pd.concat([areas, extra], ignore_index=True), crs=CRS)
+    ctx = map_context(areas, group="district")
+    direct = region_outline(areas).geometry.iloc[0]
+    via = ctx.outline.geometry.iloc[0]
+    assert via.area == pytest.approx(7e6) and direct.area == pytest.approx(7e6)
+    assert shapely.symmetric_difference(via, direct).area < 1e-6
+    assert via.geom_type == "MultiPolygon" and len(via.geoms) == 2
