@@ -61,6 +61,7 @@ from accessplan.spatial.decay import (
     uniform_decay,
 )
 from accessplan.spatial.errors import UnknownDecayError, UnknownMethodError
+from accessplan.spatial.fca_inputs import OD_COLUMNS, check_access_inputs, check_od_frame
 
 if TYPE_CHECKING:
     from accessplan.spatial.od_codes import CodedOD
@@ -84,15 +85,10 @@ __all__ = [
 #: Access methods accepted by :func:`access_scores`.
 METHODS = ("2sfca", "e2sfca", "g2sfca", "gravity", "3sfca", "m2sfca")
 
-#: Columns of the OD table.
-OD_COLUMNS = ("origin_id", "site_id", "minutes")
-
 # Luo & Qi (2009): weights of three equal travel-time zones of the catchment.
 _LUO_QI = ((1 / 3, 1.0), (2 / 3, 0.68), (1.0, 0.22))
 # Wan, Zou & Sternberg (2012): zones 0-10, 10-20, 20-30, 30-60 of a 60-minute catchment.
 _WAN = ((1 / 6, 0.962), (1 / 3, 0.704), (1 / 2, 0.377), (1.0, 0.042))
-
-_SHOWN_ROWS = 10
 
 
 @dataclass(frozen=True, eq=False)
@@ -191,195 +187,6 @@ def _check_method(method) -> str:
     return name
 
 
-def _row_labels(index: pd.Index, mask: np.ndarray) -> tuple:
-    return tuple(index[mask][:_SHOWN_ROWS])
-
-
-def _count(mask: np.ndarray, noun: str) -> str:
-    n = int(mask.sum())
-    return f"{n} {noun}{'s' if n != 1 else ''}"
-
-
-def _numbers(values: pd.Series, *, source: str, column: str, what: str, problems) -> np.ndarray:
-    """Float values of ``values``; records non-numbers, NaN, infinities and negatives."""
-    if isinstance(values.dtype, np.dtype) and values.dtype.kind == "f":
-        out = values.to_numpy()  # no copy, no conversion
-        # fast path, two reductions: min is NaN when any value is NaN
-        if len(out) == 0 or (out.min() >= 0 and (what == "minutes" or out.max() < np.inf)):
-            return out
-        missing = np.isnan(out)
-        not_number = None
-    else:
-        numeric = pd.to_numeric(values, errors="coerce")
-        out = numeric.to_numpy(dtype=float, na_value=np.nan)
-        missing = values.isna().to_numpy()
-        not_number = np.isnan(out) & ~missing
-    if not_number is not None and not_number.any():
-        problems.add(
-            f"{_count(not_number, 'value')} not a number",
-            source=source,
-            column=column,
-            rows=_row_labels(values.index, not_number),
-        )
-    if missing.any():
-        problems.add(
-            f"{_count(missing, 'value')} missing (NaN)",
-            source=source,
-            column=column,
-            rows=_row_labels(values.index, missing),
-        )
-    with np.errstate(invalid="ignore"):
-        negative = out < 0
-    if negative.any():
-        problems.add(
-            f"{_count(negative, 'value')} negative ({what} must be >= 0)",
-            source=source,
-            column=column,
-            rows=_row_labels(values.index, negative),
-        )
-    if what != "minutes":  # infinite minutes are simply out of reach
-        infinite = np.isposinf(out)
-        if infinite.any():
-            problems.add(
-                f"{_count(infinite, 'value')} infinite",
-                source=source,
-                column=column,
-                rows=_row_labels(values.index, infinite),
-            )
-    return out
-
-
-# Largest origins x sites grid checked for repeated pairs with a bitmap (one byte per cell).
-_BITMAP_CELLS = 1 << 26
-
-
-def _has_duplicates(keys: np.ndarray, cells: int) -> bool:
-    """Whether any (origin, site) key repeats.
-
-    Strictly increasing keys (an OD table sorted by origin, then site) need
-    one pass; otherwise a bitmap of the origins x sites grid, or a sort when
-    that grid is large.
-    """
-    if len(keys) < 2 or bool((keys[1:] > keys[:-1]).all()):
-        return False
-    if cells <= max(_BITMAP_CELLS, 8 * len(keys)):
-        seen = np.zeros(cells, dtype=bool)
-        seen[keys] = True
-        return int(np.count_nonzero(seen)) != len(keys)
-    ordered = np.sort(keys)
-    return bool((ordered[1:] == ordered[:-1]).any())
-
-
-@dataclass(frozen=True)
-class _Inputs:
-    demand_ids: pd.Index
-    site_ids: pd.Index
-    population: np.ndarray
-    capacity: np.ndarray
-    rows: np.ndarray
-    cols: np.ndarray
-    minutes: np.ndarray
-
-
-def check_od_frame(od, problems: ProblemCollector) -> bool:
-    """Record a problem unless ``od`` is a DataFrame with the OD table's columns.
-
-    Parameters
-    ----------
-    od : object
-        What should be an OD table (``origin_id, site_id, minutes``).
-    problems : ProblemCollector
-        Receives the problem, if any.
-
-    Returns
-    -------
-    bool
-        True when the table has the right type and columns.
-    """
-    if not isinstance(od, pd.DataFrame):
-        problems.add(f"the OD table must be a pandas DataFrame, got {type(od).__name__}")
-        return False
-    missing = [c for c in OD_COLUMNS if c not in od.columns]
-    if missing:
-        problems.add(
-            f"missing column{'s' if len(missing) > 1 else ''} {', '.join(missing)} "
-            f"(the OD table needs {', '.join(OD_COLUMNS)})",
-            source="OD table",
-        )
-        return False
-    return True
-
-
-def _validate(od, demand, supply, problems: ProblemCollector) -> _Inputs | None:
-    """Check every input, record all problems; return arrays when all is well."""
-    check_od_frame(od, problems)
-    for name, value in (("demand", demand), ("supply", supply)):
-        if not isinstance(value, pd.Series):
-            problems.add(
-                f"{name} must be a pandas Series indexed by id, got {type(value).__name__}"
-            )
-    if problems:
-        return None
-
-    population = _numbers(
-        demand, source="demand", column=demand.name, what="population", problems=problems
-    )
-    capacity = _numbers(
-        supply, source="supply", column=supply.name, what="capacity", problems=problems
-    )
-    for name, series in (("demand", demand), ("supply", supply)):
-        dup = series.index.duplicated(keep=False)
-        if dup.any():
-            problems.add(
-                f"{_count(dup, 'row')} with a repeated id",
-                source=name,
-                rows=_row_labels(series.index, dup),
-            )
-    minutes = _numbers(
-        od["minutes"], source="OD table", column="minutes", what="minutes", problems=problems
-    )
-    if demand.index.is_unique and supply.index.is_unique:
-        rows = demand.index.get_indexer(od["origin_id"])
-        cols = supply.index.get_indexer(od["site_id"])
-        all_known = True
-        for codes, column, name in ((rows, "origin_id", "demand"), (cols, "site_id", "supply")):
-            if len(codes) and codes.min() < 0:
-                all_known = False
-                unknown = codes < 0
-                problems.add(
-                    f"{_count(unknown, 'row')} with an id not in the {name} index",
-                    source="OD table",
-                    column=column,
-                    rows=_row_labels(od.index, unknown),
-                )
-        known = slice(None) if all_known else (rows >= 0) & (cols >= 0)
-        # one int64 key per pair, built in place: origin * n_sites + site
-        keys = (rows if all_known else rows[known]).astype(np.int64)
-        keys *= max(len(supply), 1)
-        keys += cols if all_known else cols[known]
-        if _has_duplicates(keys, len(demand) * max(len(supply), 1)):
-            dup = pd.Series(keys).duplicated(keep=False).to_numpy()
-            problems.add(
-                f"{_count(dup, 'row')} repeating an (origin_id, site_id) pair",
-                source="OD table",
-                rows=_row_labels(od.index[known], dup),
-            )
-        del keys
-    if problems:
-        return None
-    # 32-bit positions when they fit: half the memory, and what scipy.sparse uses
-    index_dtype = np.int32 if max(len(demand), len(supply)) < 2**31 - 1 else np.int64
-    return _Inputs(
-        demand_ids=demand.index,
-        site_ids=supply.index,
-        population=population,
-        capacity=capacity,
-        rows=rows.astype(index_dtype),
-        cols=cols.astype(index_dtype),
-        minutes=minutes,
-    )
-
-
 def _run(
     od,
     demand,
@@ -418,7 +225,7 @@ def _run(
         problems.raise_if_any()
         table, population, capacity = coded
     else:
-        inputs = _validate(od, demand, supply, problems)
+        inputs = check_access_inputs(od, demand, supply, problems)
         problems.raise_if_any()
         table = CodedOD.from_positions(
             inputs.rows,
