@@ -36,6 +36,14 @@ import numpy as np
 import pandas as pd
 
 from accessplan.data.errors import ProblemCollector
+from accessplan.spatial.inequity_inputs import (
+    align_to_reference,
+    as_float_input,
+    before_after_table,
+    is_one_dimensional,
+    report_bad_values,
+    row_labels,
+)
 
 __all__ = [
     "TheilDecomposition",
@@ -55,117 +63,43 @@ ArrayLike = np.ndarray | pd.Series | Sequence[float]
 
 
 # --------------------------------------------------------------------------
-# input checks
+# input checks (the rules shared with poverty: accessplan.spatial.inequity_inputs)
 # --------------------------------------------------------------------------
+
+# How the rows of an input that does not match the values are named.
+_ALIGN = {
+    "rows_named": "index labels",
+    "repeat_message": "index labels repeat, so rows cannot be matched to the values",
+}
 
 
 @dataclass(frozen=True)
 class _Inputs:
     """Validated, aligned inputs: float arrays of equal length, in the order of the values."""
 
-    index: pd.Index | None
     values: dict[str, np.ndarray]
     weights: np.ndarray
     groups: np.ndarray | None
-
-
-def _rows(labels: pd.Index | None, mask: np.ndarray) -> tuple:
-    """Labels (or 0-based positions when there are no labels) of the rows where ``mask``."""
-    if labels is None:
-        return tuple(np.flatnonzero(mask).tolist())
-    return tuple(labels[mask].tolist())
 
 
 def _where(labels: pd.Index | None) -> str:
     return "" if labels is not None else " (rows are 0-based positions)"
 
 
-def _as_float(obj, name: str, problems: ProblemCollector):
-    """One input as a float Series (if it came as a Series) or float array; None if unusable."""
-    ndim = np.ndim(obj)
-    if ndim != 1:
-        problems.add(f"must be one-dimensional, got {ndim} dimension(s)", column=name)
-        return None
-    if isinstance(obj, np.ndarray) and obj.dtype.kind in "biuf":
-        return obj.astype(float)  # a copy: inputs are never mutated
-    series = obj if isinstance(obj, pd.Series) else pd.Series(list(obj), dtype=object)
-    try:
-        arr = series.to_numpy(dtype=float, na_value=np.nan)
-    except (TypeError, ValueError):
-        problems.add("is not numeric", column=name)
-        return None
-    return pd.Series(arr, index=obj.index) if isinstance(obj, pd.Series) else arr
-
-
-def _check_values(arr, name: str, problems: ProblemCollector) -> None:
-    labels = arr.index if isinstance(arr, pd.Series) else None
-    x = np.asarray(arr, dtype=float)
-    nan = np.isnan(x)
-    if nan.any():
-        problems.add(f"missing (NaN) values{_where(labels)}", column=name, rows=_rows(labels, nan))
-    inf = np.isinf(x)
-    if inf.any():
-        problems.add(f"infinite values{_where(labels)}", column=name, rows=_rows(labels, inf))
-    neg = x < 0
-    if neg.any():
-        problems.add(
-            f"negative values (access cannot be negative){_where(labels)}",
-            column=name,
-            rows=_rows(labels, neg),
-        )
-
-
-def _check_weights(arr, problems: ProblemCollector) -> None:
-    labels = arr.index if isinstance(arr, pd.Series) else None
-    w = np.asarray(arr, dtype=float)
-    nan = np.isnan(w)
-    if nan.any():
-        problems.add(
-            f"missing (NaN) weights{_where(labels)}", column="weights", rows=_rows(labels, nan)
-        )
-    inf = np.isinf(w)
-    if inf.any():
-        problems.add(f"infinite weights{_where(labels)}", column="weights", rows=_rows(labels, inf))
-    neg = w < 0
-    if neg.any():
-        problems.add(f"negative weights{_where(labels)}", column="weights", rows=_rows(labels, neg))
-    ok = ~(nan | inf | neg)
-    if w.size and ok.all() and not (w > 0).any():
-        problems.add("weights are all zero: there is no population to measure", column="weights")
-
-
-def _align(arr, ref_name: str, ref_index: pd.Index | None, n: int, name: str, problems):
-    """Put ``arr`` in the row order of the reference input; None if it cannot be matched."""
-    if isinstance(arr, pd.Series) and ref_index is not None:
-        if not arr.index.is_unique:
-            dup = arr.index[arr.index.duplicated()].unique()
-            problems.add(
-                "index labels repeat, so rows cannot be matched to the values",
-                column=name,
-                rows=tuple(dup.tolist()),
-            )
-            return None
-        missing = ref_index.difference(arr.index, sort=False)
-        extra = arr.index.difference(ref_index, sort=False)
-        if len(missing):
-            problems.add(
-                f"has no entry for some index labels of {ref_name!r}",
-                column=name,
-                rows=tuple(missing.tolist()),
-            )
-        if len(extra):
-            problems.add(
-                f"has index labels that {ref_name!r} does not have",
-                column=name,
-                rows=tuple(extra.tolist()),
-            )
-        if len(missing) or len(extra):
-            return None
-        return arr.reindex(ref_index).to_numpy()
-    if len(arr) != n:
-        problems.add(f"has {len(arr)} entries but {ref_name!r} has {n}", column=name)
-        return None
-    return np.asarray(arr)
+def _report(
+    arr, column: str, noun: str, problems: ProblemCollector, *, why: str = "", all_zero=None
+) -> None:
+    """NaN, infinite and negative entries of one float input (values or weights)."""
+    where = _where(arr.index if isinstance(arr, pd.Series) else None)
+    report_bad_values(
+        arr,
+        column,
+        problems,
+        missing=f"missing (NaN) {noun}{where}",
+        infinite=f"infinite {noun}{where}",
+        negative=f"negative {noun}{why}{where}",
+        all_zero=all_zero,
+    )
 
 
 def _check_fraction(fraction_of_mean, problems: ProblemCollector) -> float:
@@ -193,73 +127,55 @@ def _validate(
 
     converted: dict[str, object] = {}
     for name, obj in named:
-        arr = _as_float(obj, name, problems)
+        arr = as_float_input(obj, name, problems)
         if arr is not None:
-            _check_values(arr, name, problems)
+            _report(arr, name, "values", problems, why=" (access cannot be negative)")
         converted[name] = arr
 
     w_arr = None
     if weights is not None:
-        w_arr = _as_float(weights, "weights", problems)
+        w_arr = as_float_input(weights, "weights", problems)
         if w_arr is not None:
-            _check_weights(w_arr, problems)
+            _report(
+                w_arr,
+                "weights",
+                "weights",
+                problems,
+                all_zero="weights are all zero: there is no population to measure",
+            )
 
     g_arr = None
-    if groups is not None:
-        if np.ndim(groups) != 1:
+    if groups is not None and is_one_dimensional(groups, "groups", problems):
+        g_arr = groups if isinstance(groups, pd.Series) else pd.Series(list(groups))
+        g_labels = groups.index if isinstance(groups, pd.Series) else None
+        missing = g_arr.isna().to_numpy()
+        if missing.any():
             problems.add(
-                f"must be one-dimensional, got {np.ndim(groups)} dimension(s)", column="groups"
+                f"missing group labels{_where(g_labels)}",
+                column="groups",
+                rows=row_labels(g_labels, missing),
             )
-        else:
-            g_arr = groups if isinstance(groups, pd.Series) else pd.Series(list(groups))
-            g_labels = groups.index if isinstance(groups, pd.Series) else None
-            missing = g_arr.isna().to_numpy()
-            if missing.any():
-                problems.add(
-                    f"missing group labels{_where(g_labels)}",
-                    column="groups",
-                    rows=_rows(g_labels, missing),
-                )
-            if not isinstance(groups, pd.Series):
-                g_arr = g_arr.to_numpy()
+        if not isinstance(groups, pd.Series):
+            g_arr = g_arr.to_numpy()
 
     ref_name = named[0][0]
     ref = converted[ref_name]
     aligned: dict[str, np.ndarray] = {}
-    index = None
     if ref is not None:
-        n = len(ref)
-        if n == 0:
-            problems.add("is empty: there is nothing to measure", column=ref_name)
-        index = ref.index if isinstance(ref, pd.Series) else None
-        if index is not None and not index.is_unique:
-            dup = index[index.duplicated()].unique()
-            problems.add(
-                "index labels repeat, so other inputs cannot be matched to it",
-                column=ref_name,
-                rows=tuple(dup.tolist()),
-            )
-            index_for_align = None
-        else:
-            index_for_align = index
+        others = [(name, converted[name]) for name, _ in named[1:]]
+        others += [("weights", w_arr), ("groups", g_arr)]
+        *got, w_arr, g_arr = align_to_reference(ref, ref_name, others, problems, **_ALIGN)
         aligned[ref_name] = np.asarray(ref, dtype=float)
-        for name, _ in named[1:]:
-            arr = converted[name]
+        for (name, _), arr in zip(named[1:], got, strict=True):
             if arr is not None:
-                got = _align(arr, ref_name, index_for_align, n, name, problems)
-                if got is not None:
-                    aligned[name] = np.asarray(got, dtype=float)
-        if w_arr is not None:
-            w_arr = _align(w_arr, ref_name, index_for_align, n, "weights", problems)
-        if g_arr is not None:
-            g_arr = _align(g_arr, ref_name, index_for_align, n, "groups", problems)
+                aligned[name] = np.asarray(arr, dtype=float)
 
     problems.raise_if_any()
 
     n = len(aligned[ref_name])
     w = np.ones(n) if weights is None else np.asarray(w_arr, dtype=float)
     g = None if groups is None else np.asarray(g_arr, dtype=object)
-    return _Inputs(index=index, values=aligned, weights=w, groups=g)
+    return _Inputs(values=aligned, weights=w, groups=g)
 
 
 # --------------------------------------------------------------------------
@@ -826,7 +742,4 @@ def compare_inequity(
     inp = _validate([("before", before), ("after", after)], weights, groups, problems=problems)
     b = _summary(inp.values["before"], inp.weights, inp.groups, fraction)
     a = _summary(inp.values["after"], inp.weights, inp.groups, fraction)
-    table = pd.DataFrame({"before": pd.Series(b), "after": pd.Series(a)})
-    table["change"] = table["after"] - table["before"]
-    table.index.name = "measure"
-    return table
+    return before_after_table(b, a)

@@ -74,6 +74,12 @@ import numpy as np
 import pandas as pd
 
 from accessplan.data.errors import ProblemCollector
+from accessplan.spatial.inequity_inputs import (
+    align_to_reference,
+    as_float_input,
+    before_after_table,
+    report_bad_values,
+)
 
 __all__ = [
     "ConcentrationIndex",
@@ -100,100 +106,30 @@ def _name_of(obj, default: str) -> str:
     return str(name) if isinstance(obj, pd.Series) and name is not None else default
 
 
-def _rows(labels: pd.Index | None, mask: np.ndarray) -> tuple:
-    """Labels of the rows where ``mask``, or 1-based positions when there are no labels."""
-    if labels is None:
-        return tuple((np.flatnonzero(mask) + 1).tolist())
-    return tuple(labels[mask].tolist())
-
-
-def _as_float(obj, column: str, problems: ProblemCollector, source):
-    """A float Series (for a Series) or float array; None if it cannot be used."""
-    if np.ndim(obj) != 1:
-        problems.add(
-            f"must be one-dimensional, got {np.ndim(obj)} dimension(s)",
-            source=source,
-            column=column,
-        )
-        return None
-    if isinstance(obj, np.ndarray) and obj.dtype.kind in "biuf":
-        return obj.astype(float)
-    series = obj if isinstance(obj, pd.Series) else pd.Series(list(obj), dtype=object)
-    try:
-        arr = series.to_numpy(dtype=float, na_value=np.nan)
-    except (TypeError, ValueError):
-        problems.add("is not numeric", source=source, column=column)
-        return None
-    return pd.Series(arr, index=obj.index) if isinstance(obj, pd.Series) else arr
+_MISSING = {
+    "ordering": "missing values in the ordering column: every area needs one to be ranked",
+    "population": "missing (NaN) population",
+    "access": "missing (NaN) access",
+}
 
 
 def _check(arr, column: str, kind: str, problems: ProblemCollector, source) -> None:
-    """NaN, infinite and (for access and population) negative entries."""
-    labels = arr.index if isinstance(arr, pd.Series) else None
-    x = np.asarray(arr, dtype=float)
-    nan = np.isnan(x)
-    if nan.any():
-        what = {
-            "ordering": "missing values in the ordering column: every area needs one to be ranked",
-            "population": "missing (NaN) population",
-            "access": "missing (NaN) access",
-        }[kind]
-        problems.add(what, source=source, column=column, rows=_rows(labels, nan))
-    inf = np.isinf(x)
-    if inf.any():
-        problems.add("infinite values", source=source, column=column, rows=_rows(labels, inf))
-    if kind != "ordering":
-        neg = x < 0
-        if neg.any():
-            problems.add(
-                f"negative {kind} (must be >= 0)",
-                source=source,
-                column=column,
-                rows=_rows(labels, neg),
-            )
-    if kind == "population" and x.size and not (nan | inf | (x < 0)).any() and not (x > 0).any():
-        problems.add(
-            "population is 0 everywhere: there is nobody to measure", source=source, column=column
-        )
-
-
-def _align(arr, ref_column: str, ref_index, n: int, column: str, problems, source):
-    """Put ``arr`` in the row order of the reference input; None if it cannot be matched."""
-    if isinstance(arr, pd.Series) and ref_index is not None:
-        if not arr.index.is_unique:
-            dup = arr.index[arr.index.duplicated()].unique()
-            problems.add(
-                "index labels repeat, so rows cannot be matched",
-                source=source,
-                column=column,
-                rows=tuple(dup.tolist()),
-            )
-            return None
-        missing = ref_index.difference(arr.index, sort=False)
-        extra = arr.index.difference(ref_index, sort=False)
-        if len(missing):
-            problems.add(
-                f"has no entry for some areas of {ref_column!r}",
-                source=source,
-                column=column,
-                rows=tuple(missing.tolist()),
-            )
-        if len(extra):
-            problems.add(
-                f"has areas that {ref_column!r} does not have",
-                source=source,
-                column=column,
-                rows=tuple(extra.tolist()),
-            )
-        if len(missing) or len(extra):
-            return None
-        return arr.reindex(ref_index).to_numpy()
-    if len(arr) != n:
-        problems.add(
-            f"has {len(arr)} entries but {ref_column!r} has {n}", source=source, column=column
-        )
-        return None
-    return np.asarray(arr)
+    """NaN, infinite and (for access and population) negative entries, rows 1-based."""
+    report_bad_values(
+        arr,
+        column,
+        problems,
+        missing=_MISSING[kind],
+        infinite="infinite values",
+        negative=None if kind == "ordering" else f"negative {kind} (must be >= 0)",
+        all_zero=(
+            "population is 0 everywhere: there is nobody to measure"
+            if kind == "population"
+            else None
+        ),
+        source=source,
+        first_row=1,
+    )
 
 
 def _validate(
@@ -210,7 +146,7 @@ def _validate(
     for key, kind, obj in inputs:
         column = _name_of(obj, key)
         columns[key] = column
-        arr = _as_float(obj, column, problems, source)
+        arr = as_float_input(obj, column, problems, source=source)
         if arr is not None:
             _check(arr, column, kind, problems, source)
         converted[key] = arr
@@ -218,29 +154,12 @@ def _validate(
     ref = converted[ref_key]
     if ref is None:
         return None
-    n = len(ref)
-    if n == 0:
-        problems.add(
-            "is empty: there is nothing to measure", source=source, column=columns[ref_key]
-        )
-    index = ref.index if isinstance(ref, pd.Series) else None
-    if index is not None and not index.is_unique:
-        dup = index[index.duplicated()].unique()
-        problems.add(
-            "index labels repeat, so other inputs cannot be matched to it",
-            source=source,
-            column=columns[ref_key],
-            rows=tuple(dup.tolist()),
-        )
-        index = None
+    others = [(columns[key], converted[key]) for key, _, _ in inputs[1:]]
+    got = align_to_reference(ref, columns[ref_key], others, problems, source=source)
     out = {ref_key: np.asarray(ref, dtype=float)}
-    for key, _, _ in inputs[1:]:
-        arr = converted[key]
-        if arr is None:
-            continue
-        got = _align(arr, columns[ref_key], index, n, columns[key], problems, source)
-        if got is not None:
-            out[key] = np.asarray(got, dtype=float)
+    for (key, _, _), arr in zip(inputs[1:], got, strict=True):
+        if arr is not None:
+            out[key] = np.asarray(arr, dtype=float)
     if problems or len(out) != len(inputs):
         return None
     return out
@@ -794,8 +713,4 @@ def compare_poverty(
     args = (v.get("ordering"), ordering_is_deprivation, line, alphas, sample_size)
     b = _summary(v["before"], v["population"], *args)
     a = _summary(v["after"], v["population"], *args)
-    table = pd.DataFrame({"before": pd.Series(b), "after": pd.Series(a)})
-    with np.errstate(invalid="ignore"):
-        table["change"] = table["after"] - table["before"]
-    table.index.name = "measure"
-    return table
+    return before_after_table(b, a)
