@@ -15,8 +15,9 @@ into them:
   (:func:`hatch_defs`), referenced by exactly the zero-access areas' paths
   and by the legend swatch;
 - :class:`HtmlControl`, :func:`class_legend_html`, :func:`change_bar_html`;
-- :class:`ContextLayers`: roads, region outline, districts with their names,
-  and :class:`SiteLabels` (permanent names of hospitals and new sites).
+- :class:`ContextLayers`: roads, region outline, districts with their names
+  (labels, their declutter and site markers: :mod:`accessplan.maps.web_labels`,
+  re-exported here).
 
 Every user string is escaped once with :func:`accessplan.maps.escaping.html_text`
 before it enters the page; the JavaScript puts those escaped strings into
@@ -43,6 +44,13 @@ from accessplan.maps.classes import (
 )
 from accessplan.maps.context import MAJOR_ROADS
 from accessplan.maps.escaping import html_text
+from accessplan.maps.web_labels import (
+    ALWAYS_NAMED_DISTRICTS,
+    LabelDeclutter,
+    SiteLabels,
+    SiteMarkers,
+    district_label_rows,
+)
 
 __all__ = [
     "HATCH_FILL",
@@ -526,11 +534,14 @@ class ContextLayers(MacroElement):
         fill: false, opacity: 0.95, dashArray: "7 4"}});
     var group = L.featureGroup([casing, districts]);
     var districtNames = {{ this.var }}.names;
+    // many districts: each name carries its district's box (shown once it fits, LabelDeclutter)
+    var fit = districtNames.length > {{ this.always_named }};
     districtNames.forEach(function (d) {
+        var box = fit ? ' data-box="' + d.slice(3, 7).join(",") + '"' : "";
         L.marker([d[1], d[2]], {interactive: false, keyboard: false,
             pane: pane("accessplan-labels", 640),
             icon: L.divIcon({className: "accessplan-district-label",
-                             html: "<span>" + d[0] + "</span>", iconSize: [0, 0]})}).addTo(group);
+                             html: "<span" + box + ">" + d[0] + "</span>", iconSize: [0, 0]})}).addTo(group);
     });
     layers["Districts"] = group;
     {% endif %}
@@ -552,6 +563,7 @@ class ContextLayers(MacroElement):
         super().__init__()
         self._name = "AccessplanContext"
         self.road_color, self.district_color, self.outline_color = ROADS, DISTRICTS, OUTLINE
+        self.always_named = ALWAYS_NAMED_DISTRICTS
         if source is not None:  # draw another panel from the same page variable
             self.var = source.var
             self.roads, self.outline, self.districts = (
@@ -583,10 +595,8 @@ class ContextLayers(MacroElement):
             names = (d["name"] if "name" in d.columns else d.index.to_series()).to_numpy()
             self.districts = geojson_text(geoms, [{"name": html_text(n)} for n in names])
             spots = gpd.GeoSeries(d.geometry.representative_point(), crs=d.crs).to_crs(4326)
-            self.district_labels = [
-                [html_text(n), round(p.y, 5), round(p.x, 5)]
-                for n, p in zip(names, spots, strict=True)
-            ]
+            boxes = d.geometry.to_crs(4326).bounds.to_numpy()
+            self.district_labels = district_label_rows([html_text(n) for n in names], spots, boxes)
 
     def element(self) -> Element:
         """A ``<script>`` defining the page's context variable (add it to the header once)."""
@@ -650,133 +660,3 @@ class DistrictSummary(MacroElement):
         self._name = "AccessplanDistrictSummary"
         self.var = var
         self.texts = list(texts)
-
-
-class LabelDeclutter(MacroElement):
-    """Hide labels that would overlap a more important one (re-checked on every zoom).
-
-    Priority: new-site names, then district names, then hospital names in the
-    order they were added (largest first). A site name goes right of its
-    marker, else left; a name that fits neither (or would be cut by the map's
-    edge) is hidden until a zoom makes room for it.
-    """
-
-    _template = Template(
-        """
-{% macro script(this, kwargs) %}
-(function () {
-    var map = {{ this._parent.get_name() }};
-    function rank(el) {
-        if (el.classList.contains("accessplan-new")) { return 0; }
-        return el.classList.contains("accessplan-district-label") ? 1 : 2;
-    }
-    function declutter() {
-        var pane = map.getPane("accessplan-labels");
-        if (!pane) { return; }
-        var els = Array.prototype.slice.call(pane.querySelectorAll(
-            ".accessplan-site-label, .accessplan-district-label"));
-        els = els.map(function (el, i) { return [rank(el), i, el]; });
-        els.sort(function (a, b) { return a[0] - b[0] || a[1] - b[1]; });
-        var placed = [], box = map.getContainer().getBoundingClientRect();
-        function free(r) {
-            var inside = r.left >= box.left && r.right <= box.right &&
-                         r.top >= box.top && r.bottom <= box.bottom;
-            return inside && !placed.some(function (q) {
-                return r.left < q.right && r.right > q.left && r.top < q.bottom && r.bottom > q.top;
-            });
-        }
-        els.forEach(function (item) {
-            var el = item[2], text = el.firstChild || el;
-            el.style.visibility = "";
-            el.classList.remove("accessplan-left");
-            var r = text.getBoundingClientRect();
-            if (!free(r) && item[0] !== 1) {  // a site name: try the other side of its marker
-                el.classList.add("accessplan-left");
-                r = text.getBoundingClientRect();
-            }
-            if (free(r)) { placed.push(r); } else { el.style.visibility = "hidden"; }
-        });
-    }
-    map.on("zoomend overlayadd overlayremove resize", declutter);
-    map.whenReady(function () { setTimeout(declutter, 0); });
-    map.accessplanDeclutter = declutter;
-})();
-{% endmacro %}
-"""
-    )
-
-    def __init__(self):
-        super().__init__()
-        self._name = "AccessplanDeclutter"
-
-
-class SiteLabels(MacroElement):
-    """Permanent small name labels of sites (text with a white halo, never catching the mouse).
-
-    ``labels`` rows are ``[escaped text, lat, lon, is_new]``; new sites' labels
-    are bold. ``show`` False leaves the layer off (a layer control can show it).
-    """
-
-    _template = Template(
-        """
-{% macro script(this, kwargs) %}
-(function () {
-    var map = {{ this._parent.get_name() }};
-    if (!map.getPane("accessplan-labels")) {
-        map.createPane("accessplan-labels").style.zIndex = 640;
-        map.getPane("accessplan-labels").style.pointerEvents = "none";
-    }
-    var group = L.featureGroup();
-    var siteNames = {{ this.labels|tojson }};
-    siteNames.forEach(function (s) {
-        L.marker([s[1], s[2]], {interactive: false, keyboard: false, pane: "accessplan-labels",
-            icon: L.divIcon({className: "accessplan-site-label" + (s[3] ? " accessplan-new" : ""),
-                             html: "<span>" + s[0] + "</span>", iconSize: [0, 0]})}).addTo(group);
-    });
-    {% if this.show %}group.addTo(map);{% endif %}
-    map.accessplanLabels = map.accessplanLabels || {};
-    map.accessplanLabels[{{ this.title|tojson }}] = group;
-})();
-{% endmacro %}
-"""
-    )
-
-    def __init__(self, labels, *, title="Labels", show=True):
-        super().__init__()
-        self._name = "AccessplanSiteLabels"
-        self.labels = [list(x) for x in labels]
-        self.title = title
-        self.show = bool(show)
-
-
-class SiteMarkers(MacroElement):
-    """Many sites as circle markers drawn from ONE compact array (a loop in the page).
-
-    ``rows`` are ``[lat, lon, radius_px, is_new, tooltip_html]`` (the tooltip
-    already escaped); ``colors`` the fills of existing and new sites. New
-    sites get a thick black outline, existing ones a thin white one, as the
-    folium markers of small maps.
-    """
-
-    _template = Template(
-        """
-{% macro script(this, kwargs) %}
-(function () {
-    var group = {{ this._parent.get_name() }};
-    var fills = {{ this.colors|tojson }};
-    var siteRows = {{ this.rows|tojson }};
-    siteRows.forEach(function (s) {
-        L.circleMarker([s[0], s[1]], {radius: s[2], color: s[3] ? "#000000" : "#ffffff",
-            weight: s[3] ? 3 : 1, fill: true, fillColor: fills[s[3]], fillOpacity: 0.9})
-            .bindTooltip(s[4]).addTo(group);
-    });
-})();
-{% endmacro %}
-"""
-    )
-
-    def __init__(self, rows, *, colors):
-        super().__init__()
-        self._name = "AccessplanSiteMarkers"
-        self.rows = [list(r) for r in rows]
-        self.colors = list(colors)
