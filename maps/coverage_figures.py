@@ -59,10 +59,17 @@ def coverage_curve_figure(
     fig = Figure(figsize=figsize_inches, layout="constrained")
     ax = fig.add_subplot()
     minutes = curve.index.to_numpy(dtype=float)
+    planned = "share_after" in curve.columns
     ax.step(
-        minutes, curve["share_before"], where="post", color="#737373", ls="--", lw=2, label="before"
+        minutes,
+        curve["share_before"],
+        where="post",
+        color="#737373" if planned else "#225ea8",  # one state (no plan): solid, not "before"
+        ls="--" if planned else "-",
+        lw=2,
+        label="before" if planned else "existing facilities",
     )
-    if "share_after" in curve.columns:
+    if planned:
         ax.step(
             minutes,
             curve["share_after"],

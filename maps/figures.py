@@ -108,6 +108,20 @@ def _check_scale(access_scale, problems: ProblemCollector) -> None:
         problems.add(f"access_scale must be a finite number > 0, got {access_scale!r}")
 
 
+def _states(before: str, after: str | None) -> list[tuple[str, str, str, str]]:
+    """The curves drawn: (column, legend name, colour, line style) of each state.
+
+    With ``after`` None there is one state, the access of the existing
+    facilities, drawn solid and named "access" (no "before" without an "after").
+    """
+    if after is None:
+        return [(before, "access", _AFTER_COLOR, _AFTER_STYLE)]
+    return [
+        (before, "before", _BEFORE_COLOR, _BEFORE_STYLE),
+        (after, "after", _AFTER_COLOR, _AFTER_STYLE),
+    ]
+
+
 def _weights(areas, weights, problems: ProblemCollector) -> np.ndarray | None:
     if weights is None:
         return None
@@ -340,10 +354,7 @@ def _lorenz(
     ax = fig.subplots()
     ax.plot([0, 1], [0, 1], color="#bdbdbd", ls=":", lw=1, label="equality")
     ginis = {}
-    for col, name, color, style in (
-        (before, "before", _BEFORE_COLOR, _BEFORE_STYLE),
-        (after, "after", _AFTER_COLOR, _AFTER_STYLE),
-    ):
+    for col, name, color, style in _states(before, after):
         values = np.asarray(areas[col], dtype=float)
         # areas without a score (NaN: not rated) are left out, as in the inequity measures
         scored = ~np.isnan(values)
@@ -363,7 +374,7 @@ def _lorenz(
     ax.set_aspect("equal")
     ax.set_xlabel(f"cumulative share of {weights_label} (lowest access first)")
     ax.set_ylabel("cumulative share of access")
-    ax.set_title("Lorenz curves of access")
+    ax.set_title("Lorenz curves of access" if after is not None else "Lorenz curve of access")
     ax.legend(loc="upper left", frameon=False)
     return fig, ginis
 
@@ -397,25 +408,22 @@ def _distribution(
         problems.add(f"bins must be an integer >= 1, got {bins!r}")
     _check_scale(access_scale, problems)
     problems.raise_if_any()
-    b = np.asarray(areas[before], dtype=float) * float(access_scale)
-    a = np.asarray(areas[after], dtype=float) * float(access_scale)
+    states = _states(before, after)
+    series = [np.asarray(areas[col], dtype=float) * float(access_scale) for col, *_ in states]
     w = _weights(areas, weights, problems)
-    w = np.ones_like(b) if w is None else w
+    w = np.ones_like(series[0]) if w is None else w
     if not (np.isfinite(w).all() and (w >= 0).all() and w.sum() > 0):
         problems.add("weights must be finite, >= 0 and not all 0", column=str(weights))
-    keep_b, keep_a = np.isfinite(b), np.isfinite(a)
-    if not keep_b.any() or not keep_a.any():
+    keeps = [np.isfinite(values) for values in series]
+    if not all(keep.any() for keep in keeps):
         problems.add("no finite access value")
     problems.raise_if_any()
-    pooled = np.r_[b[keep_b], a[keep_a]]
+    pooled = np.concatenate([values[keep] for values, keep in zip(series, keeps, strict=True)])
     edges = np.histogram_bin_edges(pooled, bins=bins)
 
     fig = Figure(figsize=figsize_inches, layout="constrained")
     ax_hist, ax_ecdf = fig.subplots(1, 2)
-    for values, keep, name, color, style in (
-        (b, keep_b, "before", _BEFORE_COLOR, _BEFORE_STYLE),
-        (a, keep_a, "after", _AFTER_COLOR, _AFTER_STYLE),
-    ):
+    for values, keep, (_, name, color, style) in zip(series, keeps, states, strict=True):
         # "before" dashed on top: where the curves coincide, both stay visible
         z = 3 if name == "before" else 2
         ax_hist.hist(
@@ -638,11 +646,11 @@ def lorenz_figure(
     weights="population",
     weights_label: str = "population",
     before: str = "access_before",
-    after: str = "access_after",
+    after: str | None = "access_after",
     dpi: float = 150,
     figsize_inches: tuple[float, float] = (6.0, 6.0),
 ) -> Path:
-    """Lorenz curves of access before and after, with the equality line and Gini in the legend.
+    """Lorenz curves of access before and after (or one state), with equality line and Gini.
 
     Parameters
     ----------
@@ -655,7 +663,8 @@ def lorenz_figure(
     weights_label : str, default "population"
         What the weights count, for the axis label (e.g. ``"people aged 65+"``).
     before, after : str
-        Access columns.
+        Access columns; ``after=None`` draws the one curve of ``before``
+        (an access-only run), named "access".
     dpi : float, default 150
         Resolution.
     figsize_inches : (float, float)
@@ -691,7 +700,7 @@ def access_distribution_figure(
     weights="population",
     weights_label: str = "population",
     before: str = "access_before",
-    after: str = "access_after",
+    after: str | None = "access_after",
     access_scale: float = 1.0,
     access_units: str | None = None,
     bins: int = 30,
@@ -711,7 +720,8 @@ def access_distribution_figure(
     weights_label : str, default "population"
         What the weights count, for the axis labels (e.g. ``"people aged 65+"``).
     before, after : str
-        Access columns. NaN values are left out.
+        Access columns. NaN values are left out. ``after=None`` draws the one
+        state of ``before`` (an access-only run), named "access".
     access_scale : float, default 1.0
         Display multiplier of the access axis (e.g. 1000: "per 1,000").
     access_units : str, optional

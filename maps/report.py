@@ -58,7 +58,17 @@ from accessplan.maps.report_sections import (
     site_only_ids,
 )
 
-__all__ = ["REPORT_CSS", "default_figures", "png_bytes", "report_page", "write_report"]
+__all__ = [
+    "REPORT_CSS",
+    "default_figures",
+    "figures_section",
+    "png_bytes",
+    "quality_section",
+    "report_page",
+    "report_subtitle",
+    "scenario_section",
+    "write_report",
+]
 
 _PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
@@ -377,7 +387,7 @@ def _ventilators(ventilators, summary: Mapping) -> str:
     )
 
 
-def _quality(quality) -> str:
+def quality_section(quality) -> str:
     """The data-quality items (``accessplan.planner.quality``): what the data did to the result."""
     if quality is None:
         return ""
@@ -435,7 +445,11 @@ def png_bytes(fig, title: str, problems: ProblemCollector) -> bytes | None:
     return data
 
 
-def _figures(figures: Mapping[str, bytes], problems: ProblemCollector) -> str:
+def figures_section(figures: Mapping[str, object], problems: ProblemCollector) -> str:
+    """The "Figures" section: each PNG (path or bytes) as a data URI, ``id="figure-<i>"``.
+
+    A figure that is not a readable PNG is added to ``problems`` and left out.
+    """
     if not figures:
         return ""
     parts = ["<h2>Figures</h2>"]
@@ -452,13 +466,17 @@ def _figures(figures: Mapping[str, bytes], problems: ProblemCollector) -> str:
     return "\n".join(parts) + "\n"
 
 
-def _scenario(scenario) -> str:
+def scenario_section(scenario, *, note: str = "") -> str:
+    """ "Scenario used": the scenario as run, whole, as escaped JSON (``id="scenario"``).
+
+    ``note`` (markup, already escaped) is placed between the heading and the JSON.
+    """
     text = json.dumps(scenario, indent=2, sort_keys=False, default=str, ensure_ascii=False)
-    return f'<h2>Scenario used</h2>\n<pre id="scenario">{html_text(text)}</pre>\n'
+    return f'<h2>Scenario used</h2>\n{note}<pre id="scenario">{html_text(text)}</pre>\n'
 
 
-def _subtitle(summary: Mapping) -> str:
-    """ "Access plan report · run 2026-12-02 06:05 UTC · accessplan 0.4"."""
+def report_subtitle(summary: Mapping, *, kind: str = "Access plan report") -> str:
+    """``"Access plan report · run 2026-12-02 06:05 UTC · accessplan 0.4"`` (``kind`` first)."""
     started = _get(summary, "run", "started_utc")
     when = None
     if isinstance(started, str) and started:
@@ -468,7 +486,7 @@ def _subtitle(summary: Mapping) -> str:
             when = started
         else:
             when = stamp.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
-    parts = ["Access plan report"]
+    parts = [kind]
     parts.append(
         f"run {when}" if when else "written " + datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     )
@@ -645,7 +663,7 @@ def write_report(
     with tempfile.TemporaryDirectory(prefix=".report-", dir=path.parent) as tmp:
         if figures is None:
             figures = default_figures(areas, sites, tmp, dpi=dpi)
-        figures_html = _figures(figures, problems)
+        figures_html = figures_section(figures, problems)
     problems.raise_if_any()
 
     name = title if title is not None else summary.get("scenario") or "accessplan report"
@@ -666,10 +684,10 @@ def write_report(
         + figures_html
         + embed_maps(maps)
         + methods_section(summary, scenario)
-        + _quality(quality)
+        + quality_section(quality)
         + _solver(summary)
-        + _scenario(scenario),
-        subtitle=_subtitle(summary),
+        + scenario_section(scenario),
+        subtitle=report_subtitle(summary),
     )
     with atomic_file(path) as fh:
         fh.write(document)

@@ -48,6 +48,12 @@ def supplies_section(summary: Mapping) -> str:
     label = demand_label(summary)
     per = "" if scale == 1 else f" per {scale:,.0f}"
     main_label = get_path(summary, "access", "capacity_label") or "capacity"
+    planned = "location" in summary or "inequity_after" in summary
+    when = (
+        ", before the plan (the plan buys units of the main capacity only)"
+        if planned
+        else ", with the existing facilities"
+    )
     rows = [("capacity", str(main_label), summary.get("inequity") or {}, None)]
     for name, facts in supplies.items():
         if isinstance(facts, Mapping):
@@ -71,8 +77,7 @@ def supplies_section(summary: Mapping) -> str:
     return (
         '<h2 id="supplies">Access by supply</h2>\n'
         f'<p class="muted">Each supply scored on the same travel times, {html_text(label)} and '
-        f"method, before the plan (the plan buys units of the main capacity only). Mean access "
-        f"is{html_text(per)} {html_text(label)}.</p>\n"
+        f"method{when}. Mean access is{html_text(per)} {html_text(label)}.</p>\n"
         '<table id="supplies-table"><thead><tr><th>supply</th><th>total</th>'
         "<th>mean access</th><th>Gini</th><th>Theil</th><th>share with zero access</th>"
         "</tr></thead><tbody>\n" + "\n".join(body) + "\n</tbody></table>\n"
@@ -163,8 +168,10 @@ def coverage_section(summary: Mapping) -> str:
         return ""
     planned = isinstance(coverage.get("population_after"), Mapping)
     states = ("before", "after") if planned else ("before",)
-    head = "".join(f"<th>population {s}</th><th>share {s}</th>" for s in states) + (
-        "<th>change</th>" if planned else ""
+    head = (
+        "".join(f"<th>population {s}</th><th>share {s}</th>" for s in states) + "<th>change</th>"
+        if planned
+        else "<th>population</th><th>share</th>"  # one state: ids keep the CSV's "_before"
     )
     rows = []
     for t in coverage["thresholds_minutes"]:
@@ -226,10 +233,13 @@ def coverage_section(summary: Mapping) -> str:
                 cells += number_cell(None, "hours", f"{slug}-median", text=f"over {bound:g}")
             else:
                 cells += number_cell(median, "hours", f"{slug}-median")
-            zrows.append(f"<tr><th>{html_text(zone)}</th><td>{html_text(state)}</td>{cells}</tr>")
+            # an access-only run has one state: no "plan" column
+            state_cell = f"<td>{html_text(state)}</td>" if planned else ""
+            zrows.append(f"<tr><th>{html_text(zone)}</th>{state_cell}{cells}</tr>")
+        state_head = "<th>plan</th>" if planned else ""
         parts.append(
             '<h3 id="coverage-zones">By district</h3>'
-            '<table id="coverage-zones-table"><thead><tr><th>district</th><th>plan</th>'
+            f'<table id="coverage-zones-table"><thead><tr><th>district</th>{state_head}'
             f"<th>population</th>{zhead}<th>median minutes to the nearest</th></tr></thead>"
             "<tbody>\n" + "\n".join(zrows) + "\n</tbody></table>"
         )
@@ -297,7 +307,7 @@ def capacity_coverage_section(summary: Mapping) -> str:
         values = facts.get(state) if state else facts
         tag = "capacity-coverage" + (f"-{state}" if state else "")
         rows.append(
-            f"<tr><th>{html_text(state or 'now')}</th>"
+            f"<tr><th>{html_text(state or 'existing facilities')}</th>"
             + number_cell(as_number(values.get("covered_population")), "int", f"{tag}-covered")
             + number_cell(as_number(values.get("uncovered_population")), "int", f"{tag}-uncovered")
             + number_cell(as_number(values.get("coverage_share")), "share", f"{tag}-share")
@@ -308,7 +318,8 @@ def capacity_coverage_section(summary: Mapping) -> str:
         '<p class="muted">Each facility serves the nearest people not yet served, in order of '
         "travel time, until its capacity is used (facilities in the chosen order): people left "
         "over are not covered even when a facility is near.</p>\n"
-        '<table id="capacity-coverage-table"><thead><tr><th>plan</th><th>people covered</th>'
+        '<table id="capacity-coverage-table"><thead><tr>'
+        f"<th>{'plan' if states != [None] else 'facilities'}</th><th>people covered</th>"
         "<th>not covered</th><th>share covered</th></tr></thead><tbody>\n"
         + "\n".join(rows)
         + "\n</tbody></table>\n"

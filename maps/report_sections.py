@@ -304,6 +304,11 @@ def headline_section(summary: Mapping, comparison, new_sites) -> str:
 def districts_section(districts: pd.DataFrame | None, summary: Mapping) -> str:
     """The per-district table (:func:`accessplan.spatial.districts.district_table`).
 
+    A plan's table has ``access_before``/``access_after``/``access_change`` and
+    the zero-access shares before, after and their change; an access-only
+    run's table has one state: ``access``, ``zero_share`` and
+    ``no_score_population`` (no "before", "after" or change columns).
+
     Access is shown multiplied by the summary's access scale (``data-value``
     holds the scaled number shown); zero-access shares as % and their change
     in percentage points. Ids: ``district-<slug>-<column>`` and
@@ -315,23 +320,36 @@ def districts_section(districts: pd.DataFrame | None, summary: Mapping) -> str:
     units = _access_units(summary)
     label = demand_label(summary)
     has_demand = "demand" in districts.columns and districts["demand"].notna().any()
+    # one state (an access-only run): access, zero_share, no_score_population
+    planned = "access" not in districts.columns
     no_score = [
         c
-        for c in ("no_score_population_before", "no_score_population_after")
+        for c in (
+            ("no_score_population_before", "no_score_population_after")
+            if planned
+            else ("no_score_population",)
+        )
         if c in districts.columns and (pd.to_numeric(districts[c], errors="coerce") > 0).any()
     ]
     cols = [("population", "population", "int", False, 1.0)]
     if has_demand:
         cols.append(("demand", label, "int", False, 1.0))
-    cols += [
-        ("access_before", "access before", "access", False, scale),
-        ("access_after", "access after", "access", False, scale),
-        ("access_change", "access change", "access", True, scale),
-        ("zero_share_before", "no access before", "share", False, 1.0),
-        ("zero_share_after", "no access after", "share", False, 1.0),
-        ("zero_share_change", "no-access change", "pp", False, 1.0),
-    ]
-    cols += [(c, f"no score ({c.rsplit('_', 1)[1]})", "int", False, 1.0) for c in no_score]
+    if planned:
+        cols += [
+            ("access_before", "access before", "access", False, scale),
+            ("access_after", "access after", "access", False, scale),
+            ("access_change", "access change", "access", True, scale),
+            ("zero_share_before", "no access before", "share", False, 1.0),
+            ("zero_share_after", "no access after", "share", False, 1.0),
+            ("zero_share_change", "no-access change", "pp", False, 1.0),
+        ]
+        cols += [(c, f"no score ({c.rsplit('_', 1)[1]})", "int", False, 1.0) for c in no_score]
+    else:
+        cols += [
+            ("access", "access", "access", False, scale),
+            ("zero_share", "no access", "share", False, 1.0),
+        ]
+        cols += [(c, "no score", "int", False, 1.0) for c in no_score]
     cols = [c for c in cols if c[0] in districts.columns]
     head = (
         "<thead><tr><th>district</th>"
@@ -361,10 +379,11 @@ def districts_section(districts: pd.DataFrame | None, summary: Mapping) -> str:
             + "</tr>"
         )
     unit_text = f"Access in {html_text(units)}; " if units else "Access is "
+    change = "; its change is in percentage points (pp)" if planned else ""
     note = (
         f'<p class="muted">{unit_text}population-weighted means over the areas that have a score. '
-        "\u201cNo access\u201d is the share of the population with exactly zero access; its change "
-        "is in percentage points (pp).</p>"
+        "\u201cNo access\u201d is the share of the population with exactly zero access"
+        f"{change}.</p>"
     )
     return (
         "<h2>Access by district</h2>\n"
@@ -417,12 +436,63 @@ def _decay_text(summary: Mapping, scenario: Mapping) -> str:
     return "none: every site within the catchment counts in full"
 
 
-def methods_section(summary: Mapping, scenario: Mapping) -> str:
+def _plan_methods(summary: Mapping, scenario: Mapping, m: dict) -> list[tuple[str, str, str]]:
+    """The methods items of a plan: how sites were chosen, currency, ventilator sizing."""
+    items: list[tuple[str, str, str]] = []
+    if m["objective_label"] or m["objective"]:
+        solver = get_path(summary, "location", "solver", "solver") or get_path(
+            scenario, "location", "solver"
+        )
+        text = str(m["objective_label"] or m["objective"])
+        if solver:
+            text += f", solved exactly as an optimisation model ({solver})"
+        items.append(("objective", "How sites were chosen", text))
+    if m["currency"] or m["cost"] is not None:
+        items.append(
+            (
+                "currency",
+                "Currency",
+                str(m["currency"]) if m["currency"] else "not stated in the scenario",
+            )
+        )
+    vent = get_path(scenario, "ventilators")
+    if isinstance(vent, Mapping):
+        parts = []
+        for key, fmt in (
+            (
+                "patients_per_100k_day",
+                "{:g} patients needing a ventilator per 100,000 population a day",
+            ),
+            ("mean_stay_days", "{:g} days on a ventilator on average"),
+            ("target_wait_hours", "a target mean wait of {:g} hours"),
+        ):
+            if as_number(vent.get(key)) is not None:
+                parts.append(fmt.format(as_number(vent[key])))
+        credited = as_number(get_path(summary, "ventilators", "credited_units"))
+        if credited is not None and credited > 0:
+            parts.append(f"{credited:,.0f} units bought by the plan counted as ventilators")
+        elif credited is not None:
+            parts.append("the plan buys no ventilators, so its new sites start with none")
+        if parts:
+            items.append(
+                (
+                    "ventilators",
+                    "Ventilators",
+                    "queueing (Erlang C) sizing with " + ", ".join(parts),
+                )
+            )
+    return items
+
+
+def methods_section(summary: Mapping, scenario: Mapping, *, plan: bool = True) -> str:
     """ "Methods and assumptions": how access was measured and the plan chosen, in plain words.
 
     Each item is a ``<dd id="method-<key>">``; keys ``access``, ``catchment``,
     ``decay``, ``units``, ``travel``, ``speeds``, ``demand``, ``sources``,
-    ``objective``, ``currency``, ``ventilators``, ``software``.
+    ``objective``, ``currency``, ``ventilators``, ``software``. With
+    ``plan=False`` (an access-only run) the plan's items (candidate sites,
+    how sites were chosen, currency, ventilator sizing) are left out even
+    when the scenario file has those sections: the run did not use them.
     """
     scenario = scenario if isinstance(scenario, Mapping) else {}
     items: list[tuple[str, str, str]] = []
@@ -478,11 +548,10 @@ def methods_section(summary: Mapping, scenario: Mapping) -> str:
         )
     )
     sources = []
-    for key, what in (
-        ("areas", "areas"),
-        ("facilities", "existing facilities"),
-        ("candidates", "candidate sites"),
-    ):
+    layers = [("areas", "areas"), ("facilities", "existing facilities")]
+    if plan:
+        layers.append(("candidates", "candidate sites"))
+    for key, what in layers:
         name = _file_name(scenario.get(key))
         if name:
             sources.append(f"{what}: {name}")
@@ -492,7 +561,7 @@ def methods_section(summary: Mapping, scenario: Mapping) -> str:
             sources.append(f"{what}: {name}")
     if network.get("place"):
         sources.append(f"road network: OpenStreetMap download for {network['place']}")
-    if get_path(scenario, "generate_candidates"):
+    if plan and get_path(scenario, "generate_candidates"):
         gen = scenario["generate_candidates"]
         sources.append(
             f"candidate sites generated by accessplan ({gen.get('method', 'generated')})"
@@ -510,48 +579,8 @@ def methods_section(summary: Mapping, scenario: Mapping) -> str:
             )
         )
     m = _plan_money(summary)
-    if m["objective_label"] or m["objective"]:
-        solver = get_path(summary, "location", "solver", "solver") or get_path(
-            scenario, "location", "solver"
-        )
-        text = str(m["objective_label"] or m["objective"])
-        if solver:
-            text += f", solved exactly as an optimisation model ({solver})"
-        items.append(("objective", "How sites were chosen", text))
-    if m["currency"] or m["cost"] is not None:
-        items.append(
-            (
-                "currency",
-                "Currency",
-                str(m["currency"]) if m["currency"] else "not stated in the scenario",
-            )
-        )
-    vent = get_path(scenario, "ventilators")
-    if isinstance(vent, Mapping):
-        parts = []
-        for key, fmt in (
-            (
-                "patients_per_100k_day",
-                "{:g} patients needing a ventilator per 100,000 population a day",
-            ),
-            ("mean_stay_days", "{:g} days on a ventilator on average"),
-            ("target_wait_hours", "a target mean wait of {:g} hours"),
-        ):
-            if as_number(vent.get(key)) is not None:
-                parts.append(fmt.format(as_number(vent[key])))
-        credited = as_number(get_path(summary, "ventilators", "credited_units"))
-        if credited is not None and credited > 0:
-            parts.append(f"{credited:,.0f} units bought by the plan counted as ventilators")
-        elif credited is not None:
-            parts.append("the plan buys no ventilators, so its new sites start with none")
-        if parts:
-            items.append(
-                (
-                    "ventilators",
-                    "Ventilators",
-                    "queueing (Erlang C) sizing with " + ", ".join(parts),
-                )
-            )
+    if plan:
+        items += _plan_methods(summary, scenario, m)
     version = get_path(summary, "run", "version")
     started = get_path(summary, "run", "started_utc")
     command = get_path(summary, "run", "command")

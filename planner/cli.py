@@ -237,12 +237,16 @@ def _parser() -> argparse.ArgumentParser:
     _run_options(demo, pdf=True)
     access = sub.add_parser(
         "access",
-        help="access scores and inequity for a scenario",
-        description="Travel times, access scores and inequity measures for a scenario TOML file.",
+        help="access scores and inequity for a scenario, with a map and report",
+        description=(
+            "Travel times, access scores, coverage and inequity measures for a scenario TOML "
+            "file, with a map, figures and a self-contained HTML report of access with the "
+            "existing facilities."
+        ),
     )
     access.add_argument("scenario", type=Path, help="scenario file (TOML)")
     _compute_options(access)
-    _run_options(access)
+    _run_options(access, pdf=True)
     locate = sub.add_parser(
         "locate",
         help="choose new sites and capacity, then access before and after",
@@ -337,7 +341,8 @@ def _parser() -> argparse.ArgumentParser:
         help="show a finished run's headline; --pdf prints its report to PDF",
         description=(
             "Print the headline numbers of the run in OUT_DIR (from its summary.json) and the "
-            "path of its report; with --pdf, write OUT_DIR/report.pdf from report.html "
+            "path of its report; an access run without report.html gets one, drawn from its "
+            "own files; with --pdf, write OUT_DIR/report.pdf from report.html "
             "through headless Chromium (or ACCESSPLAN_CHROMIUM)."
         ),
     )
@@ -415,7 +420,7 @@ def _run(
         folder = pipeline.write_plan_outputs(run, target)
     else:
         run = pipeline.run_access(scenario, progress=not quiet, log=console)
-        folder = pipeline.write_access_outputs(run, target)
+        folder = pipeline.write_access_outputs(run, target, log=console)
     console.info(f"wrote {folder}")
     folder = Path(folder)
     if pdf:
@@ -461,11 +466,24 @@ def _report(args: argparse.Namespace, console: Console) -> list[str]:
     if not folder.is_dir():
         raise InputFileError(folder, "does not exist" if not folder.exists() else "is not a folder")
     summary = read_summary(folder)
+    if not (folder / "report.html").is_file():
+        from accessplan.planner.access_board import is_access_run, regenerate_access_report
+
+        if summary and is_access_run(folder):
+            # an access run written before 'access' drew its report: draw it from its files
+            from accessplan.planner.errors import OutputError
+
+            console.info(f"drawing the report of the access run in {folder}")
+            try:
+                written = regenerate_access_report(folder, log=console)
+            except OSError as exc:
+                raise OutputError(f"cannot write the report into {folder}: {exc}") from exc
+            console.info(f"wrote {written}")
     if args.pdf:
         if not (folder / "report.html").is_file():
             raise InputFileError(
                 folder / "report.html",
-                "does not exist; 'accessplan plan' (or 'demo') writes the report",
+                "does not exist; 'accessplan plan', 'access' (or 'demo') write the report",
             )
         pdf = _print_pdf(folder.resolve(), console, timeout_s=args.timeout_s)
     elif not summary:

@@ -309,17 +309,26 @@ def write_access_files(run: AccessRun, folder: Path) -> dict[str, Any]:
     return summary
 
 
-def write_access_outputs(run: AccessRun, out_dir: str | Path) -> Path:
+def write_access_outputs(
+    run: AccessRun, out_dir: str | Path, *, report: bool = True, log: Log = quiet
+) -> Path:
     """Write the access results atomically.
 
     Writes ``access.gpkg`` (layers ``areas`` and ``facilities``),
     ``areas_access.csv``, ``facilities_access.csv``, ``travel_times.csv``,
-    ``summary.json`` and ``scenario.json`` (the scenario as run).
+    ``summary.json`` and ``scenario.json`` (the scenario as run); with
+    ``report``, also ``report.html``, ``maps/access.html``, ``figures/*.png``
+    and ``districts.csv``, drawn from those files
+    (:func:`accessplan.planner.access_board.write_access_board`).
 
     Parameters
     ----------
     run : AccessRun
     out_dir : str or Path
+    report : bool, default True
+        Draw the map, figures and report.
+    log : callable, optional
+        Receives one line per step of the report.
 
     Returns
     -------
@@ -329,6 +338,11 @@ def write_access_outputs(run: AccessRun, out_dir: str | Path) -> Path:
     out_dir = Path(out_dir)
     with atomic_output_dir(out_dir) as tmp:
         write_json(tmp / "summary.json", write_access_files(run, tmp))
+        if report:
+            from accessplan.planner.access_board import write_access_board
+
+            # the report reads the files just written, nothing else (one-way data flow)
+            write_access_board(tmp, log=log)
     return out_dir.resolve()
 
 

@@ -328,13 +328,16 @@ def test_report_command_on_a_finished_run_and_on_a_missing_report(tiny, capsys, 
     assert main(["report", str(tiny.out)]) == 0
     out = capsys.readouterr().out.splitlines()
     summary = json.loads((tiny.out / "summary.json").read_text())
-    assert out[0].startswith("Result: ") and out[-1] == f"Outputs: {tiny.out.resolve()}"
+    report = tiny.out.resolve() / "report.html"
+    assert out[0].startswith("Result: ") and out[-1] == f"Report: {report}"
     assert any(f"{summary['inequity']['gini']:.3f}" in line for line in out)
-    # an access run has no report.html: --pdf says so, exit 2, nothing written
+    # a folder without report.html that is no access run: --pdf says so, exit 2, nothing written
+    (tiny.out / "access.gpkg").unlink()
+    report.unlink()
     monkeypatch.setenv("ACCESSPLAN_CHROMIUM", "/bin/true")
     assert main(["report", str(tiny.out), "--pdf", "-q"]) == 2
     assert "report.html: does not exist" in capsys.readouterr().err
-    assert not (tiny.out / "report.pdf").exists()
+    assert not (tiny.out / "report.pdf").exists() and not report.exists()
     assert main(["report", str(tiny.folder / "nowhere"), "-q"]) == 2
 
 
