@@ -7,7 +7,8 @@ every zoom or pan, in its own small script:
 
 - :class:`LabelDeclutter`: labels by priority (new sites, districts, then
   hospitals largest first); one is hidden when it would overlap a label
-  already placed or be cut by the map's edge. On a map of more than
+  already placed (a district name also when it would come closer than
+  :data:`DISTRICT_GAP_PX` to one side by side) or be cut by the map's edge. On a map of more than
   :data:`ALWAYS_NAMED_DISTRICTS` districts, a district's name is also hidden
   while its district is too small on screen to hold it: the name's box must
   fit in the district's bounding box, ``w_text <= w_box`` and ``2 h_text <=
@@ -38,6 +39,7 @@ from scipy.spatial import cKDTree
 __all__ = [
     "ALWAYS_NAMED_DISTRICTS",
     "CROWD_SHARE",
+    "DISTRICT_GAP_PX",
     "MIN_RADIUS_PX",
     "LabelDeclutter",
     "SiteLabels",
@@ -51,6 +53,9 @@ ALWAYS_NAMED_DISTRICTS = 30
 
 #: a typical existing-site marker's radius stays under this share of the typical gap
 CROWD_SHARE = 0.35
+
+#: a district name keeps this many pixels left and right clear of names already placed
+DISTRICT_GAP_PX = 8
 
 #: existing-site markers never shrink under this radius (pixels)
 MIN_RADIUS_PX = 2.0
@@ -135,11 +140,12 @@ class LabelDeclutter(MacroElement):
         });
         items.sort(function (a, b) { return a.rank - b.rank || a.i - b.i; });
         var placed = [], box = map.getContainer().getBoundingClientRect();
-        function free(r) {
+        function free(r, pad) {
             var inside = r.left >= box.left && r.right <= box.right &&
                          r.top >= box.top && r.bottom <= box.bottom;
             return inside && !placed.some(function (q) {
-                return r.left < q.right && r.right > q.left && r.top < q.bottom && r.bottom > q.top;
+                return r.left - pad < q.right && r.right + pad > q.left &&
+                       r.top < q.bottom && r.bottom > q.top;
             });
         }
         items.forEach(function (item) {
@@ -148,12 +154,13 @@ class LabelDeclutter(MacroElement):
                 item.el.style.visibility = "hidden";
                 return;
             }
-            if (!free(r) && item.rank !== 1) {  // a site name: try the other side of its marker
+            var pad = item.rank === 1 ? {{ this.gap_px }} : 0;  // district names: a gap between
+            if (!free(r, 0) && item.rank !== 1) {  // a site name: try the other side of its marker
                 var shift = r.width + 18;  // CSS: 9 px right of the marker, or 9 px left
                 var l = {left: r.left - shift, right: r.right - shift, top: r.top, bottom: r.bottom};
-                if (free(l)) { r = l; left = true; }
+                if (free(l, 0)) { r = l; left = true; }
             }
-            if (free(r)) {
+            if (free(r, pad)) {
                 placed.push(r);
                 if (left) { item.el.classList.add("accessplan-left"); }
             } else {
@@ -172,6 +179,7 @@ class LabelDeclutter(MacroElement):
     def __init__(self):
         super().__init__()
         self._name = "AccessplanDeclutter"
+        self.gap_px = DISTRICT_GAP_PX
 
 
 class SiteLabels(MacroElement):
