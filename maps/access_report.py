@@ -180,9 +180,21 @@ def access_key_figures(summary: Mapping) -> str:
     for t, population, share in _coverage_rows(summary):
         slug = id_slug(t)
         rows.append(
-            (f"coverage-{slug}-population", f"Population within {t} min", population, "int")
+            (
+                f"coverage-{slug}-population",
+                f"Population within {t} min of a facility",
+                population,
+                "int",
+            )
         )
-        rows.append((f"coverage-{slug}-share", f"Share within {t} min", share, "share"))
+        rows.append(
+            (
+                f"coverage-{slug}-share",
+                f"Share of the population within {t} min of a facility",
+                share,
+                "share",
+            )
+        )
     body = [
         f"<tr><th>{html_text(text)}</th>{number_cell(value, kind, key)}</tr>"
         for key, text, value, kind in rows
