@@ -12,8 +12,9 @@ built here from the plan's own inputs (no tile server is needed):
   simplified for display, lighter for big graphs.
 
 Cells of one regular grid (census squares) are dissolved on their label
-raster (:mod:`accessplan.maps.grid_dissolve`), other polygons by
-:func:`shapely.union_all` per district; :func:`map_context` builds the
+raster (:mod:`accessplan.maps.grid_dissolve`), polygons that form a clean
+coverage by :func:`shapely.coverage_union_all` (:func:`is_polygon_coverage`),
+other polygons by :func:`shapely.union_all` per district; :func:`map_context` builds the
 outline from the districts (a union of unions, the same shape) and point
 areas' outlines are qhull convex hulls. 500,000 grid squares in 784
 districts: 101 s -> 2.6 s for both layers.
@@ -41,6 +42,7 @@ __all__ = [
     "MAJOR_ROADS",
     "MapContext",
     "district_boundaries",
+    "is_polygon_coverage",
     "map_context",
     "network_lines",
     "region_outline",
@@ -185,7 +187,36 @@ def _dissolved(geoms, codes, n_groups: int) -> list:
         return [_fill_slivers(g, SLIVER_SHARE * g.area) for g in grid.dissolve(codes, n_groups)]
     order = np.argsort(codes, kind="stable")
     bounds = np.cumsum(np.bincount(codes, minlength=int(n_groups)))
-    return [_outline_of(part) for part in np.split(geoms[order], bounds[:-1])]
+    parts = np.split(geoms[order], bounds[:-1])
+    if is_polygon_coverage(geoms):  # every subset of a coverage is one too
+        unions = [shapely.coverage_union_all(part) for part in parts]
+        return [_fill_slivers(u, SLIVER_SHARE * u.area) for u in unions]
+    return [_outline_of(part) for part in parts]
+
+
+def is_polygon_coverage(geoms) -> bool:
+    """Whether ``geoms`` are valid polygons that meet only along shared edges.
+
+    Such a coverage (municipalities or postcode areas cut from one map) is
+    dissolved by :func:`shapely.coverage_union_all`, which only drops the
+    shared edges (20,000 polygons: 0.6 s to check and 0.1 s to union against
+    2.7 s for :func:`shapely.union_all`). Needs GEOS 3.12 (shapely 2.1);
+    False without it, for points, missing or empty shapes, invalid polygons,
+    overlaps, or edges that do not match (then the areas are unioned).
+    """
+    check = getattr(shapely, "coverage_is_valid", None)
+    geoms = np.asarray(geoms, dtype=object)
+    if check is None or geoms.size == 0:
+        return False
+    kinds = shapely.get_type_id(geoms)  # -1 for a missing shape
+    if not np.isin(kinds, (3, 6)).all() or shapely.is_empty(geoms).any():
+        return False
+    if not shapely.is_valid(geoms).all():
+        return False
+    try:
+        return bool(check(geoms))
+    except (shapely.errors.GEOSException, shapely.errors.UnsupportedGEOSVersionError):
+        return False
 
 
 def region_outline(areas) -> gpd.GeoDataFrame:

@@ -1,4 +1,5 @@
-"""Tests of accessplan.maps.grid_dissolve: grid cells dissolved on their label raster."""
+"""Tests of the fast dissolves of accessplan.maps.context: grid cells on their label raster
+(accessplan.maps.grid_dissolve) and clean polygon coverages by coverage_union_all."""
 
 from __future__ import annotations
 
@@ -7,9 +8,15 @@ import numpy as np
 import pytest
 import shapely
 from shapely.affinity import rotate
-from shapely.geometry import box
+from shapely.geometry import Point, box
 
-from accessplan.maps.context import district_boundaries, region_outline
+from accessplan.maps import context
+from accessplan.maps.context import (
+    district_boundaries,
+    is_polygon_coverage,
+    map_context,
+    region_outline,
+)
 from accessplan.maps.grid_dissolve import grid_cells
 
 CRS = "EPSG:3067"
@@ -75,23 +82,37 @@ def test_what_is_not_a_grid(geoms):
     assert grid_cells(geoms) is None
 
 
-def test_districts_and_outline_of_a_grid_match_the_polygon_path():
-    # the same cells with a fifth corner on one edge are no grid: unioned as polygons
+@pytest.mark.parametrize("path", ["grid", "coverage", "union"])
+def test_districts_and_outline_equal_the_polygon_union_on_every_path(path, monkeypatch):
+    # the cells as squares (a grid), with a fifth corner on one edge (no grid, a clean
+    # coverage), or that coverage unioned polygon by polygon (shapely.union_all)
     geoms, codes = random_grid(7, side=30, share=0.85, groups=4)
     names = np.array(["north", "south", "east", "west"])[codes]
-    grid_frame = gpd.GeoDataFrame({"d": names}, geometry=geoms, crs=CRS)
-    poly_frame = gpd.GeoDataFrame(
-        {"d": names}, geometry=shapely.segmentize(geoms, CELL / 2 + 1), crs=CRS
-    )
-    assert grid_cells(poly_frame.geometry.to_numpy()) is None
-    a, b = district_boundaries(grid_frame, group="d"), district_boundaries(poly_frame, group="d")
-    assert list(a["name"]) == list(b["name"]) == ["east", "north", "south", "west"]
-    assert list(a["n_areas"]) == list(b["n_areas"])
-    for ga, gb in zip(a.geometry, b.geometry, strict=True):
-        assert_same_shape(ga, gb)
-    assert_same_shape(
-        region_outline(grid_frame).geometry.iloc[0], region_outline(poly_frame).geometry.iloc[0]
-    )
+    shapes = geoms if path == "grid" else shapely.segmentize(geoms, CELL / 2 + 1)
+    assert (grid_cells(shapes) is not None) == (path == "grid")
+    assert is_polygon_coverage(shapes)
+    if path == "union":
+        monkeypatch.setattr(context, "is_polygon_coverage", lambda geoms: False)
+    frame = gpd.GeoDataFrame({"d": names}, geometry=shapes, crs=CRS)
+    districts = district_boundaries(frame, group="d")
+    assert list(districts["name"]) == ["east", "north", "south", "west"]
+    for name, n_areas, geom in districts[["name", "n_areas", "geometry"]].itertuples(index=False):
+        mine = names == name
+        assert n_areas == mine.sum()
+        assert_same_shape(geom, shapely.union_all(geoms[mine]))
+    assert_same_shape(region_outline(frame).geometry.iloc[0], shapely.union_all(geoms))
+    via_districts = map_context(frame, group="d").outline.geometry.iloc[0]
+    assert_same_shape(via_districts, shapely.union_all(geoms))
+
+
+def test_overlapping_or_unmatched_polygons_are_no_coverage():
+    a, b = box(0, 0, 2, 1), box(1, 0, 3, 1)
+    assert not is_polygon_coverage(np.array([a, b]))  # overlap
+    assert not is_polygon_coverage(np.array([box(0, 0, 1, 1), box(1, 0.5, 2, 1.5)]))  # T-joint
+    assert not is_polygon_coverage(np.array([box(0, 0, 1, 1), Point(3, 3)]))
+    assert is_polygon_coverage(np.array([box(0, 0, 1, 1), box(1, 0, 2, 1)]))
+    frame = gpd.GeoDataFrame({"d": ["x", "x"]}, geometry=[a, b], crs=CRS)
+    assert district_boundaries(frame, group="d").geometry.iloc[0].equals(box(0, 0, 3, 1))
 
 
 def test_a_missing_cell_in_a_big_district_is_filled_as_a_sliver():
