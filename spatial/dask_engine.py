@@ -7,8 +7,8 @@ everything else stays on the machine that runs ``accessplan plan`` (the
 models, sizing, maps and report.
 
 Travel times (:func:`dask_network_travel_times`, :func:`scatter_network_travel_times`)
-    The client checks and snaps the points (the same KD-tree snapping as
-    :func:`accessplan.spatial.network_times.network_travel_times`); the
+    The client checks and snaps the points with the one-machine path's own
+    :func:`accessplan.spatial.network_times.prepare_search`; the
     reversed road graph (a CSR matrix of seconds) and the snapping result
     are scattered *once* to every worker; one task per chunk of
     ``chunk_size`` distinct site nodes runs a bounded Dijkstra and keeps
@@ -47,33 +47,24 @@ import importlib.metadata
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import replace
 from pathlib import Path
 
 import geopandas as gpd
 import networkx as nx
 import numpy as np
 import pandas as pd
-from sklearn.neighbors import KDTree
 
-from accessplan.data.errors import AccessplanError, ProblemCollector
+from accessplan.data.errors import AccessplanError
 from accessplan.spatial.dask_access import ScatteredOD, pair_counts
 from accessplan.spatial.dask_tasks import ODPart, SnappedPoints, chunk_pairs
-from accessplan.spatial.errors import NoPathError
-from accessplan.spatial.network_times import network_crs, network_od_fingerprint
+from accessplan.spatial.network_times import PreparedSearch, prepare_search
 from accessplan.spatial.od_codes import CodedOD
-from accessplan.spatial.od_store import ODParquetWriter
 from accessplan.spatial.road_arrays import RoadArrays
 from accessplan.spatial.travel_inputs import (
     TravelTimes,
     check_positive_options,
-    group_members,
-    projected_points,
-    snap_frame,
-    snap_points,
     sorted_od_frame,
-    unreached_positions,
-    validate_point_frames,
 )
 from accessplan.spatial.travel_options import TravelOptions
 
@@ -210,55 +201,6 @@ def connect(
 
 
 # --------------------------------------------------------------------------
-# Snapping (as accessplan.spatial.network_times does it)
-# --------------------------------------------------------------------------
-
-
-def _snapped(arrays, origins, sites, *, origin_id, site_id, options, labels):
-    """Check and snap the points on the client: (snapped, origin/site ids, snap frames)."""
-    crs = network_crs(arrays)
-    origins, sites = validate_point_frames(origins, sites, origin_id, site_id, *labels)
-    origins = projected_points(origins, crs, origin_id, labels[0])
-    sites = projected_points(sites, crs, site_id, labels[1])
-    origin_ids = origins[origin_id].reset_index(drop=True)
-    site_ids = sites[site_id].reset_index(drop=True)
-    o_xy = np.column_stack([origins.geometry.x.to_numpy(), origins.geometry.y.to_numpy()])
-    s_xy = np.column_stack([sites.geometry.x.to_numpy(), sites.geometry.y.to_numpy()])
-    tree = KDTree(arrays.xy)
-    problems = ProblemCollector(what="origins and sites")
-    far = options["max_snap_meters"]
-    o_node, o_meters = snap_points(tree, o_xy, origin_ids, origin_id, labels[0], far, problems)
-    s_node, s_meters = snap_points(tree, s_xy, site_ids, site_id, labels[1], far, problems)
-    problems.raise_if_any()
-    del tree
-    meters_per_minute = options["access_speed_kph"] * 1000.0 / 60.0
-    o_access = o_meters / meters_per_minute
-    s_access = s_meters / meters_per_minute
-    nodes = pd.Series(arrays.node_ids, dtype=object).infer_objects().to_numpy()
-    snaps = (
-        snap_frame("origin_id", origin_ids, nodes[o_node], o_meters, o_access),
-        snap_frame("site_id", site_ids, nodes[s_node], s_meters, s_access),
-    )
-    s_uniq, s_inv = np.unique(s_node, return_inverse=True)
-    o_uniq, o_inv = np.unique(o_node, return_inverse=True)
-    max_minutes = options["max_minutes"]
-    budget_minutes = max_minutes - s_access.min() - o_access.min()
-    snapped = SnappedPoints(
-        site_nodes=s_uniq,
-        site_groups=group_members(s_inv, len(s_uniq)),
-        origin_nodes=o_uniq,
-        origin_groups=group_members(o_inv, len(o_uniq)),
-        site_access=s_access,
-        origin_access=o_access,
-        # the one-machine bound: a hair of slack so rounding never cuts a kept pair
-        limit_seconds=budget_minutes * 60.0 * (1.0 + 1e-12) + 1e-9,
-        max_minutes=float(max_minutes),
-        reachable=bool(budget_minutes >= 0),
-    )
-    return snapped, origin_ids, site_ids, snaps
-
-
-# --------------------------------------------------------------------------
 # Travel times
 # --------------------------------------------------------------------------
 
@@ -354,93 +296,19 @@ class _ChunkTasks:
             future.release()
 
 
-def _no_path(max_minutes, origin_ids, site_ids, labels) -> NoPathError:
-    return NoPathError(
-        f"no origin reaches any site within {max_minutes:g} minutes over the road network "
-        f"({len(origin_ids)} origins from {labels[0]}, {len(site_ids)} sites from "
-        f"{labels[1]}); check that they lie on the same network or raise max_minutes"
-    )
-
-
-@dataclass(frozen=True, eq=False)
-class _Run:
-    """A travel-time run prepared on the client."""
-
-    arrays: RoadArrays
-    snapped: SnappedPoints
-    origin_ids: pd.Series
-    site_ids: pd.Series
-    snaps: tuple
-    labels: tuple
-    options: dict
-    chunk_size: int
-
-    def result(self, reached_o, reached_s, **tables) -> TravelTimes:
-        return TravelTimes(
-            origin_snap=self.snaps[0],
-            site_snap=self.snaps[1],
-            max_minutes=self.options["max_minutes"],
-            method="network",
-            unreachable_origins=unreached_positions(self.origin_ids, reached_o),
-            unreachable_sites=unreached_positions(self.site_ids, reached_s),
-            **tables,
-        )
-
-    def no_path(self) -> NoPathError:
-        return _no_path(self.options["max_minutes"], self.origin_ids, self.site_ids, self.labels)
-
-
-def _prepare(network, origins, sites, options: TravelOptions) -> _Run:
+def _prepare(network, origins, sites, options: TravelOptions) -> PreparedSearch:
+    """Check, snap and search on the client as the one-machine path does (float bounds)."""
     check_positive_options({"chunk_size": options.chunk_size}, **options.bounds())
     if not isinstance(network, RoadArrays):
         network = RoadArrays.from_graph(network, source="the road network")
     bounds = {name: float(value) for name, value in options.bounds().items()}
-    labels = (options.origins_label, options.sites_label)
-    snapped, origin_ids, site_ids, snaps = _snapped(
-        network,
-        origins,
-        sites,
-        origin_id=options.origin_id,
-        site_id=options.site_id,
-        options=bounds,
-        labels=labels,
-    )
-    chunk_size = int(options.chunk_size)
-    return _Run(network, snapped, origin_ids, site_ids, snaps, labels, bounds, chunk_size)
+    return prepare_search(network, origins, sites, options=replace(options, **bounds))
 
 
-def _stream(run: _Run, parts, od_path, fingerprint, minutes_dtype) -> tuple[np.ndarray, np.ndarray]:
+def _stream(search: PreparedSearch, parts, od_path, fingerprint, minutes_dtype):
     """Write the parts to the Parquet OD table in order; which origins and sites were reached."""
-    reached_o = np.zeros(len(run.origin_ids), dtype=bool)
-    reached_s = np.zeros(len(run.site_ids), dtype=bool)
-    with ODParquetWriter(
-        od_path,
-        origin_ids=run.origin_ids,
-        site_ids=run.site_ids,
-        max_minutes=run.options["max_minutes"],
-        method="network",
-        fingerprint=fingerprint,
-        minutes_dtype=minutes_dtype,
-    ) as writer:
-        for part in parts:
-            writer.write_pairs(part.origin_codes, part.site_codes, part.minutes)
-            reached_o[part.origin_codes] = True
-            reached_s[part.site_codes] = True
-        if writer.n_pairs == 0:
-            raise run.no_path()
-    return reached_o, reached_s
-
-
-def _fingerprint(run: _Run, origins, sites, origin_id, site_id, network_id):
-    return network_od_fingerprint(
-        run.arrays,
-        origins,
-        sites,
-        origin_id=origin_id,
-        site_id=site_id,
-        network_id=network_id,
-        **run.options,
-    )
+    chunks = ((part.origin_codes, part.site_codes, part.minutes) for part in parts)
+    return search.write_pairs(chunks, od_path, fingerprint=fingerprint, minutes_dtype=minutes_dtype)
 
 
 def dask_network_travel_times(
@@ -526,38 +394,38 @@ def dask_network_travel_times(
     ClusterError
         A worker died running a task (too little memory for ``chunk_size``).
     """
-    run = _prepare(network, origins, sites, TravelOptions.of(locals()))
-    with _ChunkTasks(client, run.arrays, run.snapped, run.chunk_size) as tasks:
+    search = _prepare(network, origins, sites, TravelOptions.of(locals()))
+    with _ChunkTasks(client, search.arrays, search.points, search.chunk_size) as tasks:
         if od_path is not None:
-            fingerprint = _fingerprint(run, origins, sites, origin_id, site_id, network_id)
+            fingerprint = search.fingerprint(network_id)
             parts = tasks.parts(progress=progress)
-            reached = _stream(run, parts, od_path, fingerprint, minutes_dtype)
-            return run.result(*reached, od=None, od_path=Path(od_path))
+            reached = _stream(search, parts, od_path, fingerprint, minutes_dtype)
+            return search.travel_times(*reached, od=None, od_path=Path(od_path))
         parts = list(tasks.parts(progress=progress))
     if not parts or sum(p.n_pairs for p in parts) == 0:
-        raise run.no_path()
+        raise search.no_path()
     o_pos, s_pos, minutes = (
         np.concatenate([getattr(p, name) for p in parts])
         for name in ("origin_codes", "site_codes", "minutes")
     )
     del parts
-    reached_o = np.zeros(len(run.origin_ids), dtype=bool)
+    reached_o = np.zeros(len(search.origin_ids), dtype=bool)
     reached_o[o_pos] = True
-    reached_s = np.zeros(len(run.site_ids), dtype=bool)
+    reached_s = np.zeros(len(search.site_ids), dtype=bool)
     reached_s[s_pos] = True
     od = coded = None
     if with_frame if with_frame is not None else not as_codes:
-        od = sorted_od_frame(o_pos, s_pos, minutes, run.origin_ids, run.site_ids)
+        od = sorted_od_frame(o_pos, s_pos, minutes, search.origin_ids, search.site_ids)
     if as_codes:
         coded = CodedOD.from_positions(
             o_pos,
             s_pos,
             minutes,
-            origin_ids=run.origin_ids,
-            site_ids=run.site_ids,
-            max_minutes=run.options["max_minutes"],
+            origin_ids=search.origin_ids,
+            site_ids=search.site_ids,
+            max_minutes=search.max_minutes,
         )
-    return run.result(reached_o, reached_s, od=od, coded=coded)
+    return search.travel_times(reached_o, reached_s, od=od, coded=coded)
 
 
 def scatter_network_travel_times(
@@ -606,33 +474,33 @@ def scatter_network_travel_times(
     ------
     As :func:`dask_network_travel_times`.
     """
-    run = _prepare(network, origins, sites, TravelOptions.of(locals()))
+    search = _prepare(network, origins, sites, TravelOptions.of(locals()))
     from distributed import KilledWorker
 
-    with _ChunkTasks(client, run.arrays, run.snapped, run.chunk_size) as tasks:
+    with _ChunkTasks(client, search.arrays, search.points, search.chunk_size) as tasks:
         futures = tasks.keep()
         if od_path is not None:
-            fingerprint = _fingerprint(run, origins, sites, origin_id, site_id, network_id)
-            _stream(run, tasks.parts(progress=progress), od_path, fingerprint, minutes_dtype)
+            fingerprint = search.fingerprint(network_id)
+            _stream(search, tasks.parts(progress=progress), od_path, fingerprint, minutes_dtype)
         else:
             tasks.wait(progress=progress)
         try:
             origin_pairs, site_pairs = pair_counts(
-                client, futures, len(run.origin_ids), len(run.site_ids)
+                client, futures, len(search.origin_ids), len(search.site_ids)
             )
         except KilledWorker as exc:
             raise tasks.died(exc) from exc
         if origin_pairs.sum() == 0:
-            raise run.no_path()
+            raise search.no_path()
     scattered = ScatteredOD(
-        origin_ids=pd.Index(run.origin_ids),
-        site_ids=pd.Index(run.site_ids),
+        origin_ids=pd.Index(search.origin_ids),
+        site_ids=pd.Index(search.site_ids),
         futures=futures,
         origin_pairs=origin_pairs,
         site_pairs=site_pairs,
-        max_minutes=run.options["max_minutes"],
+        max_minutes=search.max_minutes,
     )
-    result = run.result(
+    result = search.travel_times(
         origin_pairs > 0,
         site_pairs > 0,
         od=None,

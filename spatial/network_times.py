@@ -55,6 +55,7 @@ from tqdm.auto import tqdm
 
 from accessplan.data.errors import ProblemCollector
 from accessplan.spatial.crs import require_metre_crs
+from accessplan.spatial.dask_tasks import SnappedPoints
 from accessplan.spatial.dijkstra_pool import available_cores, iter_chunk_results, reached_pairs
 from accessplan.spatial.errors import CRSError, NetworkError, NoPathError, ODFingerprintError
 from accessplan.spatial.od_codes import CodedOD
@@ -79,11 +80,13 @@ from accessplan.spatial.travel_inputs import (
 from accessplan.spatial.travel_options import TravelOptions
 
 __all__ = [
+    "PreparedSearch",
     "available_cores",
     "network_crs",
     "network_key",
     "network_od_fingerprint",
     "network_travel_times",
+    "prepare_search",
     "stored_network_travel_times",
     "stream_network_travel_times",
 ]
@@ -161,8 +164,31 @@ def _expand(
 
 
 @dataclass(frozen=True, eq=False)
-class _Search:
-    """Everything the Dijkstra chunks need, and the per-point results."""
+class PreparedSearch:
+    """Everything the Dijkstra chunks need, and the per-point results (:func:`prepare_search`).
+
+    Attributes
+    ----------
+    arrays : RoadArrays
+        The network.
+    origin_ids, site_ids : pandas.Series
+        The ids in input order (positions are the pairs' origin and site codes).
+    origin_xy, site_xy : numpy.ndarray
+        ``(n, 2)`` coordinates in the network's CRS.
+    origin_snap, site_snap : pandas.DataFrame
+        The snapping of each point (node, metres, access minutes).
+    points : SnappedPoints
+        What each Dijkstra chunk needs besides the graph (in a worker process
+        or on a Dask worker): the distinct snapped nodes (positions in
+        ``arrays``), the points on each, the access minutes of every point,
+        the network seconds worth searching (the bound less the shortest
+        access legs, with a hair of slack) and whether any pair can lie
+        within the bound.
+    max_minutes : float
+    chunk_size : int
+    options : TravelOptions
+        The options the search was prepared with.
+    """
 
     arrays: RoadArrays
     origin_ids: pd.Series
@@ -171,23 +197,110 @@ class _Search:
     site_xy: np.ndarray
     origin_snap: pd.DataFrame
     site_snap: pd.DataFrame
-    o_access: np.ndarray
-    s_access: np.ndarray
-    o_uniq: np.ndarray
-    o_groups: tuple
-    s_uniq: np.ndarray
-    s_groups: tuple
-    limit: float
+    points: SnappedPoints
     max_minutes: float
     chunk_size: int
-    reachable: bool
     options: TravelOptions
 
+    def travel_times(self, reached_o, reached_s, *, od=None, coded=None, od_path=None):
+        """The :class:`TravelTimes` of the search's pairs, which reach these origins and sites.
 
-def _prepare(
-    network: Network, origins: gpd.GeoDataFrame, sites: gpd.GeoDataFrame, options: TravelOptions
-) -> _Search:
-    """Check the options and points, snap the points: the search every entry point runs."""
+        ``reached_o``, ``reached_s``: boolean masks over the origins and sites.
+        """
+        return TravelTimes(
+            od=od,
+            origin_snap=self.origin_snap,
+            site_snap=self.site_snap,
+            max_minutes=self.max_minutes,
+            method="network",
+            unreachable_origins=unreached_positions(self.origin_ids, reached_o),
+            unreachable_sites=unreached_positions(self.site_ids, reached_s),
+            coded=coded,
+            od_path=od_path,
+        )
+
+    def no_path(self) -> NoPathError:
+        """The error for a search whose table has no pair."""
+        return NoPathError(
+            f"no origin reaches any site within {self.max_minutes:g} minutes over the road "
+            f"network ({len(self.origin_ids)} origins from {self.options.origins_label}, "
+            f"{len(self.site_ids)} sites from {self.options.sites_label}); check that they "
+            "lie on the same network or raise max_minutes"
+        )
+
+    def write_pairs(
+        self, chunks, od_path: str | Path, *, fingerprint: dict[str, str], minutes_dtype
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Stream chunks of pairs into a Parquet OD table; which origins and sites they reach.
+
+        ``chunks`` yields ``(origin positions, site positions, minutes)``,
+        written in that order (see
+        :class:`~accessplan.spatial.od_store.ODParquetWriter`); no pair at all
+        is :meth:`no_path` and leaves no table.  Returns the boolean masks
+        ``(reached_o, reached_s)``.
+        """
+        reached_o = np.zeros(len(self.origin_ids), dtype=bool)
+        reached_s = np.zeros(len(self.site_ids), dtype=bool)
+        with ODParquetWriter(
+            od_path,
+            origin_ids=self.origin_ids,
+            site_ids=self.site_ids,
+            max_minutes=self.max_minutes,
+            method="network",
+            fingerprint=fingerprint,
+            minutes_dtype=minutes_dtype,
+        ) as writer:
+            for o_pos, s_pos, minutes in chunks:
+                writer.write_pairs(o_pos, s_pos, minutes)
+                reached_o[o_pos] = True
+                reached_s[s_pos] = True
+            if writer.n_pairs == 0:
+                raise self.no_path()
+        return reached_o, reached_s
+
+    def fingerprint(self, network_id: str | None) -> dict[str, str]:
+        """The fingerprint of the search's table (:func:`network_od_fingerprint`'s).
+
+        ``network_id`` is the network's part (default: :func:`network_key` of its arrays).
+        """
+        return od_fingerprint(
+            origin_ids=self.origin_ids,
+            site_ids=self.site_ids,
+            origin_xy=self.origin_xy,
+            site_xy=self.site_xy,
+            network=network_id if network_id is not None else network_key(self.arrays),
+            options={
+                "method": "network",
+                "max_minutes": self.max_minutes,
+                "access_speed_kph": float(self.options.access_speed_kph),
+                "max_snap_meters": float(self.options.max_snap_meters),
+            },
+        )
+
+
+def prepare_search(
+    network: Network, origins: gpd.GeoDataFrame, sites: gpd.GeoDataFrame, *, options: TravelOptions
+) -> PreparedSearch:
+    """Check the options and points and snap the points: the search every entry point runs.
+
+    Parameters
+    ----------
+    network : networkx.MultiDiGraph or RoadArrays
+        As :func:`network_travel_times` (``G``).
+    origins, sites : geopandas.GeoDataFrame
+        As :func:`network_travel_times`.
+    options : TravelOptions
+        The keyword options of the entry point.
+
+    Returns
+    -------
+    PreparedSearch
+
+    Raises
+    ------
+    InputValidationError, NetworkError
+        As :func:`network_travel_times`.
+    """
     check_positive_options(
         {"chunk_size": options.chunk_size, "jobs": options.jobs}, **options.bounds()
     )
@@ -230,7 +343,7 @@ def _prepare(
     # network seconds worth searching: the bound minus the shortest access legs,
     # with a hair of slack so rounding never cuts a pair the exact filter keeps
     budget_minutes = max_minutes - s_access.min() - o_access.min()
-    return _Search(
+    return PreparedSearch(
         arrays=arrays,
         origin_ids=origin_ids,
         site_ids=site_ids,
@@ -238,16 +351,19 @@ def _prepare(
         site_xy=s_xy,
         origin_snap=origin_snap,
         site_snap=site_snap,
-        o_access=o_access,
-        s_access=s_access,
-        o_uniq=o_uniq,
-        o_groups=group_members(o_inv, len(o_uniq)),
-        s_uniq=s_uniq,
-        s_groups=group_members(s_inv, len(s_uniq)),
-        limit=budget_minutes * 60.0 * (1.0 + 1e-12) + 1e-9,
+        points=SnappedPoints(
+            site_nodes=s_uniq,
+            site_groups=group_members(s_inv, len(s_uniq)),
+            origin_nodes=o_uniq,
+            origin_groups=group_members(o_inv, len(o_uniq)),
+            site_access=s_access,
+            origin_access=o_access,
+            limit_seconds=budget_minutes * 60.0 * (1.0 + 1e-12) + 1e-9,
+            max_minutes=float(max_minutes),
+            reachable=bool(budget_minutes >= 0),
+        ),
         max_minutes=float(max_minutes),
         chunk_size=int(options.chunk_size),
-        reachable=bool(budget_minutes >= 0),
         options=options,
     )
 
@@ -261,29 +377,23 @@ class _ChunkPairs:
     site (so the parent only merges sorted runs).
     """
 
-    targets: np.ndarray
-    limit: float
-    s_groups: tuple
-    o_groups: tuple
-    s_access: np.ndarray
-    o_access: np.ndarray
-    max_minutes: float
-    n_sites: int
+    points: SnappedPoints
 
     def __call__(self, graph: sp.csr_matrix, chunk: tuple[int, np.ndarray]):
         start, sources = chunk
-        row, col, seconds = reached_pairs(graph, sources, self.targets, self.limit)
+        points = self.points
+        row, col, seconds = reached_pairs(graph, sources, points.origin_nodes, points.limit_seconds)
         net_minutes = seconds / 60.0
         # rows are distinct site nodes (global index start + row): expand to sites
-        k, site = _expand(row.astype(np.int64) + start, *self.s_groups)
+        k, site = _expand(row.astype(np.int64) + start, *points.site_groups)
         col, net_minutes = col[k], net_minutes[k]
         # columns are distinct origin nodes: expand to origins
-        k, origin = _expand(col, *self.o_groups)
+        k, origin = _expand(col, *points.origin_groups)
         site, net_minutes = site[k], net_minutes[k]
-        total = net_minutes + self.s_access[site] + self.o_access[origin]
-        keep = total <= self.max_minutes
+        total = net_minutes + points.site_access[site] + points.origin_access[origin]
+        keep = total <= points.max_minutes
         origin, site = origin[keep].astype(np.int32), site[keep].astype(np.int32)
-        order = np.argsort(_pair_key(origin, site, self.n_sites))
+        order = np.argsort(_pair_key(origin, site, len(points.site_access)))
         return origin[order], site[order], total[keep][order]
 
 
@@ -293,42 +403,24 @@ def _pair_key(o_pos: np.ndarray, s_pos: np.ndarray, n_sites: int) -> np.ndarray:
 
 
 def _pair_chunks(
-    search: _Search, *, progress: bool
+    search: PreparedSearch, *, progress: bool
 ) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray]]:
     """(origin position, site position, minutes) of the pairs within the bound, per chunk.
 
     Each chunk's pairs come sorted by origin then site.
     """
-    if not search.reachable:
+    if not search.points.reachable:
         return
-    size = search.chunk_size
-    chunks = [
-        (start, search.s_uniq[start : start + size]) for start in range(0, len(search.s_uniq), size)
-    ]
-    work = _ChunkPairs(
-        targets=search.o_uniq,
-        limit=search.limit,
-        s_groups=search.s_groups,
-        o_groups=search.o_groups,
-        s_access=search.s_access,
-        o_access=search.o_access,
-        max_minutes=search.max_minutes,
-        n_sites=len(search.site_ids),
-    )
+    size, nodes = search.chunk_size, search.points.site_nodes
+    chunks = [(start, nodes[start : start + size]) for start in range(0, len(nodes), size)]
     answers = iter_chunk_results(
-        search.arrays.reverse_csr(), chunks, work=work, jobs=int(search.options.jobs)
+        search.arrays.reverse_csr(),
+        chunks,
+        work=_ChunkPairs(search.points),
+        jobs=int(search.options.jobs),
     )
     yield from tqdm(
         answers, total=len(chunks), desc="travel times", unit="chunk", disable=not progress
-    )
-
-
-def _no_path(search: _Search) -> NoPathError:
-    return NoPathError(
-        f"no origin reaches any site within {search.max_minutes:g} minutes over the road "
-        f"network ({len(search.origin_ids)} origins from {search.options.origins_label}, "
-        f"{len(search.site_ids)} sites from {search.options.sites_label}); check that they "
-        "lie on the same network or raise max_minutes"
     )
 
 
@@ -410,27 +502,14 @@ def network_travel_times(
     NoPathError
         If no origin reaches any site within ``max_minutes``.
     """
-    search = _prepare(G, origins, sites, TravelOptions.of(locals()))
+    search = prepare_search(G, origins, sites, options=TravelOptions.of(locals()))
     with_frame = not as_codes if with_frame is None else with_frame
     return _route(search, as_codes=as_codes, with_frame=with_frame, progress=progress)
 
 
-def _travel_times(search: _Search, reached_o, reached_s, *, od=None, coded=None, od_path=None):
-    """The :class:`TravelTimes` of a search whose pairs reach these origins and sites (masks)."""
-    return TravelTimes(
-        od=od,
-        origin_snap=search.origin_snap,
-        site_snap=search.site_snap,
-        max_minutes=search.max_minutes,
-        method="network",
-        unreachable_origins=unreached_positions(search.origin_ids, reached_o),
-        unreachable_sites=unreached_positions(search.site_ids, reached_s),
-        coded=coded,
-        od_path=od_path,
-    )
-
-
-def _result(search: _Search, o_pos, s_pos, minutes, *, with_frame: bool, coded=None, od_path=None):
+def _result(
+    search: PreparedSearch, o_pos, s_pos, minutes, *, with_frame: bool, coded=None, od_path=None
+):
     """The :class:`TravelTimes` of a search's pairs (positions into its origins and sites)."""
     reached_o = np.zeros(len(search.origin_ids), dtype=bool)
     reached_o[o_pos] = True
@@ -441,10 +520,12 @@ def _result(search: _Search, o_pos, s_pos, minutes, *, with_frame: bool, coded=N
         if with_frame
         else None
     )
-    return _travel_times(search, reached_o, reached_s, od=od, coded=coded, od_path=od_path)
+    return search.travel_times(reached_o, reached_s, od=od, coded=coded, od_path=od_path)
 
 
-def _route(search: _Search, *, as_codes: bool, with_frame: bool, progress: bool) -> TravelTimes:
+def _route(
+    search: PreparedSearch, *, as_codes: bool, with_frame: bool, progress: bool
+) -> TravelTimes:
     """Route a prepared search in memory: the long frame and/or the coded table."""
     parts = list(_pair_chunks(search, progress=progress))
     if parts:
@@ -454,7 +535,7 @@ def _route(search: _Search, *, as_codes: bool, with_frame: bool, progress: bool)
         minutes = np.empty(0)
     del parts
     if len(minutes) == 0:
-        raise _no_path(search)
+        raise search.no_path()
     coded = None
     if as_codes:
         # sorted runs, one per chunk: a stable (merge) sort joins them in about P log(chunks)
@@ -523,42 +604,13 @@ def stream_network_travel_times(
     ------
     As :func:`network_travel_times`; on any error no table is written.
     """
-    search = _prepare(G, origins, sites, TravelOptions.of(locals()))
-    fingerprint = _fingerprint(search, network_id)
-    reached_o = np.zeros(len(search.origin_ids), dtype=bool)
-    reached_s = np.zeros(len(search.site_ids), dtype=bool)
-    with ODParquetWriter(
-        od_path,
-        origin_ids=search.origin_ids,
-        site_ids=search.site_ids,
-        max_minutes=search.max_minutes,
-        method="network",
-        fingerprint=fingerprint,
-        minutes_dtype=minutes_dtype,
-    ) as writer:
-        for o_pos, s_pos, minutes in _pair_chunks(search, progress=progress):
-            writer.write_pairs(o_pos, s_pos, minutes)  # each chunk sorted by origin, site
-            reached_o[o_pos] = True
-            reached_s[s_pos] = True
-        if writer.n_pairs == 0:
-            raise _no_path(search)
-    return _travel_times(search, reached_o, reached_s, od_path=Path(od_path))
-
-
-def _fingerprint(search: _Search, network_id: str | None) -> dict[str, str]:
-    return od_fingerprint(
-        origin_ids=search.origin_ids,
-        site_ids=search.site_ids,
-        origin_xy=search.origin_xy,
-        site_xy=search.site_xy,
-        network=network_id if network_id is not None else network_key(search.arrays),
-        options={
-            "method": "network",
-            "max_minutes": search.max_minutes,
-            "access_speed_kph": float(search.options.access_speed_kph),
-            "max_snap_meters": float(search.options.max_snap_meters),
-        },
+    search = prepare_search(G, origins, sites, options=TravelOptions.of(locals()))
+    fingerprint = search.fingerprint(network_id)
+    chunks = _pair_chunks(search, progress=progress)  # each chunk sorted by origin, site
+    reached = search.write_pairs(
+        chunks, od_path, fingerprint=fingerprint, minutes_dtype=minutes_dtype
     )
+    return search.travel_times(*reached, od_path=Path(od_path))
 
 
 def network_od_fingerprint(
@@ -579,8 +631,8 @@ def network_od_fingerprint(
     (``read_od_parquet(path, expect_fingerprint=...)``) to reuse the table
     only when it was built for the same origins, sites, network and options.
     """
-    search = _prepare(G, origins, sites, TravelOptions.of(locals()))
-    return _fingerprint(search, network_id)
+    search = prepare_search(G, origins, sites, options=TravelOptions.of(locals()))
+    return search.fingerprint(network_id)
 
 
 def stored_network_travel_times(
@@ -626,8 +678,8 @@ def stored_network_travel_times(
     file at ``od_path`` that is not a readable accessplan OD table.
     """
     options = TravelOptions.of(locals())
-    search = _prepare(G, origins, sites, options)
-    fingerprint = _fingerprint(search, network_id)
+    search = prepare_search(G, origins, sites, options=options)
+    fingerprint = search.fingerprint(network_id)
     path = Path(od_path)
     if path.exists():
         try:
