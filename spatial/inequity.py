@@ -178,6 +178,13 @@ def _validate(
     return _Inputs(values=aligned, weights=w, groups=g)
 
 
+def _validate_with_fraction(fraction_of_mean, named, weights, groups=None) -> tuple[_Inputs, float]:
+    """:func:`_validate` after checking ``fraction_of_mean`` (its problem listed first)."""
+    problems = ProblemCollector(what="inequity inputs")
+    fraction = _check_fraction(fraction_of_mean, problems)
+    return _validate(named, weights, groups, problems=problems), fraction
+
+
 # --------------------------------------------------------------------------
 # the measures on validated arrays
 # --------------------------------------------------------------------------
@@ -431,10 +438,8 @@ def theil(values: ArrayLike, weights: ArrayLike | None = None) -> float:
 
     Parameters
     ----------
-    values : array-like or pandas.Series
-        Access per area, ``>= 0``.
-    weights : array-like or pandas.Series, optional
-        Population (or need) per area, ``>= 0`` and not all 0. Default: 1 each.
+    values, weights : array-like or pandas.Series
+        As in :func:`weighted_gini`.
 
     Returns
     -------
@@ -513,10 +518,8 @@ def lorenz_points(values: ArrayLike, weights: ArrayLike | None = None) -> pd.Dat
 
     Parameters
     ----------
-    values : array-like or pandas.Series
-        Access per area, ``>= 0``.
-    weights : array-like or pandas.Series, optional
-        Population (or need) per area, ``>= 0`` and not all 0. Default: 1 each.
+    values, weights : array-like or pandas.Series
+        As in :func:`weighted_gini`.
 
     Returns
     -------
@@ -548,10 +551,8 @@ def share_below(
 
     Parameters
     ----------
-    values : array-like or pandas.Series
-        Access per area, ``>= 0``.
-    weights : array-like or pandas.Series, optional
-        Population (or need) per area, ``>= 0`` and not all 0. Default: 1 each.
+    values, weights : array-like or pandas.Series
+        As in :func:`weighted_gini`.
     fraction_of_mean : float, default 0.5
         :math:`f`, finite and ``>= 0``.
 
@@ -565,9 +566,7 @@ def share_below(
     accessplan.data.errors.InputValidationError
         Listing every problem in ``values``, ``weights`` and ``fraction_of_mean``.
     """
-    problems = ProblemCollector(what="inequity inputs")
-    fraction = _check_fraction(fraction_of_mean, problems)
-    inp = _validate([("values", values)], weights, problems=problems)
+    inp, fraction = _validate_with_fraction(fraction_of_mean, [("values", values)], weights)
     return _share_below(inp.values["values"], inp.weights, fraction)
 
 
@@ -616,10 +615,8 @@ def spatial_access_ratio(
 
     Parameters
     ----------
-    values : array-like or pandas.Series
-        Access per area, ``>= 0``.
-    weights : array-like or pandas.Series, optional
-        Population (or need) per area, ``>= 0`` and not all 0. Default: 1 each.
+    values, weights : array-like or pandas.Series
+        As in :func:`weighted_gini`.
 
     Returns
     -------
@@ -673,10 +670,8 @@ def inequity_summary(
 
     Parameters
     ----------
-    values : array-like or pandas.Series
-        Access per area, ``>= 0``.
-    weights : array-like or pandas.Series, optional
-        Population (or need) per area, ``>= 0`` and not all 0. Default: 1 each.
+    values, weights : array-like or pandas.Series
+        As in :func:`weighted_gini`.
     groups : array-like or pandas.Series, optional
         Group label per area (district, urban/rural); adds the Theil split.
     fraction_of_mean : float, default 0.5
@@ -697,9 +692,7 @@ def inequity_summary(
     accessplan.data.errors.InputValidationError
         Listing every problem in the inputs and options.
     """
-    problems = ProblemCollector(what="inequity inputs")
-    fraction = _check_fraction(fraction_of_mean, problems)
-    inp = _validate([("values", values)], weights, groups, problems=problems)
+    inp, fraction = _validate_with_fraction(fraction_of_mean, [("values", values)], weights, groups)
     return _summary(inp.values["values"], inp.weights, inp.groups, fraction)
 
 
@@ -737,9 +730,8 @@ def compare_inequity(
     accessplan.data.errors.InputValidationError
         Listing every problem in the inputs and options.
     """
-    problems = ProblemCollector(what="inequity inputs")
-    fraction = _check_fraction(fraction_of_mean, problems)
-    inp = _validate([("before", before), ("after", after)], weights, groups, problems=problems)
+    named = [("before", before), ("after", after)]
+    inp, fraction = _validate_with_fraction(fraction_of_mean, named, weights, groups)
     b = _summary(inp.values["before"], inp.weights, inp.groups, fraction)
     a = _summary(inp.values["after"], inp.weights, inp.groups, fraction)
     return before_after_table(b, a)

@@ -462,10 +462,8 @@ def concentration_index(
 
     Parameters
     ----------
-    access : array-like or pandas.Series
-        Access per area, ``>= 0``.
-    population : array-like or pandas.Series
-        People per area, ``>= 0``, not all 0.
+    access, population : array-like or pandas.Series
+        As in :func:`palma_ratio`.
     ordering : array-like or pandas.Series
         Income (higher = better off) or deprivation per area; no missing values.
     ordering_is_deprivation : bool, default False
@@ -539,10 +537,8 @@ def fgt(
 
     Parameters
     ----------
-    access : array-like or pandas.Series
-        Access per area, ``>= 0``.
-    population : array-like or pandas.Series
-        People per area, ``>= 0``, not all 0.
+    access, population : array-like or pandas.Series
+        As in :func:`palma_ratio`.
     poverty_line : float
         :math:`z`, raw access units; must be > 0 and within the min .. max of
         access over populated areas (otherwise it measures nothing).
