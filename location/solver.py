@@ -6,6 +6,22 @@ merely feasible solution. :func:`solve` reads ``sol_status``, the best bound
 (from HiGHS's info, or CBC's log) and the gap, and returns a
 :class:`SolveReport` whose ``proven_optimal`` is true only when the solver proved
 optimality within the requested relative gap.
+
+CBC does not keep to its own time limit on large models: its root LP, the
+processing of a MIP start and the clean-up after the search do not look at the
+clock (a 100,000-pair covering model given 2 s ran for 108 s on a loaded
+2-core machine, a 200,000-pair one given 10 s for 386 s; the root LP alone took
+30 s and 176 s). :func:`solve` therefore watches CBC: at ``time_limit_s +
+grace`` (:func:`watchdog_grace_s`: max(2 s, 10 % of the limit), counted from
+the start of :func:`solve`) it sends CBC SIGINT, which CBC handles like Ctrl-C
+("Exiting on user event") during its search: it stops, writes its best solution
+and exits, and the solution is reported as ``"feasible"``, never ``"optimal"``.
+CBC 2.10 ignores SIGINT before its search starts (root LP, MIP start), so a CBC
+still running one grace later is killed: the run is then ``"not_solved"``, or,
+when a complete and feasible MIP start was given, ``"feasible"`` with that start
+(no bound). The watchdog finds CBC through /proc (Linux); elsewhere only CBC's
+own limit applies. HiGHS runs in-process and keeps to its limit on the same
+models.
 """
 
 from __future__ import annotations
@@ -18,6 +34,7 @@ import shutil
 import signal
 import sys
 import tempfile
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,10 +44,29 @@ import pulp
 
 from accessplan.location.errors import SolverError, UnknownSolverError
 
-__all__ = ["LP_METHODS", "SOLVERS", "SolveReport", "SolverOptions", "solve"]
+__all__ = [
+    "LP_METHODS",
+    "SOLVERS",
+    "WATCHDOG_GRACE_FRACTION",
+    "WATCHDOG_MIN_GRACE_S",
+    "SolveReport",
+    "SolverOptions",
+    "solve",
+    "watchdog_grace_s",
+]
 
 SOLVERS = ("cbc", "highs")
 LP_METHODS = ("ipm", "simplex")
+
+#: CBC may run this long past ``time_limit_s`` (seconds, or this fraction of the limit if
+#: more) before it is interrupted, and as long again before it is killed.
+WATCHDOG_MIN_GRACE_S = 2.0
+WATCHDOG_GRACE_FRACTION = 0.1
+
+
+def watchdog_grace_s(time_limit_s: float) -> float:
+    """Seconds CBC may overrun ``time_limit_s`` before SIGINT: max(2 s, 10 % of the limit)."""
+    return max(WATCHDOG_MIN_GRACE_S, WATCHDOG_GRACE_FRACTION * float(time_limit_s))
 
 
 @dataclass(frozen=True)
@@ -42,8 +78,11 @@ class SolverOptions:
     solver : {"cbc", "highs"}, default "cbc"
         CBC is bundled with PuLP; HiGHS runs in-process through highspy.
     time_limit_s : float, optional
-        Wall-clock limit in seconds. A run stopped by it is reported as not
-        proven optimal, with its bound and gap.
+        Wall-clock limit in seconds, counted from the call to :func:`solve`. A
+        run stopped by it is reported as not proven optimal, with its bound and
+        gap. CBC, which overruns it on large models, is interrupted at the limit
+        plus :func:`watchdog_grace_s` and killed one grace later
+        (``SolveReport.watchdog``).
     gap_rel : float, optional
         Relative MIP gap at which the solver may stop and call the solution
         optimal (solver default when None: CBC 0, HiGHS 1e-4).
@@ -126,6 +165,14 @@ class SolveReport:
         The options used.
     sense : str
         ``"maximize"`` or ``"minimize"``.
+    watchdog : str or None
+        None when the solver kept to ``time_limit_s`` (or had none);
+        ``"interrupted"`` when CBC was still running ``time_limit_s`` +
+        :func:`watchdog_grace_s` after the start and was stopped with SIGINT
+        (its best solution kept: ``"feasible"``, or ``"not_solved"`` when it
+        had none); ``"killed"`` when it then did not stop within another grace
+        and was killed: ``"not_solved"``, or ``"feasible"`` holding the MIP
+        start (``warm_start``) when that start is complete and feasible.
     """
 
     solver: str
@@ -138,6 +185,7 @@ class SolveReport:
     time_limit_s: float | None = None
     gap_rel: float | None = None
     threads: int | None = None
+    watchdog: str | None = None
 
     @property
     def proven_optimal(self) -> bool:
@@ -149,8 +197,11 @@ class SolveReport:
         """True when the solver stopped on its time limit, before proving optimality.
 
         The status is then ``"feasible"`` (the best plan found, with ``gap``
-        to ``best_bound``) or ``"not_solved"`` (nothing found in time).
+        to ``best_bound``) or ``"not_solved"`` (nothing found in time). Always
+        true when the watchdog stopped CBC.
         """
+        if self.watchdog is not None:
+            return True
         return (
             self.time_limit_s is not None
             and self.status in ("feasible", "not_solved")
@@ -176,6 +227,15 @@ class SolveReport:
         parts.append(f"{self.seconds:.2f} s")
         if self.time_limit_reached:
             parts.append(f"time limit reached ({self.time_limit_s:g} s)")
+            if self.watchdog == "interrupted":
+                kept = "best solution kept" if self.has_solution else "no solution found"
+                parts.append(f"{self.solver} overran the limit and was interrupted ({kept})")
+            elif self.watchdog == "killed":
+                kept = "the MIP start is returned" if self.has_solution else "no solution"
+                parts.append(
+                    f"{self.solver} overran the limit, ignored the interrupt and was killed "
+                    f"({kept})"
+                )
         elif self.time_limit_s is not None:
             parts.append(f"time limit {self.time_limit_s:g} s")
         return ", ".join(parts)
@@ -195,6 +255,8 @@ _STATUS = {
     pulp.LpSolutionUnbounded: "unbounded",
     pulp.LpSolutionNoSolutionFound: "not_solved",
 }
+#: absolute tolerance on bounds, rows and integrality when a MIP start is checked
+_START_TOLERANCE = 1e-6
 _CBC_BOUND = re.compile(r"^(?:Lower|Upper) bound:\s*(\S+)", re.M)
 _CBC_CONTINUOUS = re.compile(r"Continuous objective value is\s+(\S+)")
 _CBC_OBJECTIVE = re.compile(r"^Objective value:\s+(\S+)", re.M)
@@ -258,12 +320,27 @@ def solve(problem: pulp.LpProblem, options: SolverOptions | None = None) -> Solv
         )
     start = time.perf_counter()
     finished = False
+    watchdog = None
+    if work_dir is not None and options.time_limit_s is not None:
+        grace_s = watchdog_grace_s(options.time_limit_s)
+        watchdog = _CbcWatchdog(
+            work_dir,
+            interrupt_at=start + float(options.time_limit_s) + grace_s,
+            kill_after_s=max(WATCHDOG_MIN_GRACE_S, grace_s),
+        )
+    killed = False
     try:
         problem.solve(solver)
         finished = True
     except pulp.PulpSolverError as exc:
-        raise SolverError(f"{options.solver} failed: {exc}") from exc
+        if watchdog is None or not watchdog.stop_sent:
+            raise SolverError(f"{options.solver} failed: {exc}") from exc
+        # stopped by the watchdog before it could write a solution (killed, or interrupted
+        # before CBC had set up its Ctrl-C handler): nothing to read
+        finished = killed = True
     finally:
+        if watchdog is not None:
+            watchdog.stop()
         seconds = time.perf_counter() - start
         log_text = ""
         if log_path is not None and Path(log_path).exists():
@@ -272,7 +349,12 @@ def solve(problem: pulp.LpProblem, options: SolverOptions | None = None) -> Solv
             if not finished:
                 _stop_children_using(work_dir)
             shutil.rmtree(work_dir, ignore_errors=True)
-    status = _STATUS.get(problem.sol_status, "not_solved")
+    stopped = None if watchdog is None else watchdog.outcome()
+    status = "not_solved" if killed else _STATUS.get(problem.sol_status, "not_solved")
+    # killed before CBC wrote anything, PuLP left the variables at the values set for the start
+    start_kept = killed and options.warm_start and problem.valid(_START_TOLERANCE)
+    if start_kept:
+        status = "feasible"
     if (
         status == "not_solved"
         and options.solver == "cbc"
@@ -317,6 +399,21 @@ def solve(problem: pulp.LpProblem, options: SolverOptions | None = None) -> Solv
         and ("Stopped" in _cbc_result(log_text) or _cbc_root_unsolved(log_text))
     ):
         status = "feasible"
+    if stopped is not None and not start_kept:
+        # an interrupted run proved nothing: its solution (if any) is merely feasible, and a
+        # bound is trusted only when CBC got past its root LP (the log's bound line then
+        # comes from the search)
+        if status == "optimal":
+            status = "feasible"
+        if status in ("infeasible", "unbounded"):
+            status = "not_solved"
+        if not mip:
+            # a simplex stopped part way holds no proven LP optimum, nor a trusted point
+            status, objective = "not_solved", None
+    if stopped is not None and (
+        start_kept or objective is None or "Continuous objective value" not in log_text
+    ):
+        bound = gap = None
     return SolveReport(
         solver=options.solver,
         status=status,
@@ -328,7 +425,39 @@ def solve(problem: pulp.LpProblem, options: SolverOptions | None = None) -> Solv
         time_limit_s=options.time_limit_s,
         gap_rel=options.gap_rel,
         threads=options.threads,
+        watchdog=stopped,
     )
+
+
+def _children_using(folder: str) -> list[int]:
+    """Process ids of our own live child processes whose command line names ``folder``.
+
+    Linux only (reads /proc); elsewhere the list is empty. Zombies (exited,
+    not yet reaped by PuLP's ``wait``) are left out.
+    """
+    proc = Path("/proc")
+    if not proc.is_dir():
+        return []
+    needle = folder.encode()
+    pids = []
+    for entry in proc.iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            if fields[0] in ("Z", "X") or int(fields[1]) != os.getpid():
+                continue
+            if needle in (entry / "cmdline").read_bytes():
+                pids.append(int(entry.name))
+        except (OSError, IndexError, ValueError):
+            continue
+    return pids
+
+
+def _signal_all(pids: list[int], signum: int) -> None:
+    for pid in pids:
+        with contextlib.suppress(OSError):
+            os.kill(pid, signum)
 
 
 def _stop_children_using(folder: str) -> None:
@@ -338,20 +467,79 @@ def _stop_children_using(folder: str) -> None:
     the CBC process it started; it would go on running until its time limit.
     Linux only (reads /proc); elsewhere nothing is done.
     """
-    proc = Path("/proc")
-    if not proc.is_dir():
-        return
-    needle = folder.encode()
-    for entry in proc.iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-            if int(fields[1]) != os.getpid() or needle not in (entry / "cmdline").read_bytes():
-                continue
-            os.kill(int(entry.name), signal.SIGTERM)
-        except (OSError, IndexError, ValueError):
-            continue
+    _signal_all(_children_using(folder), signal.SIGTERM)
+
+
+class _CbcWatchdog:
+    """Stop a CBC that runs past its time limit: SIGINT, then SIGKILL.
+
+    A daemon thread sleeps until ``interrupt_at`` (on the ``time.perf_counter``
+    clock), then sends SIGINT to the CBC processes started in ``folder``; in
+    its search CBC handles it like Ctrl-C: it stops, writes its best solution
+    and exits normally, and PuLP reads the solution. SIGINT is sent again every
+    :attr:`RESEND_S` (CBC drops one that arrives before its search starts). If
+    CBC has not started yet (PuLP still writing the model), the thread waits
+    for it. CBC processes still alive ``kill_after_s`` after the first SIGINT
+    are killed.
+    """
+
+    #: seconds between looks at /proc while waiting for CBC to start or to exit
+    POLL_S = 0.1
+    #: seconds between SIGINTs
+    RESEND_S = 0.5
+
+    def __init__(self, folder: str, *, interrupt_at: float, kill_after_s: float) -> None:
+        self.folder = folder
+        self.interrupt_at = interrupt_at
+        self.kill_after_s = kill_after_s
+        self.interrupted = False
+        self.killed = False
+        self._done = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="accessplan-cbc-watchdog")
+        self._thread.daemon = True
+        self._thread.start()
+
+    @property
+    def stop_sent(self) -> bool:
+        """True once CBC was sent SIGINT (and maybe killed)."""
+        return self.interrupted or self.killed
+
+    def outcome(self) -> str | None:
+        """``"killed"``, ``"interrupted"`` or None (CBC kept to its limit)."""
+        if self.killed:
+            return "killed"
+        return "interrupted" if self.interrupted else None
+
+    def stop(self) -> None:
+        """The solve is over: end the thread (it sends nothing more)."""
+        self._done.set()
+        self._thread.join()
+
+    def _run(self) -> None:
+        if self._done.wait(max(0.0, self.interrupt_at - time.perf_counter())):
+            return
+        pids = _children_using(self.folder)
+        while not pids:
+            if self._done.wait(self.POLL_S):
+                return
+            pids = _children_using(self.folder)
+        self.interrupted = True
+        kill_at = time.perf_counter() + self.kill_after_s
+        next_sigint = 0.0
+        while True:
+            alive = [pid for pid in pids if pid in _children_using(self.folder)]
+            if not alive:
+                return
+            now = time.perf_counter()
+            if now >= kill_at:
+                _signal_all(alive, signal.SIGKILL)
+                self.killed = True
+                return
+            if now >= next_sigint:
+                _signal_all(alive, signal.SIGINT)
+                next_sigint = now + self.RESEND_S
+            if self._done.wait(min(self.POLL_S, kill_at - now)):
+                return
 
 
 @contextlib.contextmanager
