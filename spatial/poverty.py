@@ -218,13 +218,18 @@ def _check_line(line: float, x: np.ndarray, w: np.ndarray, problems: ProblemColl
 # --------------------------------------------------------------------------
 
 
-def _pooled(x: np.ndarray, w: np.ndarray, key: np.ndarray):
-    """Populated areas pooled by equal ``key``, sorted ascending: (weight, access sum) per group."""
+def _tie_groups(x: np.ndarray, w: np.ndarray, key: np.ndarray):
+    """Populated areas, their group code by equal ``key`` (ascending) and each group's weight."""
     keep = w > 0
     x, w, key = x[keep], w[keep], key[keep]
     uniq, codes = np.unique(key, return_inverse=True)
-    weight = np.bincount(codes, weights=w, minlength=len(uniq))
-    access = np.bincount(codes, weights=w * x, minlength=len(uniq))
+    return x, w, codes, np.bincount(codes, weights=w, minlength=len(uniq))
+
+
+def _pooled(x: np.ndarray, w: np.ndarray, key: np.ndarray):
+    """Populated areas pooled by equal ``key``, sorted ascending: (weight, access sum) per group."""
+    x, w, codes, weight = _tie_groups(x, w, key)
+    access = np.bincount(codes, weights=w * x, minlength=len(weight))
     return weight, access
 
 
@@ -246,10 +251,7 @@ def _palma(x: np.ndarray, w: np.ndarray, key: np.ndarray) -> tuple[float, float,
 
 def _ranks(x: np.ndarray, w: np.ndarray, key: np.ndarray):
     """Populated areas with their fractional (mid-)rank in [0, 1] by ``key``, ties pooled."""
-    keep = w > 0
-    x, w, key = x[keep], w[keep], key[keep]
-    uniq, codes = np.unique(key, return_inverse=True)
-    group_w = np.bincount(codes, weights=w, minlength=len(uniq))
+    x, w, codes, group_w = _tie_groups(x, w, key)
     total = group_w.sum()
     below = np.concatenate([[0.0], np.cumsum(group_w)[:-1]])
     rank = (below + group_w / 2.0) / total
