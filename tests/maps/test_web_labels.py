@@ -1,16 +1,16 @@
 """Tests of accessplan.maps.web_labels: district names shown once they fit, markers that shrink.
 
-The zoom behaviour is checked in a real headless Chromium (as
-``test_browser.py``): a probe script zooms the page and records which
+The zoom behaviour is checked in a real headless Chromium (found as in
+``test_browser.py``; skipped without it unless ``CI`` is set): a probe script zooms the page and records which
 district names are visible and how big the site markers are.
 """
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 import re
+import shutil
 import subprocess
 from pathlib import Path
 
@@ -32,12 +32,17 @@ from accessplan.maps.web_labels import (
 from accessplan.maps.webmap import layered_map
 
 
-def _sibling(name: str):
-    path = Path(__file__).with_name(f"{name}.py")
-    spec = importlib.util.spec_from_file_location(f"_accessplan_maps_{name}", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+def _find_chromium() -> str | None:
+    for candidate in (
+        os.environ.get("ACCESSPLAN_CHROMIUM"),
+        "/usr/bin/chromium",
+        shutil.which("chromium"),
+        shutil.which("chromium-browser"),
+        shutil.which("google-chrome"),
+    ):
+        if candidate and Path(candidate).is_file() and os.access(candidate, os.X_OK):
+            return candidate
+    return None
 
 
 def test_district_rows_carry_south_west_north_east():
@@ -167,7 +172,7 @@ def _probe(chromium, areas, sites, tmp_path, name):
 
 @pytest.fixture(scope="module")
 def chromium() -> str:
-    path = _sibling("test_browser")._find_chromium()
+    path = _find_chromium()
     if path is None:
         message = "headless Chromium not found (apt-get install -y chromium)"
         if os.environ.get("CI"):
