@@ -185,6 +185,12 @@ def _validate_with_fraction(fraction_of_mean, named, weights, groups=None) -> tu
     return _validate(named, weights, groups, problems=problems), fraction
 
 
+def _checked(values, weights) -> tuple[np.ndarray, np.ndarray]:
+    """Access and weights of one value input, checked and aligned (see :func:`_validate`)."""
+    inp = _validate([("values", values)], weights)
+    return inp.values["values"], inp.weights
+
+
 # --------------------------------------------------------------------------
 # the measures on validated arrays
 # --------------------------------------------------------------------------
@@ -416,8 +422,7 @@ def weighted_gini(values: ArrayLike, weights: ArrayLike | None = None) -> float:
     >>> weighted_gini([1, 2], weights=[1, 3])  # == weighted_gini([1, 2, 2, 2])
     0.10714285714285714
     """
-    inp = _validate([("values", values)], weights)
-    return _gini(inp.values["values"], inp.weights)
+    return _gini(*_checked(values, weights))
 
 
 def theil(values: ArrayLike, weights: ArrayLike | None = None) -> float:
@@ -457,8 +462,7 @@ def theil(values: ArrayLike, weights: ArrayLike | None = None) -> float:
     >>> round(theil([0, 1]), 12) == round(math.log(2), 12)
     True
     """
-    inp = _validate([("values", values)], weights)
-    return _theil(inp.values["values"], inp.weights)
+    return _theil(*_checked(values, weights))
 
 
 def theil_decomposition(
@@ -532,8 +536,7 @@ def lorenz_points(values: ArrayLike, weights: ArrayLike | None = None) -> pd.Dat
     accessplan.data.errors.InputValidationError
         Listing every problem in ``values`` and ``weights``.
     """
-    inp = _validate([("values", values)], weights)
-    return _lorenz(inp.values["values"], inp.weights)
+    return _lorenz(*_checked(values, weights))
 
 
 def share_below(
@@ -595,8 +598,7 @@ def share_zero(values: ArrayLike, weights: ArrayLike | None = None) -> float:
     accessplan.data.errors.InputValidationError
         Listing every problem in ``values`` and ``weights``.
     """
-    inp = _validate([("values", values)], weights)
-    return _share_zero(inp.values["values"], inp.weights)
+    return _share_zero(*_checked(values, weights))
 
 
 def spatial_access_ratio(
@@ -630,8 +632,7 @@ def spatial_access_ratio(
     accessplan.data.errors.InputValidationError
         Listing every problem in ``values`` and ``weights``.
     """
-    inp = _validate([("values", values)], weights)
-    ratio = _spar(inp.values["values"], inp.weights)
+    ratio = _spar(*_checked(values, weights))
     if isinstance(values, pd.Series):
         return pd.Series(ratio, index=values.index, name="spar")
     return ratio
