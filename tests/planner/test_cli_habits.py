@@ -160,7 +160,7 @@ def test_quiet_keeps_the_headline_but_no_messages(tiny, capsys):
     assert main(["access", str(tiny.write()), "-q"]) == 0
     captured = capsys.readouterr()
     assert captured.err == ""
-    assert captured.out.splitlines()[-1] == f"Outputs: {tiny.out.resolve()}"
+    assert captured.out.splitlines()[-1] == f"Report: {tiny.out.resolve() / 'report.html'}"
 
 
 def test_verbose_adds_debug_detail_and_step_times(tiny, capsys):
@@ -179,7 +179,7 @@ def test_log_file_records_every_message_with_utc_time_even_when_quiet(tiny, caps
     assert all(re.match(STAMP + " ", line) for line in lines)
     assert any(" accessplan: reading areas: " in line for line in lines)
     assert any("accessplan: debug: " in line for line in lines)  # debug is logged without -v
-    assert any("Outputs: " in line for line in lines)
+    assert any("Report: " in line for line in lines)
     # a failing run appends its error (and still shows it on stderr)
     tiny.sections["areas"]["population"] = "pop"
     assert main(["access", str(tiny.write()), "-q", "--log-file", str(log)]) == 2
