@@ -54,7 +54,8 @@ def supplies_section(summary: Mapping) -> str:
         if planned
         else ", with the existing facilities"
     )
-    rows = [("capacity", str(main_label), summary.get("inequity") or {}, None)]
+    main_total = {"total": get_path(summary, "access", "capacity_total")}
+    rows = [("capacity", str(main_label), summary.get("inequity") or {}, main_total)]
     for name, facts in supplies.items():
         if isinstance(facts, Mapping):
             rows.append(

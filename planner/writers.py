@@ -216,6 +216,8 @@ def access_summary(run: AccessRun) -> dict[str, Any]:
             "areas_without_supply": int(no_supply.sum()),
             "population_without_supply": float(zero),
             "sites_without_population": list(acc.sites_without_population),
+            # the main supply in place (the "total" of the first row of "Access by supply")
+            "capacity_total": float(run.inputs.facilities["capacity"].astype(float).sum()),
         },
         "inequity": run.inequity,
         "quality": quality_counts(list(run.quality)),

@@ -122,6 +122,8 @@ def test_the_report_shows_the_hand_worked_numbers_of_the_csvs(access_run):
         assert _value(ids, f"district-{name}-zero_share") == districts.loc[name, "zero_share"]
     assert _value(ids, "districts-total-access") == pytest.approx(MEAN * scale, rel=1e-12)
     # the other blocks of summary.json, each under its own id
+    facilities = pd.read_csv(out / "facilities_access.csv")
+    assert _value(ids, "supply-capacity-total") == facilities["capacity"].sum() == 70.0
     supply = pd.read_csv(out / "inequity_by_supply.csv", index_col="supply")
     assert _value(ids, "supply-ventilators-mean") == pytest.approx(
         supply.loc["ventilators", "mean"] * scale, rel=1e-12
