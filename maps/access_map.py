@@ -26,12 +26,11 @@ from typing import ClassVar
 import folium
 import numpy as np
 import pandas as pd
-from branca.element import MacroElement
-from jinja2 import Template
 
 from accessplan.maps import web_frames
 from accessplan.maps.classes import shared_classes
 from accessplan.maps.escaping import html_text
+from accessplan.maps.map_fit import fit_region
 from accessplan.maps.raster_overlay import MAX_VECTOR_AREAS, WebImages, data_uri
 from accessplan.maps.web_frames import (
     add_site_labels,
@@ -340,47 +339,6 @@ def access_map(
     return m
 
 
-class _FitRegion(MacroElement):
-    """Fit the region into the map now, once the page has loaded, and on resize.
-
-    A map inside a report's ``<iframe srcdoc>`` may be created before the
-    frame has its size; Leaflet's own ``fitBounds`` then gets a box smaller
-    than its padding, throws on a NaN zoom and stops the page's script (an
-    empty frame). Here the fit is skipped while the map has no size, and the
-    side padding (kept for the layer control and the legend) is dropped in a
-    frame too narrow for it.
-    """
-
-    _template = Template(
-        """
-{% macro script(this, kwargs) %}
-(function () {
-    var map = {{ this._parent.get_name() }};
-    var bounds = {{ this.bounds|tojson }};
-    var options = {{ this.options|tojson }};
-    function fit() {
-        map.invalidateSize();
-        var size = map.getSize();
-        if (!(size.x > 0 && size.y > 0)) { return; }
-        var side = options.paddingTopLeft[0] + options.paddingBottomRight[0];
-        var top = options.paddingTopLeft[1] + options.paddingBottomRight[1];
-        map.fitBounds(bounds, size.x > side + 100 && size.y > top + 100 ? options : {});
-    }
-    fit();
-    window.addEventListener("load", fit);
-    window.addEventListener("resize", fit);
-})();
-{% endmacro %}
-"""
-    )
-
-    def __init__(self, bounds, options) -> None:
-        super().__init__()
-        self._name = "FitRegion"
-        self.bounds = bounds
-        self.options = options
-
-
 def _new_map(frame, tiles, sites, drawn) -> folium.Map:
     """A map fitted to the areas (and the facilities beyond their edge), clear of the panels."""
     if isinstance(drawn, WebImages):
@@ -398,5 +356,7 @@ def _new_map(frame, tiles, sites, drawn) -> folium.Map:
         control_scale=True,
         zoom_snap=0.25,
     )
-    m.add_child(_FitRegion(bounds, {"paddingTopLeft": [170, 12], "paddingBottomRight": [270, 12]}))
+    fit_region(
+        m, *bounds[0], *bounds[1], padding_top_left=(170, 12), padding_bottom_right=(270, 12)
+    )
     return m

@@ -29,6 +29,7 @@ from accessplan.data.files import atomic_file
 from accessplan.maps.classes import NO_DATA
 from accessplan.maps.embed import embed_maps
 from accessplan.maps.escaping import html_text
+from accessplan.maps.map_fit import fit_region
 from accessplan.maps.report import report_page
 from accessplan.maps.report_format import (
     MINUS,
@@ -147,8 +148,8 @@ def difference_map(
         if len(sites):
             w, s, e, n = sites.total_bounds
             west, south, east, north = min(west, w), min(south, s), max(east, e), max(north, n)
-    m.fit_bounds(
-        [[south, west], [north, east]], padding_top_left=(60, 12), padding_bottom_right=(270, 12)
+    fit_region(
+        m, south, west, north, east, padding_top_left=(60, 12), padding_bottom_right=(270, 12)
     )
     page_setup(m.get_root())
     caption = f"Access after: {label_b} {MINUS} {label_a}"

@@ -14,8 +14,6 @@ from __future__ import annotations
 
 import folium
 import numpy as np
-from branca.element import MacroElement
-from jinja2 import Template
 from matplotlib import colormaps
 from matplotlib.colors import to_hex
 
@@ -23,6 +21,7 @@ from accessplan.data.errors import ProblemCollector
 from accessplan.maps.context import region_outline
 from accessplan.maps.escaping import html_text
 from accessplan.maps.figure_layers import NEW_SITE_COLOR
+from accessplan.maps.map_fit import fit_region
 from accessplan.maps.web_layers import HtmlControl, SiteLabels
 from accessplan.maps.web_page import map_title, page_setup
 from accessplan.maps.webmap import LeanMap
@@ -32,37 +31,6 @@ __all__ = ["MAX_RADIUS_PX", "site_frequency_map"]
 #: radius (pixels) of a site chosen in every point
 MAX_RADIUS_PX = 16.0
 _RAMP = colormaps["YlGnBu"]
-
-
-class _RefitOnLoad(MacroElement):
-    """Fit the bounds again once the page has loaded (and on resize).
-
-    A map inside a report's ``<iframe>`` may be created before the frame has
-    its final size (the report's figures are still being laid out); Leaflet
-    then fits the region into an empty box and shows the whole world.
-    """
-
-    _template = Template(
-        """
-{% macro script(this, kwargs) %}
-(function () {
-    var map = {{ this._parent.get_name() }};
-    function refit() {
-        map.invalidateSize();
-        map.fitBounds({{ this.bounds|tojson }}, {{ this.options|tojson }});
-    }
-    window.addEventListener("load", refit);
-    window.addEventListener("resize", refit);
-})();
-{% endmacro %}
-"""
-    )
-
-    def __init__(self, bounds, options) -> None:
-        super().__init__()
-        self._name = "RefitOnLoad"
-        self.bounds = bounds
-        self.options = options
 
 
 def _color(share: float) -> str:
@@ -154,8 +122,7 @@ def site_frequency_map(frequency, *, areas=None, title: str | None = None) -> fo
         [float(min(south, s)), float(min(west, w))],
         [float(max(north, n)), float(max(east, e))],
     ]
-    m.fit_bounds(bounds, padding_top_left=(10, 12), padding_bottom_right=(230, 12))
-    m.add_child(_RefitOnLoad(bounds, {"paddingTopLeft": [10, 12], "paddingBottomRight": [230, 12]}))
+    fit_region(m, *bounds[0], *bounds[1], padding_top_left=(10, 12), padding_bottom_right=(230, 12))
     if areas is not None and len(areas):
         outline = region_outline(areas).to_crs(4326)
         folium.GeoJson(

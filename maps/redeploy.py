@@ -46,6 +46,7 @@ from accessplan.data.errors import ProblemCollector
 from accessplan.data.files import atomic_file
 from accessplan.maps.escaping import html_text
 from accessplan.maps.figure_layers import save_png
+from accessplan.maps.map_fit import fit_region
 from accessplan.maps.redeploy_charts import (
     UNMET_COLOR,
     check_unmet,
@@ -399,7 +400,7 @@ def transfer_map(
         name="accessplan_redeploy_css",
     )
     west, south, east, north = wgs.total_bounds
-    m.fit_bounds([[south, west], [north, east]])
+    fit_region(m, south, west, north, east)
 
     resources = sorted(flows["resource"].unique(), key=str)
     colors = resource_colors(resources)

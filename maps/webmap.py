@@ -52,6 +52,7 @@ from branca.element import MacroElement
 from accessplan.maps import web_frames
 from accessplan.maps.classes import NO_DATA, AccessClasses, shared_classes
 from accessplan.maps.escaping import html_text
+from accessplan.maps.map_fit import fit_region
 from accessplan.maps.raster_overlay import (
     MAX_VECTOR_AREAS,
     WebImages,
@@ -228,8 +229,12 @@ def _new_map(
         w, s, e, n = sites.total_bounds  # already WGS84
         west, south, east, north = min(west, w), min(south, s), max(east, e), max(north, n)
     # keep the data clear of the legend / panels on the right and the controls on the left
-    m.fit_bounds(
-        [[south, west], [north, east]],
+    fit_region(
+        m,
+        south,
+        west,
+        north,
+        east,
         padding_top_left=(pad_left, 12),
         padding_bottom_right=(pad_right, 12),
     )

@@ -450,8 +450,12 @@ def test_constant_dimensions_are_not_repeated_in_every_row(tmp_path):
 
 def test_web_map_refits_once_its_frame_has_a_size():
     freq = site_frequency(_sweep(), _candidates())
-    doc = render_offline_html(site_frequency_map(freq, areas=_areas()))
-    assert 'window.addEventListener("load", refit)' in doc
+    m = site_frequency_map(freq, areas=_areas())
+    kinds = [type(child).__name__ for child in m._children.values()]
+    # maps.map_fit's guarded fit (tested in a real frame in test_map_fit.py), not folium's
+    assert kinds.count("FitRegion") == 1 and "FitBounds" not in kinds
+    doc = render_offline_html(m)
+    assert "if (!(size.x > 0 && size.y > 0))" in doc
 
 
 def test_report_monotone_check_agrees_with_the_planner_and_shows_a_failure(tmp_path):

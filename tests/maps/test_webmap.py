@@ -512,7 +512,7 @@ def test_no_access_hatch_survives_grayscale():
 def test_view_holds_every_site_and_caption_names_the_scale(frames):
     areas, sites, new_sites, _ = frames
     m = change_map(areas, sites, new_sites)
-    fit = next(c for c in _walk(m) if type(c).__name__ == "FitBounds")
+    fit = next(c for c in _walk(m) if type(c).__name__ == "FitRegion")
     (south, west), (north, east) = fit.bounds
     wgs = sites.to_crs(4326)
     assert (wgs.geometry.x >= west).all() and (wgs.geometry.x <= east).all()
