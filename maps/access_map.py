@@ -35,15 +35,12 @@ from accessplan.maps.raster_overlay import MAX_VECTOR_AREAS, WebImages, data_uri
 from accessplan.maps.web_frames import (
     add_site_labels,
     add_sites,
-    area_data,
     area_frame,
-    area_images,
     check_areas,
     check_sites,
-    drawn_areas,
-    extra_layer_specs,
     legend_note,
     max_capacity,
+    page_areas,
 )
 from accessplan.maps.web_layers import (
     AreaLayer,
@@ -222,27 +219,18 @@ def access_map(
             k=k,
             population=frame["population"],
         )
-    extra = extra_layer_specs(
+    extra, drawn = page_areas(
+        frame,
         one,
-        extra_layers,
+        classes=classes,
+        extra_layers=extra_layers,
         reserved=(ACCESS_LAYER, "Hospitals"),
         scheme=scheme,
         k=k,
         access_scale=access_scale,
-    )
-    drawn = drawn_areas(
-        frame,
-        max_vector_areas,
-        lambda: area_data(
-            frame,
-            classes=classes,
-            scale=access_scale,
-            simplify_m=simplify_m,
-            decimals=decimals,
-            extra=extra,
-            areas=one,
-        ),
-        lambda: area_images(frame, classes=classes, extra=extra, areas=one),
+        max_vector_areas=max_vector_areas,
+        simplify_m=simplify_m,
+        decimals=decimals,
     )
     m = _new_map(frame, tiles, site_frame, drawn)
     page_setup(m.get_root())

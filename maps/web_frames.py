@@ -589,6 +589,46 @@ def drawn_areas(frame, max_vector_areas, vector, image):
     return image()
 
 
+def page_areas(
+    frame,
+    areas,
+    *,
+    classes,
+    extra_layers,
+    reserved,
+    scheme,
+    k,
+    access_scale,
+    max_vector_areas,
+    simplify_m,
+    decimals,
+):
+    """The further layers' specs and the page's areas (shapes or images), for one map page.
+
+    ``frame`` is :func:`area_frame` of ``areas``; ``reserved`` the layer
+    names the page itself uses. Returns ``(extra, drawn)``: the
+    :func:`extra_layer_specs` and :func:`drawn_areas` of the page.
+    """
+    extra = extra_layer_specs(
+        areas, extra_layers, reserved=reserved, scheme=scheme, k=k, access_scale=access_scale
+    )
+    drawn = drawn_areas(
+        frame,
+        max_vector_areas,
+        lambda: area_data(
+            frame,
+            classes=classes,
+            scale=access_scale,
+            simplify_m=simplify_m,
+            decimals=decimals,
+            extra=extra,
+            areas=areas,
+        ),
+        lambda: area_images(frame, classes=classes, extra=extra, areas=areas),
+    )
+    return extra, drawn
+
+
 def district_hover_texts(frame, drawn, context, scale, units):
     """District hover texts when the areas are an image and the context has districts."""
     districts = getattr(context, "districts", None)

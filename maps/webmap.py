@@ -71,9 +71,9 @@ from accessplan.maps.web_frames import (
     check_sites,
     district_hover_texts,
     drawn_areas,
-    extra_layer_specs,
     legend_note,
     max_capacity,
+    page_areas,
 )
 from accessplan.maps.web_layers import (
     AreaLayer,
@@ -577,27 +577,18 @@ def layered_map(
         access_scale,
         max_vector_areas,
     )
-    extra = extra_layer_specs(
+    extra, drawn = page_areas(
+        frame,
         areas,
-        extra_layers,
+        classes=classes,
+        extra_layers=extra_layers,
         reserved=("Access before", "Access after", "Hospitals"),
         scheme=scheme,
         k=k,
         access_scale=access_scale,
-    )
-    drawn = drawn_areas(
-        frame,
-        max_vector_areas,
-        lambda: area_data(
-            frame,
-            classes=classes,
-            scale=access_scale,
-            simplify_m=simplify_m,
-            decimals=decimals,
-            extra=extra,
-            areas=areas,
-        ),
-        lambda: area_images(frame, classes=classes, extra=extra, areas=areas),
+        max_vector_areas=max_vector_areas,
+        simplify_m=simplify_m,
+        decimals=decimals,
     )
     m = _new_map(frame, tiles, sites=site_frame, pad_left=170, pad_right=_RIGHT_PAD, drawn=drawn)
     page_setup(m.get_root())
