@@ -15,6 +15,11 @@ every zoom or pan, in its own small script:
   h_box`` in screen pixels (the box is ``2**z`` times larger at zoom ``z``,
   so each name appears once the map is zoomed in far enough for it). Maps
   with few districts name them all, at every zoom, as before.
+  The map's own panels (every Leaflet control: zoom buttons, layer control,
+  legends, the inequity box, scale, attribution) count as placed boxes, with
+  :data:`CONTROL_GAP_PX` pixels kept clear around them: a site name that would
+  fall under one goes to the other side of its marker, or is hidden while
+  neither side is clear; a district name under one is hidden.
 - :class:`SiteLabels`: permanent small names of sites.
 - :class:`SiteMarkers`: many sites drawn from one compact array. Existing
   sites shrink when they would crowd: with ``d`` the median distance from a
@@ -38,6 +43,7 @@ from scipy.spatial import cKDTree
 
 __all__ = [
     "ALWAYS_NAMED_DISTRICTS",
+    "CONTROL_GAP_PX",
     "CROWD_SHARE",
     "DISTRICT_GAP_PX",
     "MIN_RADIUS_PX",
@@ -53,6 +59,9 @@ ALWAYS_NAMED_DISTRICTS = 30
 
 #: a typical existing-site marker's radius stays under this share of the typical gap
 CROWD_SHARE = 0.35
+
+#: every label keeps this many pixels clear of the map's panels (Leaflet controls)
+CONTROL_GAP_PX = 4
 
 #: a district name keeps this many pixels left and right clear of names already placed
 DISTRICT_GAP_PX = 8
@@ -102,7 +111,9 @@ class LabelDeclutter(MacroElement):
     Priority: new-site names, then district names, then hospital names in the
     order they were added (largest first). A site name goes right of its
     marker, else left; a name that fits neither (or would be cut by the map's
-    edge) is hidden until a zoom makes room for it. A district name that
+    edge, or fall under one of the map's panels) is hidden until a move makes
+    room for it. The panels (``.leaflet-control`` boxes) are measured again
+    on every pass, so a legend that comes and goes with its layer counts. A district name that
     carries its district's box (``data-box``, maps of many districts) is
     shown only while it fits in that box on screen (module docstring).
     Every label is measured once per pass (one layout), then placed.
@@ -140,12 +151,20 @@ class LabelDeclutter(MacroElement):
         });
         items.sort(function (a, b) { return a.rank - b.rank || a.i - b.i; });
         var placed = [], box = map.getContainer().getBoundingClientRect();
+        var panels = [], gap = {{ this.control_gap_px }};
+        map.getContainer().querySelectorAll(".leaflet-control").forEach(function (el) {
+            var q = el.getBoundingClientRect();  // the map's own boxes: legends, layer control
+            if (q.width > 0 && q.height > 0) { panels.push(q); }
+        });
         function free(r, pad) {
             var inside = r.left >= box.left && r.right <= box.right &&
                          r.top >= box.top && r.bottom <= box.bottom;
             return inside && !placed.some(function (q) {
                 return r.left - pad < q.right && r.right + pad > q.left &&
                        r.top < q.bottom && r.bottom > q.top;
+            }) && !panels.some(function (q) {
+                return r.left - gap < q.right && r.right + gap > q.left &&
+                       r.top - gap < q.bottom && r.bottom + gap > q.top;
             });
         }
         items.forEach(function (item) {
@@ -168,8 +187,15 @@ class LabelDeclutter(MacroElement):
             }
         });
     }
-    map.on("moveend overlayadd overlayremove resize", declutter);
-    map.whenReady(function () { setTimeout(declutter, 0); });
+    var pending = null;
+    function soon() {  // a layer's legend is added after its overlayadd: measure once it is in
+        if (pending === null) {
+            pending = setTimeout(function () { pending = null; declutter(); }, 0);
+        }
+    }
+    map.on("moveend resize", declutter);
+    map.on("overlayadd overlayremove", soon);
+    map.whenReady(soon);
     map.accessplanDeclutter = declutter;
 })();
 {% endmacro %}
@@ -180,6 +206,7 @@ class LabelDeclutter(MacroElement):
         super().__init__()
         self._name = "AccessplanDeclutter"
         self.gap_px = DISTRICT_GAP_PX
+        self.control_gap_px = CONTROL_GAP_PX
 
 
 class SiteLabels(MacroElement):

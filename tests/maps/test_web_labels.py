@@ -143,12 +143,12 @@ def _region(n_side: int):
     return areas, sites
 
 
-def _probe(chromium, areas, sites, tmp_path, name):
+def _probe(chromium, areas, sites, tmp_path, name, *, probe=_PROBE):
     page = save_offline(
         layered_map(areas, sites, context=map_context(areas, group="district")),
         tmp_path / f"{name}.html",
     )
-    text = page.read_text(encoding="utf-8").replace("</body>", _PROBE + "</body>")
+    text = page.read_text(encoding="utf-8").replace("</body>", probe + "</body>")
     copy = tmp_path / f"probed-{name}.html"
     copy.write_text(text, encoding="utf-8")
     cmd = [
@@ -200,3 +200,70 @@ def test_few_district_names_show_at_every_zoom(chromium, tmp_path):
     info = _probe(chromium, areas, sites, tmp_path, "few")
     assert info["start"]["shown"] >= 5
     assert info["start"]["fit"]  # no data-box: the fit rule is off
+
+
+_PANEL_PROBE = """<script>
+window.addEventListener("load", function () { setTimeout(function () {
+    var map = Object.keys(window).filter(function (k) {
+        return k.indexOf("map_") === 0 && window[k] && window[k].setZoom; })
+        .map(function (k) { return window[k]; })[0];
+    map.fitBounds = function () { return map; };  // no refit on a late resize: the probe moves
+    map.setZoom(map.getZoom() + 2, {animate: false});  // room to pan within the map's bounds
+    var label = null;
+    map.eachLayer(function (l) {
+        var el = l.getElement && l.getElement();
+        if (!label && el && el.classList.contains("accessplan-new")) { label = l; }
+    });
+    var panels = Array.prototype.slice.call(
+        map.getContainer().querySelectorAll(".leaflet-control")).map(function (el) {
+            return el.getBoundingClientRect(); });
+    var legend = map.getContainer().querySelector(".accessplan-legend").getBoundingClientRect();
+    var c = map.getContainer().getBoundingClientRect();
+    function under(r) {
+        return panels.some(function (q) {
+            return r.left < q.right && r.right > q.left && r.top < q.bottom && r.bottom > q.top;
+        });
+    }
+    function put(x, y) {  // move the map so the new site lands at page pixel (x, y)
+        var p = map.latLngToContainerPoint(label.getLatLng());
+        map.panBy([p.x - (x - c.left), p.y - (y - c.top)], {animate: false});
+        var el = label.getElement(), shown = 0, covered = 0;
+        map.getPane("accessplan-labels").querySelectorAll(
+            ".accessplan-site-label, .accessplan-district-label").forEach(function (e) {
+                if (e.style.visibility === "hidden") { return; }
+                shown += 1;
+                if (under(e.firstChild.getBoundingClientRect())) { covered += 1; }
+            });
+        var r = el.firstChild.getBoundingClientRect(), at = map.latLngToContainerPoint(label.getLatLng());
+        return {hidden: el.style.visibility === "hidden",
+                left: el.classList.contains("accessplan-left"),
+                right_of_marker: r.left > x, shown: shown, covered: covered,
+                missed_px: Math.abs(at.x + c.left - x) + Math.abs(at.y + c.top - y)};
+    }
+    var info = {
+        open: put(c.left + c.width / 2, c.top + c.height / 2),
+        by_legend: put(legend.left - 20, legend.top + 40),
+        under_legend: put((legend.left + legend.right) / 2, legend.top + 40),
+        back: put(c.left + c.width / 2, c.top + c.height / 2)
+    };
+    var out = document.createElement("pre");
+    out.id = "accessplan-probe";
+    out.textContent = JSON.stringify(info);
+    document.body.appendChild(out);
+}, 300); });
+</script>"""
+
+
+def test_site_names_keep_clear_of_the_legend_and_other_panels(chromium, tmp_path):
+    # a new site moved next to the legend: its name flips left; moved under it: hidden;
+    # in the open: back on the right. No shown name ever overlaps a panel.
+    areas, sites = _region(5)
+    info = _probe(chromium, areas, sites, tmp_path, "panels", probe=_PANEL_PROBE)
+    assert info["open"] == {**info["open"], "hidden": False, "left": False, "right_of_marker": True}
+    assert info["by_legend"]["hidden"] is False
+    assert info["by_legend"]["left"] is True and info["by_legend"]["right_of_marker"] is False
+    assert info["under_legend"]["hidden"] is True
+    assert info["back"]["hidden"] is False and info["back"]["left"] is False
+    for state in info.values():
+        assert state["missed_px"] < 1.5  # the site landed where the probe put it
+        assert state["shown"] >= 1 and state["covered"] == 0
