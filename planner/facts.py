@@ -132,12 +132,12 @@ def newly_covered(
         By area id: within the catchment of a new site and of no existing one.
     """
     near = od[od["minutes"] <= catchment_minutes]
-    before = set(near.loc[near["site_id"].isin(set(existing_ids)), "origin_id"])
-    after = set(near.loc[near["site_id"].isin(set(new_ids)), "origin_id"])
+    # unique() and isin(), not Python sets: no per-pair Python objects on large tables
+    before = near.loc[near["site_id"].isin(set(existing_ids)), "origin_id"].unique()
+    after = near.loc[near["site_id"].isin(set(new_ids)), "origin_id"].unique()
     index = need.index
-    return pd.Series(
-        index.isin(list(after - before)) & (need.to_numpy(dtype=float) > 0), index=index
-    )
+    covered = index.isin(after) & ~index.isin(before)
+    return pd.Series(covered & (need.to_numpy(dtype=float) > 0), index=index)
 
 
 def _as_dict(value) -> dict | None:

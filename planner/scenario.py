@@ -44,6 +44,7 @@ Example
 
     [output]
     dir = "out"
+    travel_times = "auto"       # csv, parquet, none; auto: CSV up to 5 million pairs
 """
 
 from __future__ import annotations
@@ -84,6 +85,7 @@ from accessplan.planner.sections import (
     type_name,
 )
 from accessplan.planner.sweep_spec import SWEEP_KEYS, SweepSpec, parse_sweep
+from accessplan.planner.table_files import check_travel_times_format
 from accessplan.spatial.crs import parse_crs, require_metre_crs
 from accessplan.spatial.errors import CRSError
 
@@ -193,7 +195,7 @@ SCHEMA: dict[str, dict[str, Any]] = {
         "time_limit_s": NUMBER,
         "fill": str,
     },
-    "output": {"dir": str},
+    "output": {"dir": str, "travel_times": str},
     "maps": {"tiles": str, "access_per": NUMBER, "max_vector_areas": int},
     "inequity": {"poverty_line": NUMBER, "ordering": str, "ordering_is_deprivation": bool},
     "zones": {"path": str, "layer": str, "id": str, "crs": str},
@@ -228,6 +230,8 @@ class Scenario:
     decay: Any = None
     normalize: bool = False
     output_dir: Path = Path("accessplan-out")
+    #: ``[output] travel_times``: "auto", "csv", "parquet" or "none" (planner.table_files)
+    travel_times_output: str = "auto"
     raw: Mapping[str, Any] = field(default_factory=dict)
     overrides: tuple = ()
     currency: str | None = None
@@ -350,7 +354,7 @@ class Scenario:
                 k: (str(v) if isinstance(v, Path) else v)
                 for k, v in dataclasses.asdict(self.redeploy).items()
             },
-            "output": {"dir": str(self.output_dir)},
+            "output": {"dir": str(self.output_dir), "travel_times": self.travel_times_output},
             "maps": {
                 "tiles": self.tiles,
                 "access_per": self.access_per,
@@ -513,6 +517,7 @@ def parse_scenario(data: Mapping[str, Any], *, source: str | Path) -> Scenario:
     redeploy = parse_redeploy(data.get("redeploy"), base, add)
     sweep = parse_sweep(data.get("sweep"), add, location=location)
     compute = parse_compute(data.get("compute"), base, add)
+    travel_times_output = check_travel_times_format(data.get("output", {}).get("travel_times"), add)
     if location is not None and "candidates" not in data:
         add("[location] needs candidate sites: add a [candidates] section", "candidates")
 
@@ -638,6 +643,7 @@ def parse_scenario(data: Mapping[str, Any], *, source: str | Path) -> Scenario:
         decay=decay,
         normalize=bool(access.get("normalize", False)),
         output_dir=resolve_path(base, data.get("output", {}).get("dir", "accessplan-out")),
+        travel_times_output=travel_times_output,
         raw=data,
         currency=data.get("project", {}).get("currency"),
         need_label=data.get("areas", {}).get("need_label"),

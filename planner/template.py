@@ -267,6 +267,10 @@ target_wait_hours = 7         # mean wait for a ventilator each site must meet
 # ---------------------------------------------------------------------------------------------
 [output]
 dir = "out"
+# travel_times = "auto"   # the area-site travel times: "csv" (travel_times.csv), "parquet"
+#                         # (travel_times.parquet, read back like [compute] od_path) or "none";
+#                         # auto: CSV up to 5,000,000 pairs, Parquet above (a table already in
+#                         # [compute] od_path is named in summary.json, not written again)
 """
 
 

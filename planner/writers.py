@@ -33,6 +33,7 @@ from accessplan.planner.plan import PlanRun
 from accessplan.planner.quality import counts as quality_counts
 from accessplan.planner.runs import AccessRun, Log, quiet
 from accessplan.planner.sizing import SizeRun
+from accessplan.planner.table_files import write_csv, write_travel_times
 
 __all__ = [
     "access_summary",
@@ -279,9 +280,9 @@ def write_access_files(run: AccessRun, folder: Path) -> dict[str, Any]:
     facilities = with_source_attributes(facilities, run.scenario.facilities, "site_id")
     areas.to_file(folder / "access.gpkg", layer="areas", engine="pyogrio")
     facilities.to_file(folder / "access.gpkg", layer="facilities", engine="pyogrio")
-    areas.drop(columns="geometry").to_csv(folder / "areas_access.csv", index=False)
-    facilities.drop(columns="geometry").to_csv(folder / "facilities_access.csv", index=False)
-    run.travel.od.to_csv(folder / "travel_times.csv", index=False)
+    write_csv(areas.drop(columns="geometry"), folder / "areas_access.csv", index=False)
+    write_csv(facilities.drop(columns="geometry"), folder / "facilities_access.csv", index=False)
+    travel_file = write_travel_times(run.travel, folder, output=run.scenario.travel_times_output)
     if run.by_supply:
         supply_table(run).to_csv(folder / "inequity_by_supply.csv")
     poverty = poverty_facts(run.scenario, areas)
@@ -301,6 +302,7 @@ def write_access_files(run: AccessRun, folder: Path) -> dict[str, Any]:
     write_json(folder / "scenario.json", run.scenario.resolved())
     write_json(folder / "quality.json", {"items": list(run.quality)})
     summary = access_summary(run)
+    summary["travel_times"].update(travel_file)
     summary["poverty"] = poverty["value"].to_dict()
     summary["coverage"] = coverage["summary"]
     if measures:
@@ -317,8 +319,11 @@ def write_access_outputs(
     """Write the access results atomically.
 
     Writes ``access.gpkg`` (layers ``areas`` and ``facilities``),
-    ``areas_access.csv``, ``facilities_access.csv``, ``travel_times.csv``,
-    ``summary.json`` and ``scenario.json`` (the scenario as run); with
+    ``areas_access.csv``, ``facilities_access.csv``, the travel times
+    (``travel_times.csv`` or ``.parquet`` as ``[output] travel_times`` says,
+    :func:`accessplan.planner.table_files.write_travel_times`; ``summary.json``
+    ``travel_times.file`` names the file), ``summary.json`` and
+    ``scenario.json`` (the scenario as run); with
     ``report``, also ``report.html``, ``maps/access.html``, ``figures/*.png``
     and ``districts.csv``, drawn from those files
     (:func:`accessplan.planner.access_board.write_access_board`).
@@ -373,17 +378,17 @@ def write_plan_files(run: PlanRun, folder: Path) -> dict[str, Any]:
         run.sites_after_frame(), run.before.scenario.facilities, "site_id"
     )
     sites_after.to_file(folder / "plan.gpkg", layer="sites_after", engine="pyogrio")
-    sites_after.drop(columns="geometry").to_csv(folder / "sites_after.csv", index=False)
+    write_csv(sites_after.drop(columns="geometry"), folder / "sites_after.csv", index=False)
     if len(new_sites):
         new_sites.to_file(folder / "plan.gpkg", layer="new_sites", engine="pyogrio")
-    new_sites.drop(columns="geometry").to_csv(folder / "new_sites.csv", index=False)
+    write_csv(new_sites.drop(columns="geometry"), folder / "new_sites.csv", index=False)
     # the candidates the model chose from (generated ones exist nowhere else)
     candidates = run.candidates.assign(
         chosen=run.candidates["site_id"].isin(set(new_sites["site_id"]))
     )
     candidates.to_file(folder / "plan.gpkg", layer="candidates", engine="pyogrio")
-    candidates.drop(columns="geometry").to_csv(folder / "candidates.csv", index=False)
-    areas.drop(columns="geometry").to_csv(folder / "areas_plan.csv", index=False)
+    write_csv(candidates.drop(columns="geometry"), folder / "candidates.csv", index=False)
+    write_csv(areas.drop(columns="geometry"), folder / "areas_plan.csv", index=False)
     run.comparison.to_csv(folder / "inequity_before_after.csv")
     poverty = poverty_facts(run.before.scenario, areas)
     poverty.to_csv(folder / "poverty_before_after.csv")
@@ -405,7 +410,11 @@ def write_plan_files(run: PlanRun, folder: Path) -> dict[str, Any]:
     _write_referral(run.before, folder, summary)
     if run.before.by_supply:
         supply_table(run.before).to_csv(folder / "inequity_by_supply.csv")
-    run.before.travel.od.to_csv(folder / "travel_times.csv", index=False)
+    summary["travel_times"].update(
+        write_travel_times(
+            run.before.travel, folder, output=run.before.scenario.travel_times_output
+        )
+    )
     write_json(folder / "scenario.json", run.before.scenario.resolved())
     write_json(folder / "quality.json", {"items": list(run.before.quality)})
     return summary
@@ -416,7 +425,8 @@ def write_plan_outputs(run: PlanRun, out_dir: str | Path) -> Path:
 
     Writes ``plan.gpkg`` (layers ``areas`` with access before and after,
     ``sites_after``, ``new_sites``), ``new_sites.csv``, ``sites_after.csv``,
-    ``areas_plan.csv``, ``inequity_before_after.csv``, ``travel_times.csv``,
+    ``areas_plan.csv``, ``inequity_before_after.csv``, the travel times
+    (``travel_times.csv`` or ``.parquet``, see :func:`write_access_outputs`),
     ``scenario.json`` and ``summary.json`` (with a ``location`` block holding
     the solver report).
 
