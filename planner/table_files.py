@@ -182,6 +182,21 @@ def write_csv(frame: pd.DataFrame, path: str | Path, *, index: bool = True) -> N
 # --------------------------------------------------------------------------
 
 
+def _codes(values: pd.Series, ids: pd.Index) -> np.ndarray:
+    """The position of each of ``values`` in ``ids`` (Arrow's hash lookup; pandas' if refused)."""
+    try:
+        found = pc.index_in(pa.array(values), value_set=pa.array(ids))
+    except pa.ArrowException:
+        codes = ids.get_indexer(values)
+        missing = bool((codes < 0).any())
+    else:
+        missing = found.null_count > 0
+        codes = found.fill_null(-1).to_numpy()
+    if missing:
+        raise ValueError("the travel-time table names an origin or site it was not built for")
+    return codes
+
+
 def _write_parquet(travel, path: Path) -> None:
     """``travel.od`` as an accessplan Parquet OD table (float64 minutes: the exact numbers)."""
     from accessplan.spatial.od_store import write_od_parquet
@@ -189,10 +204,8 @@ def _write_parquet(travel, path: Path) -> None:
     od = travel.od
     origin_ids = pd.Index(travel.origin_snap["origin_id"].to_numpy())
     site_ids = pd.Index(travel.site_snap["site_id"].to_numpy())
-    origins = origin_ids.get_indexer(od["origin_id"])
-    sites = site_ids.get_indexer(od["site_id"])
-    if (origins < 0).any() or (sites < 0).any():
-        raise ValueError("the travel-time table names an origin or site it was not built for")
+    origins = _codes(od["origin_id"], origin_ids)
+    sites = _codes(od["site_id"], site_ids)
     minutes = od["minutes"].to_numpy(dtype=np.float64)
     chunks = (
         (

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
@@ -202,3 +203,35 @@ def test_tiny_run_files_are_unchanged_by_the_arrow_path(tiny, monkeypatch):
     assert names == sorted(p.name for p in second.glob("*.csv"))
     for name in names:
         assert (second / name).read_bytes() == (first / name).read_bytes(), name
+
+
+def _travel(origin_ids, site_ids, od: pd.DataFrame):
+    return SimpleNamespace(
+        od=od,
+        origin_snap=pd.DataFrame({"origin_id": origin_ids}),
+        site_snap=pd.DataFrame({"site_id": site_ids}),
+        max_minutes=30.0,
+        method="network",
+        od_path=None,
+    )
+
+
+def test_parquet_of_integer_ids_round_trips(tmp_path):
+    # origin 30 reaches nothing; pairs sorted by id, not in the ids' input order
+    od = pd.DataFrame(
+        {"origin_id": [10, 10, 20], "site_id": [7, 9, 9], "minutes": [0.1 + 0.2, 29.999, 1e-7]}
+    )
+    travel = _travel([30, 20, 10], [9, 7], od)
+    facts = table_files.write_travel_times(travel, tmp_path, output="parquet")
+    assert facts == {"file": "travel_times.parquet", "format": "parquet"}
+    back = read_od_parquet(tmp_path / "travel_times.parquet")
+    assert list(back.origin_ids) == [30, 20, 10]
+    got = back.to_frame().sort_values(["origin_id", "site_id"], ignore_index=True)
+    pd.testing.assert_frame_equal(got, od, check_exact=True)
+
+
+def test_parquet_refuses_pairs_of_unknown_ids(tmp_path):
+    od = pd.DataFrame({"origin_id": ["A", "B"], "site_id": ["S", "S"], "minutes": [1.0, 2.0]})
+    with pytest.raises(ValueError, match="not built for"):
+        table_files.write_travel_times(_travel(["A"], ["S"], od), tmp_path, output="parquet")
+    assert not (tmp_path / "travel_times.parquet").exists()
