@@ -13,7 +13,8 @@ agree -- zero and magnitudes in ``[1e-4, 1e10)``, with ``.0`` appended to
 whole numbers -- and every other value takes its ``repr``. Integers,
 booleans (``True``/``False``) and text are written as they are. Anything
 else (a column or header that pandas would quote because it holds a comma,
-a quote or a line break; float32, categorical, mixed or date columns) is
+a quote or a line break; a table of one column, whose empty fields pandas
+writes as ``""``; float32, categorical, nullable, mixed or date columns) is
 written by pandas itself. Tables under :data:`FAST_CSV_MIN_ROWS` rows are
 written by pandas too: there is nothing to gain, and small runs keep
 pandas' own code path.
@@ -133,6 +134,8 @@ def _column_text(column: pd.Series) -> pa.Array | None:
 
 def _arrow_table(frame: pd.DataFrame) -> pa.Table | None:
     names = [str(c) for c in frame.columns]
+    if len(names) < 2:
+        return None  # the csv module quotes a row's only field when it is empty: ""
     if len(set(names)) != len(names) or any(
         any(ch in name for ch in ',"\r\n') or name == "" for name in names
     ):
