@@ -273,8 +273,8 @@ def write_travel_times(travel, folder: Path, *, output: str = "auto") -> dict[st
             note = (
                 f"the [compute] od_path table holds these travel times among more: "
                 f"{info.get('n_pairs'):,} pairs to {info.get('n_sites'):,} sites{within} "
-                f"(a plan's existing and candidate sites); this run's travel times are its "
-                f"{pairs:,} pairs to {sites:,} site(s) within {travel.max_minutes:g} minutes"
+                f"(every site the run routed to); this run's travel times are its "
+                f"{pairs:,} pair(s) to {sites:,} site(s) within {travel.max_minutes:g} minutes"
             )
         return {
             "file": str(stored.resolve()),

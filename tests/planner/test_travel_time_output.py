@@ -237,3 +237,28 @@ def test_parquet_refuses_pairs_of_unknown_ids(tmp_path):
     with pytest.raises(ValueError, match="not built for"):
         table_files.write_travel_times(_travel(["A"], ["S"], od), tmp_path, output="parquet")
     assert not (tmp_path / "travel_times.parquet").exists()
+
+
+def test_a_larger_stored_table_is_named_with_what_it_holds(tmp_path):
+    # the stored table: both sites within 30 minutes; this run's: site 7 within 10 minutes
+    full = pd.DataFrame(
+        {"origin_id": [10, 10, 20], "site_id": [7, 9, 9], "minutes": [4.0, 12.0, 25.0]}
+    )
+    table_files.write_travel_times(_travel([10, 20], [7, 9], full), tmp_path, output="parquet")
+    stored = tmp_path / "travel_times.parquet"
+    part = _travel([10, 20], [7], full.iloc[[0]])
+    part.max_minutes, part.od_path = 10.0, stored
+    out = tmp_path / "out"
+    out.mkdir()
+    facts = table_files.write_travel_times(part, out, output="parquet")
+    assert list(out.iterdir()) == []
+    assert facts["file"] == str(stored.resolve())
+    assert (facts["file_pairs"], facts["file_max_minutes"]) == (3, 30.0)
+    assert facts["note"] == (
+        "the [compute] od_path table holds these travel times among more: 3 pairs to 2 sites "
+        "within 30 minutes (every site the run routed to); this run's travel times are its "
+        "1 pair(s) to 1 site(s) within 10 minutes"
+    )
+    # asked for a CSV, the run writes its own pairs all the same
+    assert table_files.write_travel_times(part, out, output="csv")["file"] == "travel_times.csv"
+    assert (out / "travel_times.csv").read_text() == "origin_id,site_id,minutes\n10,7,4.0\n"
