@@ -42,8 +42,13 @@ construction: per area covered + uncovered = population; per facility
 covered <= capacity; in total covered = sum of the facilities' coverage.
 
 The facilities are processed one after another (each depends on what the
-previous ones took, as in AccessMod); everything within a facility is one
-vectorised pass over its rows of the OD table, which is sorted once.
+previous ones took, as in AccessMod), but each needs only its own OD pairs,
+nearest ring first, and the residual population: the pairs are grouped by
+facility and sorted by ring once, and one compiled pass walks the facilities
+over that view (:mod:`accessplan.spatial.capacity_kernel`). Within a ring
+the areas keep the order of the OD table (a :class:`CodedOD`'s order: by
+origin code). The sums are numpy's pairwise float sums, so the numbers are
+those of the plain numpy formulation, bit for bit.
 """
 
 from __future__ import annotations
@@ -56,8 +61,10 @@ import numpy as np
 import pandas as pd
 
 from accessplan.data.errors import ProblemCollector
+from accessplan.spatial.capacity_kernel import allocate, population_in_catchment, site_view
 from accessplan.spatial.coverage_indicators import check_population
 from accessplan.spatial.fca import check_od_frame
+from accessplan.spatial.od_codes import CodedOD
 
 __all__ = ["ORDERS", "CapacityCoverage", "capacity_coverage"]
 
@@ -201,6 +208,43 @@ def _has_repeats(keys: np.ndarray, cells: int) -> bool:
     return bool((ordered[1:] == ordered[:-1]).any())
 
 
+def _coded_arrays(od: CodedOD, population, capacity, problems):
+    """Area positions, facility positions and minutes of a coded table's pairs, in its order.
+
+    The table is trusted as built; its labels are matched to the population
+    and capacity ids (every id with a pair must be among them).
+    """
+    if not isinstance(population, pd.Series) or not isinstance(capacity, pd.Series):
+        return None
+    if population.index.has_duplicates or capacity.index.has_duplicates:
+        return None
+    rows = od.origin_codes()
+    cols = od.site_codes
+    found = []
+    for labels, index, codes, column, what in (
+        (od.origin_ids, population.index, rows, "origin_id", "areas"),
+        (od.site_ids, capacity.index, cols, "site_id", "facilities"),
+    ):
+        if labels.equals(index):
+            found.append(codes)
+            continue
+        mapping = index.get_indexer(labels)
+        used = np.zeros(len(labels), dtype=bool)
+        used[codes] = True
+        unknown = used & (mapping < 0)
+        if unknown.any():
+            problems.add(
+                f"{int(unknown.sum())} id(s) with pairs not among the {what}",
+                source="OD table",
+                column=column,
+                rows=tuple(labels[unknown][:_SHOWN].tolist()),
+            )
+        found.append(mapping[codes])
+    if problems:
+        return None
+    return found[0], found[1], od.minutes.astype(np.float64, copy=False)
+
+
 def _check_capacity(capacity, people_per_unit, problems) -> np.ndarray | None:
     values = check_population(capacity, problems, source="capacity")
     if values is None:
@@ -249,7 +293,7 @@ def _processing_order(values: np.ndarray, *, descending: bool) -> np.ndarray:
 
 
 def capacity_coverage(
-    od: pd.DataFrame,
+    od: pd.DataFrame | CodedOD,
     population: pd.Series,
     capacity: pd.Series,
     *,
@@ -270,8 +314,12 @@ def capacity_coverage(
 
     Parameters
     ----------
-    od : pandas.DataFrame
-        The OD table, ``origin_id, site_id, minutes`` (each pair at most once).
+    od : pandas.DataFrame or CodedOD
+        The OD table, ``origin_id, site_id, minutes`` (each pair at most once),
+        or the same table coded once (:class:`accessplan.spatial.od_codes.CodedOD`,
+        trusted as built; its ids with pairs must be among the population's
+        and the capacity's). Areas in one ring keep the table's order (a
+        coded table's: by origin code), which fixes how their floats are added.
     population : pandas.Series
         Population per area, indexed by area id (every area).
     capacity : pandas.Series
@@ -305,7 +353,8 @@ def capacity_coverage(
     ------
     accessplan.data.errors.InputValidationError
         Every problem at once: bad OD table (missing, negative minutes, ids
-        not among the areas or facilities, repeated pairs), bad population or
+        not among the areas or facilities, repeated pairs; for a
+        :class:`CodedOD`, ids with pairs not among them), bad population or
         capacity values, repeated ids, an unknown order name or order values
         missing for some facility, bad minutes or ``people_per_unit``.
 
@@ -325,7 +374,10 @@ def capacity_coverage(
     _positive_number(max_minutes, "max_minutes", problems, allow_none=True)
     _positive_number(order_minutes, "order_minutes", problems, allow_none=True)
     _positive_number(ring_minutes, "ring_minutes", problems, allow_none=True)
-    arrays = _od_arrays(od, population, capacity, problems)
+    if isinstance(od, CodedOD):
+        arrays = _coded_arrays(od, population, capacity, problems)
+    else:
+        arrays = _od_arrays(od, population, capacity, problems)
     problems.raise_if_any()
     rows, cols, minutes = arrays
     limit = math.inf if max_minutes is None else float(max_minutes)
@@ -333,52 +385,16 @@ def capacity_coverage(
     n_sites = len(capacity)
 
     if order_values is None:  # "population": people within order_minutes, original population
-        near = minutes <= order_limit
-        order_values = np.bincount(cols[near], weights=pop[rows[near]], minlength=n_sites)
+        order_values = population_in_catchment(rows, cols, minutes, pop, order_limit, n_sites)
     sequence = _processing_order(order_values, descending=descending)
 
-    keep = minutes <= limit
-    rows, cols, minutes = rows[keep], cols[keep], minutes[keep]
-    ring = minutes if ring_minutes is None else np.floor(minutes / float(ring_minutes))
-    # group the rows by facility once (a stable integer sort); each facility's
-    # rows are put in ring order when its turn comes
-    by_site = np.argsort(cols, kind="stable")
-    rows, cols, minutes, ring = rows[by_site], cols[by_site], minutes[by_site], ring[by_site]
-    bounds = np.searchsorted(cols, np.arange(n_sites + 1))
-
-    residual = pop.copy()
-    in_reach = np.zeros(n_sites)
-    covered = np.zeros(n_sites)
-    radius = np.full(n_sites, np.nan)
-    last_fraction = np.full(n_sites, np.nan)
-    taken_all = np.zeros(len(rows))
-    for j in sequence:
-        lo, hi = bounds[j], bounds[j + 1]
-        if hi == lo:
-            continue
-        nearest_first = np.argsort(ring[lo:hi], kind="stable") + lo
-        rows[lo:hi] = rows[nearest_first]
-        minutes[lo:hi] = minutes[nearest_first]
-        ring[lo:hi] = ring[nearest_first]
-        areas = rows[lo:hi]
-        res = residual[areas]
-        k = ring[lo:hi]
-        starts = np.concatenate(([0], np.flatnonzero(k[1:] != k[:-1]) + 1))
-        ring_pop = np.add.reduceat(res, starts)
-        before = np.concatenate(([0.0], np.cumsum(ring_pop)[:-1]))
-        room = cap[j] - before
-        fraction = np.divide(room, ring_pop, out=np.zeros_like(room), where=ring_pop > 0)
-        fraction = np.clip(fraction, 0.0, 1.0)
-        per_row = np.repeat(fraction, np.diff(np.append(starts, hi - lo)))
-        taken = res * per_row
-        residual[areas] = res - taken
-        taken_all[lo:hi] = taken
-        in_reach[j] = res.sum()
-        covered[j] = taken.sum()
-        took = taken > 0
-        if took.any():
-            radius[j] = minutes[lo:hi][took].max()
-            last_fraction[j] = fraction[(ring_pop > 0) & (fraction > 0)][-1]
+    # the pairs within the limit, by facility, nearest ring first (ties: table order)
+    offsets, rows, minutes, ring_keys = site_view(
+        rows, cols, minutes, limit_minutes=limit, ring_minutes=ring_minutes, n_sites=n_sites
+    )
+    residual, in_reach, covered, radius, last_fraction, taken_all = allocate(
+        sequence.astype(np.int64), offsets, rows, minutes, ring_keys, pop, cap
+    )
 
     rank = np.empty(n_sites, dtype=np.int64)
     rank[sequence] = np.arange(1, n_sites + 1)
@@ -404,10 +420,11 @@ def capacity_coverage(
         index=population.index,
     )
     took = taken_all > 0
+    sites = np.repeat(np.arange(n_sites), np.diff(offsets))
     allocation = pd.DataFrame(
         {
             "origin_id": population.index.take(rows[took]),
-            "site_id": capacity.index.take(cols[took]),
+            "site_id": capacity.index.take(sites[took]),
             "minutes": minutes[took],
             "covered_population": taken_all[took],
         }
