@@ -132,11 +132,12 @@ def newly_covered(
         By area id: within the catchment of a new site and of no existing one.
     """
     near = od[od["minutes"] <= catchment_minutes]
-    # unique() and isin(), not Python sets: no per-pair Python objects on large tables
-    before = near.loc[near["site_id"].isin(set(existing_ids)), "origin_id"].unique()
-    after = near.loc[near["site_id"].isin(set(new_ids)), "origin_id"].unique()
+    # unique ids looked up by hash, not Python sets of every pair's id nor Index.isin (which
+    # makes a Python object of each value looked for when the ids are Arrow-backed text)
+    before = pd.Index(near.loc[near["site_id"].isin(set(existing_ids)), "origin_id"].unique())
+    after = pd.Index(near.loc[near["site_id"].isin(set(new_ids)), "origin_id"].unique())
     index = need.index
-    covered = index.isin(after) & ~index.isin(before)
+    covered = (after.get_indexer(index) >= 0) & (before.get_indexer(index) < 0)
     return pd.Series(covered & (need.to_numpy(dtype=float) > 0), index=index)
 
 
