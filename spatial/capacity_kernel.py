@@ -3,20 +3,22 @@
 The coverage is sequential over facilities by definition (each takes from
 what the previous ones left), but each facility needs only its own OD pairs,
 nearest ring first, and the residual population. So the pairs are put in a
-by-site view once (:func:`site_view`: a stable counting sort by site, then a
-stable sort of each site's pairs by ring key, sites in parallel), and one
-compiled pass walks the facilities in their processing order over that view
-(:func:`allocate`).
+by-site view once (:func:`site_view`: a counting pass and a scatter grouping
+them by site in table order, then each site's run sorted stably by ring key
+-- a bucket sort of equal-width buckets between its nearest and farthest
+key, small buckets by insertion, crowded ones by radix -- sites in
+parallel), and one compiled pass walks the facilities in their processing
+order over that view (:func:`allocate`), reading only each facility's run
+and the residual population.
 
-The results are bit for bit those of the former numpy formulation, which
-the tests keep as the reference: within a facility the pairs are ordered by
-ring key, ties in the order of the input table; a ring's population is
-``np.add.reduceat`` over the ring, the population in reach and the covered
-population are ``ndarray.sum`` over the facility's pairs, the room before a
-ring is ``np.cumsum`` of the rings before it. numpy adds float64 with
-*pairwise summation* (blocks of up to 128 values on 8 accumulators, larger
-runs split in two halves cut at a multiple of 8); :func:`pairwise_sum`
-repeats it step for step, so the compiled sums round exactly as numpy's do.
+The floats are those of the plain numpy formulation (per facility: a stable
+sort by ring, ``np.add.reduceat`` for the rings' population, ``np.cumsum``
+for the room before each ring, ``ndarray.sum`` for the population in reach
+and the covered population). numpy adds float64 with *pairwise summation*
+(up to 128 values on 8 running sums by stride 8, longer runs split in two
+halves cut at a multiple of 8); :func:`pairwise_sum` repeats it step for
+step, so the compiled sums round exactly as numpy's do (the tests compare
+both, and the whole result with a plain-Python reference).
 
 The loops are compiled with numba (``cache=True``). As in
 :mod:`accessplan.spatial.od_sums`, the parallel sort runs on numba's
@@ -228,7 +230,7 @@ def _stable_bucket_order(keys, order, scratch_int, scratch_float, spare_bits, sp
     m = len(keys)
     low = keys.min()
     scale = m / (keys.max() - low)
-    if not scale < np.inf:  # keys too close to split: sort all by radix
+    if not 0.0 < scale < np.inf:  # keys too close to split, or infinite ones: all by radix
         _stable_radix_order(keys.view(np.uint64), order, spare_bits[:m], spare_order[:m])
         return
     starts = scratch_int[: m + 1]

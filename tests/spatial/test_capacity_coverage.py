@@ -10,6 +10,8 @@ import pytest
 
 from accessplan.data.errors import AccessplanError, InputValidationError
 from accessplan.spatial.capacity_coverage import capacity_coverage
+from accessplan.spatial.capacity_kernel import pairwise_sum, site_view
+from accessplan.spatial.od_codes import CodedOD
 
 
 def _od(rows):
@@ -229,3 +231,269 @@ def test_repeated_pairs_and_missing_order_values():
     od = _od([("a", "h", 1.0)])
     with pytest.raises(InputValidationError, match="no order value"):
         capacity_coverage(od, _pop(a=1), pd.Series({"h": 5.0, "k": 1.0}), order=pd.Series({"h": 1}))
+
+
+# --------------------------------------------------------------------------
+# Exact comparison with a plain-Python reference (the compiled path must give
+# the same floats, not merely close ones).
+
+
+def _numpy_sum(values):
+    """numpy's float64 pairwise summation (what ``ndarray.sum`` does), in plain Python.
+
+    Fewer than 8 values: added in turn from 0.0; up to 128: eight running sums
+    over the values by stride 8, combined as ((0+1)+(2+3))+((4+5)+(6+7)), then
+    the rest added in turn; more: the two halves (cut at a multiple of 8) summed
+    so and added.
+    """
+    n = len(values)
+    if n < 8:
+        total = 0.0
+        for v in values:
+            total += v
+        return total
+    if n <= 128:
+        r = list(values[:8])
+        i = 8
+        while i < n - n % 8:
+            for j in range(8):
+                r[j] += values[i + j]
+            i += 8
+        total = ((r[0] + r[1]) + (r[2] + r[3])) + ((r[4] + r[5]) + (r[6] + r[7]))
+        for v in values[i:]:
+            total += v
+        return total
+    half = n // 2
+    half -= half % 8
+    return _numpy_sum(values[:half]) + _numpy_sum(values[half:])
+
+
+@pytest.mark.parametrize("n", [*range(0, 40), 127, 128, 129, 200, 1000, 4099])
+def test_the_references_sum_is_numpys(n):
+    rng = np.random.default_rng(n)
+    values = rng.random(n) * 10.0 ** rng.uniform(-3, 6, n)  # magnitudes apart: order matters
+    assert 0.0 + _numpy_sum(list(values)) == values.sum()
+    if n > 1:  # a run of np.add.reduceat: its first value, then numpy's sum of the rest
+        starts = np.array([0, n // 3, n // 2])
+        ends = [n // 3, n // 2, n]
+        expected = np.add.reduceat(values, starts)
+        got = [
+            values[s] + _numpy_sum(list(values[s + 1 : e])) if e > s else values[s]
+            for s, e in zip(starts, ends, strict=True)
+        ]
+        assert got == expected.tolist()
+
+
+def _reference(rows, pop, cap, *, order, descending, max_minutes, order_minutes, ring_minutes):
+    """AccessMod's rule as the module text states it, in plain Python, over ``rows`` in order.
+
+    ``rows``: (origin, site, minutes) in table order; ``order``: "population"
+    or a dict of values. Sums follow numpy's rules (the module's contract):
+    a ring's population and a facility's totals are numpy sums, the room
+    before a ring a running sum, the population order added in table order.
+    """
+    ids = list(cap)
+    limit = math.inf if max_minutes is None else max_minutes
+    if order == "population":
+        near = limit if order_minutes is None else order_minutes
+        values = dict.fromkeys(ids, 0.0)
+        for o, s, m in rows:
+            if m <= near:
+                values[s] += pop[o]
+    else:
+        values = dict(order)
+    sign = -1 if descending else 1
+    sequence = sorted(ids, key=lambda s: (sign * values[s], ids.index(s)))
+    residual = dict(pop)
+    facilities = {}
+    allocation = {}
+
+    def ring_of(m):
+        return m if ring_minutes is None else math.floor(m / ring_minutes)
+
+    for s in sequence:
+        mine = sorted(
+            [(o, m) for (o, ss, m) in rows if ss == s and m <= limit], key=lambda r: ring_of(r[1])
+        )
+        res = [residual[o] for o, _ in mine]
+        in_reach = 0.0 + _numpy_sum(res)
+        taken, before, last, farthest, k = [], 0.0, math.nan, -math.inf, 0
+        while k < len(mine):
+            stop = k + 1
+            while stop < len(mine) and ring_of(mine[stop][1]) == ring_of(mine[k][1]):
+                stop += 1
+            ring_pop = res[k] + _numpy_sum(res[k + 1 : stop])
+            fraction = min(1.0, max(0.0, (cap[s] - before) / ring_pop)) if ring_pop > 0 else 0.0
+            if ring_pop > 0 and fraction > 0:
+                last = fraction
+            for (o, m), r in zip(mine[k:stop], res[k:stop], strict=True):
+                amount = r * fraction
+                taken.append(amount)
+                residual[o] = r - amount
+                if amount > 0:
+                    farthest = max(farthest, m)
+                    allocation[(o, s)] = (m, amount)
+            before = ring_pop if k == 0 else before + ring_pop
+            k = stop
+        covered = 0.0 + _numpy_sum(taken)
+        took = farthest > -math.inf
+        facilities[s] = {
+            "processing_rank": sequence.index(s) + 1,
+            "order_value": values[s],
+            "population_in_reach": in_reach,
+            "covered_population": covered,
+            "remaining_capacity": max(cap[s] - covered, 0.0),
+            "catchment_radius_minutes": farthest if took else math.nan,
+            "last_ring_fraction": last if took else math.nan,
+        }
+    return sequence, facilities, residual, allocation
+
+
+def _random_case(seed):
+    rng = np.random.default_rng(1000 + seed)
+    big_ring = seed % 5 == 4  # one ring of more than 128 areas (numpy's sum splits it)
+    n_areas = int(rng.integers(140, 200)) if big_ring else int(rng.integers(1, 25))
+    n_sites = int(rng.integers(1, 3)) if big_ring else int(rng.integers(1, 6))
+    levels = 2 if big_ring else int(rng.integers(1, 8))  # few distinct minutes: many ties
+    areas = [f"a{i}" for i in range(n_areas)]
+    sites = [f"s{j}" for j in range(n_sites)]
+    rows = [
+        (a, s, float(rng.integers(0, levels)) * float(rng.choice([1.0, 0.7, 1.3])))
+        for a in areas
+        for s in sites
+        if rng.random() < 0.8
+    ]
+    # populations with fractional parts, some zero; capacities around what is in reach, some zero
+    pop = {a: float(rng.random() * 1000) * float(rng.random() < 0.85) for a in areas}
+    total = sum(pop.values())
+    cap = {s: float(rng.random() * 2 * total / n_sites) * float(rng.random() < 0.8) for s in sites}
+    options = {
+        "order": "population"
+        if seed % 3 == 0
+        else {s: float(rng.integers(0, 3)) for s in sites},  # tied values keep the capacity order
+        "descending": bool(seed % 2),
+        "max_minutes": [None, 4.0, 2.5][seed % 3],
+        "order_minutes": [None, 3.0][seed % 2],
+        "ring_minutes": [None, 1, 2.5, None][seed % 4],
+    }
+    return rows, pop, cap, options
+
+
+def _assert_same_as_reference(res, rows, pop, cap, options):
+    sequence, facilities, residual, allocation = _reference(rows, pop, cap, **options)
+    assert res.order == tuple(sequence)
+    frame = res.facilities
+    for s, expected in facilities.items():
+        for column, value in expected.items():
+            got = frame.loc[s, column]
+            assert got == value or (math.isnan(got) and math.isnan(value)), (s, column)
+    assert res.uncovered_population.to_dict() == residual
+    assert res.areas["covered_population"].to_dict() == {a: pop[a] - residual[a] for a in pop}
+    got = {(o, s): (m, c) for o, s, m, c in res.allocation.itertuples(index=False)}
+    assert got == allocation
+    # conservation (up to the rounding of the fractions taken)
+    assert (res.covered_population <= pd.Series(cap) * (1 + 1e-12)).all()
+    assert (res.uncovered_population >= 0).all()
+    np.testing.assert_allclose(
+        res.areas["covered_population"] + res.uncovered_population, pd.Series(pop), rtol=1e-12
+    )
+    np.testing.assert_allclose(
+        res.covered_population + res.remaining_capacity,
+        np.maximum(pd.Series(cap), res.covered_population),
+        rtol=1e-12,
+    )
+    assert res.allocation["covered_population"].sum() == pytest.approx(
+        res.covered_population.sum(), rel=1e-12, abs=1e-9
+    )
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_same_floats_as_the_plain_python_reference(seed):
+    rows, pop, cap, options = _random_case(seed)
+    od = _od(rows)
+    shuffled = od.sample(frac=1.0, random_state=seed)  # ties keep the table's order, whatever it is
+    table = list(shuffled.itertuples(index=False, name=None))
+    order = options["order"]
+    call = dict(options, order=order if order == "population" else pd.Series(order))
+    res = capacity_coverage(shuffled, pd.Series(pop), pd.Series(cap), **call)
+    _assert_same_as_reference(res, table, pop, cap, options)
+
+
+@pytest.mark.parametrize("seed", range(0, 40, 3))
+def test_coded_table_gives_the_reference_in_its_own_order(seed):
+    rows, pop, cap, options = _random_case(seed)
+    assert rows  # these seeds draw some pairs
+    # labels in another order than the Series: the codes are matched to them
+    coded = CodedOD.from_frame(
+        _od(rows).sample(frac=1.0, random_state=seed),
+        origin_ids=list(reversed(list(pop))),
+        site_ids=list(reversed(list(cap))),
+    )
+    table = list(coded.to_frame().itertuples(index=False, name=None))
+    order = options["order"]
+    call = dict(options, order=order if order == "population" else pd.Series(order))
+    res = capacity_coverage(coded, pd.Series(pop), pd.Series(cap), **call)
+    _assert_same_as_reference(res, table, pop, cap, options)
+    again = capacity_coverage(coded.to_frame(), pd.Series(pop), pd.Series(cap), **call)
+    for name in ("facilities", "areas", "allocation"):
+        pd.testing.assert_frame_equal(getattr(res, name), getattr(again, name), check_exact=True)
+
+
+def test_compiled_sum_is_numpys():
+    rng = np.random.default_rng(7)
+    for n in (*range(0, 20), 127, 128, 129, 300, 1000, 70_001):
+        values = rng.random(n) * 10.0 ** rng.uniform(-3, 6, n)
+        assert 0.0 + pairwise_sum(values, 0, n) == values.sum()
+        if n > 2:
+            assert values[1] + pairwise_sum(values, 2, n - 2) == np.add.reduceat(values, [0, 1])[1]
+
+
+def test_coded_table_with_ids_missing_from_the_inputs():
+    coded = CodedOD.from_frame(_od([("a", "h", 1.0), ("b", "k", 2.0)]))
+    with pytest.raises(InputValidationError) as info:
+        capacity_coverage(coded, _pop(a=1), pd.Series({"h": 5.0}))
+    text = str(info.value)
+    assert "1 id(s) with pairs not among the areas" in text
+    assert "1 id(s) with pairs not among the facilities" in text
+    # ids without pairs may be missing; areas and facilities without pairs are fine
+    coded = CodedOD.from_frame(
+        _od([("a", "h", 1.0)]), origin_ids=["a", "zz"], site_ids=["h", "unused"]
+    )
+    res = capacity_coverage(coded, _pop(a=10, b=4), pd.Series({"h": 5.0, "k": 1.0}))
+    assert res.uncovered_population.tolist() == [5.0, 4.0]
+    assert res.covered_population.tolist() == [5.0, 0.0]
+
+
+@pytest.mark.parametrize(
+    "kind", ["spread", "one far outlier", "infinite", "a few values", "subnormal", "ring keys"]
+)
+def test_site_view_is_a_stable_sort_by_site_then_ring(kind):
+    rng = np.random.default_rng(len(kind))
+    n, n_sites = 3000, 3
+    minutes = {
+        "spread": rng.random(n) * 60,
+        "one far outlier": np.where(np.arange(n) == 5, 1e6, rng.random(n)),
+        "infinite": np.where(rng.random(n) < 0.1, np.inf, rng.random(n)),
+        "a few values": rng.integers(0, 4, n) * 0.5,
+        "subnormal": rng.integers(0, 3, n) * 5e-324,
+        "ring keys": rng.random(n) * 60,
+    }[kind]
+    minutes = np.where(rng.random(n) < 0.02, -0.0, minutes)  # -0.0 ties with 0.0
+    rows = rng.permutation(n)
+    cols = rng.integers(0, n_sites, n)
+    ring = 7.5 if kind == "ring keys" else None
+    keys = minutes if ring is None else np.floor(minutes / ring)
+    offsets, view_rows, view_minutes, view_keys = site_view(
+        rows, cols, minutes, limit_minutes=math.inf, ring_minutes=ring, n_sites=n_sites
+    )
+    expected = np.lexsort((keys, cols))  # stable: ties in table order
+    assert offsets.tolist() == [0, *np.cumsum(np.bincount(cols, minlength=n_sites)).tolist()]
+    assert view_rows.tolist() == rows[expected].tolist()
+    assert view_minutes.tolist() == minutes[expected].tolist()
+    assert view_keys.tolist() == keys[expected].tolist()
+    # a limit leaves the farther pairs out
+    offsets, view_rows, _, _ = site_view(
+        rows, cols, minutes, limit_minutes=0.5, ring_minutes=ring, n_sites=n_sites
+    )
+    near = minutes <= 0.5
+    assert view_rows.tolist() == rows[near][np.lexsort((keys[near], cols[near]))].tolist()
