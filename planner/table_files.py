@@ -19,6 +19,9 @@ written by pandas itself. Tables under :data:`FAST_CSV_MIN_ROWS` rows are
 written by pandas too: there is nothing to gain, and small runs keep
 pandas' own code path.
 
+**GeoPackage layers** of :data:`FAST_LAYER_MIN_ROWS` rows or more are
+written by pyogrio from Arrow (:func:`layer_options`).
+
 **Travel times.** ``[output] travel_times`` chooses the file of the OD
 table: ``"csv"`` (``travel_times.csv``), ``"parquet"``
 (``travel_times.parquet``, the layout of
@@ -49,8 +52,10 @@ import pyarrow.csv as pacsv
 __all__ = [
     "AUTO_CSV_MAX_PAIRS",
     "FAST_CSV_MIN_ROWS",
+    "FAST_LAYER_MIN_ROWS",
     "TRAVEL_TIMES_FORMATS",
     "check_travel_times_format",
+    "layer_options",
     "travel_times_format",
     "write_csv",
     "write_travel_times",
@@ -62,6 +67,8 @@ TRAVEL_TIMES_FORMATS = ("auto", "csv", "parquet", "none")
 AUTO_CSV_MAX_PAIRS = 5_000_000
 #: tables with fewer rows are written by pandas' ``to_csv`` (no gain from the Arrow path)
 FAST_CSV_MIN_ROWS = 50_000
+#: layers with fewer rows are written to GeoPackage feature by feature (pyogrio's default)
+FAST_LAYER_MIN_ROWS = 50_000
 #: float64 magnitudes where Arrow's text of a number is laid out as Python's ``repr``
 _FIXED_LOW, _FIXED_HIGH = 1e-4, 1e10
 _NEEDS_QUOTES = r'[,"\r\n]'
@@ -178,6 +185,18 @@ def write_csv(frame: pd.DataFrame, path: str | Path, *, index: bool = True) -> N
     with open(path, "wb") as sink:
         sink.write((",".join(table.column_names) + "\n").encode("utf-8"))
         pacsv.write_csv(table, sink, write_options=options)
+
+
+def layer_options(frame: pd.DataFrame) -> dict[str, Any]:
+    """The ``GeoDataFrame.to_file`` options of a GeoPackage layer: Arrow for large ones.
+
+    pyogrio writes a layer of :data:`FAST_LAYER_MIN_ROWS` rows or more from
+    Arrow (``use_arrow=True``, about half the time for 200,000 areas); the
+    layer holds the same fields, types, geometry type and values.
+    """
+    if len(frame) >= FAST_LAYER_MIN_ROWS:
+        return {"engine": "pyogrio", "use_arrow": True}
+    return {"engine": "pyogrio"}
 
 
 # --------------------------------------------------------------------------

@@ -33,7 +33,7 @@ from accessplan.planner.plan import PlanRun
 from accessplan.planner.quality import counts as quality_counts
 from accessplan.planner.runs import AccessRun, Log, quiet
 from accessplan.planner.sizing import SizeRun
-from accessplan.planner.table_files import write_csv, write_travel_times
+from accessplan.planner.table_files import layer_options, write_csv, write_travel_times
 
 __all__ = [
     "access_summary",
@@ -142,7 +142,7 @@ def _write_coverage(coverage: dict, folder: Path, *, polygons, gpkg: str) -> Non
         after = zonal.xs("after", level="state").drop(columns=["row"], errors="ignore")
         flat = flat.join(after.add_suffix("_after"))
     layer = polygons.merge(flat, left_on="name", right_index=True, how="left")
-    layer.to_file(folder / gpkg, layer="zones", engine="pyogrio")
+    layer.to_file(folder / gpkg, layer="zones", **layer_options(layer))
 
 
 def _vector_areas(scenario):
@@ -278,8 +278,8 @@ def write_access_files(run: AccessRun, folder: Path) -> dict[str, Any]:
         capacity.facilities.rename_axis("site_id").to_csv(folder / "capacity_coverage.csv")
     areas = with_source_attributes(areas, _vector_areas(run.scenario), "area_id")
     facilities = with_source_attributes(facilities, run.scenario.facilities, "site_id")
-    areas.to_file(folder / "access.gpkg", layer="areas", engine="pyogrio")
-    facilities.to_file(folder / "access.gpkg", layer="facilities", engine="pyogrio")
+    areas.to_file(folder / "access.gpkg", layer="areas", **layer_options(areas))
+    facilities.to_file(folder / "access.gpkg", layer="facilities", **layer_options(facilities))
     write_csv(areas.drop(columns="geometry"), folder / "areas_access.csv", index=False)
     write_csv(facilities.drop(columns="geometry"), folder / "facilities_access.csv", index=False)
     travel_file = write_travel_times(run.travel, folder, output=run.scenario.travel_times_output)
@@ -373,20 +373,20 @@ def write_plan_files(run: PlanRun, folder: Path) -> dict[str, Any]:
     if run.before.scenario.capacity_coverage is not None:
         areas, summary["capacity_coverage"] = _plan_capacity_coverage(run, areas, folder)
     areas = with_source_attributes(areas, _vector_areas(run.before.scenario), "area_id")
-    areas.to_file(folder / "plan.gpkg", layer="areas", engine="pyogrio")
+    areas.to_file(folder / "plan.gpkg", layer="areas", **layer_options(areas))
     sites_after = with_source_attributes(
         run.sites_after_frame(), run.before.scenario.facilities, "site_id"
     )
-    sites_after.to_file(folder / "plan.gpkg", layer="sites_after", engine="pyogrio")
+    sites_after.to_file(folder / "plan.gpkg", layer="sites_after", **layer_options(sites_after))
     write_csv(sites_after.drop(columns="geometry"), folder / "sites_after.csv", index=False)
     if len(new_sites):
-        new_sites.to_file(folder / "plan.gpkg", layer="new_sites", engine="pyogrio")
+        new_sites.to_file(folder / "plan.gpkg", layer="new_sites", **layer_options(new_sites))
     write_csv(new_sites.drop(columns="geometry"), folder / "new_sites.csv", index=False)
     # the candidates the model chose from (generated ones exist nowhere else)
     candidates = run.candidates.assign(
         chosen=run.candidates["site_id"].isin(set(new_sites["site_id"]))
     )
-    candidates.to_file(folder / "plan.gpkg", layer="candidates", engine="pyogrio")
+    candidates.to_file(folder / "plan.gpkg", layer="candidates", **layer_options(candidates))
     write_csv(candidates.drop(columns="geometry"), folder / "candidates.csv", index=False)
     write_csv(areas.drop(columns="geometry"), folder / "areas_plan.csv", index=False)
     run.comparison.to_csv(folder / "inequity_before_after.csv")

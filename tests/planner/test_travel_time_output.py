@@ -262,3 +262,31 @@ def test_a_larger_stored_table_is_named_with_what_it_holds(tmp_path):
     # asked for a CSV, the run writes its own pairs all the same
     assert table_files.write_travel_times(part, out, output="csv")["file"] == "travel_times.csv"
     assert (out / "travel_times.csv").read_text() == "origin_id,site_id,minutes\n10,7,4.0\n"
+
+
+def test_tiny_run_layers_are_unchanged_by_the_arrow_path(tiny, monkeypatch):
+    import geopandas as gpd
+    import pyogrio
+
+    tiny.sections["areas"]["group"] = "Tract ID"  # a zones layer too
+    first, _ = _access(tiny, "out_pandas")
+    monkeypatch.setattr(table_files, "FAST_LAYER_MIN_ROWS", 0)
+    assert table_files.layer_options(pd.DataFrame({"a": [1]})) == {
+        "engine": "pyogrio",
+        "use_arrow": True,
+    }
+    second, _ = _access(tiny, "out_arrow")
+    layers = [name for name, _ in pyogrio.list_layers(first / "access.gpkg")]
+    assert {"areas", "facilities", "zones"} <= set(layers)
+    assert layers == [name for name, _ in pyogrio.list_layers(second / "access.gpkg")]
+    for layer in layers:
+        info = [pyogrio.read_info(f / "access.gpkg", layer=layer) for f in (first, second)]
+        for key in ("crs", "geometry_type", "features", "fields", "dtypes"):
+            assert np.array_equal(info[0][key], info[1][key]) or info[0][key] == info[1][key]
+        a, b = (gpd.read_file(f / "access.gpkg", layer=layer) for f in (first, second))
+        pd.testing.assert_frame_equal(
+            pd.DataFrame(a.drop(columns="geometry")),
+            pd.DataFrame(b.drop(columns="geometry")),
+            check_exact=True,
+        )
+        assert list(a.geometry.to_wkb()) == list(b.geometry.to_wkb())
