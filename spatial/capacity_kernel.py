@@ -216,6 +216,54 @@ def _group_by_site(rows, cols, minutes, limit_minutes, ring_minutes, n_sites, bo
     return offsets, view_minutes, view_keys
 
 
+_CHUNKS = 16
+"""Runs of the table the grouping pass is split into (fixed: the view does not depend on cores)."""
+
+
+@numba.njit(parallel=True, cache=True, nogil=True)
+def _group_by_site(rows, cols, minutes, limit_minutes, ring_minutes, n_sites, bounds, view_rows):
+    """The pairs within the limit stably grouped by site: counts, then one scatter pass.
+
+    The table is cut into runs (``bounds``), counted and scattered in
+    parallel; run ``c`` writes each site's pairs after those of runs ``< c``,
+    so the view is in table order within each site whatever the number of
+    threads. Fills ``view_rows``; returns the site offsets, the minutes and
+    the ring keys of the view (``floor(minutes / ring_minutes)``, or the
+    minutes themselves when ``ring_minutes`` is 0).
+    """
+    n_chunks = len(bounds) - 1
+    counts = np.zeros((n_chunks, n_sites), dtype=np.int64)
+    for c in numba.prange(n_chunks):
+        mine = counts[c]
+        for k in range(bounds[c], bounds[c + 1]):
+            if minutes[k] <= limit_minutes:
+                mine[cols[k]] += 1
+    offsets = np.zeros(n_sites + 1, dtype=np.int64)
+    at = 0
+    for j in range(n_sites):
+        offsets[j] = at
+        for c in range(n_chunks):
+            size = counts[c, j]
+            counts[c, j] = at  # now where run c starts writing site j
+            at += size
+    offsets[n_sites] = at
+    view_minutes = np.empty(at)
+    view_keys = np.empty(at) if ring_minutes > 0 else view_minutes
+    for c in numba.prange(n_chunks):
+        fill = counts[c]
+        for k in range(bounds[c], bounds[c + 1]):
+            value = minutes[k]
+            if value <= limit_minutes:
+                j = cols[k]
+                to = fill[j]
+                view_rows[to] = rows[k]
+                view_minutes[to] = value
+                if ring_minutes > 0:
+                    view_keys[to] = np.floor(value / ring_minutes)
+                fill[j] = to + 1
+    return offsets, view_minutes, view_keys
+
+
 @numba.njit(cache=True, nogil=True)
 def _stable_bucket_order(keys, order, scratch_int, scratch_float, spare_bits, spare_order):
     """Sort ``order`` stably by ``keys`` (float64 >= 0, no -0.0; both permuted in place).
@@ -276,48 +324,136 @@ def _stable_bucket_order(keys, order, scratch_int, scratch_float, spare_bits, sp
 
 
 @numba.njit(cache=True, nogil=True)
+def _radix_in_place(keys, rows, minutes, has_rings, scratch):
+    """Sort a run of the view stably by key with :func:`_stable_radix_order` (via a permutation)."""
+    float_bits, bits, spare_bits, order, spare_order, tmp_rows, tmp_values = scratch
+    m = len(keys)
+    for k in range(m):
+        # keys are >= 0 (or -0.0, made +0.0 by adding 0.0): their bit
+        # patterns as unsigned integers sort as the numbers do
+        float_bits[k] = keys[k] + 0.0
+        order[k] = k
+    _stable_radix_order(bits[:m], order[:m], spare_bits[:m], spare_order[:m])
+    tmp_rows[:m] = rows
+    for k in range(m):
+        rows[k] = tmp_rows[order[k]]
+    if has_rings:
+        tmp_values[:m] = minutes
+        for k in range(m):
+            minutes[k] = tmp_values[order[k]]
+    tmp_values[:m] = keys
+    for k in range(m):
+        keys[k] = tmp_values[order[k]]
+
+
+@numba.njit(cache=True, nogil=True)
+def _sort_run(keys, rows, minutes, has_rings, buckets, outs, scratch):
+    """Sort one site's run of the view stably by key, in place (rows and minutes carried along).
+
+    A bucket sort: as many buckets as keys, of equal width between the
+    smallest and the largest key (a monotone map, so the buckets come in key
+    order, each filled in input order), then each bucket sorted stably: by
+    insertion when small, left alone when already in order (equal keys), else
+    by radix. Keys too close to split or infinite: radix for the whole run.
+    ``minutes`` is ``keys`` itself unless ``has_rings``.
+    """
+    m = len(keys)
+    low = keys.min()
+    scale = m / (keys.max() - low)
+    if not 0.0 < scale < np.inf:
+        _radix_in_place(keys, rows, minutes, has_rings, scratch)
+        return
+    bucket, starts = buckets
+    out_keys, out_rows, out_minutes = outs
+    starts[: m + 1] = 0
+    for k in range(m):
+        b = min(np.int64((keys[k] - low) * scale), m - 1)
+        bucket[k] = b
+        starts[b + 1] += 1
+    for b in range(m):
+        starts[b + 1] += starts[b]
+    for k in range(m):  # starts[b] ends as the end of bucket b
+        b = bucket[k]
+        at = starts[b]
+        out_keys[at] = keys[k]
+        out_rows[at] = rows[k]
+        if has_rings:
+            out_minutes[at] = minutes[k]
+        starts[b] = at + 1
+    lo = 0
+    for b in range(m):
+        hi = starts[b]
+        if hi - lo <= 32:
+            for k in range(lo + 1, hi):
+                key = out_keys[k]
+                if not out_keys[k - 1] > key:
+                    continue
+                row = out_rows[k]
+                minute = out_minutes[k] if has_rings else key
+                i = k - 1
+                while i >= lo and out_keys[i] > key:
+                    out_keys[i + 1] = out_keys[i]
+                    out_rows[i + 1] = out_rows[i]
+                    if has_rings:
+                        out_minutes[i + 1] = out_minutes[i]
+                    i -= 1
+                out_keys[i + 1] = key
+                out_rows[i + 1] = row
+                if has_rings:
+                    out_minutes[i + 1] = minute
+        else:
+            ordered = True
+            for k in range(lo + 1, hi):
+                if out_keys[k] < out_keys[k - 1]:
+                    ordered = False
+                    break
+            if not ordered:
+                _radix_in_place(
+                    out_keys[lo:hi], out_rows[lo:hi], out_minutes[lo:hi], has_rings, scratch
+                )
+        lo = hi
+    keys[:] = out_keys[:m]
+    rows[:] = out_rows[:m]
+    if has_rings:
+        minutes[:] = out_minutes[:m]
+
+
+@numba.njit(cache=True, nogil=True)
 def _sort_sites_range(offsets, first, last, view_rows, view_minutes, view_keys, has_rings):
     """Sort the view runs of sites ``first:last`` by ring key, with one set of scratch arrays."""
     width = 0
     for j in range(first, last):
         width = max(width, offsets[j + 1] - offsets[j])
-    keys = np.empty(width)
-    order = np.empty(width, dtype=np.int64)
-    scratch_int = np.empty(2 * width + 1, dtype=np.int64)
-    scratch_float = np.empty(width)
-    spare_bits = np.empty(width, dtype=np.uint64)
-    spare_order = np.empty(width, dtype=np.int64)
-    site_rows = np.empty(width, dtype=view_rows.dtype)
-    site_values = np.empty(width)
+    buckets = (np.empty(width, dtype=np.int64), np.empty(width + 1, dtype=np.int64))
+    outs = (np.empty(width), np.empty(width, dtype=view_rows.dtype), np.empty(width))
+    float_bits = np.empty(width)
+    scratch = (
+        float_bits,
+        float_bits.view(np.uint64),
+        np.empty(width, dtype=np.uint64),
+        np.empty(width, dtype=np.int64),
+        np.empty(width, dtype=np.int64),
+        np.empty(width, dtype=view_rows.dtype),
+        np.empty(width),
+    )
     for j in range(first, last):
         lo = offsets[j]
         hi = offsets[j + 1]
-        m = hi - lo
         ordered = True
         for k in range(lo + 1, hi):
             if view_keys[k] < view_keys[k - 1]:
                 ordered = False
                 break
-        if ordered:
-            continue
-        # keys are >= 0 (or -0.0, made +0.0 by adding 0.0): their bit
-        # patterns as unsigned integers sort as the numbers do
-        for k in range(m):
-            keys[k] = view_keys[lo + k] + 0.0
-            order[k] = k
-        _stable_bucket_order(
-            keys[:m], order[:m], scratch_int, scratch_float, spare_bits, spare_order
-        )
-        site_rows[:m] = view_rows[lo:hi]
-        for k in range(m):
-            view_rows[lo + k] = site_rows[order[k]]
-        site_values[:m] = view_minutes[lo:hi]
-        for k in range(m):
-            view_minutes[lo + k] = site_values[order[k]]
-        if has_rings:
-            site_values[:m] = view_keys[lo:hi]
-            for k in range(m):
-                view_keys[lo + k] = site_values[order[k]]
+        if not ordered:
+            _sort_run(
+                view_keys[lo:hi],
+                view_rows[lo:hi],
+                view_minutes[lo:hi],
+                has_rings,
+                buckets,
+                outs,
+                scratch,
+            )
 
 
 @numba.njit(parallel=True, cache=True, nogil=True)
