@@ -6,7 +6,8 @@ built here from the plan's own inputs (no tile server is needed):
 
 - :func:`region_outline`: the union of every area (one row);
 - :func:`district_boundaries`: the areas dissolved by a ``group`` column, one
-  row per district with its name;
+  row per district with its name (point areas: the points' shares of the
+  region, see below);
 - :func:`network_lines`: the road network actually used (an osmnx-style
   :class:`networkx.MultiDiGraph`), both directions merged into one line,
   simplified for display, lighter for big graphs.
@@ -18,6 +19,11 @@ other polygons by :func:`shapely.union_all` per district; :func:`map_context` bu
 outline from the districts (a union of unions, the same shape) and point
 areas' outlines are qhull convex hulls. 500,000 grid squares in 784
 districts: 101 s -> 2.6 s for both layers.
+
+Districts of point areas are not the hulls of their points (those overlap
+where districts interlock) but the union of each point's share of the region
+outline (:mod:`accessplan.maps.point_districts`: lattice cells, else the
+Voronoi-like pieces of the Delaunay triangulation), so they never overlap.
 
 Each returns a GeoDataFrame in the CRS of its input. :class:`MapContext`
 carries them to the builders of :mod:`accessplan.maps.webmap`.
@@ -36,6 +42,7 @@ from shapely.geometry import LineString
 
 from accessplan.data.errors import ProblemCollector
 from accessplan.maps.grid_dissolve import grid_cells
+from accessplan.maps.point_districts import point_district_shapes
 from accessplan.spatial.road_arrays import ROAD_CLASSES, RoadArrays
 
 __all__ = [
@@ -243,6 +250,13 @@ def region_outline(areas) -> gpd.GeoDataFrame:
     return gpd.GeoDataFrame({"name": ["region"]}, geometry=[geom], crs=areas.crs)
 
 
+def _all_points(geoms) -> bool:
+    """Whether every shape is one Point (no missing or empty ones)."""
+    geoms = np.asarray(geoms, dtype=object)
+    kinds = shapely.get_type_id(geoms)
+    return bool(geoms.size) and bool((kinds == 0).all()) and not shapely.is_empty(geoms).any()
+
+
 def _all_polygons(areas) -> bool:
     kinds = shapely.get_type_id(areas.geometry.to_numpy())
     return bool(np.isin(kinds, (3, 6)).all())  # Polygon, MultiPolygon
@@ -277,6 +291,9 @@ def district_boundaries(areas, *, group: str) -> gpd.GeoDataFrame:
     geopandas.GeoDataFrame
         One row per distinct group value, sorted by name: ``name`` (str),
         ``n_areas`` (int) and the dissolved geometry, in the CRS of ``areas``.
+        Point areas give each district the union of its points' shares of
+        the region outline (:func:`~accessplan.maps.point_districts.point_district_shapes`;
+        the convex hull of its points when the points are all on one line).
 
     Raises
     ------
@@ -292,12 +309,21 @@ def district_boundaries(areas, *, group: str) -> gpd.GeoDataFrame:
         problems.add("every value is missing; no district to draw", source="areas", column=group)
         problems.raise_if_any()
     names, codes = np.unique(keys[known].astype(str).to_numpy(), return_inverse=True)
-    geoms = areas.geometry.to_numpy()[known]
+    every = areas.geometry.to_numpy()
+    shapes = None
+    if _all_points(every):  # each point's share of the region: no overlaps
+        all_codes = np.full(len(every), -1, dtype=np.int64)
+        all_codes[known] = codes
+        shapes = point_district_shapes(
+            shapely.get_coordinates(every), all_codes, names.size, outline=_hull_of_points(every)
+        )
+    if shapes is None:
+        shapes = _dissolved(every[known], codes, names.size)
     frame = pd.DataFrame(
         {
             "name": names.astype(str),
             "n_areas": np.bincount(codes, minlength=names.size).astype(int),
-            "geometry": _dissolved(geoms, codes, names.size),
+            "geometry": shapes,
         }
     )
     return gpd.GeoDataFrame(frame, geometry="geometry", crs=areas.crs)

@@ -35,7 +35,7 @@ from affine import Affine
 from rasterio.features import shapes
 from shapely.geometry import shape
 
-__all__ = ["MAX_EMPTY_SHARE", "SIZE_TOLERANCE", "GridCells", "grid_cells"]
+__all__ = ["MAX_EMPTY_SHARE", "SIZE_TOLERANCE", "GridCells", "grid_cells", "whole_numbers"]
 
 #: relative tolerance on the cells' widths, heights and positions
 SIZE_TOLERANCE = 1e-6
@@ -101,8 +101,9 @@ class GridCells:
         return out
 
 
-def _whole(values: np.ndarray) -> np.ndarray | None:
-    """``values`` rounded to whole numbers, or None when one is not close to one."""
+def whole_numbers(values: np.ndarray) -> np.ndarray | None:
+    """``values`` rounded to whole numbers (int64), or None when one is farther than
+    :data:`SIZE_TOLERANCE` from one."""
     rounded = np.rint(values)
     if np.abs(values - rounded).max() > SIZE_TOLERANCE:
         return None
@@ -145,8 +146,8 @@ def grid_cells(geoms) -> GridCells | None:
     if (np.abs(shapely.area(geoms) - width * height) > SIZE_TOLERANCE * w0 * h0).any():
         return None
     x0, y0 = float(box[:, 0].min()), float(box[:, 1].min())
-    cols = _whole((box[:, 0] - x0) / w0)
-    rows = _whole((box[:, 1] - y0) / h0)
+    cols = whole_numbers((box[:, 0] - x0) / w0)
+    rows = whole_numbers((box[:, 1] - y0) / h0)
     if cols is None or rows is None:
         return None
     n_cols, n_rows = int(cols.max()) + 1, int(rows.max()) + 1

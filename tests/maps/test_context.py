@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import geopandas as gpd
 import networkx as nx
+import numpy as np
 import pandas as pd
 import pytest
 import shapely
@@ -192,3 +193,69 @@ def test_map_context_outline_from_districts_equals_the_union_of_every_area():
     assert via.area == pytest.approx(7e6) and direct.area == pytest.approx(7e6)
     assert shapely.symmetric_difference(via, direct).area < 1e-6
     assert via.geom_type == "MultiPolygon" and len(via.geoms) == 2
+
+
+def interlocked_points(n=240, seed=1) -> tuple[gpd.GeoDataFrame, np.ndarray]:
+    """``n`` scattered points in three districts that wind round each other (a spiral)."""
+    xy = np.random.default_rng(seed).uniform(0.0, 100.0, (n, 2))
+    angle = np.arctan2(xy[:, 1] - 50, xy[:, 0] - 50)
+    radius = np.hypot(xy[:, 0] - 50, xy[:, 1] - 50)
+    codes = ((angle + radius / 25) % (2 * np.pi) // (2 * np.pi / 3)).astype(int)
+    areas = gpd.GeoDataFrame(
+        {"district": [f"d{k}" for k in codes]},
+        geometry=shapely.points(xy + np.array([X0, Y0])),
+        crs=CRS,
+    )
+    return areas, codes
+
+
+def test_point_area_districts_do_not_overlap_and_hold_their_points():
+    areas, codes = interlocked_points()
+    pts = areas.geometry.to_numpy()
+    hulls = [shapely.MultiPoint(list(pts[codes == k])).convex_hull for k in range(3)]
+    # the old drawing: hulls of interlocked districts overlap (hundreds of m2 here)
+    assert min(hulls[i].intersection(hulls[j]).area for i, j in ((0, 1), (0, 2), (1, 2))) > 100
+    ctx = map_context(areas, group="district")
+    shapes = ctx.districts.geometry.to_numpy()
+    outline = ctx.outline.geometry.iloc[0]
+    assert list(ctx.districts["name"]) == ["d0", "d1", "d2"]
+    assert shapely.is_valid(shapes).all()
+    assert outline.equals(region_outline(areas).geometry.iloc[0])  # the outline as before
+    assert outline.area == pytest.approx(hulls[0].union(hulls[1]).union(hulls[2]).convex_hull.area)
+    for i, j in ((0, 1), (0, 2), (1, 2)):
+        assert shapes[i].intersection(shapes[j]).area < 1e-9 * outline.area
+    for k in range(3):  # a point on the region's edge lies on its district's edge: covers
+        assert shapely.covers(shapes[k], pts[codes == k]).all()
+        assert not shapely.contains(shapes[k], pts[codes != k]).any()
+    union = shapely.union_all(shapes)
+    assert union.difference(outline).area < 1e-9 * outline.area
+    assert union.area == pytest.approx(outline.area, rel=1e-12)  # every point has a district
+
+
+def test_point_areas_in_no_district_keep_their_share_out_of_every_district():
+    areas, codes = interlocked_points(seed=2)
+    loose = np.arange(len(areas)) % 10 == 0
+    areas.loc[loose, "district"] = None
+    ctx = map_context(areas, group="district")
+    shapes = ctx.districts.geometry.to_numpy()
+    outline = ctx.outline.geometry.iloc[0]
+    pts = areas.geometry.to_numpy()
+    assert outline.equals(region_outline(areas).geometry.iloc[0])
+    assert list(ctx.districts["n_areas"]) == np.bincount(codes[~loose]).tolist()
+    for k in range(3):
+        assert shapely.covers(shapes[k], pts[~loose & (codes == k)]).all()
+    union = shapely.union_all(shapes)
+    assert not shapely.contains(union, pts[loose]).any()
+    assert union.area < outline.area
+    assert union.difference(outline).area < 1e-9 * outline.area
+
+
+def test_point_areas_on_one_line_keep_their_hulls():
+    areas = gpd.GeoDataFrame(
+        {"district": ["a", "a", "b"]},
+        geometry=[Point(X0, Y0), Point(X0 + 10, Y0), Point(X0 + 20, Y0)],
+        crs=CRS,
+    )
+    districts = district_boundaries(areas, group="district")
+    assert districts.geometry.iloc[0].equals(LineString([(X0, Y0), (X0 + 10, Y0)]))
+    assert districts.geometry.iloc[1].equals(Point(X0 + 20, Y0))
