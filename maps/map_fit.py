@@ -9,7 +9,9 @@ comes out NaN, Leaflet throws "Invalid LatLng object: (NaN, NaN)" and the
 page's script stops -- an empty frame in the board report. :class:`FitRegion`
 fits only once the map has a size (looking again every 100 ms for 10 s while it
 has none: a frame's resize event does not always arrive), again when the page
-has loaded and on every resize, and drops the side padding (kept for the layer control and the legend)
+has loaded and on every resize until the reader pans or zooms (without
+animation, so that a print taken just after a resize shows the fitted view),
+and drops the side padding (kept for the layer control and the legend)
 in a frame too small for it.
 """
 
@@ -43,8 +45,13 @@ class FitRegion(MacroElement):
     var bounds = {{ this.bounds|tojson }};
     var options = {{ this.options|tojson }};
     var tries = 0;
+    var touched = false;  // once the reader pans or zooms, a resize keeps their view
+    ["mousedown", "wheel", "touchstart", "keydown"].forEach(function (kind) {
+        map.getContainer().addEventListener(kind, function () { touched = true; });
+    });
     function fit() {
         map.invalidateSize();
+        if (touched) { return; }
         var size = map.getSize();
         if (!(size.x > 0 && size.y > 0)) {
             // no size yet: look again shortly (a frame's resize event may never come)
@@ -53,7 +60,9 @@ class FitRegion(MacroElement):
         }
         var side = options.paddingTopLeft[0] + options.paddingBottomRight[0];
         var top = options.paddingTopLeft[1] + options.paddingBottomRight[1];
-        map.fitBounds(bounds, size.x > side + 100 && size.y > top + 100 ? options : {});
+        var roomy = size.x > side + 100 && size.y > top + 100;
+        // no animation: a print or screenshot taken right after a resize shows the fitted view
+        map.fitBounds(bounds, Object.assign({animate: false}, roomy ? options : {}));
     }
     fit();
     window.addEventListener("load", fit);
