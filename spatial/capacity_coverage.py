@@ -38,8 +38,9 @@ remaining capacity, the uncovered (residual) population of each area, and
 the facility's effective catchment radius: the travel time of the farthest
 area it took people from (AccessMod's ``amTimeLimitOuterRing`` when the last
 ring is partial, ``amTimeLimitInnerRing`` otherwise). Conservation holds by
-construction: per area covered + uncovered = population; per facility
-covered <= capacity; in total covered = sum of the facilities' coverage.
+construction, up to the rounding of the fractions taken: per area covered +
+uncovered = population; per facility covered <= capacity; in total covered
+= sum of the facilities' coverage.
 
 The facilities are processed one after another (each depends on what the
 previous ones took, as in AccessMod), but each needs only its own OD pairs,

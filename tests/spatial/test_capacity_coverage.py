@@ -306,7 +306,7 @@ def _reference(rows, pop, cap, *, order, descending, max_minutes, order_minutes,
     sequence = sorted(ids, key=lambda s: (sign * values[s], ids.index(s)))
     residual = dict(pop)
     facilities = {}
-    allocation = {}
+    allocation = []
 
     def ring_of(m):
         return m if ring_minutes is None else math.floor(m / ring_minutes)
@@ -332,7 +332,7 @@ def _reference(rows, pop, cap, *, order, descending, max_minutes, order_minutes,
                 residual[o] = r - amount
                 if amount > 0:
                     farthest = max(farthest, m)
-                    allocation[(o, s)] = (m, amount)
+                    allocation.append((o, s, m, amount))
             before = ring_pop if k == 0 else before + ring_pop
             k = stop
         covered = 0.0 + _numpy_sum(taken)
@@ -389,8 +389,10 @@ def _assert_same_as_reference(res, rows, pop, cap, options):
             assert got == value or (math.isnan(got) and math.isnan(value)), (s, column)
     assert res.uncovered_population.to_dict() == residual
     assert res.areas["covered_population"].to_dict() == {a: pop[a] - residual[a] for a in pop}
-    got = {(o, s): (m, c) for o, s, m, c in res.allocation.itertuples(index=False)}
-    assert got == allocation
+    # one row per pair taken from: facilities in capacity order, each nearest ring first
+    sites = list(cap)
+    expected = sorted(allocation, key=lambda row: sites.index(row[1]))
+    assert list(res.allocation.itertuples(index=False, name=None)) == expected
     # conservation (up to the rounding of the fractions taken)
     assert (res.covered_population <= pd.Series(cap) * (1 + 1e-12)).all()
     assert (res.uncovered_population >= 0).all()
