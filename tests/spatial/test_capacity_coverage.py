@@ -499,3 +499,29 @@ def test_site_view_is_a_stable_sort_by_site_then_ring(kind):
     )
     near = minutes <= 0.5
     assert view_rows.tolist() == rows[near][np.lexsort((keys[near], cols[near]))].tolist()
+
+
+def test_results_do_not_depend_on_the_number_of_threads():
+    import numba
+
+    rng = np.random.default_rng(3)
+    n_areas, n_sites = 300, 40
+    keep = rng.random((n_areas, n_sites)) < 0.5
+    origins, sites = np.nonzero(keep)
+    od = pd.DataFrame(
+        {"origin_id": origins, "site_id": sites, "minutes": rng.integers(0, 30, len(sites)) * 0.5}
+    )
+    pop = pd.Series(rng.random(n_areas) * 100)
+    cap = pd.Series(rng.random(n_sites) * 400)
+    before = numba.get_num_threads()
+    runs = []
+    try:
+        for threads in sorted({1, numba.config.NUMBA_NUM_THREADS}):
+            numba.set_num_threads(threads)
+            runs.append(capacity_coverage(od, pop, cap, ring_minutes=2))
+    finally:
+        numba.set_num_threads(before)
+    for name in ("facilities", "areas", "allocation"):
+        pd.testing.assert_frame_equal(
+            getattr(runs[0], name), getattr(runs[-1], name), check_exact=True
+        )
