@@ -386,7 +386,9 @@ def capacity_coverage(
     n_sites = len(capacity)
 
     if order_values is None:  # "population": people within order_minutes, original population
-        order_values = population_in_catchment(rows, cols, minutes, pop, order_limit, n_sites)
+        order_values, near = population_in_catchment(rows, cols, minutes, pop, order_limit, n_sites)
+        if near == 0:  # as np.bincount gave it (the order column of the former formulation)
+            order_values = np.zeros(n_sites, dtype=np.intp)
     sequence = _processing_order(order_values, descending=descending)
 
     # the pairs within the limit, by facility, nearest ring first (ties: table order)

@@ -124,13 +124,17 @@ def pairwise_sum(values, start, n):
 def population_in_catchment(rows, cols, minutes, population, limit_minutes, n_sites):
     """Population of the pairs within ``limit_minutes`` of each site, added in table order.
 
-    The same floats as ``np.bincount(cols[near], weights=population[rows[near]])``.
+    The same floats as ``np.bincount(cols[near], weights=population[rows[near]])``;
+    also returns how many pairs are within the limit (numpy's ``bincount`` of
+    no pairs at all is integer zeros).
     """
     out = np.zeros(n_sites)
+    near = 0
     for k in range(len(minutes)):
         if minutes[k] <= limit_minutes:
             out[cols[k]] += population[rows[k]]
-    return out
+            near += 1
+    return out, near
 
 
 _DIGIT_BITS = 11

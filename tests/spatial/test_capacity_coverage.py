@@ -525,3 +525,20 @@ def test_results_do_not_depend_on_the_number_of_threads():
         pd.testing.assert_frame_equal(
             getattr(runs[0], name), getattr(runs[-1], name), check_exact=True
         )
+
+
+def test_no_pair_within_the_order_catchment_and_infinite_minutes():
+    od = _od([("a", "h", 5.0), ("a", "k", 7.0)])
+    cap = pd.Series({"h": 3.0, "k": 1.0})
+    res = capacity_coverage(od, _pop(a=5), cap, order_minutes=1, descending=False)
+    # nobody within a minute: every value 0 (integers, as np.bincount of nothing), capacity order
+    assert res.facilities["order_value"].tolist() == [0, 0]
+    assert res.facilities["order_value"].dtype.kind == "i"
+    assert res.order == ("h", "k")
+    assert res.covered_population.tolist() == [3.0, 1.0]
+    # an infinite travel time is the farthest ring (kept when there is no max_minutes)
+    od = _od([("a", "h", math.inf), ("b", "h", 2.0)])
+    res = capacity_coverage(od, _pop(a=5, b=1), pd.Series({"h": 4.0}))
+    assert res.catchment_radius_minutes["h"] == math.inf
+    assert res.facilities.loc["h", "last_ring_fraction"] == 0.6
+    assert res.uncovered_population.tolist() == [2.0, 0.0]
