@@ -68,175 +68,30 @@ Run from the repository root::
     .venv/bin/python benchmarks/scale_plan.py --sizes 10k:50k,50k:200k --workdir /tmp/scale
 
 Writes ``WORKDIR/scale_plan.json`` and prints a markdown table.
+
+Beside this file: ``stage_meter.py`` (the per-stage time and memory meter and
+the supervised subprocess) and ``scale_plan_table.py`` (the table and the
+growth exponents); ``scale_region.py`` builds the regions.
 """
 
 from __future__ import annotations
 
 import argparse
-import contextlib
 import dataclasses
 import inspect
 import json
-import math
 import os
 import shutil
-import signal
 import subprocess
 import sys
-import threading
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
 
+from scale_plan_table import exponents, markdown
 from scale_region import RegionSpec, build_region, parse_count
-
-STAGES = (
-    "inputs",
-    "network",
-    "snapping",
-    "travel times",
-    "access",
-    "location",
-    "sizing",
-    "tables",
-    "maps",
-    "report",
-)
-#: the size a stage's growth exponent is measured against
-DRIVER = {"network": "nodes", "snapping": "nodes", "travel times": "nodes"}
-GB = 1e9
-
-
-# --------------------------------------------------------------------------
-# Memory
-# --------------------------------------------------------------------------
-
-
-def _status_kb(field: str, pid: str = "self") -> int:
-    try:
-        with open(f"/proc/{pid}/status", encoding="ascii") as f:
-            for line in f:
-                if line.startswith(field + ":"):
-                    return int(line.split()[1])
-    except OSError:
-        return 0
-    return 0
-
-
-def _pss_bytes(pid: int) -> int:
-    """Proportional set size of a process: shared pages divided among their users.
-
-    A child forked from a large Python process shares its pages until it
-    execs (or for good, for forked workers); its VmRSS would count them twice.
-    """
-    try:
-        with open(f"/proc/{pid}/smaps_rollup", encoding="ascii") as f:
-            for line in f:
-                if line.startswith("Pss:"):
-                    return int(line.split()[1]) * 1024
-    except OSError:
-        return 0
-    return 0
-
-
-def _descendants(pid: int) -> list[int]:
-    out, todo = [], [pid]
-    while todo:
-        p = todo.pop()
-        try:
-            for task in os.listdir(f"/proc/{p}/task"):
-                with open(f"/proc/{p}/task/{task}/children", encoding="ascii") as f:
-                    children = [int(c) for c in f.read().split()]
-                out.extend(children)
-                todo.extend(children)
-        except OSError:
-            continue
-    return out
-
-
-def _tree_pss_bytes(pid: int) -> int:
-    """Memory of a process and all its descendants: the sum of their PSS (Linux /proc)."""
-    return sum(_pss_bytes(p) for p in (pid, *_descendants(pid)))
-
-
-class StageMeter:
-    """Wall time and peak resident memory of consecutive stages of this process.
-
-    ``begin(name)`` closes the running stage (if any) and starts ``name``;
-    ``end()`` closes it. Each closed stage is appended to ``results`` and
-    handed to ``on_close`` (the child writes its JSON there, so a killed run
-    keeps the stages it finished).
-    """
-
-    def __init__(self, on_close=None, *, interval_s: float = 0.05) -> None:
-        self.results: list[dict] = []
-        self.on_close = on_close or (lambda results: None)
-        self.current: str | None = None
-        self.method = "VmHWM reset per stage (/proc/self/clear_refs)"
-        try:
-            self._reset_hwm()
-        except OSError:
-            self.method = "VmRSS sampled every 50 ms"
-        self._peak = self._children_peak = self._tree_peak = 0
-        self._lock = threading.Lock()
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._sample, args=(interval_s,), daemon=True)
-        self._thread.start()
-
-    @staticmethod
-    def _reset_hwm() -> None:
-        with open("/proc/self/clear_refs", "w", encoding="ascii") as f:
-            f.write("5")
-
-    def _sample(self, interval_s: float) -> None:
-        me = os.getpid()
-        while not self._stop.wait(interval_s):
-            rss = _status_kb("VmRSS") * 1024
-            others = sum(_pss_bytes(p) for p in _descendants(me))
-            with self._lock:
-                self._peak = max(self._peak, rss)
-                self._children_peak = max(self._children_peak, others)
-                self._tree_peak = max(self._tree_peak, rss + others)
-
-    def begin(self, name: str) -> None:
-        if self.current is not None:
-            self.end()
-        self.current = name
-        with contextlib.suppress(OSError):
-            self._reset_hwm()
-        with self._lock:
-            self._peak = self._tree_peak = self._rss_before = _status_kb("VmRSS") * 1024
-            self._children_peak = 0
-        self._start = time.perf_counter()
-
-    def end(self, **extra) -> None:
-        if self.current is None:
-            return
-        seconds = time.perf_counter() - self._start
-        rss = _status_kb("VmRSS") * 1024
-        with self._lock:
-            sampled = max(self._peak, rss)
-            children, tree = self._children_peak, self._tree_peak
-        hwm = _status_kb("VmHWM") * 1024 if self.method.startswith("VmHWM") else 0
-        record = {
-            "stage": self.current,
-            "seconds": round(seconds, 3),
-            "peak_gb": round(max(hwm, sampled) / GB, 3),
-            "rss_before_gb": round(self._rss_before / GB, 3),
-            "rss_after_gb": round(rss / GB, 3),
-            **extra,
-        }
-        if children:  # the solver process, sampled with this one
-            record["solver_peak_gb"] = round(children / GB, 3)
-            record["with_solver_peak_gb"] = round(max(tree, max(hwm, sampled)) / GB, 3)
-        self.results.append(record)
-        self.current = None
-        self.on_close(self.results)
-
-    def close(self) -> None:
-        self._stop.set()
-
+from stage_meter import GB, StageMeter, Supervised, supervise
 
 # --------------------------------------------------------------------------
 # The stages (child process)
@@ -403,6 +258,9 @@ def run_stages(
         status=result.report.summary(),
     )
 
+    # access after the plan, as run_plan does it: planner/plan.py has these steps only
+    # inside its private _run_plan (supply after the plan, rated areas, inequity before
+    # and after, the two AccessRun records), so they are repeated here to time the stage
     meter.begin("access")
     units = chosen["units"] if "units" in chosen.columns else chosen["min_units"]
     added = pd.Series(
@@ -500,55 +358,8 @@ def _child_main(args) -> int:
 
 
 # --------------------------------------------------------------------------
-# Supervising a run (parent process)
+# Running a size (parent process)
 # --------------------------------------------------------------------------
-
-
-@dataclasses.dataclass
-class Supervised:
-    seconds: float
-    returncode: int | None
-    maxrss_gb: float
-    killed: str | None  # "time" or "memory"
-    tree_peak_gb: float
-
-
-def supervise(
-    command, *, max_minutes: float, max_memory_gb: float, log_path: Path, env=None
-) -> Supervised:
-    """Run ``command``; kill its process group past the time or memory limit."""
-    start = time.perf_counter()
-    with open(log_path, "w", encoding="utf-8") as log:
-        proc = subprocess.Popen(
-            command, stdout=log, stderr=subprocess.STDOUT, start_new_session=True, env=env
-        )
-    killed = None
-    tree_peak = 0
-    while True:
-        pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
-        if pid:
-            break
-        tree = _tree_pss_bytes(proc.pid)
-        tree_peak = max(tree_peak, tree)
-        if killed is None and time.perf_counter() - start > max_minutes * 60:
-            killed = "time"
-        elif killed is None and tree > max_memory_gb * GB:
-            killed = "memory"
-        if killed:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(proc.pid, signal.SIGKILL)
-            pid, status, usage = os.wait4(proc.pid, 0)
-            break
-        time.sleep(0.5)
-    seconds = time.perf_counter() - start
-    proc.returncode = os.waitstatus_to_exitcode(status)
-    return Supervised(
-        seconds=seconds,
-        returncode=proc.returncode,
-        maxrss_gb=usage.ru_maxrss * 1024 / GB,
-        killed=killed,
-        tree_peak_gb=tree_peak / GB,
-    )
 
 
 def _note(run: Supervised, args) -> str:
@@ -711,140 +522,6 @@ def run_size(areas: int, nodes: int, args) -> dict:
         if not args.keep_outputs:
             shutil.rmtree(e2e_out, ignore_errors=True)
     return out
-
-
-# --------------------------------------------------------------------------
-# Table and exponents
-# --------------------------------------------------------------------------
-
-
-def stage_totals(run: dict) -> dict[str, dict]:
-    """Per stage name (access has two parts): seconds summed, peak resident GB maximised,
-    and the GB the stage added above the resident memory it started with."""
-    totals: dict[str, dict] = {}
-    before = 0.0
-    for s in run.get("stages", []):
-        t = totals.setdefault(s["stage"], {"seconds": 0.0, "peak_gb": 0.0, "added_gb": 0.0})
-        peak = max(s["peak_gb"], s.get("with_solver_peak_gb", 0.0))
-        start = s.get("rss_before_gb", before)
-        t["seconds"] += s["seconds"]
-        t["peak_gb"] = max(t["peak_gb"], peak)
-        t["added_gb"] = max(t["added_gb"], peak - start)
-        before = s["rss_after_gb"]
-        if "error" in s:
-            t["error"] = s["error"]
-    return totals
-
-
-def _slope(xs, ys) -> float | None:
-    pts = [(math.log(x), math.log(y)) for x, y in zip(xs, ys, strict=True) if x > 0 and y > 0]
-    if len({p[0] for p in pts}) < 2:
-        return None
-    mx = sum(p[0] for p in pts) / len(pts)
-    my = sum(p[1] for p in pts) / len(pts)
-    den = sum((p[0] - mx) ** 2 for p in pts)
-    return sum((p[0] - mx) * (p[1] - my) for p in pts) / den
-
-
-def exponents(runs: list[dict]) -> dict[str, dict]:
-    """Log-log slopes of time and peak memory per stage (and end to end) over the sizes."""
-    out = {}
-    for stage in (*STAGES, "end to end"):
-        driver = DRIVER.get(stage, "areas")
-        xs, ts, ms = [], [], []
-        for run in runs:
-            if stage == "end to end":
-                e2e = run.get("e2e")
-                if not e2e or e2e["returncode"] != 0:
-                    continue
-                seconds, peak = e2e["seconds"], max(e2e["maxrss_gb"], e2e["tree_peak_gb"])
-            else:
-                t = stage_totals(run).get(stage)
-                if t is None or "error" in t or _unfinished(run, stage):
-                    continue
-                seconds, peak = t["seconds"], t["added_gb"]
-            xs.append(run[driver])
-            ts.append(seconds)
-            ms.append(peak)
-        out[stage] = {"vs": driver, "time": _slope(xs, ts), "memory": _slope(xs, ms)}
-    return out
-
-
-#: the order the child closes its stage records in (access: before and after the plan)
-SEQUENCE = (*STAGES[:5], "location", "access", *STAGES[6:])
-
-
-def _unfinished(run: dict, stage: str) -> bool:
-    """The stage (both parts of access) did not close."""
-    names = [s["stage"] for s in run.get("stages", [])]
-    return names.count(stage) < SEQUENCE.count(stage)
-
-
-def _cell(run: dict, stage: str) -> str:
-    t = stage_totals(run).get(stage)
-    if t is not None and "error" in t:
-        return "error: " + t["error"].split(":")[0]
-    if t is None or _unfinished(run, stage):
-        note = run.get("stages_note")
-        if note is None:
-            return "–"
-        closed = len(run.get("stages", []))
-        failed = any("error" in s for s in run.get("stages", []))
-        running = SEQUENCE[closed] if closed < len(SEQUENCE) and not failed else None
-        return note if stage == running else "not reached"
-    return f"{t['seconds']:.1f} s, {t['peak_gb']:.2f} GB"
-
-
-def _fmt(x: float | None) -> str:
-    return "–" if x is None else f"{x:.2f}"
-
-
-def markdown(runs: list[dict], slopes: dict) -> str:
-    heads = [f"{_human(r['areas'])} areas / {_human(r['nodes'])} nodes" for r in runs]
-    lines = [
-        "| stage | " + " | ".join(heads) + " | exponent (time, memory) |",
-        "| --- | " + " | ".join("---" for _ in runs) + " | --- |",
-    ]
-    for stage in STAGES:
-        e = slopes[stage]
-        lines.append(
-            f"| {stage} | "
-            + " | ".join(_cell(r, stage) for r in runs)
-            + f" | {_fmt(e['time'])}, {_fmt(e['memory'])} vs {e['vs']} |"
-        )
-    cells = []
-    for r in runs:
-        e2e = r.get("e2e")
-        if e2e is None:
-            cells.append("–")
-        elif e2e["returncode"] == 0:
-            peak = max(e2e["maxrss_gb"], e2e["tree_peak_gb"])
-            cells.append(f"{e2e['seconds']:.1f} s, {peak:.2f} GB")
-        else:
-            cells.append(
-                f"{e2e['note']} ({e2e['seconds'] / 60:.1f} min, {e2e['maxrss_gb']:.1f} GB)"
-            )
-    e = slopes["end to end"]
-    same = [r["e2e"].get("same_plan_as_stages") for r in runs if r.get("e2e")]
-    if same and None not in same:
-        verdict = "the same" if all(same) else "NOT the same"
-        notes = [f"New sites and Gini after the plan: {verdict} in the stages and end to end."]
-    else:
-        notes = []
-    lines.append(
-        "| **`accessplan plan` end to end** | "
-        + " | ".join(cells)
-        + f" | {_fmt(e['time'])}, {_fmt(e['memory'])} vs areas |"
-    )
-    return "\n".join([*lines, *(["", *notes] if notes else [])])
-
-
-def _human(n: int) -> str:
-    if n % 1_000_000 == 0:
-        return f"{n // 1_000_000}M"
-    if n % 1_000 == 0:
-        return f"{n // 1_000}k"
-    return f"{n:,}"
 
 
 def _sizes(text: str) -> list[tuple[int, int]]:
