@@ -484,6 +484,30 @@ def _plan_methods(summary: Mapping, scenario: Mapping, m: dict) -> list[tuple[st
     return items
 
 
+def travel_table_text(travel) -> str | None:
+    """Where the run's travel times are kept, in words (None when the summary does not say).
+
+    Reads ``summary["travel_times"]``: ``pairs``, ``max_minutes``, ``format``
+    (``csv``, ``parquet`` or ``none``), ``file`` and an optional ``note``.
+    """
+    if not isinstance(travel, Mapping) or "format" not in travel:
+        return None
+    pairs = as_number(travel.get("pairs"))
+    bound = as_number(travel.get("max_minutes"))
+    what = "" if pairs is None else f"{int(pairs):,} area-site pairs"
+    if what and bound is not None:
+        what += f" within {bound:g} minutes"
+    fmt, name = travel.get("format"), travel.get("file")
+    if fmt == "none" or not name:
+        note = travel.get("note") or '[output] travel_times = "none"'
+        return (what + ", " if what else "") + f"not written ({note})"
+    else:
+        kind = "CSV" if fmt == "csv" else "Parquet (read with any Parquet reader)"
+        text = (what + " in " if what else "") + f"{Path(str(name)).name}, {kind}"
+    note = travel.get("note")
+    return text + (f"; {note}" if note else "")
+
+
 def methods_section(summary: Mapping, scenario: Mapping, *, plan: bool = True) -> str:
     """ "Methods and assumptions": how access was measured and the plan chosen, in plain words.
 
@@ -568,6 +592,9 @@ def methods_section(summary: Mapping, scenario: Mapping, *, plan: bool = True) -
         )
     if sources:
         items.append(("sources", "Data sources", "; ".join(sources)))
+    table = travel_table_text(summary.get("travel_times"))
+    if table:
+        items.append(("travel-table", "Travel-time table", table))
     group = get_path(scenario, "areas", "group")
     if group:
         items.append(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import json
 from pathlib import Path
 from types import SimpleNamespace
@@ -290,3 +291,48 @@ def test_tiny_run_layers_are_unchanged_by_the_arrow_path(tiny, monkeypatch):
             check_exact=True,
         )
         assert list(a.geometry.to_wkb()) == list(b.geometry.to_wkb())
+
+
+@pytest.mark.parametrize(
+    "output, expected",
+    [
+        ("csv", "18 area-site pairs within 10 minutes in travel_times.csv, CSV"),
+        (
+            "parquet",
+            "18 area-site pairs within 10 minutes in travel_times.parquet, Parquet "
+            "(read with any Parquet reader)",
+        ),
+        (
+            "none",
+            '18 area-site pairs within 10 minutes, not written ([output] travel_times = "none")',
+        ),
+    ],
+)
+def test_the_report_says_where_the_travel_times_are(tiny, output, expected):
+    tiny.sections["output"] = {"dir": f"out_{output}", "travel_times": output}
+    scenario = load_scenario(tiny.write())
+    folder = write_access_outputs(run_access(scenario, progress=False), scenario.output_dir)
+    page = (folder / "report.html").read_text(encoding="utf-8")
+    item = html.unescape(page.split('id="method-travel-table">', 1)[1].split("</dd>", 1)[0])
+    assert item.endswith(expected), item
+    summary = json.loads((folder / "summary.json").read_text())
+    assert str(summary["travel_times"]["pairs"]) in item or output == "none"
+
+
+def test_the_report_names_a_stored_od_path_table_and_its_note():
+    from accessplan.maps.report_sections import travel_table_text
+
+    text = travel_table_text(
+        {
+            "pairs": 5449,
+            "max_minutes": 60.0,
+            "format": "parquet",
+            "file": "/data/plan/od.parquet",
+            "note": "the [compute] od_path table also holds the candidate sites' times",
+        }
+    )
+    assert text == (
+        "5,449 area-site pairs within 60 minutes in od.parquet, Parquet (read with any Parquet "
+        "reader); the [compute] od_path table also holds the candidate sites' times"
+    )
+    assert travel_table_text({"pairs": 3}) is None  # an older summary says nothing of files
