@@ -27,20 +27,16 @@ import folium
 import numpy as np
 import pandas as pd
 
-from accessplan.maps import web_frames
-from accessplan.maps.classes import shared_classes
 from accessplan.maps.escaping import html_text
 from accessplan.maps.map_fit import fit_region
 from accessplan.maps.raster_overlay import MAX_VECTOR_AREAS, WebImages, data_uri
 from accessplan.maps.web_frames import (
     add_site_labels,
     add_sites,
-    area_frame,
-    check_areas,
-    check_sites,
     legend_note,
     max_capacity,
     page_areas,
+    page_frames,
 )
 from accessplan.maps.web_layers import (
     AreaLayer,
@@ -207,18 +203,18 @@ def access_map(
         # the shared frame helpers read two states: both are this one
         one["access_before"] = values
         one["access_after"] = values
-    check_areas(one, id_col, access_scale, max_vector_areas)
-    check_sites(sites, None, site_id_col)
-    frame = area_frame(one, id_col)
-    site_frame = web_frames.site_frame(sites, None, site_id_col)
-    if classes is None:
-        classes = shared_classes(
-            frame["access_before"],
-            frame["access_before"],
-            scheme=scheme,
-            k=k,
-            population=frame["population"],
-        )
+    frame, site_frame, classes = page_frames(
+        one,
+        sites,
+        None,
+        id_col=id_col,
+        site_id_col=site_id_col,
+        classes=classes,
+        scheme=scheme,
+        k=k,
+        access_scale=access_scale,
+        max_vector_areas=max_vector_areas,
+    )
     extra, drawn = page_areas(
         frame,
         one,

@@ -589,6 +589,39 @@ def drawn_areas(frame, max_vector_areas, vector, image):
     return image()
 
 
+def page_frames(
+    areas,
+    sites,
+    new_sites,
+    *,
+    id_col,
+    site_id_col,
+    classes,
+    scheme,
+    k,
+    access_scale,
+    max_vector_areas,
+):
+    """Check a map page's layers and return ``(frame, site_frame, classes)``.
+
+    ``classes`` are the given ones, or :func:`~accessplan.maps.classes.shared_classes`
+    of access before and after (population-weighted) when None.
+    """
+    check_areas(areas, id_col, access_scale, max_vector_areas)
+    check_sites(sites, new_sites, site_id_col)
+    frame = area_frame(areas, id_col)
+    sites_frame = site_frame(sites, new_sites, site_id_col)
+    if classes is None:
+        classes = shared_classes(
+            frame["access_before"],
+            frame["access_after"],
+            scheme=scheme,
+            k=k,
+            population=frame["population"],
+        )
+    return frame, sites_frame, classes
+
+
 def page_areas(
     frame,
     areas,

@@ -74,6 +74,7 @@ from accessplan.maps.web_frames import (
     legend_note,
     max_capacity,
     page_areas,
+    page_frames,
 )
 from accessplan.maps.web_layers import (
     AreaLayer,
@@ -250,22 +251,6 @@ _AREA_FIELDS = (
     ("ra", "Rank after (1 = best)", "rank"),
 )
 _CHANGE_FIELD = ("d", "Change", "change")
-
-
-def _prepare(areas, sites, new_sites, id_col, site_id_col, classes, scheme, k, scale, most):
-    check_areas(areas, id_col, scale, most)
-    check_sites(sites, new_sites, site_id_col)
-    frame = area_frame(areas, id_col)
-    site_frame = web_frames.site_frame(sites, new_sites, site_id_col)
-    if classes is None:
-        classes = shared_classes(
-            frame["access_before"],
-            frame["access_after"],
-            scheme=scheme,
-            k=k,
-            population=frame["population"],
-        )
-    return frame, site_frame, classes
 
 
 def _areas_layer(m, drawn, index, frame, tiles, *, key, fields, palette=None):
@@ -446,17 +431,17 @@ def before_after_map(
     classes; the left panel shows the existing hospitals, the right one all
     sites (new ones highlighted). One legend (right panel), one inequity panel.
     """
-    frame, site_frame, classes = _prepare(
+    frame, site_frame, classes = page_frames(
         areas,
         sites,
         new_sites,
-        id_col,
-        site_id_col,
-        classes,
-        scheme,
-        k,
-        access_scale,
-        max_vector_areas,
+        id_col=id_col,
+        site_id_col=site_id_col,
+        classes=classes,
+        scheme=scheme,
+        k=k,
+        access_scale=access_scale,
+        max_vector_areas=max_vector_areas,
     )
     fig = branca.element.Figure()
     page_setup(fig)
@@ -565,17 +550,17 @@ def layered_map(
     except further supplies (``access_*`` columns) which are access in the
     map's units: ``access_scale`` applies to them too.
     """
-    frame, site_frame, classes = _prepare(
+    frame, site_frame, classes = page_frames(
         areas,
         sites,
         new_sites,
-        id_col,
-        site_id_col,
-        classes,
-        scheme,
-        k,
-        access_scale,
-        max_vector_areas,
+        id_col=id_col,
+        site_id_col=site_id_col,
+        classes=classes,
+        scheme=scheme,
+        k=k,
+        access_scale=access_scale,
+        max_vector_areas=max_vector_areas,
     )
     extra, drawn = page_areas(
         frame,
