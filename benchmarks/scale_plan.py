@@ -143,13 +143,17 @@ def run_stages(
     from sklearn.neighbors import KDTree
 
     from accessplan.planner.labels import demand_label
-    from accessplan.planner.plan import AccessSettings, PlanRun, solve_location_model
+    from accessplan.planner.plan import (
+        AccessSettings,
+        PlanRun,
+        access_states,
+        solve_location_model,
+        supply_after_plan,
+    )
     from accessplan.planner.runs import (
-        AccessRun,
         access_scores_for,
         data_quality,
         load_inputs,
-        rated_mask,
         subset_travel,
     )
     from accessplan.planner.scenario import load_scenario
@@ -157,7 +161,6 @@ def run_stages(
     from accessplan.planner.writers import write_full_outputs
     from accessplan.spatial import network as net
     from accessplan.spatial import travel_time as tt
-    from accessplan.spatial.inequity import compare_inequity
     from accessplan.spatial.road_arrays import RoadArrays
 
     meter.begin("inputs")
@@ -258,42 +261,20 @@ def run_stages(
         status=result.report.summary(),
     )
 
-    # access after the plan, as run_plan does it: planner/plan.py has these steps only
-    # inside its private _run_plan (supply after the plan, rated areas, inequity before
-    # and after, the two AccessRun records), so they are repeated here to time the stage
+    # access after the plan, with the pipeline's own public steps (planner.plan)
     meter.begin("access")
-    units = chosen["units"] if "units" in chosen.columns else chosen["min_units"]
-    added = pd.Series(
-        units.to_numpy(dtype=float) * location_spec.capacity_per_unit,
-        index=chosen["site_id"].to_numpy(),
+    supply_after, units = supply_after_plan(
+        chosen, supply_before, capacity_per_unit=location_spec.capacity_per_unit
     )
-    expanded = added[added.index.isin(supply_before.index)]
-    new = added[~added.index.isin(supply_before.index)]
-    supply_after = pd.concat([supply_before.add(expanded, fill_value=0.0), new])
     travel_after = subset_travel(travel, list(supply_after.index), scenario.catchment_minutes)
     access_after = access_scores_for(scenario, inputs, travel_after, supply_after)
-    areas, rated = rated_mask(inputs, access_before, access_after)
-    comparison = compare_inequity(
-        access_before.access.reindex(areas.index)[rated],
-        access_after.access.reindex(areas.index)[rated],
-        areas.loc[rated, "population"],
-        groups=areas.loc[rated, "group"] if "group" in areas.columns else None,
-    )
-    before, after = (
-        AccessRun(
-            scenario=scenario,
-            inputs=inputs,
-            travel=state_travel,
-            network_report=report,
-            access=state_access,
-            inequity=comparison[state].to_dict(),
-            quality=quality,
-            rated=rated,
-        )
-        for state, state_travel, state_access in (
-            ("before", travel_before, access_before),
-            ("after", travel_after, access_after),
-        )
+    before, after, comparison = access_states(
+        scenario,
+        inputs,
+        report=report,
+        quality=quality,
+        before=(travel_before, access_before),
+        after=(travel_after, access_after),
     )
     plan = PlanRun(
         before=before,
@@ -303,7 +284,7 @@ def run_stages(
         comparison=comparison,
         supply_after=supply_after,
         travel_all=travel,
-        units_added=pd.Series(units.to_numpy(dtype=float), index=chosen["site_id"].to_numpy()),
+        units_added=units,
         graph=None if no_map_roads else network,
     )
     meter.end(

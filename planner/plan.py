@@ -37,10 +37,12 @@ __all__ = [
     "AccessSettings",
     "PlanInputs",
     "PlanRun",
+    "access_states",
     "prepare_plan",
     "run_plan",
     "solve_location_model",
     "solver_options_for",
+    "supply_after_plan",
 ]
 
 
@@ -417,6 +419,75 @@ def run_plan(scenario: Scenario, *, progress: bool = True, log: Log = quiet) -> 
         prepared.router.close()
 
 
+def supply_after_plan(
+    chosen: pd.DataFrame, supply_before: pd.Series, *, capacity_per_unit: float
+) -> tuple[pd.Series, pd.Series]:
+    """Capacity of every site after the plan, and the units bought at each chosen site.
+
+    Parameters
+    ----------
+    chosen : pandas.DataFrame
+        The location result's chosen sites: ``site_id`` and ``units`` (or
+        ``min_units`` for a model without capacity).
+    supply_before : pandas.Series
+        Capacity by existing site id.
+    capacity_per_unit : float
+        Capacity one unit adds.
+
+    Returns
+    -------
+    supply_after : pandas.Series
+        Existing sites (expanded where chosen) then the new sites, by site id.
+    units : pandas.Series
+        float units bought, by chosen site id.
+    """
+    units = chosen["units"] if "units" in chosen.columns else chosen["min_units"]
+    units = pd.Series(units.to_numpy(dtype=float), index=chosen["site_id"].to_numpy())
+    added = pd.Series(units.to_numpy() * capacity_per_unit, index=units.index)
+    known = added.index.isin(supply_before.index)
+    supply_after = pd.concat([supply_before.add(added[known], fill_value=0.0), added[~known]])
+    return supply_after, units
+
+
+def access_states(scenario: Scenario, inputs, *, report, quality, before, after):
+    """The two :class:`AccessRun` records of a plan and their inequity comparison.
+
+    ``before`` and ``after`` are ``(travel, access)`` of each state; both are
+    compared over one set of rated areas (:func:`rated_mask`), so before and
+    after compare like with like.
+
+    Returns
+    -------
+    tuple
+        ``(before_run, after_run, comparison)``.
+    """
+    (travel_before, access_before), (travel_after, access_after) = before, after
+    areas, rated = rated_mask(inputs, access_before, access_after)
+    comparison = compare_inequity(
+        access_before.access.reindex(areas.index)[rated],
+        access_after.access.reindex(areas.index)[rated],
+        areas.loc[rated, "population"],
+        groups=areas.loc[rated, "group"] if "group" in areas.columns else None,
+    )
+    runs = [
+        AccessRun(
+            scenario=scenario,
+            inputs=inputs,
+            travel=state_travel,
+            network_report=report,
+            access=state_access,
+            inequity=comparison[state].to_dict(),
+            quality=quality,
+            rated=rated,
+        )
+        for state, state_travel, state_access in (
+            ("before", travel_before, access_before),
+            ("after", travel_after, access_after),
+        )
+    ]
+    return runs[0], runs[1], comparison
+
+
 def _run_plan(scenario: Scenario, prepared, location_catchment: float, log: Log) -> PlanRun:
     spec = scenario.location
     inputs, router, candidates = prepared.inputs, prepared.router, prepared.candidates
@@ -438,25 +509,12 @@ def _run_plan(scenario: Scenario, prepared, location_catchment: float, log: Log)
     )
     log(result.report.summary())
     chosen = result.chosen
-    units = chosen["units"] if "units" in chosen.columns else chosen["min_units"]
-    added = pd.Series(
-        units.to_numpy(dtype=float) * spec.capacity_per_unit, index=chosen["site_id"].to_numpy()
+    supply_after, units = supply_after_plan(
+        chosen, supply_before, capacity_per_unit=spec.capacity_per_unit
     )
-    expanded = added[added.index.isin(supply_before.index)]
-    new = added[~added.index.isin(supply_before.index)]
-    supply_after = supply_before.add(expanded, fill_value=0.0)
-    supply_after = pd.concat([supply_after, new])
     travel_after = subset_travel(travel, list(supply_after.index), scenario.catchment_minutes)
     access_after = router.access_scores(travel_after, supply_after)
-    # one set of measured areas for both states, so before and after compare like with like
-    areas, rated = rated_mask(inputs, access_before, access_after)
-    comparison = compare_inequity(
-        access_before.access.reindex(areas.index)[rated],
-        access_after.access.reindex(areas.index)[rated],
-        areas.loc[rated, "population"],
-        groups=areas.loc[rated, "group"] if "group" in areas.columns else None,
-    )
-    site_only = list(chosen.loc[units.to_numpy(dtype=float) == 0, "site_id"])
+    site_only = list(units.index[units.to_numpy() == 0])
     if site_only:
         item = {
             "check": "site_only",
@@ -471,21 +529,13 @@ def _run_plan(scenario: Scenario, prepared, location_catchment: float, log: Log)
         }
         warn_quality([item])
         quality = (*quality, item)
-    before, after = (
-        AccessRun(
-            scenario=scenario,
-            inputs=inputs,
-            travel=state_travel,
-            network_report=report,
-            access=state_access,
-            inequity=comparison[state].to_dict(),
-            quality=quality,
-            rated=rated,
-        )
-        for state, state_travel, state_access in (
-            ("before", travel_before, access_before),
-            ("after", travel_after, access_after),
-        )
+    before, after, comparison = access_states(
+        scenario,
+        inputs,
+        report=report,
+        quality=quality,
+        before=(travel_before, access_before),
+        after=(travel_after, access_after),
     )
     log(
         f"{len(chosen)} new site(s); Gini {before.inequity['gini']:.3f} -> "
@@ -510,7 +560,7 @@ def _run_plan(scenario: Scenario, prepared, location_catchment: float, log: Log)
         comparison=comparison,
         supply_after=supply_after,
         travel_all=travel,
-        units_added=pd.Series(units.to_numpy(dtype=float), index=chosen["site_id"].to_numpy()),
+        units_added=units,
         graph=router.graph,
         nearest=cluster_nearest(
             router,

@@ -51,7 +51,12 @@ import pandas as pd
 
 from accessplan.data.errors import InputValidationError, Problem
 from accessplan.planner.labels import demand_label
-from accessplan.planner.plan import AccessSettings, prepare_plan, solve_location_model
+from accessplan.planner.plan import (
+    AccessSettings,
+    prepare_plan,
+    solve_location_model,
+    supply_after_plan,
+)
 from accessplan.planner.runs import Log, quiet
 from accessplan.planner.scenario import Scenario
 from accessplan.planner.sweep_spec import SweepSpec, check_closures, check_jobs
@@ -279,11 +284,10 @@ def _solve_point(task: _ChainTask, point: SweepPoint, start) -> PointResult:
         initial_sites=start,
     )
     chosen = result.chosen
-    units = chosen["units"] if "units" in chosen.columns else chosen["min_units"]
-    units = units.to_numpy(dtype=float)
-    added = pd.Series(units * spec.capacity_per_unit, index=chosen["site_id"].to_numpy())
-    supply_after = supply_before.add(added[added.index.isin(supply_before.index)], fill_value=0.0)
-    supply_after = pd.concat([supply_after, added[~added.index.isin(supply_before.index)]])
+    supply_after, units = supply_after_plan(
+        chosen, supply_before, capacity_per_unit=spec.capacity_per_unit
+    )
+    units = units.to_numpy()
     access_before = _access(task, task.od, need, supply_before, point.catchment_minutes)
     access_after = _access(task, task.od, need, supply_after, point.catchment_minutes)
     rated = rated_areas(need, access_before) | rated_areas(need, access_after)
