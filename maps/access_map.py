@@ -36,6 +36,7 @@ from accessplan.maps.web_frames import (
     legend_note,
     max_capacity,
     page_areas,
+    page_bounds,
     page_frames,
 )
 from accessplan.maps.web_layers import (
@@ -325,22 +326,11 @@ def access_map(
 
 def _new_map(frame, tiles, sites, drawn) -> folium.Map:
     """A map fitted to the areas (and the facilities beyond their edge), clear of the panels."""
-    if isinstance(drawn, WebImages):
-        (south, west), (north, east) = drawn.grid.latlon_bounds()
-    else:
-        west, south, east, north = frame.to_crs(4326).total_bounds
-    if sites is not None and len(sites):
-        w, s, e, n = sites.total_bounds  # already WGS84
-        west, south, east, north = min(west, w), min(south, s), max(east, e), max(north, n)
-    bounds = [[float(south), float(west)], [float(north), float(east)]]
-    m = _Map(
-        location=[(south + north) / 2, (west + east) / 2],
-        zoom_start=9,
-        tiles=tiles,
-        control_scale=True,
-        zoom_snap=0.25,
-    )
+    m = _Map(tiles=tiles, control_scale=True, zoom_snap=0.25)
     fit_region(
-        m, *bounds[0], *bounds[1], padding_top_left=(170, 12), padding_bottom_right=(270, 12)
+        m,
+        *page_bounds(frame, sites, drawn),
+        padding_top_left=(170, 12),
+        padding_bottom_right=(270, 12),
     )
     return m

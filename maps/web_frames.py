@@ -589,6 +589,22 @@ def drawn_areas(frame, max_vector_areas, vector, image):
     return image()
 
 
+def page_bounds(frame, sites, drawn) -> tuple[float, float, float, float]:
+    """``(south, west, north, east)`` in degrees of a map page: its areas and its sites.
+
+    The image's bounds when the areas are drawn as one (no need to project
+    every area); hospitals beyond the region's edge stay in view.
+    """
+    if isinstance(drawn, WebImages):
+        (south, west), (north, east) = drawn.grid.latlon_bounds()
+    else:
+        west, south, east, north = frame.to_crs(4326).total_bounds
+    if sites is not None and len(sites):
+        w, s, e, n = sites.total_bounds  # already WGS84
+        west, south, east, north = min(west, w), min(south, s), max(east, e), max(north, n)
+    return float(south), float(west), float(north), float(east)
+
+
 def page_frames(
     areas,
     sites,

@@ -74,6 +74,7 @@ from accessplan.maps.web_frames import (
     legend_note,
     max_capacity,
     page_areas,
+    page_bounds,
     page_frames,
 )
 from accessplan.maps.web_layers import (
@@ -222,20 +223,10 @@ def _new_map(
     frame, tiles, *, sites=None, pad_left=10, pad_right=10, drawn=None, **kwargs
 ) -> folium.Map:
     m = _BareMap(tiles=tiles, control_scale=True, zoom_snap=0.25, **kwargs)
-    if isinstance(drawn, WebImages):  # the image's bounds: no need to project every area
-        (south, west), (north, east) = drawn.grid.latlon_bounds()
-    else:
-        west, south, east, north = frame.to_crs(4326).total_bounds
-    if sites is not None and len(sites):  # hospitals beyond the region's edge stay in view
-        w, s, e, n = sites.total_bounds  # already WGS84
-        west, south, east, north = min(west, w), min(south, s), max(east, e), max(north, n)
     # keep the data clear of the legend / panels on the right and the controls on the left
     fit_region(
         m,
-        south,
-        west,
-        north,
-        east,
+        *page_bounds(frame, sites, drawn),
         padding_top_left=(pad_left, 12),
         padding_bottom_right=(pad_right, 12),
     )

@@ -7,10 +7,10 @@ district names are visible and how big the site markers are.
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import re
-import shutil
 import subprocess
 from pathlib import Path
 
@@ -32,17 +32,16 @@ from accessplan.maps.web_labels import (
 from accessplan.maps.webmap import layered_map
 
 
-def _find_chromium() -> str | None:
-    for candidate in (
-        os.environ.get("ACCESSPLAN_CHROMIUM"),
-        "/usr/bin/chromium",
-        shutil.which("chromium"),
-        shutil.which("chromium-browser"),
-        shutil.which("google-chrome"),
-    ):
-        if candidate and Path(candidate).is_file() and os.access(candidate, os.X_OK):
-            return candidate
-    return None
+def _sibling(name: str):
+    # tests/ is no package (--import-mode=importlib): load the browser finder by path
+    path = Path(__file__).with_name(f"{name}.py")
+    spec = importlib.util.spec_from_file_location(f"_accessplan_labels_{name}", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+_find_chromium = _sibling("test_browser")._find_chromium
 
 
 def test_district_rows_carry_south_west_north_east():
